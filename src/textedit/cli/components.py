@@ -1,0 +1,88 @@
+"""``textedit components``: the installed components, their origins and load failures."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "components",
+        help="list registered components by kind, with origins and plug-in load failures",
+        description="List the components of every kind (or one kind): built-ins and the "
+        "plug-ins found through entry points. Each plug-in is imported to check that it "
+        "loads, unless --no-import is given.",
+    )
+    from textedit.registry.kinds import ENTRY_POINT_GROUPS
+
+    p.add_argument("--kind", choices=list(ENTRY_POINT_GROUPS), help="only this kind")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--no-import", action="store_true", help="do not import plug-ins (no load check)"
+    )
+    p.set_defaults(run=run)
+
+
+def collect(kind: str | None = None, load: bool = True) -> list[dict[str, Any]]:
+    """One record per registered component: kind, name, qualified name, origin, status."""
+    from textedit.registry.kinds import ENTRY_POINT_GROUPS, get_registry
+
+    rows = []
+    for k in [kind] if kind else list(ENTRY_POINT_GROUPS):
+        registry = get_registry(k)
+        entries = registry.load_all() if load else registry.entries()
+        for e in entries:
+            rows.append(
+                {
+                    "kind": k,
+                    "group": ENTRY_POINT_GROUPS[k],
+                    "name": registry.public_name(e),
+                    "qualified_name": e.qualified_name,
+                    "distribution": e.distribution,
+                    "version": e.version,
+                    "builtin": e.builtin,
+                    "target": e.target,
+                    "status": e.status,
+                    "error": f"{type(e.error).__name__}: {e.error}" if e.error else None,
+                    "description": _describe(e.obj),
+                }
+            )
+    return rows
+
+
+def _describe(obj: Any) -> str:
+    desc = getattr(obj, "description", None)
+    if isinstance(desc, str) and desc:
+        return desc
+    doc = (getattr(obj, "__doc__", None) or "").strip().splitlines()
+    return doc[0] if doc else ""
+
+
+def run(args: argparse.Namespace) -> int:
+    from textedit.registry.entry_points import AUTOLOAD_ENV, autoload_disabled
+    from textedit.registry.kinds import ENTRY_POINT_GROUPS
+
+    rows = collect(args.kind, load=not args.no_import)
+    if args.json:
+        json.dump(rows, sys.stdout, indent=2)
+        print()
+        return 0
+    kinds = [args.kind] if args.kind else list(ENTRY_POINT_GROUPS)
+    for kind in kinds:
+        mine = [r for r in rows if r["kind"] == kind]
+        print(f"{kind} ({ENTRY_POINT_GROUPS[kind]}): {len(mine)}")
+        for r in mine:
+            origin = r["distribution"] + (f" {r['version']}" if r["version"] else "")
+            flag = {"loaded": "", "not loaded": " [not imported]", "failed": " [FAILED]"}[r["status"]]
+            print(f"  {r['name']:<28} {origin:<36}{flag}")
+            if r["error"]:
+                print(f"      error: {r['error']}")
+    if autoload_disabled():
+        print(f"(plug-in auto-loading is off: {AUTOLOAD_ENV} is set)")
+    failed = [r for r in rows if r["status"] == "failed"]
+    if failed:
+        print(f"{len(failed)} plug-in(s) failed to load; see the errors above.", file=sys.stderr)
+    return 0

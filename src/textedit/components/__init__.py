@@ -1,0 +1,1 @@
+"""Built-in components, one module per implementation; importing this registers them."""

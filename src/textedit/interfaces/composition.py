@@ -1,0 +1,195 @@
+"""Composition: a model made of named component slots, and presets of compositions.
+
+A composition's config (a :class:`~textedit.config.CompositionConfig`) holds one
+``{"type": ...}`` spec per slot plus the composition's own fields. Building it builds every
+slot through the registries; :meth:`Composition.build_components` is where a composition
+wires dimensions from one slot into another (e.g. the text encoder's width into the memory
+bank's). After building, :attr:`Composition.config` holds each slot's *resolved* config, so
+saving and reloading rebuilds exactly the same architecture.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import torch
+from torch import nn
+
+from textedit.config.base import ComponentSpec, CompositionConfig, validate_config
+from textedit.errors import TextEditError
+from textedit.interfaces.component import Component
+
+__all__ = ["Composition", "Preset", "merge_overrides"]
+
+M = TypeVar("M", bound="Composition")
+
+
+class Composition(nn.Module):
+    """Base of models made of component slots (MIM-Net, TAGAN, ...).
+
+    Args:
+        config: the composition config, or a mapping validated against :attr:`config_class`.
+        components: already-built components for some slots (e.g. a pretrained text
+            encoder); the other slots are built from their specs.
+    """
+
+    config_class: ClassVar[type[CompositionConfig]]
+
+    def __init__(
+        self,
+        config: CompositionConfig | Mapping[str, Any] | None = None,
+        components: Mapping[str, Component] | None = None,
+    ):
+        super().__init__()
+        config = validate_config(self.config_class, config if config is not None else {})
+        given = dict(components or {})
+        unknown = set(given) - set(config.slot_kinds)
+        if unknown:
+            raise TextEditError(
+                f"{type(self).__name__} has no slot(s) {sorted(unknown)}; "
+                f"slots: {list(config.slot_kinds)}"
+            )
+        built = self.build_components(config, given)
+        resolved: dict[str, ComponentSpec] = {}
+        for slot, kind in config.slot_kinds.items():
+            component = built[slot]
+            if not isinstance(component, Component) or component.kind != kind:
+                raise TextEditError(
+                    f"slot {slot!r} of {type(self).__name__} needs a {kind}, got {type(component).__name__}"
+                )
+            self.add_module(slot, component)
+            resolved[slot] = _spec_of(component, config.slot(slot))
+        self.config = config.model_copy(update=resolved)
+
+    @classmethod
+    def build_components(
+        cls, config: CompositionConfig, given: dict[str, Component]
+    ) -> dict[str, Component]:
+        """Build every slot not in ``given`` from its spec, in slot order.
+
+        Override to pass one slot's dimensions into another's config
+        (``spec.replace(word_dim=...)``) before building it.
+        """
+        from textedit.registry.api import create_component
+
+        out = dict(given)
+        for slot, kind in config.slot_kinds.items():
+            if slot not in out:
+                out[slot] = create_component(kind, config.slot(slot))
+        return out
+
+    @classmethod
+    def from_config(cls: type[M], config: CompositionConfig | Mapping[str, Any] | None = None) -> M:
+        """Build with fresh weights."""
+        return cls(config)
+
+    def components(self) -> dict[str, Component]:
+        """Slot name -> component."""
+        return {slot: getattr(self, slot) for slot in self.config.slot_kinds}
+
+    def with_components(self: M, **components: Component) -> M:
+        """A new composition sharing this one's components except those given (a variant)."""
+        kept = {**self.components(), **components}
+        config = self.config.model_copy(update={s: _spec_of(c, None) for s, c in components.items()})
+        return type(self)(config, kept)
+
+    @property
+    def device(self) -> torch.device:
+        for tensor in self.parameters():
+            return tensor.device
+        return torch.device("cpu")
+
+    def num_parameters(self, trainable_only: bool = False) -> int:
+        return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
+
+    def save_pretrained(self, directory: str | Path, *, overwrite: bool = True) -> Path:
+        """Write ``model_index.json`` and one folder per slot to ``directory``, atomically."""
+        from textedit.serialization import save_composition
+
+        return save_composition(self, directory, overwrite=overwrite)
+
+    @classmethod
+    def from_pretrained(
+        cls: type[M], directory: str | Path, map_location: str | torch.device = "cpu"
+    ) -> M:
+        """Load a composition written by :meth:`save_pretrained`."""
+        from textedit.serialization import load_composition
+
+        model = load_composition(directory, map_location=map_location)
+        if not isinstance(model, cls):
+            raise TextEditError(
+                f"{directory} holds a {type(model).__qualname__}, not a {cls.__qualname__}"
+            )
+        return model
+
+
+def _spec_of(component: Component, requested: ComponentSpec | None) -> ComponentSpec:
+    """The spec that rebuilds ``component``, keeping the requested name when it matches."""
+    from textedit.registry.kinds import get_registry
+
+    registry = get_registry(component.kind)
+    if requested is not None:
+        try:
+            if registry.get(requested.type) is type(component):
+                return ComponentSpec(component.kind, requested.type, component.config)
+        except TextEditError:
+            pass
+    entry = registry.entry_for(type(component))
+    name = registry.public_name(entry)
+    return ComponentSpec(component.kind, name, component.config)
+
+
+def merge_overrides(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``overrides`` into a config mapping.
+
+    A slot override that names another ``type`` replaces the slot's spec instead of being
+    merged into it, since the old fields belong to the old type.
+    """
+    out = copy.deepcopy(dict(base))
+    for key, value in overrides.items():
+        old = out.get(key)
+        if isinstance(old, Mapping) and isinstance(value, Mapping):
+            if "type" in value and old.get("type") not in (None, value["type"]):
+                out[key] = copy.deepcopy(dict(value))
+            else:
+                out[key] = merge_overrides(old, value)
+        elif isinstance(value, Mapping):
+            out[key] = copy.deepcopy(dict(value))
+        else:
+            out[key] = value
+    return out
+
+
+@dataclass
+class Preset:
+    """A named configuration of a composition, registered in ``textedit.models``.
+
+    Attributes:
+        name: registry name, e.g. ``"mimnet_64"``.
+        composition: registry name of the composition class, e.g. ``"mimnet"``.
+        config: the composition config as a mapping, or a callable returning one (lets a
+            preset read data lazily, e.g. a default vocabulary).
+        description: one line shown by ``textedit components``.
+    """
+
+    name: str
+    composition: str
+    config: Mapping[str, Any] | Callable[[], Mapping[str, Any]]
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        # The registry reads __module__ to tell which distribution a preset comes from:
+        # record the module that created the preset, not this one.
+        self.__module__ = sys._getframe(2).f_globals.get("__name__", "")
+        self.__qualname__ = self.name
+        self.__name__ = self.name
+
+    def config_dict(self, **overrides: Any) -> dict[str, Any]:
+        """The preset's config with ``overrides`` deep-merged in."""
+        base = self.config() if callable(self.config) else self.config
+        return merge_overrides(base, overrides)

@@ -1,0 +1,139 @@
+"""Generator: the image and what the text asks for in, the manipulated image out.
+
+Shape legend: ``b`` batch, ``H``/``W`` input size, ``s_k`` the size of stage ``k``, ``t``
+words, ``n`` memory slots, ``h``/``w`` the localization map size, ``c`` feature channels.
+
+Contract: :meth:`Generator.forward` takes the input image ``(b, 3, H, W)`` in ``[-1, 1]``
+with ``H = W = image_size`` and what the other slots of a composition produced (each may be
+``None`` when the generator does not use it; see :attr:`Generator.uses`), and returns a
+:class:`GeneratorOutput` with one image per stage, coarse to fine, each
+``(b, 3, s_k, s_k)`` in ``[-1, 1]``.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor
+
+from textedit.interfaces._examples import example_images, example_words, generator_for
+from textedit.interfaces.component import Component
+from textedit.interfaces.localizer import Localizer
+from textedit.interfaces.memory_bank import MemoryRead
+from textedit.interfaces.structure_extractor import Structure
+from textedit.interfaces.text_encoder import TextEncoding
+
+__all__ = ["GeneratorOutput", "Generator"]
+
+
+@dataclass
+class GeneratorOutput:
+    """What a generator produces; the optional fields serve losses and explanations.
+
+    Attributes:
+        images: one ``(b, 3, s_k, s_k)`` image per stage, coarse to fine, in ``[-1, 1]``.
+        localization: ``(b, 1, h, w)`` localization weights in ``[0, 1]`` (MIM-Net's TLU
+            map), or None.
+        memory_attention: ``(b, t, n)`` attention of each word over the memories, or None.
+        word_attention: ``(b, t, h', w')`` attention of each refined position over the
+            words (FIR), or None.
+        texture_feature: ``(b, c)`` projected global texture ``W_g g``, or None.
+        localized_feature: ``(b, c)`` original image features pooled with the localization
+            map (the pseudo ground truth of ``texture_feature``), or None.
+    """
+
+    images: tuple[Tensor, ...]
+    localization: Tensor | None = None
+    memory_attention: Tensor | None = None
+    word_attention: Tensor | None = None
+    texture_feature: Tensor | None = None
+    localized_feature: Tensor | None = None
+
+    @property
+    def coarse(self) -> Tensor:
+        """The first stage's image."""
+        return self.images[0]
+
+    @property
+    def fine(self) -> Tensor:
+        """The last stage's image, the final output."""
+        return self.images[-1]
+
+
+class Generator(Component):
+    """Abstract generator; see the module docstring for the contract."""
+
+    kind: ClassVar[str] = "generator"
+
+    #: Which optional inputs this generator reads: a subset of
+    #: ``{"memory", "structure", "localizer"}``.
+    uses: ClassVar[frozenset[str]] = frozenset()
+
+    @property
+    @abstractmethod
+    def image_size(self) -> int:
+        """Input resolution ``H = W``."""
+
+    @property
+    @abstractmethod
+    def stage_sizes(self) -> tuple[int, ...]:
+        """Output resolution of each stage, coarse to fine."""
+
+    @property
+    @abstractmethod
+    def word_dim(self) -> int:
+        """Width of the word features it reads."""
+
+    @property
+    def sentence_dim(self) -> int:
+        """Width of the sentence feature it reads (defaults to :attr:`word_dim`)."""
+        return self.word_dim
+
+    @property
+    def texture_dim(self) -> int | None:
+        """Width of the memory textures it reads, or None."""
+        return None
+
+    @property
+    def structure_channels(self) -> int | None:
+        """Channels of the structure features it reads, or None."""
+        return None
+
+    @property
+    def structure_reduction(self) -> int:
+        """Image size over structure feature size."""
+        return 1
+
+    @abstractmethod
+    def forward(
+        self,
+        image: Tensor,
+        text: TextEncoding,
+        memory: MemoryRead | None = None,
+        structure: Structure | None = None,
+        localizer: Localizer | None = None,
+    ) -> GeneratorOutput:
+        """Manipulate ``image`` as ``text`` (and the memory read) describe."""
+
+    def example_inputs(self, batch_size: int = 2, seed: int = 0) -> dict[str, Any]:
+        device = self.device
+        words, mask = example_words(batch_size, 5, self.word_dim, seed)
+        sentence = torch.randn(batch_size, self.sentence_dim, generator=generator_for(seed + 2))
+        inputs: dict[str, Any] = {
+            "image": example_images(batch_size, self.image_size, seed).to(device),
+            "text": TextEncoding(words.to(device), sentence.to(device), mask.to(device)),
+        }
+        if self.texture_dim is not None:
+            texture = torch.randn(batch_size, 5, self.texture_dim, generator=generator_for(seed + 3))
+            inputs["memory"] = MemoryRead((texture * mask[..., None]).to(device), mask.to(device))
+        if self.structure_channels is not None:
+            size = self.image_size // self.structure_reduction
+            g = generator_for(seed + 4)
+            inputs["structure"] = Structure(
+                boundary=torch.rand(batch_size, 1, self.image_size, self.image_size, generator=g).to(device),
+                features=torch.randn(batch_size, self.structure_channels, size, size, generator=g).to(device),
+            )
+        return inputs

@@ -1,0 +1,1 @@
+"""Built-in compositions and presets; importing this registers them."""

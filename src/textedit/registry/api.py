@@ -1,0 +1,176 @@
+"""Front doors: one function per verb, like ``timm.create_model``.
+
+``create_<kind>(spec)`` builds a component from a name, a ``{"type": ...}`` mapping, a
+resolved :class:`~textedit.config.ComponentSpec` or a config instance;
+``list_components(kind)`` lists names without importing any plug-in; ``create_model``
+builds a composition from a preset name, a composition name or a full spec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from textedit.config.base import ComponentConfig, ComponentSpec, validate_config
+from textedit.errors import TextEditError
+from textedit.registry.kinds import KINDS, MODEL_KIND, get_registry, registries
+
+__all__ = [
+    "create_component",
+    "create_text_encoder",
+    "create_memory_bank",
+    "create_localizer",
+    "create_structure_extractor",
+    "create_generator",
+    "create_discriminator",
+    "create_model",
+    "list_components",
+    "list_models",
+    "get_component_class",
+    "register_text_encoder",
+    "register_memory_bank",
+    "register_localizer",
+    "register_structure_extractor",
+    "register_generator",
+    "register_discriminator",
+    "register_model",
+    "register_preset",
+]
+
+Spec = str | Mapping[str, Any] | ComponentSpec | ComponentConfig
+
+
+def get_component_class(kind: str, name: str) -> type:
+    """The class registered as ``name`` for ``kind`` (imports its plug-in if needed)."""
+    return get_registry(kind).get(name)
+
+
+def create_component(kind: str, spec: Spec, **overrides: Any) -> Any:
+    """Build a component of ``kind`` from ``spec``, with fields in ``overrides`` replaced."""
+    if isinstance(spec, ComponentSpec):
+        if spec.kind != kind:
+            raise TextEditError(f"expected a {kind} spec, got a {spec.kind} spec ({spec.type!r})")
+        cls = get_registry(kind).get(spec.type)
+        config = spec.replace(**overrides).config if overrides else spec.config
+        return cls(config)
+    if isinstance(spec, ComponentConfig):
+        matches = [
+            e.obj for e in get_registry(kind).entries()
+            if e.status == "loaded" and e.obj.config_class is type(spec)
+        ]
+        if not matches:
+            raise TextEditError(f"no registered {kind} uses {type(spec).__name__}")
+        return matches[0](spec.model_copy(update=overrides) if overrides else spec)
+    if isinstance(spec, str):
+        spec = {"type": spec}
+    if not isinstance(spec, Mapping) or "type" not in spec:
+        raise TextEditError(
+            f"a {kind} spec is a registered name or a mapping with a 'type' key, got {spec!r}"
+        )
+    fields = {**spec, **overrides}
+    cls = get_registry(kind).get(fields.pop("type"))
+    return cls(validate_config(cls.config_class, fields, prefix=kind))
+
+
+def _creator(kind: str) -> Callable[..., Any]:
+    def create(spec: Spec, **overrides: Any) -> Any:
+        return create_component(kind, spec, **overrides)
+
+    create.__name__ = f"create_{kind}"
+    create.__doc__ = (
+        f"Build a {kind.replace('_', ' ')} from a registered name, a ``{{'type': ...}}`` "
+        f"mapping, a spec or a config; keyword arguments override config fields."
+    )
+    return create
+
+
+create_text_encoder = _creator("text_encoder")
+create_memory_bank = _creator("memory_bank")
+create_localizer = _creator("localizer")
+create_structure_extractor = _creator("structure_extractor")
+create_generator = _creator("generator")
+create_discriminator = _creator("discriminator")
+
+
+def create_model(spec: str | Mapping[str, Any], **overrides: Any) -> Any:
+    """Build a composition with fresh weights.
+
+    Args:
+        spec: a preset name (``"mimnet_64"``), a composition name (``"mimnet"``), or a
+            mapping ``{"type": <preset or composition>, ...config}``.
+        **overrides: config fields deep-merged into the preset's config, e.g.
+            ``generator={"channels": 32}`` or ``text_encoder={"type": "sentence_transformer"}``.
+    """
+    from textedit.interfaces.composition import Preset, merge_overrides
+
+    if isinstance(spec, str):
+        spec = {"type": spec}
+    if not isinstance(spec, Mapping) or "type" not in spec:
+        raise TextEditError(f"a model spec is a registered name or a mapping with 'type', got {spec!r}")
+    fields = dict(spec)
+    obj = get_registry(MODEL_KIND).get(fields.pop("type"))
+    if isinstance(obj, Preset):
+        config = obj.config_dict(**merge_overrides(fields, overrides))
+        composition = get_registry(MODEL_KIND).get(obj.composition)
+        if isinstance(composition, Preset):
+            raise TextEditError(f"preset {obj.name!r} points at another preset {obj.composition!r}")
+        return composition.from_config(validate_config(composition.config_class, config))
+    config = merge_overrides(fields, overrides)
+    return obj.from_config(validate_config(obj.config_class, config))
+
+
+def list_components(kind: str | None = None, qualified: bool = False) -> Any:
+    """Registered names, without importing any plug-in.
+
+    Args:
+        kind: one kind (``"generator"``, ..., ``"model"``); None lists every kind.
+        qualified: list ``<distribution>:<name>`` for every entry.
+
+    Returns:
+        A sorted list of names for one kind, or a dict kind -> list for all kinds.
+    """
+    if kind is not None:
+        return get_registry(kind).names(qualified=qualified)
+    return {k: r.names(qualified=qualified) for k, r in registries().items()}
+
+
+def list_models() -> list[str]:
+    """Registered compositions and presets."""
+    return get_registry(MODEL_KIND).names()
+
+
+def _registrar(kind: str) -> Callable[..., Any]:
+    def register(name: str | None = None, *, force: bool = False) -> Callable[[Any], Any]:
+        return get_registry(kind).register(name, force=force)
+
+    register.__name__ = f"register_{kind}"
+    register.__doc__ = (
+        f"Decorator registering a {kind.replace('_', ' ')} class in code under ``name``. "
+        f"Plug-in packages declare an entry point in the group "
+        f"``{(KINDS.get(kind) or ('textedit.models',))[0]}`` instead."
+    )
+    return register
+
+
+register_text_encoder = _registrar("text_encoder")
+register_memory_bank = _registrar("memory_bank")
+register_localizer = _registrar("localizer")
+register_structure_extractor = _registrar("structure_extractor")
+register_generator = _registrar("generator")
+register_discriminator = _registrar("discriminator")
+
+
+def register_model(name: str | None = None, *, force: bool = False) -> Callable[[Any], Any]:
+    """Decorator registering a :class:`~textedit.Composition` class in code under ``name``.
+
+    To register a preset, call ``get_registry("model").add(preset.name, preset)``, or use
+    :func:`register_preset`.
+    """
+    return get_registry(MODEL_KIND).register(name, force=force)
+
+
+def register_preset(preset: Any, *, force: bool = False) -> Any:
+    """Register a :class:`~textedit.Preset` under its name and return it."""
+    get_registry(MODEL_KIND).add(preset.name, preset, force=force)
+    return preset
+

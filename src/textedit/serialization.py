@@ -1,0 +1,311 @@
+"""Saving and loading components and compositions.
+
+Layout of a saved component (any folder)::
+
+    config.json          {"type": <name>, ...fields, "_textedit": {kind, class, origin, versions}}
+    model.safetensors    the state dict
+
+Layout of a saved composition::
+
+    model_index.json     composition type and class, library and schema versions, its own
+                         config fields, and for each slot: kind, type, class and origin
+    <slot>/              one saved component per slot
+
+Loading resolves every type and validates every config *before* reading any weights, so a
+missing plug-in or a bad config fails fast and clearly; weights load strictly. Everything is
+written into a temporary directory renamed into place, so an interrupted save never leaves
+a model that loads half-written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from textedit._version import SCHEMA_VERSION, __version__
+from textedit.config.base import ComponentSpec, validate_config
+from textedit.errors import AmbiguousComponentError, CheckpointError, UnknownComponentError
+from textedit.registry.kinds import MODEL_KIND, get_registry
+from textedit.registry.registry import RegistryEntry
+from textedit.utils.atomic import atomic_directory, atomic_save
+
+__all__ = [
+    "save_component",
+    "load_component",
+    "save_composition",
+    "load_composition",
+    "CONFIG_NAME",
+    "WEIGHTS_NAME",
+    "INDEX_NAME",
+    "is_composition_dir",
+]
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+INDEX_NAME = "model_index.json"
+META_KEY = "_textedit"
+
+
+def _origin(entry: RegistryEntry) -> dict[str, Any]:
+    return {"distribution": entry.distribution, "version": entry.version}
+
+
+def _meta(kind: str, entry: RegistryEntry, fmt: str) -> dict[str, Any]:
+    return {
+        "format": fmt,
+        "kind": kind,
+        "class": entry.target,
+        "origin": _origin(entry),
+        "textedit_version": __version__,
+        "schema_version": SCHEMA_VERSION,
+    }
+
+
+def _write_json(path: Path, data: Mapping[str, Any]) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def _write_weights(module: torch.nn.Module, path: Path, dtype: torch.dtype | None) -> None:
+    from safetensors.torch import save_model
+
+    if dtype is None:
+        save_model(module, str(path))
+        return
+    # Store floating tensors in ``dtype`` (e.g. float16 for a small bundled model); they
+    # are cast back to the module's dtype on load.
+    clone = _cast_copy(module, dtype)
+    save_model(clone, str(path))
+
+
+def _cast_copy(module: torch.nn.Module, dtype: torch.dtype) -> torch.nn.Module:
+    import copy
+
+    clone = copy.deepcopy(module)
+    for tensor in list(clone.parameters()) + list(clone.buffers()):
+        if tensor.is_floating_point():
+            tensor.data = tensor.data.to(dtype)
+    return clone
+
+
+def _save_component_into(component: Any, directory: Path, dtype: torch.dtype | None) -> RegistryEntry:
+    registry = get_registry(component.kind)
+    entry = registry.entry_for(type(component))
+    name = registry.public_name(entry)
+    data = {"type": name, **component.config.to_dict(), META_KEY: _meta(component.kind, entry, "component")}
+    directory.mkdir(parents=True, exist_ok=True)
+    _write_json(directory / CONFIG_NAME, data)
+    _write_weights(component, directory / WEIGHTS_NAME, dtype)
+    return entry
+
+
+def save_component(
+    component: Any,
+    directory: str | Path,
+    *,
+    overwrite: bool = True,
+    dtype: torch.dtype | None = None,
+) -> Path:
+    """Save one component to ``directory`` (atomically); see the module docstring."""
+    directory = Path(directory)
+    with atomic_directory(directory, overwrite=overwrite) as tmp:
+        _save_component_into(component, tmp, dtype)
+    return directory
+
+
+def save_composition(
+    model: Any,
+    directory: str | Path,
+    *,
+    overwrite: bool = True,
+    dtype: torch.dtype | None = None,
+) -> Path:
+    """Save a composition to ``directory`` (atomically); see the module docstring."""
+    directory = Path(directory)
+    registry = get_registry(MODEL_KIND)
+    entry = registry.entry_for(type(model))
+    with atomic_directory(directory, overwrite=overwrite) as tmp:
+        slots = {}
+        for slot, component in model.components().items():
+            slot_entry = _save_component_into(component, tmp / slot, dtype)
+            slots[slot] = {
+                "kind": component.kind,
+                "type": model.config.slot(slot).type,
+                "class": slot_entry.target,
+                "origin": _origin(slot_entry),
+            }
+        index = {
+            META_KEY: _meta(MODEL_KIND, entry, "composition"),
+            "type": entry.name,
+            "config": model.config.own_fields(),
+            "slots": slots,
+        }
+        _write_json(tmp / INDEX_NAME, index)
+    return directory
+
+
+# ---------------------------------------------------------------------------- loading
+def _read_json(path: Path, what: str) -> dict[str, Any]:
+    if not path.is_file():
+        hint = ""
+        if what == "component" and (path.parent / INDEX_NAME).is_file():
+            hint = "; it holds a whole model: load it with textedit.load"
+        raise CheckpointError(f"{path.parent} is not a saved textedit {what}: it has no {path.name}{hint}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path} is not valid JSON ({exc}); the file is damaged") from exc
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{path} must hold a JSON object, found {type(data).__name__}")
+    return data
+
+
+def _check_meta(meta: Any, path: Path) -> dict[str, Any]:
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path} has no {META_KEY!r} metadata; it was not written by textedit")
+    schema = meta.get("schema_version")
+    if not isinstance(schema, int):
+        raise CheckpointError(f"{path}: metadata has no integer schema_version")
+    if schema > SCHEMA_VERSION:
+        raise CheckpointError(
+            f"{path} was written by textedit {meta.get('textedit_version', '?')} in save format "
+            f"{schema}; this textedit ({__version__}) reads formats up to {SCHEMA_VERSION}. "
+            f"Upgrade textedit: pip install -U textedit"
+        )
+    return meta
+
+
+def _resolve(kind: str, name: str, meta: Mapping[str, Any], where: str) -> type:
+    """Resolve a saved type, explaining a missing plug-in with the package to install."""
+    registry = get_registry(kind)
+    origin = meta.get("origin") or {}
+    dist, version = origin.get("distribution"), origin.get("version")
+    try:
+        return registry.get(name)
+    except UnknownComponentError as exc:
+        if dist and dist != "textedit":
+            pin = f"=={version}" if version else ""
+            raise CheckpointError(
+                f"{where} needs the {kind} {name!r} from the distribution {dist!r}"
+                f"{f' (saved with version {version})' if version else ''}, which is not "
+                f"installed or not registered: pip install '{dist}{pin}'"
+            ) from exc
+        raise CheckpointError(f"{where}: {exc}") from exc
+    except AmbiguousComponentError as exc:
+        raise CheckpointError(f"{where}: {exc}") from exc
+
+
+def _read_component_spec(directory: Path, kind: str | None, where: str) -> tuple[type, ComponentSpec]:
+    data = _read_json(directory / CONFIG_NAME, "component")
+    meta = _check_meta(data.pop(META_KEY, None), directory / CONFIG_NAME)
+    saved_kind = meta.get("kind")
+    if kind is not None and saved_kind != kind:
+        raise CheckpointError(f"{directory} holds a {saved_kind}, not a {kind}")
+    name = data.pop("type", None)
+    if not isinstance(name, str):
+        raise CheckpointError(f"{directory / CONFIG_NAME} has no 'type'")
+    cls = _resolve(saved_kind, name, meta, where)
+    config = validate_config(cls.config_class, data, prefix=where, source=str(directory / CONFIG_NAME))
+    return cls, ComponentSpec(saved_kind, name, config)
+
+
+def _load_weights(module: torch.nn.Module, path: Path, where: str, map_location: Any) -> None:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    if not path.is_file():
+        raise CheckpointError(f"{where}: weights file {path} is missing")
+    try:
+        state = load_file(str(path), device=str(map_location))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{where}: cannot read {path} ({exc}); the file is damaged") from exc
+    expected = module.state_dict()
+    # safetensors stores a tensor shared by two names once; restore the aliases
+    for key in expected:
+        if key not in state:
+            for other, tensor in expected.items():
+                if other in state and tensor.data_ptr() == expected[key].data_ptr() and other != key:
+                    state[key] = state[other]
+                    break
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    mismatched = [
+        f"{k}: saved {tuple(state[k].shape)}, model {tuple(expected[k].shape)}"
+        for k in expected
+        if k in state and state[k].shape != expected[k].shape
+    ]
+    if missing or unexpected or mismatched:
+        parts = []
+        if missing:
+            parts.append(f"missing {missing[:5]}{'...' if len(missing) > 5 else ''}")
+        if unexpected:
+            parts.append(f"unexpected {unexpected[:5]}{'...' if len(unexpected) > 5 else ''}")
+        if mismatched:
+            parts.append(f"shape mismatch {mismatched[:5]}")
+        raise CheckpointError(
+            f"{where}: the weights in {path} do not fit the architecture its config describes "
+            f"({'; '.join(parts)}); the folder mixes files from different models"
+        )
+    module.load_state_dict(state, strict=True)
+
+
+def load_component(
+    directory: str | Path, kind: str | None = None, map_location: Any = "cpu"
+) -> Any:
+    """Load a component saved by :func:`save_component`.
+
+    Args:
+        directory: the component's folder.
+        kind: expected kind, or None to accept any.
+        map_location: device to load the weights on.
+    """
+    directory = Path(directory)
+    where = kind or "component"
+    cls, spec = _read_component_spec(directory, kind, where)
+    component = cls(spec.config)
+    _load_weights(component, directory / WEIGHTS_NAME, where, map_location)
+    return component.to(map_location)
+
+
+def load_composition(directory: str | Path, map_location: Any = "cpu") -> Any:
+    """Load a composition saved by :func:`save_composition`; see the module docstring."""
+    directory = Path(directory)
+    if not directory.exists():
+        raise CheckpointError(f"no saved model at {directory}: the path does not exist")
+    index = _read_json(directory / INDEX_NAME, "model")
+    meta = _check_meta(index.get(META_KEY), directory / INDEX_NAME)
+    name = index.get("type")
+    if not isinstance(name, str):
+        raise CheckpointError(f"{directory / INDEX_NAME} has no 'type'")
+    cls = _resolve(MODEL_KIND, name, meta, "model")
+    slots_meta = index.get("slots")
+    if not isinstance(slots_meta, dict):
+        raise CheckpointError(f"{directory / INDEX_NAME} has no 'slots' mapping")
+    expected_slots = cls.config_class.slot_kinds
+    if set(slots_meta) != set(expected_slots):
+        raise CheckpointError(
+            f"{directory}: saved slots {sorted(slots_meta)} do not match the slots of "
+            f"{cls.__qualname__} {sorted(expected_slots)}"
+        )
+    # 1. resolve every type and validate every config before touching any weights
+    classes: dict[str, type] = {}
+    specs: dict[str, ComponentSpec] = {}
+    for slot, kind in expected_slots.items():
+        classes[slot], specs[slot] = _read_component_spec(directory / slot, kind, slot)
+    own = index.get("config") or {}
+    config = validate_config(cls.config_class, {**own, **specs}, source=str(directory / INDEX_NAME))
+    # 2. build the architecture, 3. load weights strictly
+    components = {slot: classes[slot](specs[slot].config) for slot in expected_slots}
+    for slot, component in components.items():
+        _load_weights(component, directory / slot / WEIGHTS_NAME, slot, map_location)
+    model = cls(config, components)
+    return model.to(map_location)
+
+
+def is_composition_dir(path: str | Path) -> bool:
+    """Whether ``path`` is a folder written by :func:`save_composition`."""
+    return (Path(path) / INDEX_NAME).is_file()
+

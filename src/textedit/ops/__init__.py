@@ -1,0 +1,5 @@
+"""Numerical kernels shared by components."""
+
+from textedit.ops.memory_attention import MemoryAttentionOutput, available_backends, memory_attention
+
+__all__ = ["memory_attention", "MemoryAttentionOutput", "available_backends"]

@@ -186,12 +186,16 @@ def _resolve(kind: str, name: str, meta: Mapping[str, Any], where: str) -> type:
     try:
         return registry.get(name)
     except UnknownComponentError as exc:
-        if dist and dist != "textedit":
-            pin = f"=={version}" if version else ""
+        if dist and dist != "textedit" and version:
             raise CheckpointError(
-                f"{where} needs the {kind} {name!r} from the distribution {dist!r}"
-                f"{f' (saved with version {version})' if version else ''}, which is not "
-                f"installed or not registered: pip install '{dist}{pin}'"
+                f"{where} needs the {kind} {name!r} from the distribution {dist!r} (saved with "
+                f"version {version}), which is not installed or not registered: "
+                f"pip install '{dist}=={version}'"
+            ) from exc
+        if dist and dist != "textedit":
+            raise CheckpointError(
+                f"{where} needs the {kind} {name!r}, which was registered in code by the module "
+                f"{dist!r} when it was saved: import the module that registers it before loading. {exc}"
             ) from exc
         raise CheckpointError(f"{where}: {exc}") from exc
     except AmbiguousComponentError as exc:

@@ -94,6 +94,11 @@ def parse_override(item: str) -> tuple[list[str], Any]:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
+    if isinstance(value, str):  # YAML 1.1 reads "2e-4" as a string
+        try:
+            value = float(value)
+        except ValueError:
+            pass
     return keys, value
 
 

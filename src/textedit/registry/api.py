@@ -108,14 +108,16 @@ def create_model(spec: str | Mapping[str, Any], **overrides: Any) -> Any:
     if not isinstance(spec, Mapping) or "type" not in spec:
         raise TextEditError(f"a model spec is a registered name or a mapping with 'type', got {spec!r}")
     fields = dict(spec)
-    obj = get_registry(MODEL_KIND).get(fields.pop("type"))
+    registry = get_registry(MODEL_KIND)
+    obj = registry.get(fields.pop("type"))
+    requested = merge_overrides(fields, overrides)
     if isinstance(obj, Preset):
-        config = obj.config_dict(**merge_overrides(fields, overrides))
-        composition = get_registry(MODEL_KIND).get(obj.composition)
-        if isinstance(composition, Preset):
-            raise TextEditError(f"preset {obj.name!r} points at another preset {obj.composition!r}")
-        return composition.from_config(validate_config(composition.config_class, config))
-    config = merge_overrides(fields, overrides)
+        requested = obj.config_dict(**requested)
+        obj = registry.get(obj.composition)
+        if isinstance(obj, Preset):
+            raise TextEditError(f"a preset must point at a composition, not at another preset ({obj.name!r})")
+    # fields not given keep the composition's defaults; a slot given a new type is replaced
+    config = merge_overrides(obj.config_class().to_dict(), requested)
     return obj.from_config(validate_config(obj.config_class, config))
 
 

@@ -1,0 +1,31 @@
+"""Every registered component, built-in or plug-in, passes the conformance kit."""
+
+from __future__ import annotations
+
+import pytest
+
+from textedit.registry.kinds import get_registry
+from textedit.testing import registered_components, run_conformance
+
+CASES = registered_components()
+
+
+def test_every_kind_has_a_builtin():
+    kinds = {kind for kind, _ in CASES}
+    assert kinds == {
+        "text_encoder", "memory_bank", "localizer", "structure_extractor", "generator", "discriminator"
+    }
+
+
+@pytest.mark.parametrize(("kind", "name"), CASES, ids=[f"{k}:{n}" for k, n in CASES])
+def test_conformance(kind, name, tmp_path):
+    cls = get_registry(kind).get(name)
+    component = cls.from_config(cls.example_config())
+    run_conformance(component, workdir=tmp_path)
+
+
+@pytest.mark.parametrize(("kind", "name"), CASES, ids=[f"{k}:{n}" for k, n in CASES])
+def test_config_fields_are_described(kind, name):
+    cls = get_registry(kind).get(name)
+    undocumented = [f for f, info in cls.config_class.model_fields.items() if not info.description]
+    assert not undocumented, f"{cls.config_class.__name__} fields without a description: {undocumented}"

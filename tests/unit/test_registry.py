@@ -1,0 +1,185 @@
+"""The registry: built-ins, entry-point plug-ins, clash rules, broken plug-ins, errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+
+import pytest
+
+import textedit
+from textedit.errors import (
+    AmbiguousComponentError,
+    PluginLoadError,
+    PluginWarning,
+    UnknownComponentError,
+)
+from textedit.registry.kinds import ENTRY_POINT_GROUPS, get_registry
+
+TOY_PLUGIN = '''
+from toys import ToyLocalizer
+
+class PluginLocalizer(ToyLocalizer):
+    """A localizer from a plug-in."""
+
+class NotALocalizer:
+    pass
+'''
+
+
+def test_seven_groups_are_named_after_the_package():
+    assert ENTRY_POINT_GROUPS == {
+        "text_encoder": "textedit.text_encoders",
+        "memory_bank": "textedit.memory_banks",
+        "localizer": "textedit.localizers",
+        "structure_extractor": "textedit.structure_extractors",
+        "generator": "textedit.generators",
+        "discriminator": "textedit.discriminators",
+        "model": "textedit.models",
+    }
+
+
+def test_import_textedit_is_cheap():
+    code = "import sys, textedit; print('torch' in sys.modules, 'textedit.components' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_builtin_registration_and_lookup(toy_registered):
+    registry = get_registry("localizer")
+    assert registry.get("toy_localizer") is toy_registered.ToyLocalizer
+    entry = registry.resolve("toy_localizer")
+    assert entry.builtin and entry.status == "loaded"
+    assert "toy_localizer" in textedit.list_components("localizer")
+
+
+def test_duplicate_registration_raises_unless_forced(toy_registered):
+    registry = get_registry("localizer")
+
+    class Other(toy_registered.ToyLocalizer):
+        pass
+
+    with pytest.raises(ValueError, match="already registered.*force=True"):
+        registry.add("toy_localizer", Other)
+    registry.add("toy_localizer", Other, force=True)
+    assert registry.get("toy_localizer") is Other
+
+
+def test_register_rejects_wrong_kind():
+    with pytest.raises(TypeError, match="subclass of textedit.interfaces.localizer.Localizer"):
+        get_registry("localizer").add("nope", dict)
+
+
+def test_unknown_name_lists_available_and_close_matches(toy_registered):
+    with pytest.raises(UnknownComponentError) as info:
+        textedit.create_localizer("toy_localiser")
+    message = str(info.value)
+    assert "Did you mean 'toy_localizer'" in message
+    assert "Available localizers:" in message and "toy_localizer" in message
+    assert "textedit.localizers" in message
+
+
+def test_plugin_discovered_through_entry_points_lazily(toy_registered, fake_dist):
+    fake_dist(
+        "acme-edit",
+        "2.3",
+        {"textedit.localizers": {"acme": "acme_plugin:PluginLocalizer"}},
+        {"acme_plugin.py": TOY_PLUGIN},
+    )
+    registry = get_registry("localizer")
+    assert "acme" in registry.names()
+    assert "acme_plugin" not in sys.modules, "listing must not import the plug-in"
+    entry = registry.resolve("acme")
+    assert (entry.distribution, entry.version, entry.status) == ("acme-edit", "2.3", "not loaded")
+    cls = registry.get("acme")
+    assert cls.__name__ == "PluginLocalizer" and entry.status == "loaded"
+    assert registry.get("acme-edit:acme") is cls
+    assert registry.get("acme_edit:acme") is cls, "distribution names are normalised"
+    localizer = textedit.create_localizer({"type": "acme", "channels": 2})
+    assert localizer.channels == 2
+
+
+def test_builtin_owns_its_bare_name(toy_registered, fake_dist):
+    fake_dist(
+        "shadow",
+        "1.0",
+        {"textedit.localizers": {"toy_localizer": "shadow_plugin:PluginLocalizer"}},
+        {"shadow_plugin.py": TOY_PLUGIN},
+    )
+    registry = get_registry("localizer")
+    assert registry.get("toy_localizer") is toy_registered.ToyLocalizer
+    assert registry.get("shadow:toy_localizer").__name__ == "PluginLocalizer"
+    assert "shadow:toy_localizer" in registry.names()
+
+
+def test_two_plugins_with_one_name_are_ambiguous(toy_registered, fake_dist):
+    for dist in ("first-dist", "second-dist"):
+        module = dist.replace("-", "_")
+        fake_dist(
+            dist, "1.0",
+            {"textedit.localizers": {"same": f"{module}:PluginLocalizer"}},
+            {f"{module}.py": TOY_PLUGIN},
+        )
+    registry = get_registry("localizer")
+    with pytest.raises(AmbiguousComponentError) as info:
+        registry.get("same")
+    assert "'first-dist:same'" in str(info.value) and "'second-dist:same'" in str(info.value)
+    assert registry.get("first-dist:same") is not registry.get("second-dist:same")
+    assert {"first-dist:same", "second-dist:same"} <= set(registry.names())
+
+
+@pytest.mark.parametrize(
+    ("module_source", "target", "cause"),
+    [
+        ("raise ImportError('no such dependency: quux')\n", "broken_plugin:PluginLocalizer", ImportError),
+        (TOY_PLUGIN, "broken_plugin:NotALocalizer", TypeError),
+        (TOY_PLUGIN, "broken_plugin:Missing", AttributeError),
+    ],
+    ids=["import-error", "not-a-subclass", "missing-object"],
+)
+def test_broken_plugin_warns_once_and_breaks_nothing_else(
+    toy_registered, fake_dist, module_source, target, cause
+):
+    fake_dist(
+        "broken-dist", "0.1",
+        {"textedit.localizers": {"broken": target}},
+        {"broken_plugin.py": module_source},
+    )
+    registry = get_registry("localizer")
+    with pytest.warns(PluginWarning, match="broken-dist:broken"):
+        with pytest.raises(PluginLoadError) as info:
+            registry.get("broken")
+    assert isinstance(info.value.__cause__, cause)
+    assert "broken-dist" in str(info.value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PluginWarning)  # the second time: no new warning
+        with pytest.raises(PluginLoadError):
+            registry.get("broken")
+    entry = registry.resolve("broken")
+    assert entry.status == "failed" and isinstance(entry.error, cause)
+    # everything else keeps working
+    assert registry.get("toy_localizer") is toy_registered.ToyLocalizer
+    assert "broken" in registry.names()
+
+
+def test_autoload_can_be_switched_off(toy_registered, fake_dist, monkeypatch):
+    fake_dist(
+        "acme-edit", "2.3",
+        {"textedit.localizers": {"acme": "acme_plugin:PluginLocalizer"}},
+        {"acme_plugin.py": TOY_PLUGIN},
+    )
+    monkeypatch.setenv("TEXTEDIT_DISABLE_PLUGIN_AUTOLOAD", "1")
+    registry = get_registry("localizer")
+    registry.refresh()
+    assert "acme" not in registry.names()
+    assert "toy_localizer" in registry.names()
+    with pytest.raises(UnknownComponentError, match="auto-loading is off"):
+        registry.get("acme")
+
+
+def test_list_components_covers_every_kind():
+    listing = textedit.list_components()
+    assert set(listing) == set(ENTRY_POINT_GROUPS)
+    with pytest.raises(ValueError, match="unknown component kind"):
+        textedit.list_components("widget")

@@ -1,0 +1,176 @@
+"""save_pretrained / from_pretrained for components and compositions."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import torch
+
+import textedit
+from textedit import CheckpointError, ConfigError
+from textedit.serialization import INDEX_NAME, load_component, load_composition
+
+TOY_PLUGIN = '''
+from toys import ToyLocalizer
+
+class PluginLocalizer(ToyLocalizer):
+    pass
+'''
+
+
+def _inputs(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(2, 4, 5, 5, generator=g), torch.randn(2, 4, 5, 5, generator=g), torch.randn(2, 3, generator=g)
+
+
+def test_component_roundtrip(toy_registered, tmp_path):
+    localizer = textedit.create_localizer("toy_localizer")
+    localizer.save_pretrained(tmp_path / "loc")
+    assert sorted(os.listdir(tmp_path / "loc")) == ["config.json", "model.safetensors"]
+    config = json.loads((tmp_path / "loc" / "config.json").read_text())
+    assert config["type"] == "toy_localizer" and config["channels"] == 4
+    assert config["_textedit"]["kind"] == "localizer"
+    assert config["_textedit"]["origin"] == {"distribution": "toys", "version": None}
+    again = textedit.Localizer.from_pretrained(tmp_path / "loc")
+    assert type(again) is type(localizer)
+    x = _inputs()
+    assert torch.equal(localizer(*x).fused, again(*x).fused)
+
+
+def test_composition_roundtrip_identical_outputs(toy_registered, tmp_path):
+    model = textedit.create_model("toy_model", localizer={"channels": 4}, size=5)
+    model.save_pretrained(tmp_path / "model")
+    index = json.loads((tmp_path / "model" / INDEX_NAME).read_text())
+    assert index["type"] == "toy_model"
+    assert index["config"] == {"size": 5}
+    assert index["slots"]["localizer"]["type"] == "toy_localizer"
+    assert index["slots"]["localizer"]["kind"] == "localizer"
+    assert {"distribution", "version"} <= set(index["slots"]["localizer"]["origin"])
+    assert index["_textedit"]["schema_version"] == textedit.SCHEMA_VERSION
+    assert index["_textedit"]["textedit_version"] == textedit.__version__
+    loaded = load_composition(tmp_path / "model")
+    assert loaded.config == model.config
+    x = _inputs()
+    assert torch.equal(model(*x), loaded(*x))
+    # every slot folder is itself a loadable component
+    assert type(load_component(tmp_path / "model" / "localizer")) is type(model.localizer)
+
+
+def test_save_is_atomic(toy_registered, tmp_path, monkeypatch):
+    model = textedit.create_model("toy_model")
+    model.save_pretrained(tmp_path / "model")
+    before = sorted(p.name for p in (tmp_path / "model").rglob("*"))
+
+    import textedit.serialization as ser
+
+    def explode(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ser, "_write_json", explode)
+    bigger = textedit.create_model("toy_model", localizer={"channels": 6})
+    with pytest.raises(OSError, match="disk full"):
+        bigger.save_pretrained(tmp_path / "model")
+    assert sorted(p.name for p in (tmp_path / "model").rglob("*")) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model"], "no temporary directory is left"
+    monkeypatch.undo()
+    assert load_composition(tmp_path / "model").config == model.config
+    with pytest.raises(FileExistsError):
+        model.save_pretrained(tmp_path / "model", overwrite=False)
+
+
+def test_unknown_type_fails_before_weights(toy_registered, tmp_path):
+    textedit.create_model("toy_model").save_pretrained(tmp_path / "m")
+    cfg_path = tmp_path / "m" / "localizer" / "config.json"
+    data = json.loads(cfg_path.read_text())
+    data["type"] = "does_not_exist"
+    cfg_path.write_text(json.dumps(data))
+    (tmp_path / "m" / "localizer" / "model.safetensors").write_bytes(b"garbage")
+    with pytest.raises(CheckpointError, match="registered in code by the module 'toys'.*unknown localizer 'does_not_exist'"):
+        load_composition(tmp_path / "m")
+
+
+def test_missing_plugin_names_the_package(toy_registered, tmp_path, fake_dist):
+    fake_dist(
+        "acme-edit", "2.3",
+        {"textedit.localizers": {"acme": "acme_plugin2:PluginLocalizer"}},
+        {"acme_plugin2.py": TOY_PLUGIN},
+    )
+    model = textedit.create_model("toy_model", localizer={"type": "acme"})
+    model.save_pretrained(tmp_path / "m")
+    index = json.loads((tmp_path / "m" / INDEX_NAME).read_text())
+    assert index["slots"]["localizer"]["origin"] == {"distribution": "acme-edit", "version": "2.3"}
+    assert load_composition(tmp_path / "m").config == model.config
+    # now the plug-in is gone
+    from textedit.registry.kinds import get_registry
+
+    info = next((tmp_path / "site").glob("acme_edit-*.dist-info"))
+    (info / "entry_points.txt").write_text("")
+    get_registry("localizer").refresh()
+    with pytest.raises(CheckpointError, match=r"pip install 'acme-edit==2.3'"):
+        load_composition(tmp_path / "m")
+
+
+def test_weights_must_fit_strictly(toy_registered, tmp_path):
+    textedit.create_model("toy_model").save_pretrained(tmp_path / "small")
+    textedit.create_model("toy_model", localizer={"channels": 6}).save_pretrained(tmp_path / "big")
+    os.replace(tmp_path / "big" / "localizer" / "model.safetensors", tmp_path / "small" / "localizer" / "model.safetensors")
+    with pytest.raises(CheckpointError, match="shape mismatch.*proj.weight"):
+        load_composition(tmp_path / "small")
+
+
+def test_damaged_and_foreign_files(toy_registered, tmp_path):
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_composition(tmp_path / "nothing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CheckpointError, match="has no model_index.json"):
+        load_composition(tmp_path / "empty")
+    textedit.create_model("toy_model").save_pretrained(tmp_path / "m")
+    with pytest.raises(CheckpointError, match="holds a whole model"):
+        load_component(tmp_path / "m")
+    (tmp_path / "m" / "localizer" / "model.safetensors").write_bytes(b"\x00" * 10)
+    with pytest.raises(CheckpointError, match="damaged"):
+        load_composition(tmp_path / "m")
+    (tmp_path / "m" / INDEX_NAME).write_text("{not json")
+    with pytest.raises(CheckpointError, match="not valid JSON"):
+        load_composition(tmp_path / "m")
+
+
+def test_newer_schema_is_refused(toy_registered, tmp_path):
+    textedit.create_model("toy_model").save_pretrained(tmp_path / "m")
+    path = tmp_path / "m" / INDEX_NAME
+    index = json.loads(path.read_text())
+    index["_textedit"]["schema_version"] = textedit.SCHEMA_VERSION + 1
+    index["_textedit"]["textedit_version"] = "9.0.0"
+    path.write_text(json.dumps(index))
+    with pytest.raises(CheckpointError, match=r"written by textedit 9.0.0.*pip install -U textedit"):
+        load_composition(tmp_path / "m")
+
+
+def test_invalid_saved_config_reports_the_slot_path(toy_registered, tmp_path):
+    textedit.create_model("toy_model").save_pretrained(tmp_path / "m")
+    path = tmp_path / "m" / "localizer" / "config.json"
+    data = json.loads(path.read_text())
+    data["channels"] = 0
+    path.write_text(json.dumps(data))
+    with pytest.raises(ConfigError, match=r"localizer\.channels: Input should be greater than 0"):
+        load_composition(tmp_path / "m")
+
+
+def test_half_precision_storage(toy_registered, tmp_path):
+    from textedit.serialization import save_composition
+
+    model = textedit.create_model("toy_model")
+    save_composition(model, tmp_path / "half", dtype=torch.float16)
+    loaded = load_composition(tmp_path / "half")
+    assert loaded.localizer.proj.weight.dtype == torch.float32
+    torch.testing.assert_close(loaded.localizer.proj.weight, model.localizer.proj.weight, atol=1e-3, rtol=1e-3)
+    assert model.localizer.proj.weight.dtype == torch.float32, "saving must not change the model"
+
+
+def test_with_components_builds_a_variant(toy_registered):
+    model = textedit.create_model("toy_model")
+    other = textedit.create_localizer("toy_localizer", channels=4)
+    variant = model.with_components(localizer=other)
+    assert variant.localizer is other and model.localizer is not other

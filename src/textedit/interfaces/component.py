@@ -70,11 +70,20 @@ class Component(nn.Module):
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
 
     # ------------------------------------------------------------ save and load
-    def save_pretrained(self, directory: str | Path, *, overwrite: bool = True) -> Path:
-        """Write ``config.json`` and ``model.safetensors`` to ``directory``, atomically."""
+    def save_pretrained(
+        self, directory: str | Path, *, overwrite: bool = True, dtype: torch.dtype | None = None
+    ) -> Path:
+        """Write ``config.json`` and ``model.safetensors`` to ``directory``, atomically.
+
+        Args:
+            directory: target folder, replaced as a whole.
+            overwrite: replace an existing folder (else raise ``FileExistsError``).
+            dtype: store floating tensors in this dtype (e.g. ``torch.float16``); they
+                are cast back to the model's dtype on load.
+        """
         from textedit.serialization import save_component
 
-        return save_component(self, directory, overwrite=overwrite)
+        return save_component(self, directory, overwrite=overwrite, dtype=dtype)
 
     @classmethod
     def from_pretrained(

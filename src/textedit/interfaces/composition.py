@@ -107,11 +107,20 @@ class Composition(nn.Module):
     def num_parameters(self, trainable_only: bool = False) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
 
-    def save_pretrained(self, directory: str | Path, *, overwrite: bool = True) -> Path:
-        """Write ``model_index.json`` and one folder per slot to ``directory``, atomically."""
+    def save_pretrained(
+        self, directory: str | Path, *, overwrite: bool = True, dtype: torch.dtype | None = None
+    ) -> Path:
+        """Write ``model_index.json`` and one folder per slot to ``directory``, atomically.
+
+        Args:
+            directory: target folder, replaced as a whole.
+            overwrite: replace an existing folder (else raise ``FileExistsError``).
+            dtype: store floating tensors in this dtype (e.g. ``torch.float16``); they
+                are cast back to the model's dtype on load.
+        """
         from textedit.serialization import save_composition
 
-        return save_composition(self, directory, overwrite=overwrite)
+        return save_composition(self, directory, overwrite=overwrite, dtype=dtype)
 
     @classmethod
     def from_pretrained(

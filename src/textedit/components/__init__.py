@@ -1,1 +1,8 @@
 """Built-in components, one module per implementation; importing this registers them."""
+
+from textedit.components.discriminator import tagan  # noqa: F401
+from textedit.components.generator import mimnet  # noqa: F401
+from textedit.components.localizer import everywhere, tlu  # noqa: F401
+from textedit.components.memory_bank import key_value  # noqa: F401
+from textedit.components.structure_extractor import edge_cnn, timm_edge  # noqa: F401
+from textedit.components.text_encoder import bilstm  # noqa: F401

@@ -1,0 +1,25 @@
+"""Network blocks shared by the built-in components, one small file per block.
+
+Shape legend: ``b`` batch, ``c`` channels, ``h``/``w`` spatial size, ``t`` words.
+"""
+
+from textedit.layers.conv_block import ConvNormAct
+from textedit.layers.downsampling_encoder import DownsamplingEncoder
+from textedit.layers.masked_softmax import masked_log_softmax, masked_softmax
+from textedit.layers.packed_lstm import PackedBiLSTM
+from textedit.layers.residual_block import ResidualBlock
+from textedit.layers.sobel import SobelEdges
+from textedit.layers.upsample_block import UpsampleBlock
+from textedit.layers.word_attention import WordAttention
+
+__all__ = [
+    "ConvNormAct",
+    "DownsamplingEncoder",
+    "masked_softmax",
+    "masked_log_softmax",
+    "PackedBiLSTM",
+    "ResidualBlock",
+    "SobelEdges",
+    "UpsampleBlock",
+    "WordAttention",
+]

@@ -1,0 +1,50 @@
+"""Convolution, batch normalisation, activation."""
+
+from __future__ import annotations
+
+from torch import nn
+
+__all__ = ["ConvNormAct", "make_activation"]
+
+
+def make_activation(name: str) -> nn.Module:
+    """``"relu"``, ``"leaky_relu"`` (slope 0.2) or ``"none"``."""
+    if name == "relu":
+        return nn.ReLU(inplace=True)
+    if name == "leaky_relu":
+        return nn.LeakyReLU(0.2, inplace=True)
+    if name == "none":
+        return nn.Identity()
+    raise ValueError(f"unknown activation {name!r}; use 'relu', 'leaky_relu' or 'none'")
+
+
+class ConvNormAct(nn.Sequential):
+    """``(b, c_in, h, w) -> (b, c_out, h / stride, w / stride)``.
+
+    Args:
+        in_channels: input channels.
+        out_channels: output channels.
+        kernel_size: square kernel; padding keeps the size at stride 1 and halves it at
+            stride 2 (for kernels 3 and 4).
+        stride: 1 or 2.
+        norm: add a ``BatchNorm2d`` (the convolution then has no bias).
+        activation: see :func:`make_activation`.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 3,
+        stride: int = 1,
+        norm: bool = True,
+        activation: str = "relu",
+    ):
+        padding = (kernel_size - 1) // 2 if stride == 1 else (kernel_size - stride + 1) // 2
+        layers: list[nn.Module] = [
+            nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, bias=not norm)
+        ]
+        if norm:
+            layers.append(nn.BatchNorm2d(out_channels))
+        layers.append(make_activation(activation))
+        super().__init__(*layers)

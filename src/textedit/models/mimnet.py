@@ -1,0 +1,229 @@
+"""MIM-Net as a composition of six slots (spec sections 1-6).
+
+Shape legend: ``b`` batch, ``H`` the input size (``image_size``), ``t`` words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from pydantic import Field
+from torch import Tensor
+
+from textedit.config.base import ComponentSpec, CompositionConfig, SlotSpec
+from textedit.errors import InputError
+from textedit.interfaces.component import Component
+from textedit.interfaces.composition import Composition
+from textedit.interfaces.discriminator import DiscriminatorOutput
+from textedit.interfaces.generator import GeneratorOutput
+from textedit.interfaces.memory_bank import MemoryRead
+from textedit.interfaces.structure_extractor import Structure
+from textedit.interfaces.text_encoder import TextEncoding, TokenBatch
+from textedit.registry.api import register_model
+
+__all__ = ["MIMNet", "MIMNetConfig"]
+
+
+class MIMNetConfig(CompositionConfig):
+    text_encoder: SlotSpec("text_encoder") = Field("bilstm", description="encodes descriptions into word features")
+    memory_bank: SlotSpec("memory_bank") = Field("key_value", description="texture memories read by the words")
+    structure_extractor: SlotSpec("structure_extractor") = Field("edge_cnn", description="boundary features F_b of the input")
+    localizer: SlotSpec("localizer") = Field("tlu", description="where the edit applies (the TLU)")
+    generator: SlotSpec("generator") = Field("mimnet", description="ICM + FIR generator")
+    discriminator: SlotSpec("discriminator") = Field("tagan", description="one reality + text-adaptive score per stage")
+    image_size: int = Field(128, gt=0, description="input size H; outputs are H/2 (coarse) and H (fine)")
+
+
+def _wire(spec: ComponentSpec, **fields: Any) -> ComponentSpec:
+    """``spec`` with the given fields set, skipping those its component type does not have."""
+    known = type(spec.config).model_fields
+    changed = {k: v for k, v in fields.items() if k in known and getattr(spec.config, k) != v}
+    return spec.replace(**changed) if changed else spec
+
+
+@register_model("mimnet")
+class MIMNet(Composition):
+    """Memory-based image manipulation network.
+
+    Slots are built in dependency order and each takes the widths it shares with the others
+    from the slots built before it, so one change (say a text encoder of another width)
+    re-wires the rest: text encoder ``word_dim`` -> memory bank, generator, discriminator;
+    memory ``slot_dim`` -> generator ``texture_dim`` and localizer ``texture_dim``;
+    ``image_size`` -> generator; generator ``image_size / feature_size`` -> structure
+    extractor ``reduction``; extractor ``out_channels`` -> generator ``structure_channels``;
+    generator ``channels`` -> localizer ``channels``; generator stage sizes -> discriminator.
+    A wired field is only set on slot types that have it.
+
+    Trainer-facing methods: :meth:`reconstruct`, :meth:`manipulate`,
+    :meth:`random_memory_pass`, :meth:`discriminate`, :meth:`stage_images`; inference:
+    :meth:`edit`.
+    """
+
+    config_class = MIMNetConfig
+
+    @classmethod
+    def build_components(cls, config: MIMNetConfig, given: dict[str, Component]) -> dict[str, Component]:
+        from textedit.registry.api import create_component
+
+        out = dict(given)
+
+        def build(slot: str, spec: ComponentSpec) -> Component:
+            if slot not in out:
+                out[slot] = create_component(config.slot_kinds[slot], spec)
+            return out[slot]
+
+        text = build("text_encoder", config.text_encoder)
+        memory = build("memory_bank", _wire(config.memory_bank, word_dim=text.word_dim))
+        generator_spec = _wire(
+            config.generator, image_size=config.image_size, word_dim=text.word_dim,
+            sentence_dim=text.sentence_dim, texture_dim=memory.slot_dim,
+        )
+        feature_size = getattr(out.get("generator", generator_spec).config, "feature_size", None)
+        structure_spec = config.structure_extractor
+        if feature_size:
+            structure_spec = _wire(structure_spec, reduction=config.image_size // feature_size)
+        structure = build("structure_extractor", structure_spec)
+        generator = build("generator", _wire(generator_spec, structure_channels=structure.out_channels))
+        channels = getattr(generator, "feature_channels", None)
+        wired = {"texture_dim": memory.slot_dim, **({"channels": channels} if channels else {})}
+        build("localizer", _wire(config.localizer, **wired))
+        build("discriminator", _wire(
+            config.discriminator, word_dim=text.word_dim, stage_sizes=tuple(generator.stage_sizes)
+        ))
+        return out
+
+    # ------------------------------------------------------------------ pieces
+    @property
+    def image_size(self) -> int:
+        """Input size ``H``."""
+        return self.config.image_size
+
+    @property
+    def stage_sizes(self) -> tuple[int, ...]:
+        """Output size of each stage, coarse to fine."""
+        return tuple(self.generator.stage_sizes)
+
+    def tokenize(self, texts: Sequence[str]) -> TokenBatch:
+        """Tokenise descriptions with the text encoder (on this model's device)."""
+        return self.text_encoder.tokenize(list(texts)).to(self.device)
+
+    def encode_text(self, tokens: TokenBatch | TextEncoding) -> TextEncoding:
+        """Word and sentence features of a token batch (an encoding passes through)."""
+        return tokens if isinstance(tokens, TextEncoding) else self.text_encoder(tokens)
+
+    def read_memory(self, text: TextEncoding, return_attention: bool = True) -> MemoryRead:
+        """``(b, t, d)`` word-level textures read from the memory bank."""
+        return self.memory_bank(text.words, text.word_mask, return_attention=return_attention)
+
+    def extract_structure(self, image: Tensor) -> Structure:
+        """Boundary map and features of ``(b, 3, H, H)`` images (reusable across passes)."""
+        return self.structure_extractor(image)
+
+    def generate(
+        self, image: Tensor, text: TextEncoding, memory: MemoryRead, structure: Structure | None = None
+    ) -> GeneratorOutput:
+        """Run the generator with this model's localizer on given textures."""
+        if structure is None:
+            structure = self.extract_structure(image)
+        return self.generator(image, text, memory, structure, self.localizer)
+
+    def stage_images(self, image: Tensor) -> tuple[Tensor, ...]:
+        """``image`` resized to each stage's size (reconstruction targets, real inputs of D)."""
+        return tuple(
+            image if s == image.shape[-1] else F.interpolate(image, size=(s, s), mode="bilinear", antialias=True, align_corners=False)
+            for s in self.stage_sizes
+        )
+
+    # ----------------------------------------------------------- for the trainer
+    def reconstruct(
+        self, image: Tensor, tokens: TokenBatch | TextEncoding, structure: Structure | None = None
+    ) -> GeneratorOutput:
+        """Rebuild ``image`` from its own description (reconstruction stage: L_rec, L_pgt).
+
+        The output carries ``texture_feature`` (``W_g g``) and ``localized_feature``
+        (``p``) for L_pgt, and the memory attention.
+        """
+        text = self.encode_text(tokens)
+        return self.generate(image, text, self.read_memory(text), structure)
+
+    def manipulate(
+        self, image: Tensor, tokens: TokenBatch | TextEncoding, structure: Structure | None = None
+    ) -> GeneratorOutput:
+        """Edit ``image`` as another description says (adversarial stage)."""
+        text = self.encode_text(tokens)
+        return self.generate(image, text, self.read_memory(text), structure)
+
+    def random_memory_pass(
+        self,
+        image: Tensor,
+        tokens: TokenBatch | TextEncoding,
+        generator: torch.Generator | None = None,
+        structure: Structure | None = None,
+    ) -> GeneratorOutput:
+        """Edit ``image`` with textures mixed by Dirichlet(1) weights instead of the words'
+        attention (L_mem); ``tokens`` only decide how many words there are."""
+        text = self.encode_text(tokens)
+        weights = self.memory_bank.sample_convex_weights(text.word_mask, generator=generator)
+        return self.generate(image, text, self.memory_bank.read(weights, text.word_mask), structure)
+
+    def discriminate(self, images: Sequence[Tensor], text: TextEncoding | None = None) -> DiscriminatorOutput:
+        """Reality logits and ``log D_c`` per stage; ``images`` one batch per stage."""
+        return self.discriminator(list(images), text)
+
+    def forward(self, image: Tensor, tokens: TokenBatch | TextEncoding) -> GeneratorOutput:
+        """Same as :meth:`manipulate`."""
+        return self.manipulate(image, tokens)
+
+    # --------------------------------------------------------------- inference
+    def edit(self, image: Tensor, texts: Sequence[str] | str) -> GeneratorOutput:
+        """Edit images as the descriptions say (eval mode, no gradients).
+
+        Args:
+            image: ``(b, 3, H, H)`` in ``[-1, 1]`` with ``H = image_size``.
+            texts: ``b`` descriptions, or one for the whole batch.
+
+        Returns:
+            :class:`GeneratorOutput`; ``.fine`` is the ``(b, 3, H, H)`` result.
+        """
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        image = self._check_image(image, len(texts))
+        if len(texts) == 1 and image.shape[0] > 1:
+            texts = texts * image.shape[0]
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                image = image.to(self.device).contiguous(memory_format=torch.channels_last)
+                return self.manipulate(image, self.tokenize(texts))
+        finally:
+            self.train(was_training)
+
+    def _check_image(self, image: Any, num_texts: int) -> Tensor:
+        size = self.image_size
+        if not isinstance(image, Tensor) or image.ndim != 4 or image.shape[1:] != (3, size, size):
+            shape = tuple(image.shape) if isinstance(image, Tensor) else type(image).__name__
+            raise InputError(
+                f"{type(self).__name__}.edit takes a (b, 3, {size}, {size}) tensor in [-1, 1], "
+                f"got {shape}; resize the image to {size}×{size} (e.g. torch.nn.functional."
+                f"interpolate) or use a preset for its size"
+            )
+        if not image.is_floating_point():
+            raise InputError(
+                f"images must be floating point in [-1, 1], got {image.dtype}; "
+                f"convert uint8 pixels with image.float() / 127.5 - 1"
+            )
+        low, high = image.min().item(), image.max().item()
+        if low < -1.01 or high > 1.01:
+            raise InputError(
+                f"images must lie in [-1, 1], found values in [{low:.3g}, {high:.3g}]; "
+                f"map [0, 1] pixels with 2 * x - 1, [0, 255] with x / 127.5 - 1"
+            )
+        if num_texts not in (1, image.shape[0]):
+            raise InputError(
+                f"got {image.shape[0]} images and {num_texts} descriptions; pass one description "
+                f"per image, or one for all"
+            )
+        return image

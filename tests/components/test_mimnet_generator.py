@@ -1,0 +1,95 @@
+"""MIMNetGenerator: stage shapes, ICM/TLU wiring, FIR attention, errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from textedit.components.generator.mimnet import MIMNetGenerator
+from textedit.components.localizer.everywhere import EverywhereLocalizer
+from textedit.components.localizer.tlu import TLULocalizer
+from textedit.errors import ConfigError, InputError
+from textedit.interfaces import MemoryRead
+
+
+@pytest.fixture
+def generator() -> MIMNetGenerator:
+    return MIMNetGenerator(MIMNetGenerator.example_config()).eval()
+
+
+@pytest.fixture
+def tlu(generator) -> TLULocalizer:
+    return TLULocalizer(dict(channels=generator.feature_channels, texture_dim=generator.texture_dim))
+
+
+def test_stages_and_outputs(generator, tlu):
+    inputs = generator.example_inputs(batch_size=3)
+    out = generator(**inputs, localizer=tlu)
+    assert [tuple(i.shape) for i in out.images] == [(3, 3, 8, 8), (3, 3, 16, 16)]
+    assert all(i.abs().max() <= 1 for i in out.images)
+    assert out.localization.shape == (3, 1, 4, 4)
+    assert out.texture_feature.shape == out.localized_feature.shape == (3, 8)
+    mask = inputs["memory"].word_mask
+    gamma = out.word_attention
+    assert gamma.shape == (3, 5, 8, 8)
+    torch.testing.assert_close(gamma.sum(1), torch.ones(3, 8, 8))
+    assert gamma.permute(0, 2, 3, 1)[~mask[:, None, None, :].expand(-1, 8, 8, -1)].abs().max() == 0
+
+
+def test_localized_feature_is_the_beta_weighted_mean_of_the_image_features(generator, tlu):
+    inputs = generator.example_inputs()
+    seen = {}
+    tlu.register_forward_hook(lambda m, args, out: seen.update(original=args[1]))
+    out = generator(**inputs, localizer=tlu)
+    beta = out.localization
+    expected = (beta * seen["original"]).sum((2, 3)) / beta.sum((2, 3))
+    torch.testing.assert_close(out.localized_feature, expected)
+
+
+def test_without_a_localizer_the_coarse_features_are_used_everywhere(generator):
+    inputs = generator.example_inputs()
+    everywhere = EverywhereLocalizer(dict(channels=generator.feature_channels, texture_dim=generator.texture_dim))
+    plain = generator(**inputs)
+    assert plain.localization is None
+    torch.testing.assert_close(plain.fine, generator(**inputs, localizer=everywhere).fine)
+
+
+def test_padded_words_change_nothing(generator, tlu):
+    inputs = generator.example_inputs(batch_size=1)
+    memory = inputs["memory"]
+    mask = torch.zeros(1, 5, dtype=torch.bool)
+    mask[0, :2] = True
+    texture = memory.texture * mask[..., None]
+    noisy = texture + torch.randn_like(texture) * (~mask)[..., None]
+    a = generator(**{**inputs, "memory": MemoryRead(texture, mask)}, localizer=tlu)
+    b = generator(**{**inputs, "memory": MemoryRead(noisy, mask)}, localizer=tlu)
+    torch.testing.assert_close(a.fine, b.fine)
+
+
+def test_gradients_reach_the_memory_textures(generator, tlu):
+    generator.train()
+    inputs = generator.example_inputs()
+    texture = inputs["memory"].texture.clone().requires_grad_(True)
+    inputs["memory"] = MemoryRead(texture, inputs["memory"].word_mask)
+    out = generator(**inputs, localizer=tlu)
+    (out.coarse.mean() + out.fine.mean()).backward()
+    assert texture.grad.abs().sum() > 0
+
+
+def test_errors_say_what_to_do(generator):
+    inputs = generator.example_inputs()
+    with pytest.raises(InputError, match="16×16"):
+        generator(**{**inputs, "image": torch.zeros(2, 3, 12, 12)})
+    with pytest.raises(InputError, match="memory"):
+        generator(**{**inputs, "memory": None})
+    with pytest.raises(InputError, match="texture_dim"):
+        generator(**{**inputs, "memory": MemoryRead(torch.zeros(2, 5, 7), inputs["memory"].word_mask)})
+    with pytest.raises(ConfigError, match="feature_size"):
+        MIMNetGenerator(dict(image_size=64, feature_size=64))
+
+
+@pytest.mark.parametrize("size", [64, 128, 256])
+def test_paper_resolutions_build(size):
+    g = MIMNetGenerator(dict(image_size=size, feature_size=size // 8, channels=32, base_channels=8))
+    assert g.stage_sizes == (size // 2, size)
+    assert g.structure_reduction == 8

@@ -24,6 +24,7 @@ __all__ = [
     "create_generator",
     "create_discriminator",
     "create_model",
+    "resolve_model_config",
     "list_components",
     "list_models",
     "get_component_class",
@@ -92,14 +93,10 @@ create_generator = _creator("generator")
 create_discriminator = _creator("discriminator")
 
 
-def create_model(spec: str | Mapping[str, Any], **overrides: Any) -> Any:
-    """Build a composition with fresh weights.
+def resolve_model_config(spec: str | Mapping[str, Any], **overrides: Any) -> tuple[type, Any]:
+    """The composition class and validated config a model spec describes, without building it.
 
-    Args:
-        spec: a preset name (``"mimnet_64"``), a composition name (``"mimnet"``), or a
-            mapping ``{"type": <preset or composition>, ...config}``.
-        **overrides: config fields deep-merged into the preset's config, e.g.
-            ``generator={"channels": 32}`` or ``text_encoder={"type": "sentence_transformer"}``.
+    See :func:`create_model` for the forms of ``spec`` and ``overrides``.
     """
     from textedit.interfaces.composition import Preset, merge_overrides
 
@@ -118,7 +115,21 @@ def create_model(spec: str | Mapping[str, Any], **overrides: Any) -> Any:
             raise TextEditError(f"a preset must point at a composition, not at another preset ({obj.name!r})")
     # fields not given keep the composition's defaults; a slot given a new type is replaced
     config = merge_overrides(obj.config_class().to_dict(), requested)
-    return obj.from_config(validate_config(obj.config_class, config))
+    return obj, validate_config(obj.config_class, config)
+
+
+def create_model(spec: str | Mapping[str, Any], **overrides: Any) -> Any:
+    """Build a composition with fresh weights.
+
+    Args:
+        spec: a preset name (``"mimnet_64"``), a composition name (``"mimnet"``), or a
+            mapping ``{"type": <preset or composition>, ...config}``.
+        **overrides: config fields deep-merged into the preset's config, e.g.
+            ``generator={"channels": 32}`` or ``text_encoder={"type": "sentence_transformer"}``;
+            a slot given another ``type`` is replaced rather than merged.
+    """
+    composition, config = resolve_model_config(spec, **overrides)
+    return composition.from_config(config)
 
 
 def list_components(kind: str | None = None, qualified: bool = False) -> Any:

@@ -1,0 +1,63 @@
+"""``textedit train``: train MIM-Net from a YAML config, resumably."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train a model (MIM-Net's two-stage recipe) from a YAML config",
+        description="Train from a config file (see configs/*.yaml), with key=value overrides, "
+        "e.g. `textedit train --config configs/mimnet64_birds.yaml steps=2000 "
+        "data.num_workers=2`. Checkpoints are written atomically; --resume continues a run "
+        "exactly. Under torchrun, processes share the global batch.",
+    )
+    p.add_argument("--config", help="YAML or JSON training config")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its newest checkpoint")
+    p.add_argument("--out", help="run folder (overrides output_dir)")
+    p.add_argument("--max-steps", type=int, help="stop after this many more steps (the run stays resumable)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides, e.g. batch_size=8")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from textedit.config.base import validate_config
+    from textedit.config.io import apply_overrides, read_config_file
+    from textedit.errors import TextEditError
+    from textedit.training.config import TrainConfig
+    from textedit.training.trainer import Trainer
+
+    if args.resume:
+        run_dir = Path(args.resume)
+        saved = run_dir / "config.yaml"
+        if not saved.is_file():
+            raise TextEditError(f"{run_dir} is not a training run: it has no config.yaml")
+        data = read_config_file(args.config or saved)
+        data["output_dir"] = str(run_dir)
+    elif args.config:
+        data = read_config_file(args.config)
+    else:
+        raise TextEditError("give --config FILE to start a run, or --resume RUN_DIR to continue one")
+    data = apply_overrides(data, args.overrides)
+    if args.out:
+        data["output_dir"] = args.out
+    config = validate_config(TrainConfig, data, source=args.config or args.resume)
+    out = Path(config.output_dir)
+    if not args.resume and (out / "checkpoints").is_dir() and any((out / "checkpoints").iterdir()):
+        raise TextEditError(
+            f"{out} already holds a training run; continue it with --resume {out}, or choose "
+            f"another --out"
+        )
+    trainer = Trainer(config, resume=bool(args.resume), progress=not args.no_progress)
+    exported = trainer.train(max_steps=args.max_steps)
+    if exported is not None and trainer.dist.is_main:
+        print(f"trained {trainer.step} steps; model saved to {exported}")
+    elif trainer.dist.is_main:
+        print(f"stopped at step {trainer.step} of {config.steps}; continue with: textedit train --resume {out}")
+    return 0

@@ -1,0 +1,95 @@
+"""The training config: one YAML file validated by pydantic (``textedit train --config``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = ["TrainConfig", "OptimizerConfig", "LossWeights", "TrainDataConfig"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OptimizerConfig(_Strict):
+    """Adam for both players, as in the paper (β₁ = 0.5 is our choice)."""
+
+    lr_generator: float = Field(2e-4, gt=0, description="Learning rate of every generator-side slot.")
+    lr_discriminator: float = Field(2e-4, gt=0, description="Learning rate of the discriminator.")
+    beta1: float = Field(0.5, ge=0, lt=1, description="Adam β₁.")
+    beta2: float = Field(0.999, ge=0, lt=1, description="Adam β₂.")
+    weight_decay: float = Field(0.0, ge=0, description="Adam weight decay.")
+    grad_clip: float | None = Field(None, gt=0, description="Clip the gradient norm of each step to this value (None: off).")
+
+
+class LossWeights(_Strict):
+    """The λ of spec section 6."""
+
+    reconstruction: float = Field(10.0, ge=0, description="λ₂: L1 reconstruction at every stage (reconstruction stage).")
+    pseudo_ground_truth: float = Field(1.0, ge=0, description="λ₃: ‖W_g g − p‖₁ between global texture and TLU-pooled features.")
+    random_memory: float = Field(1.0, ge=0, description="λ₄: −log D_r of images made from random convex memory weights.")
+    generator_conformity: float = Field(10.0, ge=0, description="λ₁: −log D_c(G(x, t̂), t̂) in the generator's adversarial step.")
+    discriminator_conformity: float = Field(10.0, ge=0, description="λ_c: the text-conformity terms of the discriminator loss.")
+    manipulation_l1: float = Field(0.0, ge=0, description="Optional L1 between G(x, t̂) and x in the adversarial step (TAGAN's content term; 0 = as the spec).")
+    discriminator_stages: tuple[float, ...] | None = Field(None, description="λ_{D,s} per stage (None: 1 for every stage).")
+
+
+class TrainDataConfig(_Strict):
+    """Which data to train on (see ``textedit.data`` for the layouts)."""
+
+    type: Literal["synthetic", "folder", "cub", "oxford102"] = Field(
+        "synthetic", description="synthetic: rendered on the fly; folder: the generic layout (also what `textedit data generate` writes); cub / oxford102: the real data sets."
+    )
+    root: Path | None = Field(None, description="Data folder (all types but synthetic).")
+    family: Literal["birds", "flowers"] = Field("birds", description="Synthetic family.")
+    num_images: int = Field(20000, gt=0, description="Synthetic: images in the training set.")
+    data_seed: int = Field(0, description="Synthetic: seed of the rendered data set.")
+    split: str = Field("train", description="Split to train on.")
+    sample_split: str | None = Field("test", description="Split to draw the fixed sample grid from (None: the training split).")
+    strict: bool = Field(False, description="Fail on the first corrupt or missing image instead of skipping it.")
+    flip: bool = Field(True, description="Random horizontal flips.")
+    num_workers: int = Field(0, ge=0, description="DataLoader worker processes.")
+    vocabulary_min_count: int = Field(1, ge=1, description="Keep words seen at least this often in the training captions.")
+
+    @model_validator(mode="after")
+    def _root(self) -> "TrainDataConfig":
+        if self.type != "synthetic" and self.root is None:
+            raise ValueError(f"data.root is required for data.type={self.type!r}")
+        return self
+
+
+class TrainConfig(_Strict):
+    """Everything ``textedit train`` needs; see ``configs/*.yaml`` for the shipped ones."""
+
+    model: dict[str, Any] = Field(
+        default_factory=lambda: {"type": "mimnet_64"},
+        description="Model spec for textedit.create_model: a preset or composition `type` plus overrides.",
+    )
+    data: TrainDataConfig = Field(default_factory=TrainDataConfig, description="Training data.")
+    optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig, description="Optimisers.")
+    losses: LossWeights = Field(default_factory=LossWeights, description="Loss weights.")
+    batch_size: int = Field(16, gt=0, description="Global batch size (split across processes under torchrun).")
+    steps: int = Field(10000, gt=0, description="Training iterations (one reconstruction + one adversarial step each).")
+    seed: int = Field(0, description="Seed of model initialisation, data order and sampling.")
+    output_dir: Path = Field(Path("runs/train"), description="Run folder: checkpoints, logs, samples, final model.")
+    checkpoint_every: int = Field(500, gt=0, description="Write a resumable checkpoint every N steps.")
+    keep_checkpoints: int | None = Field(3, gt=0, description="Keep the N newest checkpoints (None: all).")
+    log_every: int = Field(10, gt=0, description="Log metrics every N steps.")
+    sample_every: int = Field(500, gt=0, description="Save a sample grid every N steps.")
+    num_samples: int = Field(6, gt=0, description="Examples in the sample grid.")
+    ema_decay: float | None = Field(0.999, gt=0, lt=1, description="EMA decay of the generator-side weights (None: off); the exported model uses the EMA.")
+    mixed_precision: Literal["no", "bf16", "fp16"] = Field(
+        "no", description="Autocast on CUDA only; ignored with a warning on the CPU, where half precision is far slower."
+    )
+    device: str = Field("auto", description="'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'.")
+    threads: int | None = Field(None, gt=0, description="torch intra-op threads on the CPU (None: torch's default).")
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, value: str) -> str:
+        if value != "auto" and not (value == "cpu" or value.startswith("cuda")):
+            raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {value!r}")
+        return value

@@ -1,0 +1,236 @@
+"""The training stream: which images and descriptions each step sees, as a pure function.
+
+Training consumes an endless stream of data-set positions ``k = 0, 1, 2, ...``; position
+``k`` is image ``perm_e[k mod N]`` of epoch ``e = k // N``, where ``perm_e`` is a
+permutation seeded by ``(seed, e)``. Step ``s`` of a run with global batch ``B`` takes
+positions ``[sB, (s+1)B)``; under ``torchrun`` process ``r`` of ``W`` takes its contiguous
+``B / W`` of them. The data set makes the caption choice, the flip and the mismatched
+description from ``(seed, epoch, index)``. So the data of a step depends on nothing but the
+seed and the step: a resumed run, a run with DataLoader workers and a distributed run all
+see exactly the same data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from textedit.errors import TextEditError
+from textedit.text import Vocabulary
+
+__all__ = ["TrainingData", "Batch", "SampleBatch", "build_training_data", "open_dataset"]
+
+
+@dataclass
+class Batch:
+    """One process's share of a step.
+
+    Attributes:
+        images: ``(b, 3, s, s)`` in ``[-1, 1]``.
+        captions: the images' own descriptions.
+        mismatched: descriptions of other images (the adversarial stage's ``t̂``).
+        seeds: one seed per row for the row's random draws (random memory weights).
+    """
+
+    images: Tensor
+    captions: list[str]
+    mismatched: list[str]
+    seeds: list[int]
+
+
+@dataclass
+class SampleBatch:
+    """Fixed examples for sample grids: images and the descriptions to apply."""
+
+    images: Tensor
+    texts: tuple[str, ...]
+
+
+class _Positions(torch.utils.data.Dataset):
+    """Map-style view of the stream: item ``k`` is position ``k`` (for DataLoader workers)."""
+
+    def __init__(self, dataset: Any, seed: int):
+        self.dataset = dataset
+        self.seed = seed
+        self._epoch, self._perm = -1, np.arange(0)
+
+    def index(self, k: int) -> tuple[int, int]:
+        n = len(self.dataset)
+        epoch, offset = divmod(k, n)
+        if epoch != self._epoch:
+            self._perm = np.random.default_rng([self.seed, epoch, 7]).permutation(n)
+            self._epoch = epoch
+        return epoch, int(self._perm[offset])
+
+    def __len__(self) -> int:  # the stream is endless; DataLoader only needs a bound
+        return 2**62
+
+    def __getitem__(self, k: int) -> dict[str, Any]:
+        epoch, index = self.index(k)
+        self.dataset.set_epoch(epoch)
+        item = self.dataset[index]
+        return {
+            "image": item["image"],
+            "caption": item["caption"],
+            "mismatched": item["mismatched_caption"],
+            "seed": int(np.random.default_rng([self.seed, k, 11]).integers(2**62)),
+        }
+
+
+def _collate(items: list[dict[str, Any]]) -> Batch:
+    return Batch(
+        images=torch.stack([i["image"] for i in items]),
+        captions=[i["caption"] for i in items],
+        mismatched=[i["mismatched"] for i in items],
+        seeds=[i["seed"] for i in items],
+    )
+
+
+class TrainingData:
+    """The stream of batches of a run.
+
+    Args:
+        dataset: the training split (a :class:`~textedit.data.base.CaptionDataset`).
+        batch_size: the global batch size ``B``.
+        seed: the run's seed.
+        vocabulary: the vocabulary the model's text encoder uses (None when the encoder has
+            its own tokenizer).
+        sample_dataset: where the fixed sample-grid examples come from.
+        num_workers: DataLoader workers (the data does not depend on it).
+    """
+
+    def __init__(
+        self,
+        dataset: Any,
+        batch_size: int,
+        seed: int,
+        vocabulary: Vocabulary | None,
+        sample_dataset: Any | None = None,
+        num_workers: int = 0,
+    ):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.seed = seed
+        self.vocabulary = vocabulary
+        self.sample_dataset = sample_dataset if sample_dataset is not None else dataset
+        self.num_workers = num_workers
+        self.positions = _Positions(dataset, seed)
+        self._loader_iter: Any = None
+        self._next_step = -1
+        self._slice: tuple[int, int] = (0, 1)
+
+    def _range(self, step: int, rank: int, world_size: int) -> range:
+        if self.batch_size % world_size:
+            raise TextEditError(
+                f"batch_size {self.batch_size} must be divisible by the number of processes {world_size}"
+            )
+        share = self.batch_size // world_size
+        start = step * self.batch_size + rank * share
+        return range(start, start + share)
+
+    def batch(self, step: int, rank: int = 0, world_size: int = 1) -> Batch:
+        """The batch of ``step`` for process ``rank`` of ``world_size``."""
+        if self.num_workers == 0:
+            return _collate([self.positions[k] for k in self._range(step, rank, world_size)])
+        # with workers: one DataLoader streaming consecutive steps, restarted on a jump
+        if self._loader_iter is None or step != self._next_step or (rank, world_size) != self._slice:
+            sampler = [list(self._range(s, rank, world_size)) for s in _count(step)]
+            loader = torch.utils.data.DataLoader(
+                self.positions, batch_sampler=sampler, num_workers=self.num_workers,
+                collate_fn=_collate, persistent_workers=False, prefetch_factor=2,
+            )
+            self._loader_iter, self._slice = iter(loader), (rank, world_size)
+        self._next_step = step + 1
+        return next(self._loader_iter)
+
+    def sample_batch(self, k: int, device: torch.device | str = "cpu") -> SampleBatch:
+        """``k`` fixed examples, each paired with another example's description."""
+        ds = self.sample_dataset
+        ds.set_epoch(0)
+        k = min(k, len(ds))
+        items = [ds[i] for i in range(k)]
+        texts = tuple(items[(i + 1) % k]["caption"] if k > 1 else items[i]["mismatched_caption"] for i in range(k))
+        return SampleBatch(torch.stack([i["image"] for i in items]).to(device), texts)
+
+
+class _count:
+    """``step, step + 1, ...`` as a re-iterable batch sampler source."""
+
+    def __init__(self, start: int):
+        self.start = start
+
+    def __iter__(self):
+        s = self.start
+        while True:
+            yield s
+            s += 1
+
+
+def open_dataset(data: Any, split: str, image_size: int, *, train: bool, seed: int) -> Any:
+    """The data set a :class:`~textedit.training.config.TrainDataConfig` names, for one split."""
+    common = dict(image_size=image_size, train=train, seed=seed, strict=data.strict)
+    if not train:
+        common["flip"] = False
+    elif not data.flip:
+        common["flip"] = False
+    if data.type == "synthetic":
+        from textedit.data.synthetic.dataset import SyntheticDataset
+
+        return SyntheticDataset(
+            family=data.family, num_images=data.num_images, seed=data.data_seed, split=split, **common
+        )
+    if data.type == "folder":
+        from textedit.data.folder import FolderDataset
+
+        return FolderDataset(data.root, split=split, **common)
+    if data.type == "cub":
+        from textedit.data.cub import CUBDataset
+
+        return CUBDataset(data.root, split=split, **common)
+    if data.type == "oxford102":
+        from textedit.data.oxford import Oxford102Dataset
+
+        return Oxford102Dataset(data.root, split=split, **common)
+    raise TextEditError(f"unknown data.type {data.type!r}")
+
+
+def build_training_data(config: Any, vocabulary_words: Sequence[str] | None = None) -> TrainingData:
+    """The :class:`TrainingData` of a :class:`~textedit.training.config.TrainConfig`.
+
+    Args:
+        config: the training config.
+        vocabulary_words: the vocabulary to use (a resumed run keeps its own); None builds
+            it from the training captions.
+    """
+    import textedit
+
+    image_size = _model_image_size(config.model)
+    data = config.data
+    dataset = open_dataset(data, data.split, image_size, train=True, seed=config.seed)
+    sample = None
+    if data.sample_split and data.sample_split != data.split:
+        try:
+            sample = open_dataset(data, data.sample_split, image_size, train=False, seed=config.seed)
+        except textedit.InputError:
+            sample = None  # no such split: sample from the training split
+    if vocabulary_words is not None:
+        vocabulary = Vocabulary(vocabulary_words)
+    else:
+        vocabulary = dataset.build_vocabulary(min_count=data.vocabulary_min_count)
+    return TrainingData(dataset, config.batch_size, config.seed, vocabulary, sample, data.num_workers)
+
+
+def _model_image_size(spec: dict[str, Any]) -> int:
+    """The input size of the model a spec builds, without building it."""
+    from textedit.registry.api import resolve_model_config
+
+    _, config = resolve_model_config(spec)
+    size = getattr(config, "image_size", None)
+    if not isinstance(size, int):
+        raise TextEditError(f"cannot tell the input size of model {spec!r}: its config has no image_size")
+    return size

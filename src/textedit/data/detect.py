@@ -1,0 +1,50 @@
+"""Recognising a data set's layout from its folder, and opening it with the right loader."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from textedit.data.base import CaptionDataset
+from textedit.errors import InputError
+
+__all__ = ["detect_layout", "open_dataset", "LAYOUTS"]
+
+LAYOUTS = ("folder", "cub", "oxford102")
+
+
+def detect_layout(root: str | os.PathLike[str]) -> str:
+    """``"cub"``, ``"oxford102"`` or ``"folder"`` for the data set in ``root``.
+
+    Raises:
+        InputError: ``root`` is not a folder.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise InputError(f"{root} is not a folder")
+    if (root / "train" / "filenames.pickle").is_file() and (root / "CUB_200_2011").is_dir():
+        return "cub"
+    if (root / "text_c10").is_dir() and (root / "trainvalclasses.txt").is_file():
+        return "oxford102"
+    return "folder"
+
+
+def open_dataset(
+    root: str | os.PathLike[str], split: str = "train", image_size: int = 256, layout: str = "auto", **kwargs: Any
+) -> CaptionDataset:
+    """The data set in ``root`` with the loader its layout needs (``layout`` forces one)."""
+    layout = detect_layout(root) if layout == "auto" else layout
+    if layout == "cub":
+        from textedit.data.cub import CUBDataset
+
+        return CUBDataset(root, split, image_size, **kwargs)
+    if layout == "oxford102":
+        from textedit.data.oxford import Oxford102Dataset
+
+        return Oxford102Dataset(root, split, image_size, **kwargs)
+    if layout == "folder":
+        from textedit.data.folder import FolderDataset
+
+        return FolderDataset(root, split, image_size, **kwargs)
+    raise InputError(f"unknown layout {layout!r}; choose one of: auto, {', '.join(LAYOUTS)}")

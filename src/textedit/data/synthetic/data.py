@@ -1,0 +1,281 @@
+"""Generated data sets, drawn on the fly or read back from disk.
+
+Shape legend: ``s`` image side, ``p`` number of parts of the family.
+
+A :class:`SyntheticSpec` fixes a generated data set: image ``i`` is the scene sampled from
+``(seed, i)``, its captions come from ``(seed, i, 1)``, the last ``test_fraction`` of the
+images form the test split, and test image ``i`` has ``edits_per_image`` edit pairs whose
+target descriptions describe other sampled scenes. The on-the-fly data sets and
+``textedit data generate`` use the same spec, so a data set on disk holds exactly the
+pixels the on-the-fly one draws.
+
+Edit-pair items (:func:`make_edit_pair`) are dicts:
+
+* ``image``, ``target``: ``(3, s, s)`` in [-1, 1], the input and its true edit;
+* ``description``: the target description;
+* ``object_mask``: ``(1, s, s)`` {0, 1}, the object in the input;
+* ``part_masks``, ``target_part_masks``: ``(p, s, s)`` {0, 1}, each pixel to the part
+  that covers most of it (family part order), in the input and in the true edit;
+* ``edit_mask``: ``(1, s, s)`` in [0, 1], the coverage of the changed parts before or after
+  the edit, rounded up to 1/255: outside it the true edit equals the input exactly;
+* ``requested``: ``"part.attribute=value;..."`` every attribute the description asks for;
+  ``changed_parts``: ``"part;..."`` those whose look changes;
+* ``image_id``, ``edit_id``, ``index``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from textedit.data.base import CaptionDataset, CaptionRecord
+from textedit.data.images import load_image, pil_to_tensor
+from textedit.data.synthetic.families import get_family
+from textedit.data.synthetic.grammar import describe, describe_many, edit_scene
+from textedit.data.synthetic.render import Rendering, render
+from textedit.data.synthetic.scene import Scene, sample_scene
+from textedit.errors import InputError
+
+__all__ = [
+    "SyntheticSpec",
+    "SyntheticCaptionDataset",
+    "SyntheticEditPairs",
+    "FolderEditPairs",
+    "make_edit_pair",
+    "edit_mask",
+    "load_scenes",
+]
+
+
+@dataclass(frozen=True)
+class SyntheticSpec:
+    """What fixes a generated data set (see the module doc)."""
+
+    family: str = "birds"
+    n: int = 1000
+    seed: int = 0
+    test_fraction: float = 0.1
+    captions_per_image: int = 10
+    edits_per_image: int = 2
+
+    def __post_init__(self) -> None:
+        get_family(self.family)
+        if self.n < 1:
+            raise InputError(f"n must be at least 1, got {self.n}")
+        if not 0.0 <= self.test_fraction < 1.0:
+            raise InputError(f"test_fraction must be in [0, 1), got {self.test_fraction}")
+        if self.captions_per_image < 1 or self.edits_per_image < 0:
+            raise InputError("captions_per_image must be >= 1 and edits_per_image >= 0")
+
+    @property
+    def n_test(self) -> int:
+        if self.test_fraction == 0 or self.n < 2:
+            return 0
+        return min(self.n - 1, max(1, round(self.n * self.test_fraction)))
+
+    def split(self, i: int) -> str:
+        return "test" if i >= self.n - self.n_test else "train"
+
+    def image_id(self, i: int) -> str:
+        return f"{i:06d}"
+
+    def scene(self, i: int) -> Scene:
+        return sample_scene(self.family, np.random.default_rng([self.seed, i]))
+
+    def captions(self, i: int, scene: Scene | None = None) -> list[str]:
+        scene = scene or self.scene(i)
+        rng = np.random.default_rng([self.seed, i, 1])
+        return [d.text for d in describe_many(scene, rng, self.captions_per_image)]
+
+    def edit_description(self, i: int, k: int, scene: Scene | None = None) -> str:
+        """The ``k``-th target description of image ``i``: another scene's description,
+        drawn again (up to 8 times) when it would change nothing."""
+        scene = scene or self.scene(i)
+        rng = np.random.default_rng([self.seed, i, 2, k])
+        text = ""
+        for _ in range(8):
+            text = describe(sample_scene(self.family, rng), rng).text
+            if edit_scene(scene, text).changed:
+                break
+        return text
+
+    def records(self) -> list[CaptionRecord]:
+        return [
+            CaptionRecord(self.image_id(i), tuple(self.captions(i)), self.split(i), extras={"index": i})
+            for i in range(self.n)
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "family": self.family,
+            "n": self.n,
+            "seed": self.seed,
+            "test_fraction": self.test_fraction,
+            "captions_per_image": self.captions_per_image,
+            "edits_per_image": self.edits_per_image,
+        }
+
+
+class SyntheticCaptionDataset(CaptionDataset):
+    """A generated data set drawn on the fly (the :class:`CaptionDataset` interface).
+
+    Args:
+        spec: the data set (or give its fields as keyword arguments: ``family``, ``n`` ...).
+        split: ``"train"`` or ``"test"``.
+        image_size: side of the drawn images (any size >= 16; 64, 128, 256 are the usual).
+        kwargs: :class:`SyntheticSpec` fields, then :class:`CaptionDataset` arguments.
+    """
+
+    def __init__(self, spec: SyntheticSpec | None = None, split: str = "train", image_size: int = 128, **kwargs: Any):
+        fields = {k: kwargs.pop(k) for k in list(kwargs) if k in SyntheticSpec.__dataclass_fields__}
+        self.spec = spec or SyntheticSpec(**fields)
+        kwargs.setdefault("name", f"generated {self.spec.family} (seed {self.spec.seed})")
+        super().__init__(self.spec.records(), split, image_size, **kwargs)
+
+    def scene(self, index: int) -> Scene:
+        return self.spec.scene(self.records[index].extras["index"])
+
+    def read_image(self, index: int) -> Image.Image:
+        return Image.fromarray(render(self.scene(index), self.image_size).image)
+
+
+def edit_mask(before: Rendering, after: Rendering, parts: tuple[str, ...]) -> np.ndarray:
+    """``(s, s)`` float32: where ``parts`` cover the image before or after, rounded up to 1/255."""
+    m = np.zeros_like(before.object_mask)
+    for p in parts:
+        m = np.maximum(m, np.maximum(before.part_masks[p], after.part_masks[p]))
+    return np.ceil(m * 255.0) / 255.0
+
+
+def _one_hot(labels: np.ndarray, n_parts: int) -> torch.Tensor:
+    ids = torch.arange(1, n_parts + 1, dtype=torch.uint8).view(-1, 1, 1)
+    return (torch.from_numpy(labels).unsqueeze(0) == ids).float()
+
+
+def _requested_text(requested) -> str:
+    return ";".join(f"{p}.{a}={v}" for (p, a), v in sorted(requested.items()))
+
+
+def make_edit_pair(scene: Scene, description: str, size: int) -> dict[str, Any]:
+    """The edit-pair item of ``scene`` edited by ``description`` at ``size`` (module doc)."""
+    fam = get_family(scene.family)
+    edit = edit_scene(scene, description)
+    before, after = render(scene, size), render(edit.scene, size)
+    return _pair_item(
+        before.image,
+        after.image,
+        before.labels,
+        after.labels,
+        edit_mask(before, after, edit.changed_parts),
+        description,
+        _requested_text(edit.requested),
+        ";".join(edit.changed_parts),
+        len(fam.parts),
+    )
+
+
+def _pair_item(image, target, labels, target_labels, mask, description, requested, changed, n_parts):
+    return {
+        "image": pil_to_tensor(Image.fromarray(image)),
+        "target": pil_to_tensor(Image.fromarray(target)),
+        "description": description,
+        "object_mask": torch.from_numpy((labels > 0).astype(np.float32)).unsqueeze(0),
+        "part_masks": _one_hot(labels, n_parts),
+        "target_part_masks": _one_hot(target_labels, n_parts),
+        "edit_mask": torch.from_numpy(mask.astype(np.float32)).unsqueeze(0),
+        "requested": requested,
+        "changed_parts": changed,
+    }
+
+
+class SyntheticEditPairs(torch.utils.data.Dataset):
+    """Edit pairs of a generated data set's split, drawn on the fly (module doc)."""
+
+    def __init__(self, spec: SyntheticSpec | None = None, split: str = "test", image_size: int = 128, **fields: Any):
+        self.spec = spec or SyntheticSpec(**fields)
+        self.image_size = int(image_size)
+        self.part_names = get_family(self.spec.family).part_names
+        self.sources = [i for i in range(self.spec.n) if self.spec.split(i) == split]
+        if not self.sources or self.spec.edits_per_image == 0:
+            raise InputError(f"the generated data set has no edit pairs in split {split!r}")
+
+    def __len__(self) -> int:
+        return len(self.sources) * self.spec.edits_per_image
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        i = self.sources[index // self.spec.edits_per_image]
+        k = index % self.spec.edits_per_image
+        scene = self.spec.scene(i)
+        item = make_edit_pair(scene, self.spec.edit_description(i, k, scene), self.image_size)
+        item.update(image_id=self.spec.image_id(i), edit_id=f"{self.spec.image_id(i)}_e{k}", index=index)
+        return item
+
+
+def load_scenes(root: str | os.PathLike[str]) -> dict[str, Scene]:
+    """``image id -> Scene`` from a generated data set's ``scenes.jsonl``."""
+    path = Path(root) / "scenes.jsonl"
+    if not path.is_file():
+        raise InputError(f"{path} does not exist; is {root} a data set written by 'textedit data generate'?")
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            obj = json.loads(line)
+            out[obj["id"]] = Scene.from_dict(obj["scene"])
+    return out
+
+
+class FolderEditPairs(torch.utils.data.Dataset):
+    """The edit pairs of a data set written by ``textedit data generate`` (``edits.jsonl``).
+
+    Images are read at the size they were written; the items match :class:`SyntheticEditPairs`
+    of the same spec exactly.
+    """
+
+    def __init__(self, root: str | os.PathLike[str]):
+        from textedit.data.folder import read_manifest
+
+        self.root = Path(root)
+        self.manifest = read_manifest(self.root) or {}
+        path = self.root / "edits.jsonl"
+        if not path.is_file():
+            raise InputError(f"{path} does not exist; generate the data set with --edits-per-image > 0")
+        self.pairs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if not self.pairs:
+            raise InputError(f"{path} lists no edit pairs")
+        self.part_names = get_family(self.manifest.get("family", self.pairs[0]["family"])).part_names
+        self.image_size = int(self.manifest.get("image_size", 0)) or None
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def _gray(self, rel: str) -> np.ndarray:
+        path = self.root / rel
+        if not path.is_file():
+            raise InputError(f"{path} is missing; regenerate the data set")
+        with Image.open(path) as img:
+            return np.asarray(img.convert("L") if img.mode != "L" else img, dtype=np.uint8).copy()
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        p = self.pairs[index]
+        image = np.asarray(load_image(self.root / p["image"]))
+        target = np.asarray(load_image(self.root / p["target"]))
+        labels = self._gray(p["labels"])
+        target_labels = self._gray(p["target_labels"])
+        mask = self._gray(p["edit_mask"]).astype(np.float32) / 255.0
+        item = _pair_item(
+            image, target, labels, target_labels, mask, p["description"], p["requested"],
+            p["changed_parts"], len(self.part_names),
+        )
+        item.update(image_id=p["image_id"], edit_id=p["id"], index=index)
+        return item
+
+

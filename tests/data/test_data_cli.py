@@ -1,0 +1,157 @@
+"""``textedit data``: generate end to end, read it back, info and convert."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import scipy.io
+import torch
+
+from conftest import write_image
+from textedit.cli import main
+from textedit.data import FolderDataset
+from textedit.data.images import tensor_to_pil
+from textedit.data.synthetic import (
+    FolderEditPairs,
+    SyntheticCaptionDataset,
+    SyntheticEditPairs,
+    SyntheticSpec,
+    generate_dataset,
+    load_scenes,
+    render,
+)
+
+
+def test_generate_then_load_like_real_data(tmp_path, capsys):
+    out = tmp_path / "birds"
+    rc = main(["data", "generate", "--family", "birds", "--n", "12", "--out", str(out), "--size", "64",
+               "--seed", "5", "--test-fraction", "0.25", "--edits-per-image", "2",
+               "--captions-per-image", "4", "--quiet"])
+    assert rc == 0 and "9 train + 3 test images, 6 edit pairs" in capsys.readouterr().out
+    manifest = json.loads((out / "dataset.json").read_text())
+    assert manifest["family"] == "birds" and manifest["image_size"] == 64
+    assert manifest["counts"] == {"train": 9, "test": 3, "edits": 6}
+    assert manifest["parts"] == ["head", "body", "belly", "wings", "tail", "beak"]
+
+    spec = SyntheticSpec("birds", n=12, seed=5, test_fraction=0.25, captions_per_image=4, edits_per_image=2)
+    train = FolderDataset(out, "train", 64, train=False)
+    fly = SyntheticCaptionDataset(spec, "train", 64, train=False)
+    assert len(train) == 9 and train.records[0].captions == fly.records[0].captions
+    for i in (0, 8):
+        assert torch.equal(train[i]["image"], fly[i]["image"])
+    assert len(train.build_vocabulary()) > 20
+
+    scenes = load_scenes(out)  # any image can be re-drawn from its scene
+    last = FolderDataset(out, "test", 64, train=False)[2]
+    assert last["image_id"] == "000011"
+    assert np.array_equal(render(scenes["000011"], 64).image, np.asarray(tensor_to_pil(last["image"])))
+
+    disk, live = FolderEditPairs(out), SyntheticEditPairs(spec, image_size=64)
+    assert len(disk) == len(live) == 6
+    for i in range(len(disk)):
+        a, b = disk[i], live[i]
+        assert a.keys() == b.keys()
+        for k in a:
+            assert torch.equal(a[k], b[k]) if torch.is_tensor(a[k]) else a[k] == b[k], k
+        outside = a["edit_mask"][0] == 0
+        assert torch.equal(a["image"][:, outside], a["target"][:, outside])
+        assert a["changed_parts"], "edit descriptions are drawn until they change something"
+    batch = next(iter(torch.utils.data.DataLoader(disk, batch_size=3)))
+    assert batch["part_masks"].shape == (3, 6, 64, 64) and len(batch["requested"]) == 3
+
+    assert main(["data", "info", str(out), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["splits"]["train"]["images"] == 9 and info["edit_pairs"] == 6
+
+
+def test_generate_refuses_to_overwrite(tmp_path, capsys):
+    out = tmp_path / "d"
+    args = ["data", "generate", "--family", "flowers", "--n", "3", "--out", str(out), "--size", "64", "--quiet"]
+    assert main(args) == 0
+    assert main(args) == 1
+    assert "--overwrite" in capsys.readouterr().err
+    assert main([*args, "--overwrite", "--seed", "1"]) == 0
+    assert json.loads((out / "dataset.json").read_text())["seed"] == 1
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "precious.txt").write_text("keep me")
+    assert main([*args[:6], "--out", str(other), "--size", "64", "--overwrite", "--quiet"]) == 1
+    assert (other / "precious.txt").read_text() == "keep me"
+
+
+def test_interrupted_generation_leaves_nothing_that_loads(tmp_path):
+    out = tmp_path / "d"
+
+    def crash(_):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        generate_dataset(out, SyntheticSpec("birds", n=4), 64, progress=crash)
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_info_on_real_layouts(cub_root, oxford_root, capsys):
+    assert main(["data", "info", str(cub_root)]) == 0
+    text = capsys.readouterr().out
+    assert "cub layout" in text and "train" in text and "vocabulary" in text
+    assert main(["data", "info", str(oxford_root), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["layout"] == "oxford102" and info["splits"]["test"]["images"] == 1
+
+
+def test_convert_celeba_text2facegan(tmp_path, capsys):
+    images = tmp_path / "img_align_celeba"
+    for name in ("000001.jpg", "000002.jpg", "000003.jpg"):
+        write_image(images / name, size=(178, 218))
+    caps = tmp_path / "caps.txt"
+    caps.write_text(
+        "000001.jpg\tThe woman has high cheekbones.|Her hair is brown in colour.|She is smiling.\n"
+        "000002.jpg\tThe man has a big nose.\n"
+        "000003.jpg\tThe woman is young.|She is wearing lipstick.\n"
+    )
+    partition = tmp_path / "list_eval_partition.txt"
+    partition.write_text("000001.jpg 0\n000002.jpg 1\n000003.jpg 2\n")
+    out = tmp_path / "celeba"
+    assert main(["data", "convert", "celeba", "--captions", str(caps), "--images", str(images),
+                 "--partition", str(partition), "--out", str(out)]) == 0
+    train = FolderDataset(out, "train", 32)
+    assert train.records[0].captions == (
+        "The woman has high cheekbones. Her hair is brown in colour. She is smiling.",
+    )
+    assert FolderDataset(out, "test", 32)[0]["image"].shape == (3, 32, 32)
+    assert FolderDataset(out, "val", 32).records[0].image_id == "000002"
+    assert main(["data", "convert", "celeba", "--captions", str(caps), "--images", str(images),
+                 "--out", str(out), "--sentences", "each"]) == 1
+    assert main(["data", "convert", "celeba", "--captions", str(caps), "--images", str(images),
+                 "--out", str(out), "--sentences", "each", "--overwrite"]) == 0
+    assert len(FolderDataset(out, "train", 32).records[0].captions) == 3
+
+
+def _cell(strings):
+    cell = np.empty((len(strings), 1), dtype=object)
+    for i, s in enumerate(strings):
+        cell[i, 0] = np.array([s])
+    return cell
+
+
+def test_convert_deepfashion_fashiongan(tmp_path):
+    root = tmp_path / "inshop"
+    names = ["img/WOMEN/Dresses/id_00000002/02_1_front.jpg", "img/MEN/Denim/id_00000080/01_1_front.jpg",
+             "img/WOMEN/Blouses_Shirts/id_00000001/02_2_side.jpg"]
+    for n in names:
+        write_image(root / n, size=(64, 64))
+    sentences = ["the lady was wearing a blue long-sleeved blouse",
+                 "his tank top was grey", "a woman in a white dress"]
+    lang, ind = tmp_path / "language_original.mat", tmp_path / "ind.mat"
+    scipy.io.savemat(lang, {"engJ": _cell(sentences), "nameList": _cell(names),
+                            "color_": np.array([[1], [2], [3]])})
+    scipy.io.savemat(ind, {"train_ind": np.array([[1], [3]]), "test_ind": np.array([[2]])})
+    out = tmp_path / "fashion"
+    assert main(["data", "convert", "deepfashion", "--language", str(lang), "--index", str(ind),
+                 "--images", str(root), "--out", str(out)]) == 0
+    train = FolderDataset(out, "train", 32)
+    assert [r.captions[0] for r in train.records] == [sentences[0], sentences[2]]
+    test = FolderDataset(out, "test", 32)
+    assert test.records[0].captions == (sentences[1],) and test[0]["image"].shape == (3, 32, 32)

@@ -1,0 +1,216 @@
+"""Real-data loaders on fixtures in the published layouts, and the generic folder layout."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from conftest import CUB_BOX, CUB_FILES, write_image
+from textedit.data import CUBDataset, DataWarning, FolderDataset, Oxford102Dataset, open_dataset
+from textedit.data.cub import cub_crop_box, read_cub
+from textedit.errors import InputError
+
+
+# ---------------------------------------------------------------- CUB (AttnGAN layout)
+
+
+def test_cub_splits_captions_and_classes(cub_root):
+    train = CUBDataset(cub_root, "train", 64)
+    test = CUBDataset(cub_root, "test", 64)
+    assert [r.image_id for r in train.records] == CUB_FILES["train"]
+    assert [r.image_id for r in test.records] == CUB_FILES["test"]
+    assert [r.label for r in train.records] == [1, 1, 2]
+    assert len(train.records[0].captions) == 10
+    assert train.records[0].captions[3] == "this black footed albatross number 3 has a white belly and dark wings"
+    item = train[0]
+    assert item["image"].shape == (3, 64, 64) and item["caption"] in train.records[0].captions
+    # mismatched captions come from another class
+    assert "laysan" in train.mismatched_caption(0)
+    assert len(train.captions("train")) == 30 and len(train.captions("test")) == 10
+    assert open_dataset(cub_root, "test", 64).records == test.records
+
+
+def test_cub_captions_from_pickle_match_the_text_files(cub_root):
+    from_text = read_cub(cub_root, "text")
+    from_pickle = read_cub(cub_root, "pickle")
+    assert [r.captions for r in from_text] == [r.captions for r in from_pickle]
+
+
+def test_cub_vocabulary_from_training_captions(cub_root):
+    vocab = CUBDataset(cub_root, "train", 64).build_vocabulary()
+    assert "laysan" in vocab and "albatross" in vocab
+    assert len(vocab) == 2 + len({w for c in CUBDataset(cub_root, "train", 64).captions() for w in c.split()})
+
+
+def test_cub_bbox_crop_is_attngan_s(cub_root):
+    # r = int(max(40, 30) * 0.75) = 30 around the box centre (50, 35), clipped to 100 x 80
+    assert cub_crop_box(CUB_BOX, 100, 80) == (20, 5, 80, 65)
+    assert cub_crop_box((0, 0, 40, 40), 100, 80) == (0, 0, 50, 50)
+    ds = CUBDataset(cub_root, "train", 64, train=False)
+    crop = ds.read_image(0)
+    assert crop.size == (60, 60)
+    arr = np.asarray(crop).astype(int)
+    assert arr[30, 30, 0] > 180 and arr[30, 30, 1] < 80  # the bird box is in the middle
+    assert arr[2, 2, 0] < 160  # the corner is background
+    uncropped = CUBDataset(cub_root, "train", 64, crop=False, train=False).read_image(0)
+    assert uncropped.size == (100, 80)
+
+
+def test_cub_missing_metadata_is_named(cub_root):
+    (cub_root / "test" / "filenames.pickle").unlink()
+    with pytest.raises(InputError, match=r"test/filenames\.pickle"):
+        CUBDataset(cub_root, "train", 64)
+
+
+# ---------------------------------------------------------------- Oxford-102 (Reed layout)
+
+
+def test_oxford_class_splits(oxford_root):
+    train = Oxford102Dataset(oxford_root, "train", 32)
+    test = Oxford102Dataset(oxford_root, "test", 32)
+    assert sorted(r.image_id for r in train.records) == ["image_05087", "image_06734", "image_06735"]
+    assert [r.image_id for r in test.records] == ["image_06001"]
+    assert {r.label for r in train.records} == {1, 2}
+    assert test[0]["image"].shape == (3, 32, 32)
+    assert train.records[0].captions[0].startswith("this flower of class_0000")
+    assert open_dataset(oxford_root, "test", 32).records == test.records
+    with pytest.raises(InputError, match="splits present"):
+        Oxford102Dataset(oxford_root, "validation", 32)
+
+
+def test_oxford_needs_images(oxford_root):
+    import shutil
+
+    from textedit.data.oxford import read_oxford102
+
+    shutil.rmtree(oxford_root.parent / "jpg")
+    with pytest.raises(InputError, match="jpg"):
+        read_oxford102(oxford_root)
+
+
+# ---------------------------------------------------------------- generic layout
+
+
+def _folder_jsonl(root, n=4):
+    lines = []
+    for i in range(n):
+        write_image(root / "images" / f"{i}.png", size=(40, 30), colour=(10 * i, 0, 0))
+        lines.append({"image": f"images/{i}.png", "captions": [f"caption {i} a", f"caption {i} b"],
+                      "split": "test" if i == n - 1 else "train"})
+    (root / "captions.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    return root
+
+
+def test_folder_jsonl(tmp_path):
+    ds = FolderDataset(_folder_jsonl(tmp_path), "train", 16)
+    assert len(ds) == 3 and ds.splits == ["train", "test"]
+    assert ds.records[1].captions == ("caption 1 a", "caption 1 b")
+    assert ds[1]["image"].shape == (3, 16, 16)
+
+
+def test_folder_csv(tmp_path):
+    write_image(tmp_path / "a.jpg")
+    write_image(tmp_path / "b.jpg")
+    (tmp_path / "captions.csv").write_text(
+        'image,caption,split\na.jpg,"a red bird, small",train\na.jpg,another,train\nb.jpg,x,test\n'
+    )
+    ds = FolderDataset(tmp_path, "train", 16)
+    assert ds.records[0].captions == ("a red bird, small", "another")
+    assert FolderDataset(tmp_path, "test", 16).records[0].image_id == "b"
+
+
+def test_folder_sidecar_text_files(tmp_path):
+    write_image(tmp_path / "train" / "x" / "one.png")
+    (tmp_path / "train" / "x" / "one.txt").write_text("first\n\nsecond\n")
+    write_image(tmp_path / "test" / "two.png")
+    (tmp_path / "test" / "two.txt").write_text("third\n")
+    write_image(tmp_path / "test" / "uncaptioned.png")
+    with pytest.warns(DataWarning, match="no .txt"):
+        train = FolderDataset(tmp_path, "train", 16)
+    assert train.records[0].captions == ("first", "second")
+    assert train.records[0].image_id == "train/x/one"
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [('{"image": 3}\n', "captions.jsonl:1"), ("not json\n", "captions.jsonl:1"),
+     ('{"image": "a.png", "captions": [1]}\n', "captions")],
+)
+def test_folder_malformed_jsonl(tmp_path, content, message):
+    (tmp_path / "captions.jsonl").write_text(content)
+    with pytest.raises(InputError, match=message):
+        FolderDataset(tmp_path)
+
+
+def test_folder_without_captions(tmp_path):
+    with pytest.raises(InputError, match="no captioned images"):
+        FolderDataset(tmp_path)
+
+
+# ---------------------------------------------------------------- missing and corrupt images
+
+
+def test_missing_images_skipped_with_one_warning_and_count(tmp_path):
+    root = _folder_jsonl(tmp_path, n=5)
+    (root / "images" / "1.png").unlink()
+    (root / "images" / "2.png").unlink()
+    with pytest.warns(DataWarning, match=r"skipped 2 of 4 images.*1\.png"):
+        ds = FolderDataset(root, "train", 16)
+    assert len(ds) == 2 and [s[1] for s in ds.skipped] == ["missing", "missing"]
+    with pytest.raises(InputError, match=r"1\.png"):
+        FolderDataset(root, "train", 16, strict=True)
+
+
+def test_corrupt_image_skipped_when_met_or_raises_under_strict(tmp_path):
+    root = _folder_jsonl(tmp_path, n=4)
+    (root / "images" / "1.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    ds = FolderDataset(root, "train", 16, train=False)
+    with pytest.warns(DataWarning, match=r"1\.png"):
+        item = ds[1]
+    assert item["index"] == 2 and item["caption"] == "caption 2 a"
+    assert len(ds.skipped) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ds[1]["index"] == 2  # known bad: no second warning
+    strict = FolderDataset(root, "train", 16, strict=True)
+    with pytest.raises(InputError, match=r"1\.png"):
+        strict[1]
+    verified = FolderDataset(root, "train", 16)
+    with pytest.warns(DataWarning, match="skipped 1 unreadable"):
+        assert verified.verify() == 1
+    assert len(verified) == 2
+
+
+# ---------------------------------------------------------------- the common interface
+
+
+def test_caption_choice_and_flip_follow_seed_and_epoch(tmp_path):
+    root = _folder_jsonl(tmp_path, n=6)
+    a = FolderDataset(root, "train", 16, seed=3)
+    b = FolderDataset(root, "train", 16, seed=3)
+    picks = [a.caption_index(i) for i in range(len(a))]
+    assert picks == [b.caption_index(i) for i in range(len(b))]
+    seen = set()
+    for epoch in range(8):
+        a.set_epoch(epoch)
+        seen.add(tuple(a.caption_index(i) for i in range(len(a))))
+    assert len(seen) > 1
+    assert torch.equal(a[0]["image"], a[0]["image"])
+    test = FolderDataset(root, "train", 16, train=False)
+    assert all(test.caption_index(i) == 0 for i in range(len(test)))
+    assert a.mismatched_caption(0) not in a.records[0].captions
+
+
+def test_flip_mirrors_the_image(tmp_path):
+    img = Image.new("RGB", (16, 16), (0, 0, 0))
+    img.paste((255, 255, 255), (0, 0, 8, 16))
+    img.save(tmp_path / "half.png")
+    (tmp_path / "captions.jsonl").write_text('{"image": "half.png", "caption": "c"}\n')
+    ds = FolderDataset(tmp_path, "train", 16, train=False)
+    plain = ds.image_tensor(0)
+    assert torch.equal(ds.image_tensor(0, flip=True), plain.flip(-1))

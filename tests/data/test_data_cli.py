@@ -6,10 +6,10 @@ import json
 
 import numpy as np
 import pytest
-import scipy.io
+
 import torch
 
-from conftest import write_image
+from data_fixtures import write_image
 from textedit.cli import main
 from textedit.data import FolderDataset
 from textedit.data.images import tensor_to_pil
@@ -137,6 +137,7 @@ def _cell(strings):
 
 
 def test_convert_deepfashion_fashiongan(tmp_path):
+    scipy_io = pytest.importorskip("scipy.io")
     root = tmp_path / "inshop"
     names = ["img/WOMEN/Dresses/id_00000002/02_1_front.jpg", "img/MEN/Denim/id_00000080/01_1_front.jpg",
              "img/WOMEN/Blouses_Shirts/id_00000001/02_2_side.jpg"]
@@ -145,9 +146,9 @@ def test_convert_deepfashion_fashiongan(tmp_path):
     sentences = ["the lady was wearing a blue long-sleeved blouse",
                  "his tank top was grey", "a woman in a white dress"]
     lang, ind = tmp_path / "language_original.mat", tmp_path / "ind.mat"
-    scipy.io.savemat(lang, {"engJ": _cell(sentences), "nameList": _cell(names),
+    scipy_io.savemat(lang, {"engJ": _cell(sentences), "nameList": _cell(names),
                             "color_": np.array([[1], [2], [3]])})
-    scipy.io.savemat(ind, {"train_ind": np.array([[1], [3]]), "test_ind": np.array([[2]])})
+    scipy_io.savemat(ind, {"train_ind": np.array([[1], [3]]), "test_ind": np.array([[2]])})
     out = tmp_path / "fashion"
     assert main(["data", "convert", "deepfashion", "--language", str(lang), "--index", str(ind),
                  "--images", str(root), "--out", str(out)]) == 0

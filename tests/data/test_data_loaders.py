@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import CUB_BOX, CUB_FILES, write_image
+from data_fixtures import CUB_BOX, CUB_FILES, write_image
 from textedit.data import CUBDataset, DataWarning, FolderDataset, Oxford102Dataset, open_dataset
 from textedit.data.cub import cub_crop_box, read_cub
 from textedit.errors import InputError

@@ -12,7 +12,7 @@ import pytest
 from textedit.data.pickles import UnsafePickleError, load_pickle, loads_pickle
 from textedit.errors import InputError
 
-from conftest import py2_numpy_ints
+from data_fixtures import py2_numpy_ints
 
 
 @pytest.mark.parametrize("protocol", [0, 2, 4, 5])

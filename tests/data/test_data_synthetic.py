@@ -168,3 +168,30 @@ def test_palette_colours_are_distinct():
     cols = np.stack([rgb(c) for c in COLOUR_NAMES])
     d = np.sqrt(((cols[:, None] - cols[None]) ** 2).sum(-1)) + np.eye(len(cols))
     assert d.min() > 0.25
+
+
+def test_on_the_fly_caption_dataset_interface():
+    from textedit.data import SyntheticCaptionDataset, SyntheticSpec
+
+    train = SyntheticCaptionDataset(family="flowers", n=10, split="train", image_size=32, captions_per_image=3)
+    test = SyntheticCaptionDataset(SyntheticSpec("flowers", n=10, captions_per_image=3), "test", 32)
+    assert len(train) == 9 and len(test) == 1 and train.splits == ["train", "test"]
+    item = train[4]
+    assert item["image"].shape == (3, 32, 32) and item["path"] == ""
+    assert item["caption"] in train.records[4].captions
+    assert item["mismatched_caption"] not in train.records[4].captions
+    assert parse(item["caption"], "flowers"), "captions speak the grammar"
+    assert "petals" in train.build_vocabulary()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", FAMILIES)
+def test_locality_of_described_edits_many_scenes(family):
+    from textedit.data.synthetic import make_edit_pair
+
+    for i in range(40):
+        s = scene(family, 100 + i)
+        other = describe(scene(family, 500 + i), np.random.default_rng(i)).text
+        item = make_edit_pair(s, other, 128)
+        outside = item["edit_mask"][0] == 0
+        assert (item["image"][:, outside] == item["target"][:, outside]).all(), other

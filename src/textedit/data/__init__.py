@@ -37,6 +37,9 @@ _LAZY = {
     "images_to_tensor": "textedit.data.images",
     "load_pickle": "textedit.data.pickles",
     "open_dataset": "textedit.data.detect",
+    "convert_celeba": "textedit.data.convert",
+    "convert_deepfashion": "textedit.data.convert",
+    "make_edit_pair": "textedit.data.synthetic.data",
     "detect_layout": "textedit.data.detect",
 }
 

@@ -52,6 +52,10 @@ def test_shapes_and_weights_form_a_distribution_per_valid_word(backend, x, block
     torch.testing.assert_close(sums[valid], torch.ones_like(sums[valid]))
     assert (out.attention[~valid] == 0).all()
     assert (out.texture[~valid] == 0).all()
+    # The texture is the weighted mean the weights describe (the weights are materialised
+    # apart from the fused/triton kernels, so this ties the kernels to them).
+    expected = out.attention @ x.memories
+    torch.testing.assert_close(out.texture, expected, **tolerance(x.words.dtype))
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

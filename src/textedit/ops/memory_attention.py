@@ -197,14 +197,18 @@ def _weights(q: Tensor, mask: Tensor, memories: Tensor) -> Tensor:
 def _fused(words, mask, memories, key_weight, block_size, return_attention):
     b, t, width = words.shape
     flat = words.reshape(b * t, width)
-    index = mask.reshape(-1).nonzero().squeeze(1)
-    q = flat.index_select(0, index) @ key_weight
-    rows = fused_rows(q, memories, block_size)
-    texture = rows.new_zeros(b * t, memories.shape[1]).index_copy(0, index, rows)
-    attention = None
-    if return_attention:
-        q_all = q.new_zeros(b * t, q.shape[1]).index_copy(0, index, q)
-        attention = _weights(q_all.view(b, t, -1), mask, memories)
+    if bool(mask.all()):
+        q = flat @ key_weight
+        texture = fused_rows(q, memories, block_size)
+    else:
+        # Only the valid words are projected and attend: padding costs nothing.
+        index = mask.reshape(-1).nonzero().squeeze(1)
+        valid_q = flat.index_select(0, index) @ key_weight
+        rows = fused_rows(valid_q, memories, block_size)
+        texture = rows.new_zeros(b * t, memories.shape[1]).index_copy(0, index, rows)
+        if return_attention:
+            q = valid_q.new_zeros(b * t, valid_q.shape[1]).index_copy(0, index, valid_q)
+    attention = _weights(q.view(b, t, -1), mask, memories) if return_attention else None
     return texture.view(b, t, -1), attention
 
 
@@ -260,8 +264,9 @@ def memory_attention(
         raise InputError(f"memory attention: block_size must be a positive int, got {block_size}")
     if word_mask is None:
         word_mask = torch.ones(words.shape[:2], dtype=torch.bool, device=words.device)
-    # Padded word features never reach the arithmetic, so no value there (even inf) leaks.
-    words = words.masked_fill(~word_mask[..., None], 0.0)
+    else:
+        # Padded word features never reach the arithmetic, so no value there (even inf) leaks.
+        words = words.masked_fill(~word_mask[..., None], 0.0)
     rows = words.shape[0] * words.shape[1]
     chosen = resolve_backend(backend, words, memories, rows)
     if rows == 0:

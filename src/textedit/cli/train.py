@@ -15,7 +15,7 @@ def add_parser(sub: Any) -> None:
         "data.num_workers=2`. Checkpoints are written atomically; --resume continues a run "
         "exactly. Under torchrun, processes share the global batch.",
     )
-    p.add_argument("--config", help="YAML or JSON training config")
+    p.add_argument("--config", help="YAML or JSON training config, or the name of a shipped one (mimnet64_birds, ...)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its newest checkpoint")
     p.add_argument("--out", help="run folder (overrides output_dir)")
     p.add_argument("--max-steps", type=int, help="stop after this many more steps (the run stays resumable)")
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from textedit.config.base import validate_config
     from textedit.config.io import apply_overrides, read_config_file
     from textedit.errors import TextEditError
-    from textedit.training.config import TrainConfig
+    from textedit.training.config import TrainConfig, find_config
     from textedit.training.trainer import Trainer
 
     if args.resume:
@@ -38,10 +38,10 @@ def run(args: argparse.Namespace) -> int:
         saved = run_dir / "config.yaml"
         if not saved.is_file():
             raise TextEditError(f"{run_dir} is not a training run: it has no config.yaml")
-        data = read_config_file(args.config or saved)
+        data = read_config_file(find_config(args.config) if args.config else saved)
         data["output_dir"] = str(run_dir)
     elif args.config:
-        data = read_config_file(args.config)
+        data = read_config_file(find_config(args.config))
     else:
         raise TextEditError("give --config FILE to start a run, or --resume RUN_DIR to continue one")
     data = apply_overrides(data, args.overrides)
@@ -59,5 +59,5 @@ def run(args: argparse.Namespace) -> int:
     if exported is not None and trainer.dist.is_main:
         print(f"trained {trainer.step} steps; model saved to {exported}")
     elif trainer.dist.is_main:
-        print(f"stopped at step {trainer.step} of {config.steps}; continue with: textedit train --resume {out}")
+        print(f"stopped at step {trainer.step} of {trainer.total_steps}; continue with: textedit train --resume {out}")
     return 0

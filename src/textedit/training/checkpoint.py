@@ -4,8 +4,8 @@ A checkpoint holds everything that decides what the next step does: the model (a
 EMA), both optimisers, the step, every random number generator (Python, NumPy, torch CPU
 and CUDA) and the run's config. The data order is a pure function of the seed and the step
 (see :mod:`textedit.training.data`), so it needs no state of its own. Files are written to a
-temporary name and renamed, and ``latest.txt`` is updated last, so a run killed at any
-moment resumes from the last complete checkpoint.
+temporary name and renamed into place, so every ``step_*.pt`` file is complete and a run
+killed at any moment resumes from the newest one.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from textedit.errors import CheckpointError
-from textedit.utils.atomic import atomic_save, atomic_write_text
+from textedit.utils.atomic import atomic_save
 
 __all__ = ["rng_state", "set_rng_state", "save_checkpoint", "load_checkpoint", "latest_checkpoint"]
 
@@ -53,7 +53,7 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 def save_checkpoint(directory: str | Path, step: int, state: dict[str, Any], keep: int | None = None) -> Path:
-    """Write ``step_<step>.pt`` atomically, point ``latest.txt`` at it, prune old ones.
+    """Write ``step_<step>.pt`` atomically, then prune old ones.
 
     Args:
         directory: the run's checkpoint folder.
@@ -64,7 +64,6 @@ def save_checkpoint(directory: str | Path, step: int, state: dict[str, Any], kee
     directory = Path(directory)
     path = directory / f"step_{step:08d}.pt"
     atomic_save(path, lambda tmp: torch.save({"format": FORMAT, "step": step, **state}, tmp))
-    atomic_write_text(directory / "latest.txt", path.name + "\n")
     if keep is not None:
         for old in sorted(directory.glob("step_*.pt"))[:-keep]:
             if old != path:
@@ -74,13 +73,7 @@ def save_checkpoint(directory: str | Path, step: int, state: dict[str, Any], kee
 
 def latest_checkpoint(directory: str | Path) -> Path | None:
     """The newest complete checkpoint in ``directory``, or None."""
-    directory = Path(directory)
-    pointer = directory / "latest.txt"
-    if pointer.is_file():
-        path = directory / pointer.read_text().strip()
-        if path.is_file():
-            return path
-    found = sorted(p for p in directory.glob("step_*.pt") if _NAME.search(p.name))
+    found = sorted(p for p in Path(directory).glob("step_*.pt") if _NAME.search(p.name))
     return found[-1] if found else None
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["TrainConfig", "OptimizerConfig", "LossWeights", "TrainDataConfig"]
+__all__ = ["TrainConfig", "OptimizerConfig", "LossWeights", "TrainDataConfig", "find_config", "shipped_configs"]
 
 
 class _Strict(BaseModel):
@@ -72,7 +73,8 @@ class TrainConfig(_Strict):
     optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig, description="Optimisers.")
     losses: LossWeights = Field(default_factory=LossWeights, description="Loss weights.")
     batch_size: int = Field(16, gt=0, description="Global batch size (split across processes under torchrun).")
-    steps: int = Field(10000, gt=0, description="Training iterations (one reconstruction + one adversarial step each).")
+    steps: int | None = Field(None, gt=0, description="Training iterations (one reconstruction + one adversarial step each); give this or epochs.")
+    epochs: float | None = Field(None, gt=0, description="Training length in passes over the training split (the paper's unit); give this or steps.")
     seed: int = Field(0, description="Seed of model initialisation, data order and sampling.")
     output_dir: Path = Field(Path("runs/train"), description="Run folder: checkpoints, logs, samples, final model.")
     checkpoint_every: int = Field(500, gt=0, description="Write a resumable checkpoint every N steps.")
@@ -87,9 +89,42 @@ class TrainConfig(_Strict):
     device: str = Field("auto", description="'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'.")
     threads: int | None = Field(None, gt=0, description="torch intra-op threads on the CPU (None: torch's default).")
 
+    @model_validator(mode="after")
+    def _length(self) -> "TrainConfig":
+        if (self.steps is None) == (self.epochs is None):
+            raise ValueError("give exactly one of steps and epochs")
+        return self
+
+    def total_steps(self, num_images: int) -> int:
+        """Iterations of the run for a training split of ``num_images`` images."""
+        if self.steps is not None:
+            return self.steps
+        return max(1, math.ceil(self.epochs * num_images / self.batch_size))
+
     @field_validator("device")
     @classmethod
     def _device(cls, value: str) -> str:
         if value != "auto" and not (value == "cpu" or value.startswith("cuda")):
             raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {value!r}")
         return value
+
+
+def shipped_configs() -> list[str]:
+    """Names of the training configs that ship with textedit (``textedit/configs``)."""
+    folder = Path(__file__).resolve().parents[1] / "configs"
+    return sorted(p.stem for p in folder.glob("*.yaml"))
+
+
+def find_config(name_or_path: str | Path) -> Path:
+    """A config file: the path if it exists, else the shipped config of that name."""
+    from textedit.errors import ConfigError
+
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    shipped = Path(__file__).resolve().parents[1] / "configs" / f"{path.stem}.yaml"
+    if path.parent == Path(".") and shipped.is_file():
+        return shipped
+    raise ConfigError(
+        [("", f"no config file {str(name_or_path)!r}; shipped configs: {', '.join(shipped_configs())}")]
+    )

@@ -179,11 +179,10 @@ def open_dataset(data: Any, split: str, image_size: int, *, train: bool, seed: i
     elif not data.flip:
         common["flip"] = False
     if data.type == "synthetic":
-        from textedit.data.synthetic.dataset import SyntheticDataset
+        from textedit.data.synthetic.data import SyntheticCaptionDataset, SyntheticSpec
 
-        return SyntheticDataset(
-            family=data.family, num_images=data.num_images, seed=data.data_seed, split=split, **common
-        )
+        spec = SyntheticSpec(family=data.family, n=data.num_images, seed=data.data_seed)
+        return SyntheticCaptionDataset(spec, split=split, **common)
     if data.type == "folder":
         from textedit.data.folder import FolderDataset
 

@@ -104,6 +104,7 @@ class Trainer:
         self.opt_d = torch.optim.Adam(self.d_params, lr=opt.lr_discriminator, betas=(opt.beta1, opt.beta2), weight_decay=opt.weight_decay)
         self.ema = [p.detach().clone() for p in self.g_params] if config.ema_decay else None
         self.step = 0
+        self.total_steps = config.total_steps(len(self.data.dataset))
         if checkpoint is not None:
             self._restore(checkpoint)
 
@@ -287,7 +288,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ loop
     def train(self, max_steps: int | None = None) -> Path | None:
-        """Train to ``config.steps`` (or ``max_steps`` more steps); return the exported model.
+        """Train to the configured length (or ``max_steps`` more steps); return the exported model.
 
         Checkpoints every ``checkpoint_every`` steps and at the end; exports the final
         model (EMA weights when enabled) to ``output_dir/model``.
@@ -295,12 +296,12 @@ class Trainer:
         from tqdm.auto import tqdm
 
         cfg = self.config
-        end = cfg.steps if max_steps is None else min(cfg.steps, self.step + max_steps)
+        end = self.total_steps if max_steps is None else min(self.total_steps, self.step + max_steps)
         if self.dist.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
             _write_config(self.out / "config.yaml", cfg)
         logger = MetricsLogger(self.out, resume_step=self.step) if self.dist.is_main else None
-        bar = tqdm(total=cfg.steps, initial=self.step, disable=not self.progress, unit="step", dynamic_ncols=True)
+        bar = tqdm(total=self.total_steps, initial=self.step, disable=not self.progress, unit="step", dynamic_ncols=True)
         window_start, window_images = time.perf_counter(), 0
         try:
             while self.step < end:
@@ -328,7 +329,7 @@ class Trainer:
             bar.close()
             if logger is not None:
                 logger.close()
-        if self.step >= cfg.steps and self.dist.is_main:
+        if self.step >= self.total_steps and self.dist.is_main:
             return self.export(self.out / "model")
         return None
 

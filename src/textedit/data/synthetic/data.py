@@ -130,12 +130,17 @@ class SyntheticCaptionDataset(CaptionDataset):
         spec: the data set (or give its fields as keyword arguments: ``family``, ``n`` ...).
         split: ``"train"`` or ``"test"``.
         image_size: side of the drawn images (any size >= 16; 64, 128, 256 are the usual).
-        kwargs: :class:`SyntheticSpec` fields, then :class:`CaptionDataset` arguments.
+        kwargs: without ``spec``, :class:`SyntheticSpec` fields first (so ``seed`` is the
+            data set's seed), then :class:`CaptionDataset` arguments; with ``spec``, only
+            :class:`CaptionDataset` arguments (``seed`` is then the seed of the random
+            caption choice, flip and mismatched caption).
     """
 
     def __init__(self, spec: SyntheticSpec | None = None, split: str = "train", image_size: int = 128, **kwargs: Any):
-        fields = {k: kwargs.pop(k) for k in list(kwargs) if k in SyntheticSpec.__dataclass_fields__}
-        self.spec = spec or SyntheticSpec(**fields)
+        if spec is None:
+            fields = {k: kwargs.pop(k) for k in list(kwargs) if k in SyntheticSpec.__dataclass_fields__}
+            spec = SyntheticSpec(**fields)
+        self.spec = spec
         kwargs.setdefault("name", f"generated {self.spec.family} (seed {self.spec.seed})")
         super().__init__(self.spec.records(), split, image_size, **kwargs)
 

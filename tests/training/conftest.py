@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import pytest
+
+#: a MIM-Net small enough for a test to train a few steps in seconds on a CPU
+TINY_MODEL = {
+    "type": "mimnet_64",
+    "text_encoder": {"embedding_dim": 16, "hidden_dim": 8},
+    "memory_bank": {"num_slots": 8, "slot_dim": 8},
+    "structure_extractor": {"channels": 8},
+    "generator": {"channels": 16, "base_channels": 8},
+    "discriminator": {"base_channels": 8, "max_channels": 16, "hidden_dim": 8},
+}
+
+
+def tiny_config(tmp_path, **fields):
+    from textedit.training.config import TrainConfig
+
+    data = {
+        "model": TINY_MODEL,
+        "data": {"type": "synthetic", "family": "birds", "num_images": 12, "sample_split": "test"},
+        "batch_size": 4,
+        "steps": 4,
+        "checkpoint_every": 2,
+        "sample_every": 2,
+        "log_every": 1,
+        "num_samples": 2,
+        "output_dir": str(tmp_path / "run"),
+        "threads": 1,
+    }
+    data.update(fields)
+    return TrainConfig.model_validate(data)
+
+
+@pytest.fixture()
+def tiny(tmp_path):
+    return lambda **fields: tiny_config(tmp_path, **fields)

@@ -1,0 +1,188 @@
+"""The two-stage trainer: it trains, it checkpoints, and a resumed run equals an uninterrupted one."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+import textedit
+from textedit.errors import ConfigError, TextEditError
+from textedit.training.checkpoint import latest_checkpoint, load_checkpoint
+from textedit.training.config import find_config, shipped_configs
+from textedit.training.trainer import Trainer
+
+from conftest import TINY_MODEL
+
+
+def _weights(path):
+    return load_checkpoint(path)["model"]
+
+
+def _assert_same(a, b, atol=0.0):
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], atol=atol, rtol=0 if atol == 0 else 1e-4, msg=k)
+
+
+def test_tiny_run_writes_everything(tiny):
+    config = tiny()
+    trainer = Trainer(config, progress=False)
+    exported = trainer.train()
+    out = config.output_dir
+    assert trainer.step == 4
+    assert sorted(p.name for p in (out / "checkpoints").glob("step_*.pt")) == ["step_00000002.pt", "step_00000004.pt"]
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [1, 2, 3, 4]
+    assert {"rec_l1", "pgt", "mem", "d_total", "g_adv_total", "images_per_s"} <= set(records[0])
+    assert (out / "metrics.csv").read_text().startswith("step,")
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["step_00000002.png", "step_00000004.png"]
+    assert (out / "config.yaml").is_file()
+    model = textedit.load_composition(exported)
+    vocabulary = model.text_encoder.config.vocabulary
+    assert "wings" in vocabulary or "wing" in vocabulary, "the vocabulary comes from the training captions"
+    image = torch.zeros(1, 3, 64, 64)
+    assert model.edit(image, "a bird with a red head").fine.shape == (1, 3, 64, 64)
+
+
+def test_memories_only_change_in_the_reconstruction_stage(tiny):
+    trainer = Trainer(tiny(ema_decay=None), progress=False)
+    before = [p.detach().clone() for p in trainer.memory_params]
+    batch = trainer.data.batch(0)
+    tokenize = trainer.model.tokenize
+    batch = {"image": batch.images, "tokens": tokenize(batch.captions),
+             "mismatched_tokens": tokenize(batch.mismatched), "seeds": batch.seeds}
+    trainer.adversarial_step(batch)
+    assert all(torch.equal(a, b) for a, b in zip(before, trainer.memory_params))
+    trainer.reconstruction_step(batch)
+    assert not all(torch.equal(a, b) for a, b in zip(before, trainer.memory_params))
+
+
+def test_resume_in_process_equals_uninterrupted(tiny, tmp_path):
+    full = Trainer(tiny(output_dir=str(tmp_path / "full")), progress=False)
+    full.train()
+    first = Trainer(tiny(output_dir=str(tmp_path / "parts")), progress=False)
+    assert first.train(max_steps=2) is None
+    second = Trainer(tiny(output_dir=str(tmp_path / "parts")), resume=True, progress=False)
+    assert second.step == 2
+    second.train()
+    _assert_same(_weights(latest_checkpoint(tmp_path / "full" / "checkpoints")),
+                 _weights(latest_checkpoint(tmp_path / "parts" / "checkpoints")))
+    full_log = [json.loads(x) for x in (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()]
+    part_log = [json.loads(x) for x in (tmp_path / "parts" / "metrics.jsonl").read_text().splitlines()]
+    strip = lambda rs: [{k: v for k, v in r.items() if k not in ("time", "images_per_s")} for r in rs]  # noqa: E731
+    assert strip(full_log) == strip(part_log)
+
+
+def _cli(*args, env=None):
+    return [sys.executable, "-m", "textedit", "train", *args]
+
+
+def test_killed_run_resumes_exactly(tiny, tmp_path):
+    """SIGKILL a real training process after a checkpoint; the resumed run ends where the
+    uninterrupted run ends, bit for bit."""
+    import yaml
+
+    config = tiny(steps=1000, checkpoint_every=1, sample_every=1000, output_dir=str(tmp_path / "killed"))
+    path = tmp_path / "train.yaml"
+    path.write_text(yaml.safe_dump(config.model_dump(mode="json")))
+    proc = subprocess.Popen(_cli("--config", str(path), "--no-progress"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    checkpoints = tmp_path / "killed" / "checkpoints"
+    deadline = time.time() + 120
+    while not (checkpoints / "step_00000002.pt").exists():
+        assert proc.poll() is None, proc.stdout.read().decode()
+        assert time.time() < deadline, "no checkpoint within two minutes"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    killed_at = load_checkpoint(latest_checkpoint(checkpoints))["step"]
+    assert 2 <= killed_at < 1000
+    target = killed_at + 2
+    out = subprocess.run(_cli("--resume", str(tmp_path / "killed"), "--max-steps", "2", "--no-progress"),
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert f"stopped at step {target}" in out.stdout
+
+    reference = Trainer(tiny(steps=1000, checkpoint_every=1000, sample_every=1000,
+                             output_dir=str(tmp_path / "reference")), progress=False)
+    reference.train(max_steps=target)
+    _assert_same(_weights(latest_checkpoint(tmp_path / "reference" / "checkpoints")),
+                 _weights(latest_checkpoint(checkpoints)))
+
+
+@pytest.mark.slow
+def test_two_processes_train_like_one(tiny, tmp_path):
+    """torchrun with 2 CPU processes (gloo), each on half the global batch, trains the same
+    model as one process on the whole batch."""
+    import yaml
+
+    for name in ("one", "two"):
+        config = tiny(steps=3, checkpoint_every=3, sample_every=100, ema_decay=None,
+                      output_dir=str(tmp_path / name))
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json")))
+    one = subprocess.run(_cli("--config", str(tmp_path / "one.yaml"), "--no-progress"), capture_output=True, text=True)
+    assert one.returncode == 0, one.stderr
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    two = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+         "-m", "textedit", "train", "--config", str(tmp_path / "two.yaml"), "--no-progress"],
+        capture_output=True, text=True, env=env,
+    )
+    assert two.returncode == 0, two.stderr[-3000:]
+    _assert_same(_weights(latest_checkpoint(tmp_path / "one" / "checkpoints")),
+                 _weights(latest_checkpoint(tmp_path / "two" / "checkpoints")), atol=1e-4)
+
+
+def test_mixed_precision_is_refused_on_the_cpu(tiny):
+    with pytest.warns(UserWarning, match="ignored on the CPU"):
+        trainer = Trainer(tiny(mixed_precision="bf16", device="cpu"), progress=False)
+    assert trainer.autocast_dtype is None
+
+
+def test_resume_without_checkpoint_says_what_to_do(tiny):
+    with pytest.raises(TextEditError, match="nothing to resume"):
+        Trainer(tiny(), resume=True, progress=False)
+
+
+def test_cli_refuses_to_overwrite_a_run(tiny, tmp_path):
+    from textedit.cli import main
+
+    config = tiny(steps=2)
+    Trainer(config, progress=False).train()
+    import yaml
+
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(config.model_dump(mode="json")))
+    assert main(["train", "--config", str(path), "--no-progress"]) == 1
+
+
+def test_shipped_configs_validate():
+    from textedit.config.base import validate_config
+    from textedit.config.io import read_config_file
+    from textedit.registry.api import resolve_model_config
+    from textedit.training.config import TrainConfig
+
+    names = shipped_configs()
+    assert {"mimnet64_birds", "mimnet128_cub", "mimnet256_cub", "mimnet128_oxford102",
+            "mimnet256_celeba", "mimnet256_deepfashion"} <= set(names)
+    for name in names:
+        config = validate_config(TrainConfig, read_config_file(find_config(name)), source=name)
+        resolve_model_config(config.model)
+    with pytest.raises(ConfigError, match="shipped configs: .*mimnet64_birds"):
+        find_config("mimnet64_bird")
+
+
+def test_epochs_or_steps():
+    from textedit.training.config import TrainConfig
+
+    assert TrainConfig(epochs=2, batch_size=10).total_steps(25) == 5
+    with pytest.raises(ValueError, match="exactly one of steps and epochs"):
+        TrainConfig(steps=3, epochs=1)
+    with pytest.raises(ValueError, match="exactly one"):
+        TrainConfig()

@@ -59,6 +59,8 @@ _LAZY: dict[str, str] = {
     "CompositionConfig": "textedit.config",
     "SlotSpec": "textedit.config",
     "load_component": "textedit.serialization",
+    "load": "textedit.pretrained",
+    "list_pretrained": "textedit.pretrained",
     "load_composition": "textedit.serialization",
 }
 
@@ -106,4 +108,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     )
     from textedit.registry.api import *  # noqa: F403
     from textedit.registry.kinds import get_registry
+    from textedit.pretrained import list_pretrained, load
     from textedit.serialization import load_component, load_composition

@@ -17,7 +17,7 @@ PUBLIC = {
     "Component", "Composition", "Preset", "TextEncoder", "MemoryBank", "Localizer",
     "StructureExtractor", "Generator", "Discriminator",
     "ComponentConfig", "CompositionConfig", "SlotSpec",
-    "load_component", "load_composition",
+    "load_component", "load_composition", "load", "list_pretrained",
 }
 
 

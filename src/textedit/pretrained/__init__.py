@@ -1,0 +1,82 @@
+"""Trained models that ship inside the package, and :func:`load`, the one way to open a model.
+
+Bundled models live in sub-folders of this package, each a folder written by
+``save_pretrained`` (``model_index.json`` + one folder per slot), and are listed in
+``bundled.json`` beside this file with their provenance (the config and command that
+trained them, the wall time and the evaluation summary).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from textedit.errors import CheckpointError
+
+__all__ = ["load", "list_pretrained", "pretrained_path", "pretrained_info", "DEFAULT_MODEL"]
+
+_HERE = Path(__file__).resolve().parent
+#: The model ``textedit edit`` uses when none is named.
+DEFAULT_MODEL = "mimnet64_birds"
+
+
+def _catalogue() -> dict[str, dict[str, Any]]:
+    path = _HERE / "bundled.json"
+    if not path.is_file():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def list_pretrained() -> list[str]:
+    """Names of the bundled models whose files are present."""
+    return sorted(n for n in _catalogue() if (_HERE / n / "model_index.json").is_file())
+
+
+def pretrained_info(name: str) -> dict[str, Any]:
+    """Provenance of a bundled model (recipe, command, wall time, evaluation)."""
+    info = _catalogue().get(name)
+    if info is None:
+        raise CheckpointError(f"no bundled model {name!r}; bundled models: {', '.join(list_pretrained()) or 'none'}")
+    return info
+
+
+def pretrained_path(name: str) -> Path:
+    """Folder of a bundled model."""
+    path = _HERE / name
+    if name not in list_pretrained():
+        raise CheckpointError(
+            f"no bundled model {name!r}; bundled models: {', '.join(list_pretrained()) or 'none'}"
+        )
+    return path
+
+
+def load(name_or_path: str | Path | None = None, map_location: Any = "cpu") -> Any:
+    """Open a trained model: a bundled model's name or a folder written by ``save_pretrained``.
+
+    Args:
+        name_or_path: a bundled model (see :func:`list_pretrained`; default
+            :data:`DEFAULT_MODEL`), or the path of a saved model (for example the
+            ``model`` folder of a ``textedit train`` run).
+        map_location: device to load the weights on.
+
+    Raises:
+        CheckpointError: neither a bundled model nor a saved model; the message lists
+            the bundled models.
+    """
+    from textedit.serialization import load_composition
+
+    if name_or_path is None:
+        name_or_path = DEFAULT_MODEL
+    path = Path(name_or_path)
+    if path.exists():
+        if (path / "model").is_dir() and not (path / "model_index.json").exists():
+            path = path / "model"  # a training run's folder
+        return load_composition(path, map_location=map_location)
+    if str(name_or_path) in _catalogue():
+        return load_composition(pretrained_path(str(name_or_path)), map_location=map_location)
+    raise CheckpointError(
+        f"no model {str(name_or_path)!r}: not a bundled model ({', '.join(list_pretrained()) or 'none bundled'}) "
+        f"and no such path; pass a folder written by save_pretrained or by `textedit train` "
+        f"(its model/ sub-folder)"
+    )

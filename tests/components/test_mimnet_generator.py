@@ -9,7 +9,7 @@ from textedit.components.generator.mimnet import MIMNetGenerator
 from textedit.components.localizer.everywhere import EverywhereLocalizer
 from textedit.components.localizer.tlu import TLULocalizer
 from textedit.errors import ConfigError, InputError
-from textedit.interfaces import MemoryRead
+from textedit.interfaces import MemoryRead, TextEncoding
 
 
 @pytest.fixture
@@ -84,6 +84,9 @@ def test_errors_say_what_to_do(generator):
         generator(**{**inputs, "memory": None})
     with pytest.raises(InputError, match="texture_dim"):
         generator(**{**inputs, "memory": MemoryRead(torch.zeros(2, 5, 7), inputs["memory"].word_mask)})
+    mask = inputs["text"].word_mask
+    with pytest.raises(InputError, match="generator.word_dim"):
+        generator(**{**inputs, "text": TextEncoding(torch.zeros(2, 5, 9), torch.zeros(2, 6), mask)})
     with pytest.raises(ConfigError, match="feature_size"):
         MIMNetGenerator(dict(image_size=64, feature_size=64))
 

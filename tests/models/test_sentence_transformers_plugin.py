@@ -37,10 +37,13 @@ def plugin_site(tmp_path_factory):
 
 
 def run(args: list[str], pythonpath: str | Path | None) -> subprocess.CompletedProcess:
+    """Run Python with the plug-in on ``pythonpath``, or with plug-ins switched off (None)."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     env.pop("TEXTEDIT_DISABLE_PLUGIN_AUTOLOAD", None)
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
+    else:
+        env["TEXTEDIT_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     return subprocess.run(
         [sys.executable, *args], capture_output=True, text=True, env=env,
         cwd=tempfile.gettempdir(), timeout=300,

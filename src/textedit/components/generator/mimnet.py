@@ -162,7 +162,7 @@ class MIMNetGenerator(Generator):
         Returns:
             :class:`GeneratorOutput` with the ``(b, 3, H/2, H/2)`` and ``(b, 3, H, H)`` images.
         """
-        self._check_inputs(image, memory, structure)
+        self._check_inputs(image, text, memory, structure)
         g = memory.global_texture()  # (b, d)
         texture_feature = self.texture_projection(g)  # W_g g, (b, c)
         original = self.image_block(self.image_encoder(image)[-1])  # F_x, (b, c, h, h)
@@ -190,12 +190,19 @@ class MIMNetGenerator(Generator):
             localized_feature=localized,
         )
 
-    def _check_inputs(self, image: Tensor, memory: MemoryRead | None, structure: Structure | None) -> None:
+    def _check_inputs(
+        self, image: Tensor, text: TextEncoding, memory: MemoryRead | None, structure: Structure | None
+    ) -> None:
         c = self.config
         if image.ndim != 4 or image.shape[1:] != (3, c.image_size, c.image_size):
             raise InputError(
                 f"{type(self).__name__} takes (b, 3, {c.image_size}, {c.image_size}) images, got "
                 f"{tuple(image.shape)}; resize the image to {c.image_size}×{c.image_size}"
+            )
+        if text.words.shape[-1] != c.word_dim:
+            raise InputError(
+                f"word features are {text.words.shape[-1]}-wide, the generator expects "
+                f"word_dim={c.word_dim}; set generator.word_dim to the text encoder's word_dim"
             )
         if memory is None or structure is None:
             missing = [n for n, v in (("memory", memory), ("structure", structure)) if v is None]

@@ -45,7 +45,7 @@ class KeyValueMemoryBank(MemoryBank):
 
     @classmethod
     def example_config(cls) -> KeyValueMemoryBankConfig:
-        return cls.config_class(num_slots=6, slot_dim=4, word_dim=8, backend="reference")
+        return cls.config_class(num_slots=6, slot_dim=4, word_dim=8)
 
     @property
     def memories(self) -> Tensor:

@@ -177,7 +177,9 @@ def _peak_memory_subprocess(name: str, kind: str) -> float:
     """Growth of the peak RSS over one batch-8 training step, in a fresh process."""
     out = subprocess.run(
         [sys.executable, __file__, "--peak-of", name, "--step", kind],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return float(out.stdout.strip().splitlines()[-1])
 
@@ -247,10 +249,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--presets", nargs="*", default=["mimnet_64", "mimnet_128", "mimnet_256"])
     parser.add_argument("--repeats", type=int, default=15, help="edits timed per preset")
-    parser.add_argument("--train-steps", type=int, default=3, help="training steps timed per preset")
+    parser.add_argument(
+        "--train-steps", type=int, default=3, help="training steps timed per preset"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
     parser.add_argument(
-        "--threads", type=int, help="torch CPU threads (default: torch's); 1 is steadier on a busy machine"
+        "--threads",
+        type=int,
+        help="torch CPU threads (default: torch's); 1 is steadier on a busy machine",
     )
     parser.add_argument("--peak-of", help=argparse.SUPPRESS)
     parser.add_argument("--step", default="stand-in", choices=list(STEPS), help=argparse.SUPPRESS)
@@ -262,7 +268,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     rows = [measure(name, args.repeats, args.train_steps) for name in args.presets]
     load = " ".join(f"{x:.1f}" for x in __import__("os").getloadavg())
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, load average after: {load}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, load average after: {load}"
+    )
     print(json.dumps(rows, indent=2) if args.json else to_markdown(rows))
 
 

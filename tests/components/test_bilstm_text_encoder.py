@@ -14,7 +14,9 @@ WORDS = ("this", "bird", "has", "a", "red", "head", "and", "white", "wings", "bl
 
 @pytest.fixture
 def encoder() -> BiLSTMTextEncoder:
-    return BiLSTMTextEncoder(dict(vocabulary=WORDS, embedding_dim=8, hidden_dim=5, max_words=6)).eval()
+    return BiLSTMTextEncoder(
+        dict(vocabulary=WORDS, embedding_dim=8, hidden_dim=5, max_words=6)
+    ).eval()
 
 
 def test_tokenize_counts_unknown_and_flags_truncation(encoder):
@@ -54,7 +56,9 @@ def test_save_load_keeps_the_vocabulary(encoder, tmp_path):
     loaded = TextEncoder.from_pretrained(tmp_path / "enc").eval()
     assert isinstance(loaded, BiLSTMTextEncoder)
     assert loaded.vocabulary.words == list(WORDS)
-    torch.testing.assert_close(loaded.encode("a blue bird").words, encoder.encode("a blue bird").words)
+    torch.testing.assert_close(
+        loaded.encode("a blue bird").words, encoder.encode("a blue bird").words
+    )
 
 
 def test_gradients_reach_the_embeddings(encoder):

@@ -19,7 +19,9 @@ def generator() -> MIMNetGenerator:
 
 @pytest.fixture
 def tlu(generator) -> TLULocalizer:
-    return TLULocalizer(dict(channels=generator.feature_channels, texture_dim=generator.texture_dim))
+    return TLULocalizer(
+        dict(channels=generator.feature_channels, texture_dim=generator.texture_dim)
+    )
 
 
 def test_stages_and_outputs(generator, tlu):
@@ -48,7 +50,9 @@ def test_localized_feature_is_the_beta_weighted_mean_of_the_image_features(gener
 
 def test_without_a_localizer_the_coarse_features_are_used_everywhere(generator):
     inputs = generator.example_inputs()
-    everywhere = EverywhereLocalizer(dict(channels=generator.feature_channels, texture_dim=generator.texture_dim))
+    everywhere = EverywhereLocalizer(
+        dict(channels=generator.feature_channels, texture_dim=generator.texture_dim)
+    )
     plain = generator(**inputs)
     assert plain.localization is None
     torch.testing.assert_close(plain.fine, generator(**inputs, localizer=everywhere).fine)
@@ -83,7 +87,9 @@ def test_errors_say_what_to_do(generator):
     with pytest.raises(InputError, match="memory"):
         generator(**{**inputs, "memory": None})
     with pytest.raises(InputError, match="texture_dim"):
-        generator(**{**inputs, "memory": MemoryRead(torch.zeros(2, 5, 7), inputs["memory"].word_mask)})
+        generator(
+            **{**inputs, "memory": MemoryRead(torch.zeros(2, 5, 7), inputs["memory"].word_mask)}
+        )
     mask = inputs["text"].word_mask
     with pytest.raises(InputError, match="generator.word_dim"):
         generator(**{**inputs, "text": TextEncoding(torch.zeros(2, 5, 9), torch.zeros(2, 6), mask)})

@@ -32,7 +32,9 @@ def test_edge_cnn_shapes_and_config_checks():
 
 
 timm = pytest.importorskip("timm")
-from textedit.components.structure_extractor.timm_edge import TimmEdgeStructureExtractor  # noqa: E402
+from textedit.components.structure_extractor.timm_edge import (
+    TimmEdgeStructureExtractor,
+)  # noqa: E402
 
 
 def test_timm_edge_uses_the_level_of_the_requested_stride():
@@ -47,7 +49,9 @@ def test_timm_edge_loads_pretrained_weights_from_a_local_file(tmp_path):
     reference = timm.create_model("resnet10t", pretrained=False)
     path = tmp_path / "resnet10t.pth"
     torch.save(reference.state_dict(), path)
-    extractor = TimmEdgeStructureExtractor(dict(model_name="resnet10t", reduction=4, checkpoint_path=str(path)))
+    extractor = TimmEdgeStructureExtractor(
+        dict(model_name="resnet10t", reduction=4, checkpoint_path=str(path))
+    )
     torch.testing.assert_close(extractor.backbone.conv1[0].weight, reference.conv1[0].weight)
 
 

@@ -24,10 +24,13 @@ def _direct_log_score(disc, images, text, stage):
     alpha = torch.softmax(scores, 1)
     _, pooled = disc.stages[stage](images[stage])
     beta = torch.softmax(disc.layer_weights[stage](hidden), -1)
-    f = torch.stack([
-        torch.sigmoid(torch.einsum("btk,bk->bt", c(hidden)[..., :-1], v) + c(hidden)[..., -1])
-        for c, v in zip(disc.classifiers[stage], pooled)
-    ], -1)
+    f = torch.stack(
+        [
+            torch.sigmoid(torch.einsum("btk,bk->bt", c(hidden)[..., :-1], v) + c(hidden)[..., -1])
+            for c, v in zip(disc.classifiers[stage], pooled)
+        ],
+        -1,
+    )
     return torch.log(((beta * f).sum(-1) ** alpha).prod(1))
 
 
@@ -37,7 +40,9 @@ def test_conformity_matches_the_product_formula(disc):
     assert len(out.reality) == len(out.conformity) == 2
     for k in range(2):
         assert out.reality[k].shape == (3,)
-        torch.testing.assert_close(out.conformity[k], _direct_log_score(disc, inputs["images"], inputs["text"], k))
+        torch.testing.assert_close(
+            out.conformity[k], _direct_log_score(disc, inputs["images"], inputs["text"], k)
+        )
         assert (out.conformity[k] <= 0).all()
 
 
@@ -50,7 +55,9 @@ def test_saturated_scores_stay_finite(disc):
                 head.bias.fill_(-1e4)
     out = disc(**inputs)
     assert all(torch.isfinite(c).all() for c in out.conformity)
-    assert all((c < -100).all() for c in out.conformity)  # log D_c, where D_c itself underflows to 0
+    assert all(
+        (c < -100).all() for c in out.conformity
+    )  # log D_c, where D_c itself underflows to 0
 
 
 def test_padding_changes_nothing(disc):
@@ -70,7 +77,12 @@ def test_reality_only_without_text_and_clear_shape_errors(disc):
     with pytest.raises(InputError, match="per stage"):
         disc(inputs["images"][:1], inputs["text"])
     with pytest.raises(InputError, match="word_dim"):
-        disc(inputs["images"], TextEncoding(torch.zeros(2, 3, 9), torch.zeros(2, 9), torch.ones(2, 3, dtype=torch.bool)))
+        disc(
+            inputs["images"],
+            TextEncoding(
+                torch.zeros(2, 3, 9), torch.zeros(2, 9), torch.ones(2, 3, dtype=torch.bool)
+            ),
+        )
 
 
 def test_gradients_reach_both_branches(disc):

@@ -41,7 +41,9 @@ def test_one_config_change_swaps_the_text_encoder_width(tiny_config):
 
 
 def test_one_config_change_swaps_the_localizer(tiny_config):
-    variant = textedit.create_model({"type": "mimnet", **tiny_config()}, localizer={"type": "everywhere"})
+    variant = textedit.create_model(
+        {"type": "mimnet", **tiny_config()}, localizer={"type": "everywhere"}
+    )
     out = variant.edit(_image(), TEXTS)
     assert torch.equal(out.localization, torch.ones(2, 1, 4, 4))
     assert variant.localizer.config.channels == 8

@@ -29,9 +29,21 @@ EXAMPLE = ROOT / "examples" / "compose_variant.py"
 def plugin_site(tmp_path_factory):
     site = tmp_path_factory.mktemp("site")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(site), str(PLUGIN)],
-        check=True, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(site),
+            str(PLUGIN),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return site
 
@@ -45,8 +57,12 @@ def run(args: list[str], pythonpath: str | Path | None) -> subprocess.CompletedP
     else:
         env["TEXTEDIT_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     return subprocess.run(
-        [sys.executable, *args], capture_output=True, text=True, env=env,
-        cwd=tempfile.gettempdir(), timeout=300,
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tempfile.gettempdir(),
+        timeout=300,
     )
 
 

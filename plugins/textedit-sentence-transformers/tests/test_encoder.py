@@ -30,7 +30,9 @@ def test_default_model_is_minilm_and_loads_offline(encoder):
 
 def test_sentence_matches_sentence_transformers_encode(encoder):
     expected = torch.as_tensor(encoder.transformer.encode(["a red bird"]))
-    torch.testing.assert_close(encoder.encode("a red bird").sentence, expected, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(
+        encoder.encode("a red bird").sentence, expected, atol=1e-5, rtol=1e-4
+    )
 
 
 def test_tokenize_policy(encoder):
@@ -48,7 +50,10 @@ def test_frozen_backbone_is_not_saved_and_reloads(encoder, tmp_path):
     assert all(not k.startswith(("backbone", "_frozen")) for k in small.state_dict())
     assert [n for n, _ in small.named_parameters()] == ["projection.weight", "projection.bias"]
     small.save_pretrained(tmp_path / "enc")
-    assert set(load_file(str(tmp_path / "enc" / "model.safetensors"))) == {"projection.weight", "projection.bias"}
+    assert set(load_file(str(tmp_path / "enc" / "model.safetensors"))) == {
+        "projection.weight",
+        "projection.bias",
+    }
     loaded = TextEncoder.from_pretrained(tmp_path / "enc")
     torch.testing.assert_close(loaded.encode("a red bird").words, small.encode("a red bird").words)
 

@@ -36,8 +36,12 @@ class DownsamplingEncoder(nn.Module):
         channels = [in_channels, *widths]
         self.blocks = nn.ModuleList(
             ConvNormAct(
-                channels[k], channels[k + 1], kernel_size, stride=2,
-                norm=norm_first or k > 0, activation=activation,
+                channels[k],
+                channels[k + 1],
+                kernel_size,
+                stride=2,
+                norm=norm_first or k > 0,
+                activation=activation,
             )
             for k in range(len(widths))
         )

@@ -26,8 +26,12 @@ class PackedBiLSTM(nn.Module):
     def __init__(self, input_dim: int, hidden_dim: int, num_layers: int = 1, dropout: float = 0.0):
         super().__init__()
         self.lstm = nn.LSTM(
-            input_dim, hidden_dim, num_layers=num_layers, batch_first=True,
-            bidirectional=True, dropout=dropout if num_layers > 1 else 0.0,
+            input_dim,
+            hidden_dim,
+            num_layers=num_layers,
+            batch_first=True,
+            bidirectional=True,
+            dropout=dropout if num_layers > 1 else 0.0,
         )
 
     @property

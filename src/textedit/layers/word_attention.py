@@ -26,7 +26,9 @@ class WordAttention(nn.Module):
         # the dot product sums c terms: start with unsaturated attention
         nn.init.normal_(self.projection.weight, std=1.0 / math.sqrt(texture_dim * channels))
 
-    def forward(self, features: Tensor, texture: Tensor, word_mask: Tensor) -> tuple[Tensor, Tensor]:
+    def forward(
+        self, features: Tensor, texture: Tensor, word_mask: Tensor
+    ) -> tuple[Tensor, Tensor]:
         """Attend.
 
         Args:

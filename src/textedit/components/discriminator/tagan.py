@@ -27,12 +27,22 @@ _FINAL_SIZE = 4
 
 
 class TAGANDiscriminatorConfig(ComponentConfig):
-    stage_sizes: tuple[int, ...] = Field((64, 128), min_length=1, description="image size of each stage, coarse to fine (powers of two, at least 8)")
+    stage_sizes: tuple[int, ...] = Field(
+        (64, 128),
+        min_length=1,
+        description="image size of each stage, coarse to fine (powers of two, at least 8)",
+    )
     word_dim: int = Field(256, gt=0, description="width of the text encoder's word features")
-    base_channels: int = Field(32, gt=0, description="channels of the first stride-2 block; doubled per block")
+    base_channels: int = Field(
+        32, gt=0, description="channels of the first stride-2 block; doubled per block"
+    )
     max_channels: int = Field(256, gt=0, description="cap on the channels of any block")
-    num_layers: int = Field(3, gt=0, description="how many of the last encoder blocks give a pooled feature v_l")
-    hidden_dim: int = Field(128, gt=0, description="hidden size per direction of the discriminator's own Bi-LSTM")
+    num_layers: int = Field(
+        3, gt=0, description="how many of the last encoder blocks give a pooled feature v_l"
+    )
+    hidden_dim: int = Field(
+        128, gt=0, description="hidden size per direction of the discriminator's own Bi-LSTM"
+    )
 
     @field_validator("stage_sizes")
     @classmethod
@@ -50,15 +60,17 @@ class _StageEncoder(nn.Module):
         super().__init__()
         blocks = (size // _FINAL_SIZE).bit_length() - 1
         widths = [min(config.max_channels, config.base_channels << k) for k in range(blocks)]
-        self.encoder = DownsamplingEncoder(3, widths, kernel_size=4, activation="leaky_relu", norm_first=False)
+        self.encoder = DownsamplingEncoder(
+            3, widths, kernel_size=4, activation="leaky_relu", norm_first=False
+        )
         self.num_layers = min(config.num_layers, blocks)
-        self.widths = widths[-self.num_layers:]
+        self.widths = widths[-self.num_layers :]
         # D_r(x) = σ(w · v + b) with v the final 4×4 map, as TAGAN's classifier conv
         self.reality = nn.Conv2d(widths[-1], 1, _FINAL_SIZE)
 
     def forward(self, image: Tensor) -> tuple[Tensor, list[Tensor]]:
         features = self.encoder(image)
-        pooled = [f.mean(dim=(2, 3)) for f in features[-self.num_layers:]]
+        pooled = [f.mean(dim=(2, 3)) for f in features[-self.num_layers :]]
         return self.reality(features[-1]).flatten(), pooled
 
 
@@ -91,7 +103,14 @@ class TAGANDiscriminator(Discriminator):
 
     @classmethod
     def example_config(cls) -> TAGANDiscriminatorConfig:
-        return cls.config_class(stage_sizes=(8, 16), word_dim=6, base_channels=4, max_channels=8, num_layers=2, hidden_dim=4)
+        return cls.config_class(
+            stage_sizes=(8, 16),
+            word_dim=6,
+            base_channels=4,
+            max_channels=8,
+            num_layers=2,
+            hidden_dim=4,
+        )
 
     @property
     def stage_sizes(self) -> tuple[int, ...]:
@@ -101,7 +120,9 @@ class TAGANDiscriminator(Discriminator):
     def word_dim(self) -> int:
         return self.config.word_dim
 
-    def forward(self, images: Sequence[Tensor], text: TextEncoding | None = None) -> DiscriminatorOutput:
+    def forward(
+        self, images: Sequence[Tensor], text: TextEncoding | None = None
+    ) -> DiscriminatorOutput:
         """Score one image batch per stage.
 
         Args:

@@ -32,15 +32,28 @@ def _is_power_of_two(n: int) -> bool:
 
 
 class MIMNetGeneratorConfig(ComponentConfig):
-    image_size: int = Field(128, gt=0, description="input size H (a power of two); stages are H/2 and H")
-    feature_size: int = Field(16, gt=0, description="size h of the ICM feature maps (a power of two, at most H/2)")
+    image_size: int = Field(
+        128, gt=0, description="input size H (a power of two); stages are H/2 and H"
+    )
+    feature_size: int = Field(
+        16, gt=0, description="size h of the ICM feature maps (a power of two, at most H/2)"
+    )
     channels: int = Field(128, gt=0, description="channels c of the ICM features C, F_x and W_g g")
     base_channels: int = Field(
-        16, gt=0, description="channels at full resolution; a level of size s has "
+        16,
+        gt=0,
+        description="channels at full resolution; a level of size s has "
         "min(channels, base_channels·H/s) channels",
     )
-    word_dim: int = Field(256, gt=0, description="width of the text encoder's word features (checked only)")
-    sentence_dim: int | None = Field(None, gt=0, description="width of the sentence feature (checked only); None: word_dim")
+    word_dim: int = Field(
+        256,
+        gt=0,
+        description="width of the text encoder's word features (checked only: "
+        "MIM-Net reads the text through the memory bank)",
+    )
+    sentence_dim: int | None = Field(
+        None, gt=0, description="width of the sentence feature it accepts; None: word_dim"
+    )
     texture_dim: int = Field(128, gt=0, description="width d of the memory textures")
     structure_channels: int = Field(32, gt=0, description="channels of the structure features F_b")
 
@@ -52,7 +65,8 @@ class MIMNetGeneratorConfig(ComponentConfig):
             )
         if not 2 <= self.feature_size <= self.image_size // 2:
             raise ValueError(
-                f"feature_size must lie in [2, image_size / 2 = {self.image_size // 2}], got {self.feature_size}"
+                f"feature_size must lie in [2, image_size / 2 = {self.image_size // 2}], "
+                f"got {self.feature_size}"
             )
         return self
 
@@ -105,8 +119,13 @@ class MIMNetGenerator(Generator):
     @classmethod
     def example_config(cls) -> MIMNetGeneratorConfig:
         return cls.config_class(
-            image_size=16, feature_size=4, channels=8, base_channels=4,
-            word_dim=6, texture_dim=4, structure_channels=3,
+            image_size=16,
+            feature_size=4,
+            channels=8,
+            base_channels=4,
+            word_dim=6,
+            texture_dim=4,
+            structure_channels=3,
         )
 
     @property
@@ -191,7 +210,11 @@ class MIMNetGenerator(Generator):
         )
 
     def _check_inputs(
-        self, image: Tensor, text: TextEncoding, memory: MemoryRead | None, structure: Structure | None
+        self,
+        image: Tensor,
+        text: TextEncoding,
+        memory: MemoryRead | None,
+        structure: Structure | None,
     ) -> None:
         c = self.config
         if image.ndim != 4 or image.shape[1:] != (3, c.image_size, c.image_size):

@@ -17,11 +17,16 @@ __all__ = ["KeyValueMemoryBank", "KeyValueMemoryBankConfig"]
 
 class KeyValueMemoryBankConfig(ComponentConfig):
     num_slots: int = Field(128, gt=0, description="number n of memory vectors")
-    slot_dim: int = Field(128, gt=0, description="width d of a memory (and of the texture features)")
-    word_dim: int = Field(256, gt=0, description="width D of the word features that read the memories")
+    slot_dim: int = Field(
+        128, gt=0, description="width d of a memory (and of the texture features)"
+    )
+    word_dim: int = Field(
+        256, gt=0, description="width D of the word features that read the memories"
+    )
     backend: str = Field(
-        "auto", description="memory-attention backend passed to textedit.ops.memory_attention "
-        "('auto' picks the fastest one available)"
+        "auto",
+        description="memory-attention backend passed to textedit.ops.memory_attention "
+        "('auto' picks the fastest one available)",
     )
     init_std: float = Field(1.0, gt=0.0, description="standard deviation of the initial memories")
 
@@ -55,7 +60,9 @@ class KeyValueMemoryBank(MemoryBank):
     def word_dim(self) -> int:
         return self.config.word_dim
 
-    def forward(self, words: Tensor, word_mask: Tensor, return_attention: bool = False) -> MemoryRead:
+    def forward(
+        self, words: Tensor, word_mask: Tensor, return_attention: bool = False
+    ) -> MemoryRead:
         """Read textures for ``(b, t, D)`` word features with a ``(b, t)`` mask.
 
         Returns:
@@ -71,7 +78,11 @@ class KeyValueMemoryBank(MemoryBank):
                 f"(a composition wires it for you)"
             )
         out = memory_attention(
-            words, word_mask, self.slots, self.key.weight,
-            backend=self.config.backend, return_attention=return_attention,
+            words,
+            word_mask,
+            self.slots,
+            self.key.weight,
+            backend=self.config.backend,
+            return_attention=return_attention,
         )
         return MemoryRead(out.texture, word_mask, out.attention)

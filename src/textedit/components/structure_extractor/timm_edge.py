@@ -18,20 +18,33 @@ __all__ = ["TimmEdgeStructureExtractor", "TimmEdgeStructureExtractorConfig"]
 
 
 class TimmEdgeStructureExtractorConfig(ComponentConfig):
-    model_name: str = Field("resnet10t", description="any timm model that supports features_only=True")
-    reduction: int = Field(8, ge=1, description="use the backbone level with this stride (image size over feature size)")
-    channels: int = Field(32, gt=0, description="channels c of the structure features (a 1×1 projection of the level)")
+    model_name: str = Field(
+        "resnet10t", description="any timm model that supports features_only=True"
+    )
+    reduction: int = Field(
+        8,
+        ge=1,
+        description="use the backbone level with this stride (image size over feature size)",
+    )
+    channels: int = Field(
+        32, gt=0, description="channels c of the structure features (a 1×1 projection of the level)"
+    )
     pretrained: bool = Field(
-        False, description="start from pretrained weights: from checkpoint_path, or from the "
+        False,
+        description="start from pretrained weights: from checkpoint_path, or from the "
         "model hub when allow_download is set",
     )
     checkpoint_path: str | None = Field(
-        None, description="local file (.safetensors/.pth) with the backbone's pretrained weights",
+        None,
+        description="local file (.safetensors/.pth) with the backbone's pretrained weights",
     )
     allow_download: bool = Field(
-        False, description="let timm download pretrained weights from the model hub (opt-in)",
+        False,
+        description="let timm download pretrained weights from the model hub (opt-in)",
     )
-    freeze_backbone: bool = Field(False, description="keep the backbone's weights fixed (they are still saved)")
+    freeze_backbone: bool = Field(
+        False, description="keep the backbone's weights fixed (they are still saved)"
+    )
 
 
 def _import_timm():
@@ -106,7 +119,9 @@ class TimmEdgeStructureExtractor(StructureExtractor):
                     f"on a machine with network access), or set it to null"
                 )
             overlay = dict(file=str(path))
-            return timm.create_model(c.model_name, pretrained=True, pretrained_cfg_overlay=overlay, **kwargs)
+            return timm.create_model(
+                c.model_name, pretrained=True, pretrained_cfg_overlay=overlay, **kwargs
+            )
         if not c.pretrained:
             return timm.create_model(c.model_name, pretrained=False, **kwargs)
         if not c.allow_download:

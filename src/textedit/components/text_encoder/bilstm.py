@@ -25,9 +25,13 @@ class BiLSTMTextEncoderConfig(ComponentConfig):
     )
     max_words: int = Field(18, gt=0, description="longer descriptions are truncated (and flagged)")
     embedding_dim: int = Field(300, gt=0, description="word embedding width")
-    hidden_dim: int = Field(128, gt=0, description="LSTM hidden size per direction; word width is twice it")
+    hidden_dim: int = Field(
+        128, gt=0, description="LSTM hidden size per direction; word width is twice it"
+    )
     num_layers: int = Field(1, gt=0, description="stacked LSTM layers")
-    dropout: float = Field(0.1, ge=0.0, lt=1.0, description="dropout on the embeddings (and between layers)")
+    dropout: float = Field(
+        0.1, ge=0.0, lt=1.0, description="dropout on the embeddings (and between layers)"
+    )
 
 
 @register_text_encoder("bilstm")
@@ -45,7 +49,9 @@ class BiLSTMTextEncoder(TextEncoder):
         super().__init__(config)
         c = self.config
         self.vocabulary = Vocabulary(c.vocabulary)
-        self.embedding = nn.Embedding(len(self.vocabulary), c.embedding_dim, padding_idx=Vocabulary.pad_id)
+        self.embedding = nn.Embedding(
+            len(self.vocabulary), c.embedding_dim, padding_idx=Vocabulary.pad_id
+        )
         self.dropout = nn.Dropout(c.dropout)
         self.lstm = PackedBiLSTM(c.embedding_dim, c.hidden_dim, c.num_layers, c.dropout)
 
@@ -55,7 +61,9 @@ class BiLSTMTextEncoder(TextEncoder):
         from textedit.text.vocabulary import split_words
 
         words = sorted({w for text in EXAMPLE_DESCRIPTIONS for w in split_words(text)})
-        return cls.config_class(vocabulary=tuple(words), embedding_dim=16, hidden_dim=8, max_words=8)
+        return cls.config_class(
+            vocabulary=tuple(words), embedding_dim=16, hidden_dim=8, max_words=8
+        )
 
     @property
     def word_dim(self) -> int:

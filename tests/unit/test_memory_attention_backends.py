@@ -87,20 +87,33 @@ def test_triton_on_cpu_tensors_without_the_interpreter_explains_the_options(monk
 # ----------------------------------------------------------------------- selection
 
 
-def test_auto_picks_fused_for_large_banks_and_reference_for_small(monkeypatch):
+@pytest.mark.parametrize(
+    "b, t, n, train, expected",
+    [
+        (8, 18, 64, False, "reference"),  # too few slots for the blocked loop to pay
+        (8, 18, 4096, False, "fused"),
+        (8, 18, 4096, True, "fused"),
+        (32, 32, 256, False, "reference"),  # more words than slots
+        (32, 32, 4096, False, "fused"),
+        (32, 32, 4096, True, "reference"),  # the recomputing backward costs more here
+        (32, 32, 16384, True, "fused"),  # (b, t, n) = 2**24 weights: memory-bound
+    ],
+)
+def test_auto_follows_the_measured_crossovers(monkeypatch, b, t, n, train, expected):
     monkeypatch.delenv(BACKEND_ENV_VAR, raising=False)
-    words = torch.zeros(8, 18, 4)
-    assert resolve_backend("auto", words, torch.zeros(4096, 4), rows=144) == "fused"
-    assert resolve_backend("auto", words, torch.zeros(64, 4), rows=144) == "reference"
-    # More words than slots: projecting the slots is the cheaper side.
-    assert resolve_backend("auto", words, torch.zeros(300, 4), rows=1024) == "reference"
+    words = torch.zeros(b, t, 256, requires_grad=train)
+    memories = torch.zeros(n, 256)
+    assert resolve_backend("auto", words, memories) == expected
+    with torch.no_grad():  # no backward pass will follow: the forward count decides
+        at_inference = resolve_backend("auto", words, memories)
+    assert at_inference == resolve_backend("auto", words.detach(), memories)
 
 
 def test_environment_variable_forces_what_auto_resolves_to(monkeypatch):
     monkeypatch.setenv(BACKEND_ENV_VAR, "reference")
     words = torch.zeros(8, 18, 4)
-    assert resolve_backend("auto", words, torch.zeros(4096, 4), rows=144) == "reference"
-    assert resolve_backend("fused", words, torch.zeros(8, 4), rows=144) == "fused"
+    assert resolve_backend("auto", words, torch.zeros(4096, 4)) == "reference"
+    assert resolve_backend("fused", words, torch.zeros(8, 4)) == "fused"
 
 
 def test_all_backends_return_the_same_attention_when_asked():

@@ -17,8 +17,9 @@ Three backends compute the same function (see ``docs/memory-attention.md``):
   under ``TRITON_INTERPRET=1``).
 
 ``"auto"`` (the default) picks triton for CUDA tensors when triton is installed, else
-fused when there are enough memories for it to win, else reference. The environment
-variable ``TEXTEDIT_MEMORY_ATTENTION_BACKEND`` replaces what ``"auto"`` would pick.
+fused where a multiply-add count says it wins (see :func:`resolve_backend`), else
+reference. The environment variable ``TEXTEDIT_MEMORY_ATTENTION_BACKEND`` replaces what
+``"auto"`` would pick.
 """
 
 from __future__ import annotations
@@ -44,11 +45,14 @@ __all__ = [
 #: Environment variable that forces the backend ``"auto"`` resolves to.
 BACKEND_ENV_VAR = "TEXTEDIT_MEMORY_ATTENTION_BACKEND"
 _BACKENDS = ("reference", "fused", "triton")
-# "auto" takes the fused path from this many memory slots on, and only when there are at
-# least as many slots as valid words: the fused path projects the r words (r·D·d
-# multiply-adds) where the reference projects the n memories (n·D·d). Measured on a 2-core
-# AVX2 CPU (docs/memory-attention.md): fused is slower below ~256 slots, faster above.
+# "auto" compares multiply-add counts (docs/memory-attention.md derives them; they match
+# the measured CPU crossovers): the fused path projects the r words (r·D·d) where the
+# reference projects the n memories (n·D·d), but its backward pass recomputes the scores.
+# Below _FUSED_MIN_SLOTS its per-block bookkeeping outweighs any saving; from
+# _FUSED_MIN_WEIGHTS weights on, the reference's (b, t, n) tensors fall out of cache and
+# cost more than the count says (and 64 MiB each in float32), so fused wins regardless.
 _FUSED_MIN_SLOTS = 256
+_FUSED_MIN_WEIGHTS = 1 << 24
 
 
 class MemoryAttentionOutput(NamedTuple):
@@ -81,14 +85,43 @@ def available_backends() -> list[str]:
     return names
 
 
-def resolve_backend(backend: str, words: Tensor, memories: Tensor, rows: int) -> str:
+def _fused_is_cheaper(rows: int, slots: int, word_dim: int, slot_dim: int, backward: bool) -> bool:
+    """Whether the fused path beats the reference on the CPU, by the cost model above."""
+    r, n, big_d, d = rows, slots, word_dim, slot_dim
+    if n < _FUSED_MIN_SLOTS:
+        return False
+    if r * n >= _FUSED_MIN_WEIGHTS:
+        return True
+    reference = n * big_d * d + r * n * big_d + r * n * d  # keys, scores, weighted sum
+    fused = r * big_d * d + 2 * r * n * d  # queries, scores, weighted sum
+    if backward:
+        # Reference: twice its forward more (dA, dM, dE, dK, and dM, dW_k through the keys).
+        # Fused: recomputed scores, dA, dq, the key and value terms of dM; dE, dW_k via q.
+        reference, fused = 3 * reference, 3 * r * big_d * d + 7 * r * n * d
+    return fused < reference
+
+
+def resolve_backend(
+    backend: str,
+    words: Tensor,
+    memories: Tensor,
+    key_weight: Tensor | None = None,
+    rows: int | None = None,
+) -> str:
     """The backend that runs for ``backend`` on these inputs (``"auto"`` resolved).
+
+    ``"auto"``: the backend named by ``TEXTEDIT_MEMORY_ATTENTION_BACKEND`` if set; else
+    triton for CUDA tensors when triton is installed; else fused when it needs fewer
+    multiply-adds than the reference (counting the backward pass when autograd will need
+    it: grad mode on and an input requiring grad) and ``n >= 256``, or when the ``(b, t, n)``
+    weights would have ``2**24`` elements or more; else reference.
 
     Args:
         backend: a name from :func:`available_backends`, or ``"auto"``.
-        words: ``(b, t, D)`` word features (only the device matters).
-        memories: ``(n, d)`` memories (only ``n`` matters).
-        rows: number of words ``b·t`` (an upper bound of the valid ones).
+        words: ``(b, t, D)`` word features.
+        memories: ``(n, d)`` memories.
+        key_weight: ``(D, d)`` key projection (only whether it requires grad matters).
+        rows: number of words that attend (default ``b·t``).
 
     Raises:
         InputError: unknown backend, or one that cannot run on these tensors.
@@ -100,10 +133,13 @@ def resolve_backend(backend: str, words: Tensor, memories: Tensor, rows: int) ->
             backend, source = forced, f"environment variable {BACKEND_ENV_VAR}"
         elif words.is_cuda and _triton_installed():
             return "triton"
-        elif memories.shape[0] >= max(_FUSED_MIN_SLOTS, rows):
-            return "fused"
         else:
-            return "reference"
+            tensors = (words, memories) if key_weight is None else (words, memories, key_weight)
+            backward = torch.is_grad_enabled() and any(x.requires_grad for x in tensors)
+            rows = words.shape[0] * words.shape[1] if rows is None else rows
+            n, d = memories.shape
+            cheaper = _fused_is_cheaper(rows, n, words.shape[2], d, backward)
+            return "fused" if cheaper else "reference"
     if backend not in _BACKENDS:
         raise InputError(
             f"unknown memory attention backend {backend!r} (from {source}); available in "
@@ -267,9 +303,8 @@ def memory_attention(
     else:
         # Padded word features never reach the arithmetic, so no value there (even inf) leaks.
         words = words.masked_fill(~word_mask[..., None], 0.0)
-    rows = words.shape[0] * words.shape[1]
-    chosen = resolve_backend(backend, words, memories, rows)
-    if rows == 0:
+    chosen = resolve_backend(backend, words, memories, key_weight)
+    if words.shape[0] * words.shape[1] == 0:
         chosen = "reference"
     if chosen == "fused":
         texture, attention = _fused(

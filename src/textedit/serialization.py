@@ -19,8 +19,10 @@ a model that loads half-written.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +44,30 @@ __all__ = [
     "WEIGHTS_NAME",
     "INDEX_NAME",
     "is_composition_dir",
+    "is_restoring",
 ]
+
+_RESTORING = contextvars.ContextVar("textedit_restoring", default=False)
+
+
+def is_restoring() -> bool:
+    """True while a saved model is being rebuilt before its weights are loaded.
+
+    A component whose constructor would fetch pretrained weights (from a file or a hub)
+    skips that when this is true: the saved weights overwrite them anyway, and the file or
+    network may not be there on the machine that loads the model.
+    """
+    return _RESTORING.get()
+
+
+@contextlib.contextmanager
+def _restoring() -> Iterator[None]:
+    token = _RESTORING.set(True)
+    try:
+        yield
+    finally:
+        _RESTORING.reset(token)
+
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
@@ -269,7 +294,8 @@ def load_component(
     directory = Path(directory)
     where = kind or "component"
     cls, spec = _read_component_spec(directory, kind, where)
-    component = cls(spec.config)
+    with _restoring():
+        component = cls(spec.config)
     _load_weights(component, directory / WEIGHTS_NAME, where, map_location)
     return component.to(map_location)
 
@@ -302,7 +328,8 @@ def load_composition(directory: str | Path, map_location: Any = "cpu") -> Any:
     own = index.get("config") or {}
     config = validate_config(cls.config_class, {**own, **specs}, source=str(directory / INDEX_NAME))
     # 2. build the architecture, 3. load weights strictly
-    components = {slot: classes[slot](specs[slot].config) for slot in expected_slots}
+    with _restoring():
+        components = {slot: classes[slot](specs[slot].config) for slot in expected_slots}
     for slot, component in components.items():
         _load_weights(component, directory / slot / WEIGHTS_NAME, slot, map_location)
     model = cls(config, components)

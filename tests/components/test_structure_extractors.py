@@ -55,6 +55,20 @@ def test_timm_edge_loads_pretrained_weights_from_a_local_file(tmp_path):
     torch.testing.assert_close(extractor.backbone.conv1[0].weight, reference.conv1[0].weight)
 
 
+def test_timm_edge_saved_with_pretrained_weights_loads_without_the_file(tmp_path):
+    from textedit.serialization import load_component
+
+    path = tmp_path / "resnet10t.pth"
+    torch.save(timm.create_model("resnet10t", pretrained=False).state_dict(), path)
+    extractor = TimmEdgeStructureExtractor(
+        dict(model_name="resnet10t", reduction=4, checkpoint_path=str(path))
+    )
+    extractor.save_pretrained(tmp_path / "saved")
+    path.unlink()  # another machine: the weights file is gone, the saved weights suffice
+    loaded = load_component(tmp_path / "saved")
+    torch.testing.assert_close(loaded.backbone.conv1[0].weight, extractor.backbone.conv1[0].weight)
+
+
 def test_timm_edge_explains_missing_weights(tmp_path, monkeypatch):
     with pytest.raises(CheckpointError, match="does not exist"):
         TimmEdgeStructureExtractor(dict(checkpoint_path=str(tmp_path / "nope.pth")))

@@ -1,10 +1,18 @@
-"""Convolution, batch normalisation, activation."""
+"""Convolution, per-sample normalisation, activation.
+
+The normalisation is ``GroupNorm`` with one group (statistics over channels and positions
+of each image alone), not batch norm: an image's edit then never depends on the other
+images of its batch, inference at batch 1 equals inference in a batch, and processes
+that split a batch under ``torchrun`` compute exactly what one process computes. One group
+removes only each image's overall mean and scale, keeping the balance between channels,
+where colour lives.
+"""
 
 from __future__ import annotations
 
 from torch import nn
 
-__all__ = ["ConvNormAct", "make_activation"]
+__all__ = ["ConvNormAct", "make_activation", "make_norm"]
 
 
 def make_activation(name: str) -> nn.Module:
@@ -18,6 +26,11 @@ def make_activation(name: str) -> nn.Module:
     raise ValueError(f"unknown activation {name!r}; use 'relu', 'leaky_relu' or 'none'")
 
 
+def make_norm(channels: int) -> nn.Module:
+    """The normalisation of every block: ``GroupNorm(1, channels)`` (see the module docstring)."""
+    return nn.GroupNorm(1, channels)
+
+
 class ConvNormAct(nn.Sequential):
     """``(b, c_in, h, w) -> (b, c_out, h / stride, w / stride)``.
 
@@ -27,7 +40,7 @@ class ConvNormAct(nn.Sequential):
         kernel_size: square kernel; padding keeps the size at stride 1 and halves it at
             stride 2 (for kernels 3 and 4).
         stride: 1 or 2.
-        norm: add a ``BatchNorm2d`` (the convolution then has no bias).
+        norm: add a :func:`make_norm` normalisation (the convolution then has no bias).
         activation: see :func:`make_activation`.
     """
 
@@ -45,6 +58,6 @@ class ConvNormAct(nn.Sequential):
             nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, bias=not norm)
         ]
         if norm:
-            layers.append(nn.BatchNorm2d(out_channels))
+            layers.append(make_norm(out_channels))
         layers.append(make_activation(activation))
         super().__init__(*layers)

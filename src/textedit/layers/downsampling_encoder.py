@@ -19,7 +19,7 @@ class DownsamplingEncoder(nn.Module):
         widths: output channels of each stride-2 block (one halving per entry).
         kernel_size: 3 (generators) or 4 (DCGAN-style discriminators).
         activation: ``"relu"`` or ``"leaky_relu"``.
-        norm_first: batch-normalise the first block too (discriminators usually do not).
+        norm_first: normalise the first block too (discriminators usually do not).
     """
 
     def __init__(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from textedit.layers.conv_block import ConvNormAct, make_activation
+from textedit.layers.conv_block import ConvNormAct, make_activation, make_norm
 
 __all__ = ["ResidualBlock"]
 
@@ -30,7 +30,7 @@ class ResidualBlock(nn.Module):
             nn.Identity()
             if in_channels == out_channels
             else nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1, bias=False), nn.BatchNorm2d(out_channels)
+                nn.Conv2d(in_channels, out_channels, 1, bias=False), make_norm(out_channels)
             )
         )
         self.activation = make_activation(activation)

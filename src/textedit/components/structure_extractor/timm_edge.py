@@ -108,7 +108,11 @@ class TimmEdgeStructureExtractor(StructureExtractor):
         return level, probe.feature_info.channels()[level]
 
     def _create_backbone(self, timm, kwargs: dict) -> nn.Module:
+        from textedit.serialization import is_restoring
+
         c = self.config
+        if is_restoring():  # the saved weights replace any pretrained ones
+            return timm.create_model(c.model_name, pretrained=False, **kwargs)
         if c.checkpoint_path is not None:
             path = Path(c.checkpoint_path).expanduser()
             if not path.is_file():

@@ -98,3 +98,9 @@ def test_example_swaps_the_localizer_without_the_plugin():
     out = run([str(EXAMPLE)], None)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "EverywhereLocalizer" in out.stdout
+
+
+def test_plugins_own_tests_pass(plugin_site):
+    """The plug-in's own suite (conformance kit included) passes against the installed copy."""
+    out = run(["-m", "pytest", "-q", "-p", "no:cacheprovider", str(PLUGIN / "tests")], plugin_site)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         for r in mine:
             origin = r["distribution"] + (f" {r['version']}" if r["version"] else "")
             flag = {"loaded": "", "not loaded": " [not imported]", "failed": " [FAILED]"}[r["status"]]
-            print(f"  {r['name']:<28} {origin:<36}{flag}")
+            print(f"  {r['name']:<28} {origin:<32} {r['description'][:60]}{flag}")
             if r["error"]:
                 print(f"      error: {r['error']}")
     if autoload_disabled():

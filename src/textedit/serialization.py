@@ -33,7 +33,7 @@ from textedit.config.base import ComponentSpec, validate_config
 from textedit.errors import AmbiguousComponentError, CheckpointError, UnknownComponentError
 from textedit.registry.kinds import MODEL_KIND, get_registry
 from textedit.registry.registry import RegistryEntry
-from textedit.utils.atomic import atomic_directory, atomic_save
+from textedit.utils.atomic import atomic_directory
 
 __all__ = [
     "save_component",

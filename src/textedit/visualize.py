@@ -9,7 +9,6 @@ import textwrap
 from collections.abc import Sequence
 
 import numpy as np
-import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor

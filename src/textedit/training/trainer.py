@@ -26,7 +26,6 @@ import torch
 from torch import Tensor, nn
 
 from textedit.errors import TextEditError
-from textedit.interfaces.memory_bank import MemoryRead
 from textedit.training import distributed as dist_utils
 from textedit.training.checkpoint import (
     latest_checkpoint,
@@ -123,19 +122,18 @@ class Trainer:
         return torch.bfloat16 if mode == "bf16" else torch.float16
 
     def _build_model(self) -> nn.Module:
-        import textedit
+        from textedit.registry.api import resolve_model_config
 
         spec = dict(self.config.model)
-        overrides: dict[str, Any] = {}
-        if self.data.vocabulary is not None:
-            overrides["text_encoder"] = {"vocabulary": list(self.data.vocabulary.words)}
-        try:
-            model = textedit.create_model(spec, **overrides)
-        except Exception as exc:
-            if overrides and "vocabulary" in str(exc):
-                model = textedit.create_model(spec)  # a text encoder without a vocabulary
-            else:
-                raise
+        composition, config = resolve_model_config(spec)
+        text_encoder = getattr(config, "text_encoder", None)
+        if self.data.vocabulary is not None and text_encoder is not None and "vocabulary" in type(text_encoder.config).model_fields:
+            # a text encoder with a word vocabulary learns the training captions' words
+            slot = spec.get("text_encoder", {})
+            slot = {"type": slot} if isinstance(slot, str) else dict(slot)
+            spec = {**spec, "text_encoder": {**slot, "vocabulary": list(self.data.vocabulary.words)}}
+            composition, config = resolve_model_config(spec)
+        model = composition.from_config(config)
         missing = [s for s in REQUIRED_SLOTS if not hasattr(model, s)]
         if missing:
             raise TextEditError(

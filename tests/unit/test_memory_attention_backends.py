@@ -128,6 +128,20 @@ def test_all_backends_return_the_same_attention_when_asked():
         assert memory_attention(words, mask, memories, key_weight, backend=backend).attention is None
 
 
+def test_non_finite_features_at_padded_words_change_nothing():
+    words, mask, memories, key_weight = make()
+    poisoned = words.clone()
+    poisoned[~mask] = float("inf")
+    poisoned[1, -1, 0] = float("nan")
+    for backend in available_backends():
+        clean = memory_attention(words, mask, memories, key_weight, backend=backend).texture
+        leaf = poisoned.clone().requires_grad_()
+        out = memory_attention(leaf, mask, memories, key_weight, backend=backend).texture
+        out.sum().backward()
+        torch.testing.assert_close(out, clean)
+        assert torch.isfinite(leaf.grad).all() and (leaf.grad[~mask] == 0).all()
+
+
 def test_no_mask_means_every_word_is_real():
     words, _, memories, key_weight = make()
     full = torch.ones(words.shape[:2], dtype=torch.bool)

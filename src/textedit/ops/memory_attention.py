@@ -1,7 +1,7 @@
 """Memory attention: word features read a bank of memories (MIM-Net, spec section 2).
 
 Shape legend: ``b`` batch, ``t`` words, ``n`` memory slots, ``D`` word width, ``d`` memory
-width.
+width, ``r`` rows: the words of a batch that attend, flattened.
 
 For each valid word ``j``: ``a_{j,i} = softmax_i(e_j · W_k m_i)`` and
 ``t_j = Σ_i a_{j,i} m_i``. Padded words get a zero texture and zero weights.

@@ -1,0 +1,199 @@
+"""Reading the attributes of a generated object's parts from an image: the exact metrics' eyes.
+
+Shape legend: ``H`` image side, ``v`` values an attribute can take.
+
+An edit of a generated scene keeps the pose, the background and the pattern placement, so
+what the described part *should* look like is known exactly. Two readers decide which value
+an image shows:
+
+* **By synthesis** (colour and size): the true edit's scene is drawn once with every value
+  the attribute can take (11 colours; 2 sizes), everything else unchanged, and the image
+  takes the value whose drawing is nearest to it: the least mean absolute difference over
+  the region any of those drawings gives to the part. The true edit is at distance 0 from
+  the described value, so it reads 100% correct by construction; a model's output is
+  compared pixel-aligned, as the pose does not move.
+* **By the attribute classifier** (pattern): where a model draws its stripes or spots need
+  not match the renderer's, so a pixel comparison would punish a correct pattern; the
+  in-project classifier (:mod:`textedit.evaluation.classifier`) reads patterns instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from textedit.errors import InputError
+
+__all__ = [
+    "parse_requested",
+    "Candidates",
+    "synthesis_candidates",
+    "read_by_synthesis",
+    "ItemTruth",
+    "prepare_truth",
+    "judge",
+    "SYNTHESIS_ATTRIBUTES",
+]
+
+#: attributes read by synthesis; the others (pattern) need the classifier
+SYNTHESIS_ATTRIBUTES = ("colour", "size")
+
+
+def parse_requested(text: str) -> dict[tuple[str, str], str]:
+    """``"head.colour=red;tail.size=long"`` -> ``{("head", "colour"): "red", ...}``.
+
+    Raises:
+        InputError: an entry is not ``part.attribute=value``.
+    """
+    out: dict[tuple[str, str], str] = {}
+    for entry in filter(None, (e.strip() for e in (text or "").split(";"))):
+        key, sep, value = entry.partition("=")
+        part, dot, attribute = key.partition(".")
+        if not (sep and dot and part and attribute and value):
+            raise InputError(f"cannot read {entry!r} in {text!r}: expected part.attribute=value")
+        out[(part, attribute)] = value
+    return out
+
+
+@dataclass
+class Candidates:
+    """Drawings of a scene with every value of one part's attribute.
+
+    Attributes:
+        part, attribute: what varies.
+        values: the ``v`` values, in the family's order.
+        images: ``(v, 3, H, H)`` float32 drawings in ``[0, 1]``.
+        region: ``(H, H)`` float32 in ``[0, 1]``, the largest coverage any drawing gives to
+            the part: where the comparison looks.
+    """
+
+    part: str
+    attribute: str
+    values: tuple[str, ...]
+    images: Tensor
+    region: Tensor
+
+
+def synthesis_candidates(scene, part: str, attribute: str, size: int) -> Candidates:
+    """Draw ``scene`` at ``size`` with every value of ``part``'s ``attribute``."""
+    from textedit.data.synthetic.families import get_family
+    from textedit.data.synthetic.render import render
+
+    fam = get_family(scene.family)
+    try:
+        values = fam.part(part).values(attribute)
+    except KeyError as exc:
+        raise InputError(str(exc.args[0])) from None
+    images, region = [], np.zeros((size, size), dtype=np.float32)
+    for value in values:
+        drawn = render(scene.with_attributes({(part, attribute): value}), size)
+        images.append(torch.from_numpy(drawn.image).permute(2, 0, 1).float() / 255.0)
+        region = np.maximum(region, drawn.part_masks[part])
+    return Candidates(part, attribute, tuple(values), torch.stack(images), torch.from_numpy(region))
+
+
+def read_by_synthesis(image: Tensor, candidates: Candidates) -> tuple[str, Tensor]:
+    """The value whose drawing is nearest to ``image`` over the part's region.
+
+    Args:
+        image: ``(3, H, H)`` in ``[0, 1]``, the size of the candidates.
+        candidates: from :func:`synthesis_candidates`.
+
+    Returns:
+        ``(value, distances)``: the nearest value and the ``(v,)`` mean absolute
+        differences (ties go to the first value in the family's order).
+    """
+    if image.shape != candidates.images.shape[1:]:
+        raise InputError(
+            f"image of shape {tuple(image.shape)} does not match the candidates "
+            f"{tuple(candidates.images.shape[1:])}; draw the candidates at the image's size"
+        )
+    weight = candidates.region.to(image.device)
+    total = weight.sum().clamp_min(1e-12) * image.shape[0]
+    err = (candidates.images.to(image.device) - image.float().unsqueeze(0)).abs()
+    distances = (err * weight).flatten(1).sum(1) / total
+    return candidates.values[int(torch.argmin(distances))], distances
+
+
+@dataclass
+class ItemTruth:
+    """What an edit pair asks for, with the drawings its synthesis reads need.
+
+    Attributes:
+        requested: ``(part, attribute) -> value`` the description asks for.
+        changed: the requested ones whose value differs from the input's.
+        candidates: per synthesis-read requested attribute, its :class:`Candidates`.
+    """
+
+    requested: dict[tuple[str, str], str]
+    changed: set[tuple[str, str]]
+    candidates: dict[tuple[str, str], Candidates] = field(default_factory=dict)
+
+
+def prepare_truth(scene, target_scene, requested: Mapping[tuple[str, str], str], size: int) -> ItemTruth:
+    """The :class:`ItemTruth` of an edit pair (draws the candidates once, for every model).
+
+    Args:
+        scene: the input's scene.
+        target_scene: the true edit's scene.
+        requested: what the description asks for (:func:`parse_requested`).
+        size: the image side the outputs have.
+    """
+    changed = {k for k, v in requested.items() if scene.attributes[k[0]].get(k[1]) != v}
+    cands = {
+        key: synthesis_candidates(target_scene, key[0], key[1], size)
+        for key in requested
+        if key[1] in SYNTHESIS_ATTRIBUTES
+    }
+    return ItemTruth(dict(requested), changed, cands)
+
+
+def judge(
+    image: Tensor, truth: ItemTruth, classified: Mapping[tuple[str, str], str] | None = None
+) -> dict[tuple[str, str], bool | None]:
+    """Per requested attribute: does ``image`` show it? None when it cannot be read.
+
+    Args:
+        image: ``(3, H, H)`` output in ``[0, 1]``.
+        truth: from :func:`prepare_truth`.
+        classified: the attribute classifier's reading of the image, ``(part, attribute) ->
+            value`` (used for the attributes not read by synthesis); None without one.
+    """
+    out: dict[tuple[str, str], bool | None] = {}
+    for key, wanted in truth.requested.items():
+        if key in truth.candidates:
+            value, _ = read_by_synthesis(image, truth.candidates[key])
+            out[key] = value == wanted
+        elif classified is not None and key in classified:
+            out[key] = classified[key] == wanted
+        else:
+            out[key] = None
+    return out
+
+
+def accuracy_metrics(
+    verdicts: Mapping[tuple[str, str], bool | None], changed: set[tuple[str, str]], parts: Sequence[str]
+) -> dict[str, float | None]:
+    """Per-item accuracies from :func:`judge`'s verdicts (None where nothing was read).
+
+    Keys: ``attr_acc``, ``edit_acc``, ``colour_acc``, ``size_acc``, ``pattern_acc`` and
+    ``acc.<part>`` for every part of the family.
+    """
+
+    def share(keys) -> float | None:
+        seen = [verdicts[k] for k in keys if verdicts.get(k) is not None]
+        return sum(seen) / len(seen) if seen else None
+
+    out: dict[str, float | None] = {
+        "attr_acc": share(verdicts),
+        "edit_acc": share([k for k in verdicts if k in changed]),
+    }
+    for attribute in ("colour", "size", "pattern"):
+        out[f"{attribute}_acc"] = share([k for k in verdicts if k[1] == attribute])
+    for part in parts:
+        out[f"acc.{part}"] = share([k for k in verdicts if k[0] == part])
+    return out

@@ -1,0 +1,313 @@
+"""The evaluation runner: the chosen metrics over a split, for several models, resumably.
+
+Shape legend: ``b`` batch, ``H`` image side.
+
+Protocol (the same for every model and both references):
+
+1. Items are taken in the data's fixed order (``--limit`` keeps the first ones); each model
+   works at its own resolution and the data is drawn (or resized) to it.
+2. Each output is rounded to 8 bits, as a PNG stores it, before anything is measured; every
+   output (and the identity-edit output) is saved as a PNG, so each per-item number can be
+   recomputed from the files.
+3. Per item, the runner computes the per-item metrics and appends one JSON line to
+   ``models/<label>/records.jsonl``; the set metrics' features (Inception, classifier) go to
+   ``models/<label>/features/*.npz`` first. A stopped run started again with the same command
+   (or with more models, or a larger ``--limit``) computes only what is missing.
+4. :func:`textedit.evaluation.aggregate.aggregate` turns the saved files into the results
+   (mean ± std per metric, set metrics), which :mod:`textedit.evaluation.report` writes out.
+
+Output folder::
+
+    eval_config.json         the settings, the data's and the evaluators' fingerprints
+    models/<label>/model.json, records.jsonl, features/*.npz, outputs/*.png, identity/*.png, tlu/*.png
+    reference/<size>/features/*.npz   set features of the reference images
+    images/<id>_input.png, images/<id>_target.png   (gallery items)
+    results.json, results.csv, results.md, index.html
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from textedit.errors import InputError
+from textedit.evaluation import metrics as M
+from textedit.evaluation.models import EvalModel
+from textedit.utils.atomic import atomic_save, atomic_write_text
+
+__all__ = ["EvalSettings", "Evaluation", "evaluate"]
+
+#: settings that change per-item numbers; a resumed run must match them
+_SHARED = ("data", "split", "data_n", "data_seed", "seed", "image_size")
+
+
+@dataclass
+class EvalSettings:
+    """Everything ``textedit eval`` is told besides the models (see the CLI for each)."""
+
+    data: str
+    split: str = "test"
+    limit: int | None = None
+    data_n: int | None = None
+    data_seed: int | None = None
+    seed: int = 0
+    batch_size: int = 16
+    metrics: str | None = "auto"
+    damsm: str | None = None
+    classifier: str | None = None
+    inception_weights: str | None = None
+    download_inception: bool = False
+    image_size: int | None = None
+    gallery: int = 12
+    save_outputs: bool = True
+
+
+def _write_png(tensor: torch.Tensor, path: Path) -> None:
+    from textedit.visualize import to_pil
+
+    atomic_save(path, lambda tmp: to_pil(tensor).save(tmp, format="PNG"))
+
+
+def _read_records(path: Path) -> dict[int, dict[str, Any]]:
+    """The records of ``path``; a line torn by a kill is dropped (and the file rewritten
+    without it, so that the next record starts on a line of its own)."""
+    out, torn = {}, False
+    if path.is_file():
+        text = path.read_text(encoding="utf-8")
+        for line in text.splitlines():
+            try:
+                r = json.loads(line)
+            except json.JSONDecodeError:
+                torn = True
+                continue
+            out[int(r["index"])] = r
+        if torn or (text and not text.endswith("\n")):
+            atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in out.values()))
+    return out
+
+
+class Evaluation:
+    """One evaluation run (module doc).
+
+    Args:
+        settings: what to run on and measure.
+        models: the columns (:func:`~textedit.evaluation.models.resolve_model`).
+        out: the output folder.
+        progress: show a progress bar.
+        overwrite: start afresh where the folder holds results of other settings or weights.
+        log: where messages go.
+    """
+
+    def __init__(self, settings: EvalSettings, models: Sequence[EvalModel], out: str | Path, progress: bool = True,
+                 overwrite: bool = False, log: Callable[[str], None] = print):
+        from textedit.evaluation.selection import select_metrics
+        from textedit.evaluation.sources import open_eval_data
+
+        if not models:
+            raise InputError("give at least one --model (a saved model, a bundled name, identity or true-edit)")
+        labels = [m.label for m in models]
+        if len(set(labels)) != len(labels):
+            raise InputError(f"two models share a label ({', '.join(labels)}); name them with LABEL=SOURCE")
+        if settings.batch_size < 1:
+            raise InputError(f"--batch-size must be at least 1, got {settings.batch_size}")
+        self.settings, self.models, self.out = settings, list(models), Path(out)
+        self.progress, self.overwrite, self.log = progress, overwrite, log
+        torch.manual_seed(settings.seed)
+        self.data = open_eval_data(settings.data, settings.split, settings.data_n, settings.data_seed, settings.seed)
+        self.n = len(self.data) if settings.limit is None else min(settings.limit, len(self.data))
+        if self.n < 1:
+            raise InputError(f"--limit must be at least 1, got {settings.limit}")
+        self.evaluators: dict[str, Any] = {}
+        self.evaluator_info: dict[str, Any] = {}
+        self._load_evaluators()
+        available = set(self.evaluators) | ({"truth"} if self.data.has_truth else set())
+        self.metrics, self.skipped = select_metrics(settings.metrics, available)
+        sizes = [m.image_size for m in self.models if m.image_size]
+        self.reference_size = settings.image_size or (sizes[0] if sizes else None) or self.data.native_size or 64
+
+    # ---------------------------------------------------------------- evaluators
+    def _load_evaluators(self) -> None:
+        from textedit.evaluation._io import file_digest, folder_digest
+
+        s = self.settings
+        if s.damsm:
+            from textedit.evaluation.damsm import DAMSM
+
+            self.evaluators["damsm"] = DAMSM.from_pretrained(s.damsm)
+            self.evaluator_info["damsm"] = {"path": str(Path(s.damsm).resolve()), "digest": folder_digest(s.damsm)}
+        if s.classifier:
+            from textedit.evaluation.classifier import AttributeClassifier
+
+            clf = AttributeClassifier.from_pretrained(s.classifier)
+            if clf.config.family != self.data.family:
+                self.log(f"note: the classifier in {s.classifier} reads {clf.config.family}, the data is "
+                         f"{self.data.family or 'not generated'}; classifier metrics are left out")
+            else:
+                self.evaluators["classifier"] = clf
+                self.evaluator_info["classifier"] = {"path": str(Path(s.classifier).resolve()), "digest": folder_digest(s.classifier)}
+        wants_inception = s.metrics not in (None, "", "auto") and any(
+            x.strip() in ("is", "fid", "kid", "paper", "all") for x in s.metrics.split(","))
+        from textedit.evaluation.inception import find_inception_weights, load_inception
+
+        if s.inception_weights or wants_inception or find_inception_weights() is not None:
+            if wants_inception or s.inception_weights or find_inception_weights() is not None:
+                try:
+                    net, path = load_inception(s.inception_weights, download=s.download_inception)
+                except Exception:
+                    if wants_inception or s.inception_weights:
+                        raise
+                    net = None
+                if net is not None:
+                    self.evaluators["inception"] = net
+                    self.evaluator_info["inception"] = {"path": str(path), "digest": file_digest(path)}
+
+    # ---------------------------------------------------------------- folder
+    def _config(self) -> dict[str, Any]:
+        s = asdict(self.settings)
+        return {
+            "settings": {k: s[k] for k in _SHARED},
+            "data": {"name": self.data.name, "fingerprint": self.data.fingerprint, "items": len(self.data)},
+            "evaluators": self.evaluator_info,
+            "metrics": self.metrics,
+        }
+
+    def _prepare_folder(self) -> None:
+        config = self._config()
+        path = self.out / "eval_config.json"
+        if path.is_file():
+            old = json.loads(path.read_text(encoding="utf-8"))
+            differs = [k for k in ("settings", "data", "evaluators") if old.get(k) != config[k]]
+            if differs and not self.overwrite:
+                raise InputError(
+                    f"{self.out} holds an evaluation with other {', '.join(differs)}; choose another --out, "
+                    f"or pass --overwrite to discard it"
+                )
+            if differs or set(old.get("metrics", [])) != set(self.metrics):
+                for sub in ("models", "reference", "images"):
+                    shutil.rmtree(self.out / sub, ignore_errors=True)
+        self.out.mkdir(parents=True, exist_ok=True)
+        config["models"] = [{"label": m.label, "source": m.source} for m in self.models]
+        atomic_write_text(path, json.dumps(config, indent=2) + "\n")
+        for m in self.models:
+            folder = self.out / "models" / m.label
+            info = {"label": m.label, "source": m.source, "image_size": self._size(m), "fingerprint": m.fingerprint}
+            meta = folder / "model.json"
+            if meta.is_file() and json.loads(meta.read_text(encoding="utf-8")).get("fingerprint") != m.fingerprint:
+                if not self.overwrite:
+                    raise InputError(
+                        f"{folder} holds results of other weights than {m.source}; pass --overwrite to recompute "
+                        f"them, or label this model differently (LABEL={m.source})"
+                    )
+                shutil.rmtree(folder)
+            folder.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(meta, json.dumps(info, indent=2) + "\n")
+
+    def _size(self, model: EvalModel) -> int:
+        return model.image_size or self.reference_size
+
+    # ---------------------------------------------------------------- running
+    def run(self) -> dict[str, Any]:
+        """Compute what is missing, then aggregate and write the reports; returns the results."""
+        from tqdm import tqdm
+
+        from textedit.evaluation.aggregate import aggregate
+        from textedit.evaluation.report import write_reports
+
+        self._prepare_folder()
+        done = {m.label: set(_read_records(self.out / "models" / m.label / "records.jsonl")) for m in self.models}
+        starts = range(0, self.n, self.settings.batch_size)
+        with tqdm(total=self.n, unit="item", desc="eval", disable=not self.progress) as bar:
+            for start in starts:
+                idx = list(range(start, min(start + self.settings.batch_size, self.n)))
+                self._batch(idx, done)
+                bar.update(len(idx))
+        results = aggregate(self.out, [m.label for m in self.models], self.n, self.metrics, self.skipped)
+        write_reports(self.out, results)
+        return results
+
+    def _batch(self, idx: list[int], done: dict[str, set[int]]) -> None:
+        from textedit.evaluation.measure import measure_batch, set_features
+
+        needs_set = any(m in self.metrics for m in ("is", "fid", "kid", "cs", "cfd"))
+        cache: dict[int, tuple[list[dict], list]] = {}
+
+        def items_at(size: int):
+            if size not in cache:
+                items = [self.data.item(i, size) for i in idx]
+                truths = [None] * len(items)
+                if self.data.has_truth and any(m in self.metrics for m in ("attr_acc", "edit_acc", "colour_acc", "size_acc", "pattern_acc")):
+                    from textedit.evaluation.attributes import parse_requested, prepare_truth
+
+                    truths = [prepare_truth(it["scene"], it["target_scene"], parse_requested(it["requested"]), size) for it in items]
+                cache[size] = (items, truths)
+            return cache[size]
+
+        for model in self.models:
+            todo = [k for k, i in enumerate(idx) if i not in done[model.label]]
+            if not todo:
+                continue
+            size = self._size(model)
+            items, truths = items_at(size)
+            items, truths = [items[k] for k in todo], [truths[k] for k in todo]
+            folder = self.out / "models" / model.label
+            records, features, images = measure_batch(model, items, truths, self.metrics, self.evaluators, self.data)
+            if features:
+                name = f"{items[0]['index']:07d}-{items[-1]['index']:07d}.npz"
+                atomic_save(folder / "features" / name, lambda tmp, f=features: np.savez(tmp, **f))
+            self._save_images(model, folder, items, images)
+            with open(folder / "records.jsonl", "a", encoding="utf-8") as f:
+                for r in records:
+                    f.write(json.dumps(r) + "\n")
+                f.flush()
+            done[model.label].update(r["index"] for r in records)
+        if needs_set:
+            self._reference_features(idx, items_at)
+
+    def _reference_features(self, idx: list[int], items_at) -> None:
+        from textedit.evaluation.measure import set_features
+
+        for size in sorted({self._size(m) for m in self.models}):
+            folder = self.out / "reference" / str(size) / "features"
+            name = f"{idx[0]:07d}-{idx[-1]:07d}.npz"
+            if (folder / name).is_file():
+                continue
+            items, _ = items_at(size)
+            ref = torch.stack([it["target"] if self.data.has_truth else it["image"] for it in items])
+            feats = set_features(M.to_unit(ref), self.metrics, self.evaluators)
+            feats["index"] = np.asarray(idx, dtype=np.int64)
+            atomic_save(folder / name, lambda tmp, f=feats: np.savez(tmp, **f))
+
+    def _save_images(self, model: EvalModel, folder: Path, items: list[dict], images: dict[str, Any]) -> None:
+        from textedit.visualize import heatmap
+
+        for k, it in enumerate(items):
+            gallery = it["index"] < self.settings.gallery
+            if self.settings.save_outputs or gallery:
+                _write_png(images["output"][k], folder / "outputs" / f"{it['id']}.png")
+                if images.get("identity") is not None:
+                    _write_png(images["identity"][k], folder / "identity" / f"{it['id']}.png")
+            if gallery:
+                if images.get("tlu") is not None:
+                    size = it["image"].shape[-1]
+                    pic = heatmap(images["tlu"][k][0], size)
+                    atomic_save(folder / "tlu" / f"{it['id']}.png", lambda tmp, p=pic: p.save(tmp, format="PNG"))
+                shared = self.out / "images"
+                if not (shared / f"{it['id']}_input.png").is_file():
+                    _write_png(it["image"], shared / f"{it['id']}_input.png")
+                    if "target" in it:
+                        _write_png(it["target"], shared / f"{it['id']}_target.png")
+
+
+def evaluate(models: Sequence[str], data: str, out: str | Path, progress: bool = False, overwrite: bool = False, **settings: Any) -> dict[str, Any]:
+    """Evaluate ``models`` (``--model`` strings) on ``data``; see :class:`EvalSettings` for ``settings``."""
+    from textedit.evaluation.models import resolve_model
+
+    resolved = [resolve_model(m) for m in models]
+    return Evaluation(EvalSettings(data=data, **settings), resolved, out, progress=progress, overwrite=overwrite).run()

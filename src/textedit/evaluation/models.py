@@ -1,0 +1,143 @@
+"""The models an evaluation compares: trained models and the two references.
+
+Shape legend: ``b`` batch, ``H`` image side, ``h``/``w`` the localization map size.
+
+``textedit eval --model`` takes, once per column, ``[LABEL=]SOURCE`` where SOURCE is
+
+* ``identity``: the output is the input (what "doing nothing" scores);
+* ``true-edit``: the output is the renderer's true edit (what a perfect edit scores; only
+  on data with ground truth);
+* a bundled model's name (``mimnet64_birds``) or a folder written by ``save_pretrained`` or
+  ``textedit train``, opened with :func:`textedit.load`.
+
+All three go through the same runner, so the references are measured exactly like a model.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from textedit.errors import InputError
+
+__all__ = ["EvalModel", "IdentityModel", "TrueEditModel", "LoadedModel", "resolve_model", "REFERENCES"]
+
+REFERENCES = ("identity", "true-edit")
+
+
+@dataclass
+class EvalModel:
+    """One column of an evaluation.
+
+    Attributes:
+        label: the column name (a folder name in the output, so letters, digits, ``-_.``).
+        source: what ``--model`` said.
+        image_size: the size the model works at (None: any size, the references).
+        fingerprint: what identifies its weights (a digest), so a resumed run notices a change.
+    """
+
+    label: str
+    source: str
+    image_size: int | None = None
+    fingerprint: dict[str, Any] = field(default_factory=dict)
+
+    def edit(self, image: Tensor, texts: list[str], truth: Tensor | None) -> tuple[Tensor, Tensor | None]:
+        """``(b, 3, H, H)`` outputs in ``[-1, 1]`` and a ``(b, 1, h, w)`` map in ``[0, 1]`` or None.
+
+        Args:
+            image: ``(b, 3, H, H)`` inputs in ``[-1, 1]``.
+            texts: the ``b`` descriptions.
+            truth: ``(b, 3, H, H)`` the true edits when known (only the true-edit reference reads it).
+        """
+        raise NotImplementedError
+
+
+class IdentityModel(EvalModel):
+    """Output = input."""
+
+    def edit(self, image, texts, truth):
+        return image, None
+
+
+class TrueEditModel(EvalModel):
+    """Output = the renderer's true edit."""
+
+    def edit(self, image, texts, truth):
+        if truth is None:
+            raise InputError(
+                f"model {self.label!r} (true-edit) needs data with true edits: --data synthetic:<family> or a "
+                f"folder written by `textedit data generate`; real data sets have none"
+            )
+        return truth, None
+
+
+class LoadedModel(EvalModel):
+    """A textedit model (anything with ``edit(image, texts) -> GeneratorOutput``)."""
+
+    def __init__(self, label: str, source: str, model: Any, fingerprint: dict[str, Any]):
+        super().__init__(label, source, int(model.image_size), fingerprint)
+        self.model = model
+        #: how many descriptions drew each kind of edit warning (unknown words, too long)
+        self.warnings: dict[str, int] = {}
+
+    @torch.no_grad()
+    def edit(self, image, texts, truth):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = self.model.edit(image, texts)
+        for w in caught:
+            # a model's per-description notes are counted, not printed for every item
+            if type(w.message).__name__ == "EditWarning" or w.category.__name__ == "EditWarning":
+                kind = "longer than the model reads" if "longer than" in str(w.message) else "words the model does not know"
+                self.warnings[kind] = self.warnings.get(kind, 0) + 1
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        fine = out.fine.float().cpu()
+        loc = out.localization.float().cpu() if out.localization is not None else None
+        return fine, loc
+
+
+def _label_ok(label: str) -> bool:
+    return bool(label) and all(c.isalnum() or c in "-_." for c in label) and label not in (".", "..")
+
+
+def resolve_model(spec: str, map_location: Any = "cpu") -> EvalModel:
+    """The :class:`EvalModel` of one ``--model`` value (module doc).
+
+    Raises:
+        InputError: a malformed label.
+        CheckpointError: no such bundled model or folder.
+    """
+    label, sep, source = spec.partition("=")
+    if not sep:
+        label, source = "", spec
+    source = source.strip()
+    if not label:
+        label = Path(source.rstrip("/")).name if source not in REFERENCES else source
+        if label == "model" and Path(source).is_dir():
+            label = Path(source).resolve().parent.name  # a training run's model/ folder
+    if not _label_ok(label):
+        raise InputError(f"model label {label!r} may hold letters, digits, '-', '_' and '.' only; name the column with LABEL=SOURCE")
+    if source == "identity":
+        return IdentityModel(label, source, fingerprint={"reference": "identity"})
+    if source == "true-edit":
+        return TrueEditModel(label, source, fingerprint={"reference": "true-edit"})
+    import textedit
+    from textedit.evaluation._io import folder_digest
+
+    model = textedit.load(source, map_location=map_location)
+    path = Path(source)
+    if not path.exists():
+        from textedit.pretrained import pretrained_path
+
+        path = pretrained_path(source)
+    elif (path / "model").is_dir() and not (path / "model_index.json").exists():
+        path = path / "model"
+    if not hasattr(model, "edit") or not hasattr(model, "image_size"):
+        raise InputError(f"{source} loads as a {type(model).__name__}, which has no edit(image, texts); evaluate an editing model")
+    return LoadedModel(label, source, model, {"path": str(path.resolve()), "digest": folder_digest(path)})

@@ -1,0 +1,28 @@
+"""Fixtures of the evaluation tests: a tiny untrained MIM-Net saved to disk."""
+
+from __future__ import annotations
+
+import pytest
+
+#: a MIM-Net small enough to edit a few 64-px images in well under a second
+TINY_MODEL = {
+    "type": "mimnet_64",
+    "text_encoder": {"embedding_dim": 16, "hidden_dim": 8},
+    "memory_bank": {"num_slots": 8, "slot_dim": 8},
+    "structure_extractor": {"channels": 8},
+    "generator": {"channels": 16, "base_channels": 8},
+    "discriminator": {"base_channels": 8, "max_channels": 16, "hidden_dim": 8},
+}
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+    import torch
+
+    import textedit
+
+    torch.manual_seed(0)
+    model = textedit.create_model(TINY_MODEL)
+    path = tmp_path_factory.mktemp("models") / "tiny"
+    model.save_pretrained(path)
+    return path

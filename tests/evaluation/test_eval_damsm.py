@@ -1,0 +1,127 @@
+"""DAMSM: the losses equal AttnGAN's per-caption loop, saving, Sim, and resumable training."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from textedit.evaluation.damsm import DAMSM, DAMSMConfig, sentence_loss, word_region_similarity, words_loss
+
+G1, G2, G3 = 4.0, 5.0, 10.0
+
+
+def _attngan_func_attention(query, context, gamma1):
+    # AttnGAN GlobalAttention.func_attention: query (b, d, t), context (b, d, h, w)
+    b, t = query.size(0), query.size(2)
+    ih, iw = context.size(2), context.size(3)
+    s = ih * iw
+    context = context.view(b, -1, s)
+    attn = torch.bmm(torch.transpose(context, 1, 2).contiguous(), query)
+    attn = nn.Softmax(dim=1)(attn.view(b * s, t)).view(b, s, t)
+    attn = torch.transpose(attn, 1, 2).contiguous().view(b * t, s)
+    attn = nn.Softmax(dim=1)(attn * gamma1).view(b, t, s)
+    return torch.bmm(context, torch.transpose(attn, 1, 2).contiguous()), attn.view(b, -1, ih, iw)
+
+
+def _cos(x1, x2, eps=1e-8):
+    return (torch.sum(x1 * x2, 1) / (torch.norm(x1, 2, 1) * torch.norm(x2, 2, 1)).clamp(min=eps)).squeeze()
+
+
+def _attngan_words_loss(img_features, words_emb, cap_lens):
+    # AttnGAN miscc/losses.words_loss without class masks; words_emb (b, d, t)
+    batch = img_features.shape[0]
+    sims = []
+    for i in range(batch):
+        n = int(cap_lens[i])
+        word = words_emb[i, :, :n].unsqueeze(0).contiguous().repeat(batch, 1, 1)
+        wei, _ = _attngan_func_attention(word, img_features, G1)
+        word = word.transpose(1, 2).contiguous().view(batch * n, -1)
+        wei = wei.transpose(1, 2).contiguous().view(batch * n, -1)
+        row = _cos(word, wei).view(batch, n)
+        sims.append(torch.log(row.mul(G2).exp().sum(dim=1, keepdim=True)))
+    sims = torch.cat(sims, 1) * G3
+    labels = torch.arange(batch)
+    return nn.CrossEntropyLoss()(sims, labels), nn.CrossEntropyLoss()(sims.transpose(0, 1), labels)
+
+
+def _attngan_sent_loss(cnn_code, rnn_code):
+    cnn_code, rnn_code = cnn_code.unsqueeze(0), rnn_code.unsqueeze(0)
+    scores = torch.bmm(cnn_code, rnn_code.transpose(1, 2))
+    norm = torch.bmm(torch.norm(cnn_code, 2, dim=2, keepdim=True), torch.norm(rnn_code, 2, dim=2, keepdim=True).transpose(1, 2))
+    scores = (scores / norm.clamp(min=1e-8) * G3).squeeze()
+    labels = torch.arange(scores.shape[0])
+    return nn.CrossEntropyLoss()(scores, labels), nn.CrossEntropyLoss()(scores.transpose(0, 1), labels)
+
+
+def test_losses_equal_attngan_loops():
+    g = torch.Generator().manual_seed(0)
+    b, d, t = 5, 8, 6
+    regions = torch.randn(b, d, 3, 4, generator=g, dtype=torch.float64)
+    lengths = torch.tensor([6, 3, 1, 4, 6])
+    mask = torch.arange(t)[None] < lengths[:, None]
+    words = torch.randn(b, t, d, generator=g, dtype=torch.float64) * mask[..., None]
+    ours = words_loss(regions, words, mask, G1, G2, G3)
+    ref = _attngan_words_loss(regions, words.transpose(1, 2), lengths)
+    assert torch.allclose(ours[0], ref[0]) and torch.allclose(ours[1], ref[1])
+    code, sentence = torch.randn(b, d, generator=g, dtype=torch.float64), torch.randn(b, d, generator=g, dtype=torch.float64)
+    s_ours, s_ref = sentence_loss(code, sentence, G3), _attngan_sent_loss(code, sentence)
+    assert torch.allclose(s_ours[0], s_ref[0]) and torch.allclose(s_ours[1], s_ref[1])
+    _, attn = word_region_similarity(regions, words, mask, G1, G2)
+    assert attn.shape == (b, t, 3, 4) and torch.allclose(attn.sum((2, 3)), torch.ones(b, t, dtype=torch.float64))
+
+
+def test_class_ids_leave_same_class_pairs_out():
+    g = torch.Generator().manual_seed(1)
+    code, sentence = torch.randn(4, 6, generator=g), torch.randn(4, 6, generator=g)
+    plain = sentence_loss(code, sentence)[0]
+    masked = sentence_loss(code, sentence, class_ids=torch.tensor([0, 0, 1, 2]))[0]
+    assert masked < plain  # a rival of the same class no longer competes
+
+
+TINY = {"vocabulary": ("a", "bird", "red", "blue", "head", "wings"), "embedding_dim": 8, "feature_dim": 8,
+        "image_encoder": "small_cnn", "image_size": 16, "width": 4}
+
+
+def test_gammas_default_to_attngan():
+    c = DAMSMConfig(**TINY)
+    assert (c.gamma1, c.gamma2, c.gamma3) == (4.0, 5.0, 10.0)
+
+
+def test_save_load_and_sim(tmp_path):
+    model = DAMSM(TINY).eval()
+    images = torch.rand(3, 3, 16, 16) * 2 - 1
+    texts = ["a red bird", "a blue bird", "red wings"]
+    sim = model.sim(images, texts)
+    assert sim.shape == (3,) and bool(((sim >= -1) & (sim <= 1)).all())
+    model.save_pretrained(tmp_path / "d")
+    back = DAMSM.from_pretrained(tmp_path / "d")
+    assert torch.allclose(back.sim(images, texts), sim)
+    losses = model.train().losses(images, texts)
+    assert set(losses) == {"loss", "w_loss0", "w_loss1", "s_loss0", "s_loss1"}
+    losses["loss"].backward()
+
+
+def test_inception_image_encoder_shapes():
+    model = DAMSM({**TINY, "image_encoder": "inception", "freeze_backbone": True}).eval()
+    regions, code = model.encode_images(torch.zeros(1, 3, 32, 32))
+    assert regions.shape == (1, 8, 17, 17) and code.shape == (1, 8)
+    trainable = {n.split(".")[1] for n, p in model.image_encoder.named_parameters() if p.requires_grad}
+    assert trainable == {"weight", "bias"} or trainable <= {"weight", "bias"}
+
+
+def test_training_resumes_exactly(tmp_path):
+    from textedit.evaluation.damsm_train import train_damsm
+
+    common = dict(data_n=40, image_size=16, feature_dim=8, embedding_dim=8, width=4, batch_size=4,
+                  checkpoint_every=2, eval_images=6, progress=False, log=lambda s: None)
+    full = train_damsm(tmp_path / "a", steps=4, **common)
+    train_damsm(tmp_path / "b", steps=2, **common)
+    resumed = train_damsm(tmp_path / "b", steps=4, resume=True, **common)
+    a = DAMSM.from_pretrained(tmp_path / "a" / "model").state_dict()
+    b = DAMSM.from_pretrained(tmp_path / "b" / "model").state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert full["held_out"] == resumed["held_out"]
+    assert {"gap", "edit_gap", "match_wins"} <= set(full["held_out"])
+    with pytest.raises(Exception, match="already holds"):
+        train_damsm(tmp_path / "a", steps=4, **common)

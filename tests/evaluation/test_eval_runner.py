@@ -1,0 +1,126 @@
+"""The runner end to end: references with known answers, resuming, reports from saved files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from textedit.errors import InputError
+from textedit.evaluation import evaluate
+from textedit.evaluation.aggregate import aggregate
+from textedit.evaluation.report import format_table
+
+REFS = dict(data_n=60, limit=4, batch_size=3, gallery=2, image_size=32)
+
+
+@pytest.fixture(scope="module")
+def refs_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("eval") / "refs"
+    return out, evaluate(["identity", "true-edit"], "synthetic:birds", out, **REFS)
+
+
+def _mean(results, label, name):
+    return results["models"][label]["results"][name]["mean"]
+
+
+def test_references_have_their_known_scores(refs_run):
+    _, r = refs_run
+    assert _mean(r, "identity", "diff") == 0.0 and _mean(r, "identity", "edit_acc") == 0.0
+    assert _mean(r, "identity", "bg_change") == 0.0 and _mean(r, "identity", "id_diff") == 0.0
+    for name, value in (("attr_acc", 1.0), ("edit_acc", 1.0), ("colour_acc", 1.0), ("l1", 0.0), ("psnr", 100.0),
+                        ("ssim", 1.0), ("bg_change", 0.0), ("unmentioned_change", 0.0), ("id_diff", 0.0)):
+        assert _mean(r, "true-edit", name) == pytest.approx(value, abs=1e-6), name
+    assert _mean(r, "true-edit", "diff") > 0
+    assert _mean(r, "true-edit", "diff") == pytest.approx(_mean(r, "identity", "l1"))
+    assert r["n"] == 4 and "sim" in r["skipped"] and "is" in r["skipped"]
+
+
+def test_reports_are_written_and_rebuilt_from_the_files(refs_run):
+    out, r = refs_run
+    for name in ("results.json", "results.csv", "results.md", "index.html", "eval_config.json"):
+        assert (out / name).is_file()
+    html = (out / "index.html").read_text()
+    assert html.count("_input.png") == 2 and "true edit" in html
+    again = aggregate(out, ["identity", "true-edit"], 4, r["metrics"], r["skipped"])
+    assert format_table(again) == format_table(r)
+    assert json.loads((out / "results.json").read_text())["models"]["identity"]["results"]["diff"]["mean"] == 0.0
+    assert "| Diff |" in (out / "results.md").read_text()
+
+
+def test_saved_outputs_reproduce_the_per_item_numbers(refs_run):
+    from textedit.evaluation.metrics import diff
+    from textedit.evaluation.sources import open_eval_data
+
+    out, _ = refs_run
+    data = open_eval_data("synthetic:birds", n=REFS["data_n"])
+    for line in (out / "models" / "true-edit" / "records.jsonl").read_text().splitlines():
+        rec = json.loads(line)
+        saved = torch.from_numpy(np.array(Image.open(out / "models" / "true-edit" / "outputs" / f"{rec['id']}.png"))).permute(2, 0, 1)
+        image = (data.item(rec["index"], 32)["image"] + 1) / 2
+        assert diff(image[None], saved[None].float() / 255).item() == pytest.approx(rec["metrics"]["diff"], abs=1e-6)
+
+
+def test_resume_adds_items_and_models_without_recomputing(refs_run, tiny_model_dir, tmp_path):
+    out = tmp_path / "copy"
+    shutil.copytree(refs_run[0], out)
+    records = out / "models" / "identity" / "records.jsonl"
+    before = records.read_text()
+    with open(records, "a") as f:
+        f.write('{"index": 9, "torn')  # a line cut by a kill
+    r = evaluate(["identity", "true-edit", f"tiny={tiny_model_dir}"], "synthetic:birds", out, **{**REFS, "limit": 5})
+    lines = records.read_text().splitlines()
+    assert lines[: len(before.splitlines())] == before.splitlines()  # old records kept, not recomputed
+    assert r["n"] == 5 and set(r["models"]) == {"identity", "true-edit", "tiny"}
+    assert r["models"]["tiny"]["image_size"] == 64 and 0 < _mean(r, "tiny", "diff") < 1
+    assert (out / "models" / "tiny" / "tlu").is_dir()
+
+
+def test_other_settings_in_the_same_folder_are_refused(refs_run, tmp_path):
+    out = tmp_path / "copy"
+    shutil.copytree(refs_run[0], out)
+    with pytest.raises(InputError, match="other settings"):
+        evaluate(["identity"], "synthetic:birds", out, **{**REFS, "data_seed": 5})
+    r = evaluate(["identity"], "synthetic:birds", out, overwrite=True, **{**REFS, "data_seed": 5})
+    assert r["config"]["settings"]["data_seed"] == 5
+
+
+def test_generated_folder_matches_the_on_the_fly_data(tmp_path):
+    from textedit.data.synthetic import SyntheticSpec, generate_dataset
+
+    spec = SyntheticSpec("birds", n=20, seed=0)  # 2 test images, 4 pairs
+    generate_dataset(tmp_path / "data", spec, 32)
+    a = evaluate(["true-edit"], str(tmp_path / "data"), tmp_path / "a", limit=3, gallery=0)
+    b = evaluate(["true-edit"], "synthetic:birds", tmp_path / "b", limit=3, gallery=0, data_n=20, image_size=32)
+    assert _mean(a, "true-edit", "diff") == pytest.approx(_mean(b, "true-edit", "diff"))
+
+
+def test_captioned_folder_uses_mismatched_captions_and_has_no_truth(tmp_path):
+    root = tmp_path / "real"
+    (root / "images").mkdir(parents=True)
+    lines = []
+    for i in range(4):
+        Image.fromarray(np.full((20, 20, 3), 40 * i, dtype=np.uint8)).save(root / "images" / f"{i}.png")
+        lines.append(json.dumps({"image": f"images/{i}.png", "captions": [f"a bird number {i}"], "split": "test"}))
+    (root / "captions.jsonl").write_text("\n".join(lines) + "\n")
+    r = evaluate(["identity"], str(root), tmp_path / "out", image_size=16, gallery=1)
+    assert _mean(r, "identity", "diff") == 0.0 and "attr_acc" in r["skipped"]
+    rec = json.loads((tmp_path / "out" / "models" / "identity" / "records.jsonl").read_text().splitlines()[0])
+    assert rec["description"] != "a bird number 0"
+    with pytest.raises(InputError, match="true edits"):
+        evaluate(["true-edit"], str(root), tmp_path / "out2", image_size=16)
+
+
+def test_bad_inputs_teach():
+    with pytest.raises(InputError, match="synthetic:<family>"):
+        evaluate(["identity"], "no/such/folder", "/tmp/unused")
+    with pytest.raises(InputError, match="unknown metric"):
+        evaluate(["identity"], "synthetic:birds", "/tmp/unused", metrics="diff,nope", data_n=60)
+    with pytest.raises(InputError, match="needs a DAMSM"):
+        evaluate(["identity"], "synthetic:birds", "/tmp/unused", metrics="sim", data_n=60)
+    with pytest.raises(InputError, match="share a label"):
+        evaluate(["identity", "identity"], "synthetic:birds", "/tmp/unused", data_n=60)

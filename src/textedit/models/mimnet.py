@@ -6,7 +6,7 @@ Shape legend: ``b`` batch, ``H`` the input size (``image_size``), ``t`` words.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
@@ -14,7 +14,6 @@ from pydantic import Field
 from torch import Tensor
 
 from textedit.config.base import ComponentSpec, CompositionConfig, SlotSpec
-from textedit.errors import InputError
 from textedit.interfaces.component import Component
 from textedit.interfaces.composition import Composition
 from textedit.interfaces.discriminator import DiscriminatorOutput
@@ -23,6 +22,9 @@ from textedit.interfaces.memory_bank import MemoryRead
 from textedit.interfaces.structure_extractor import Structure
 from textedit.interfaces.text_encoder import TextEncoding, TokenBatch
 from textedit.registry.api import register_model
+
+if TYPE_CHECKING:  # pragma: no cover
+    from textedit.editing import EditResult
 
 __all__ = ["MIMNet", "MIMNetConfig"]
 
@@ -212,52 +214,39 @@ class MIMNet(Composition):
         return self.manipulate(image, tokens)
 
     # --------------------------------------------------------------- inference
-    def edit(self, image: Tensor, texts: Sequence[str] | str) -> GeneratorOutput:
+    def edit(
+        self, image: Any, texts: Sequence[str] | str, *, allow_unknown: bool = False
+    ) -> EditResult:
         """Edit images as the descriptions say (eval mode, no gradients).
 
         Args:
-            image: ``(b, 3, H, H)`` in ``[-1, 1]`` with ``H = image_size``.
-            texts: ``b`` descriptions, or one for the whole batch.
+            image: a path, a PIL image, a list of them (any size, mode or aspect: the size
+                policy of :mod:`textedit.editing.inputs` brings them to ``image_size``), or
+                a ``(b, 3, H, H)`` tensor in ``[-1, 1]`` with ``H = image_size``.
+            texts: one description per image, one for all images, or several for one image.
+            allow_unknown: edit even when a description has no word the model knows.
 
         Returns:
-            :class:`GeneratorOutput`; ``.fine`` is the ``(b, 3, H, H)`` result.
+            :class:`~textedit.editing.EditResult`: ``.image`` (PIL) and ``.fine``
+            (``(b, 3, H, H)``) are the result; ``.coarse``, ``.localization`` (TLU map),
+            ``.boundary``, ``.word_attention``, ``.words``, ``.explain()``, ``.save()``.
+
+        Raises:
+            InputError: an unreadable image, a tensor of the wrong shape or range, an empty
+                or too long description, one made only of unknown words, or counts of
+                images and descriptions that do not pair up.
         """
-        texts = [texts] if isinstance(texts, str) else list(texts)
-        image = self._check_image(image, len(texts))
-        if len(texts) == 1 and image.shape[0] > 1:
-            texts = texts * image.shape[0]
+        from textedit.editing import EditResult, prepare_edit
+
+        request = prepare_edit(self, image, texts, allow_unknown=allow_unknown)
         was_training = self.training
         self.eval()
         try:
             with torch.no_grad():
-                image = image.to(self.device).contiguous(memory_format=torch.channels_last)
-                return self.manipulate(image, self.tokenize(texts))
+                x = request.images.tensor.to(self.device)
+                x = x.contiguous(memory_format=torch.channels_last)
+                structure = self.extract_structure(x)
+                out = self.manipulate(x, request.tokens.to(self.device), structure)
         finally:
             self.train(was_training)
-
-    def _check_image(self, image: Any, num_texts: int) -> Tensor:
-        size = self.image_size
-        if not isinstance(image, Tensor) or image.ndim != 4 or image.shape[1:] != (3, size, size):
-            shape = tuple(image.shape) if isinstance(image, Tensor) else type(image).__name__
-            raise InputError(
-                f"{type(self).__name__}.edit takes a (b, 3, {size}, {size}) tensor in [-1, 1], "
-                f"got {shape}; resize the image to {size}×{size} (e.g. torch.nn.functional."
-                f"interpolate) or use a preset for its size"
-            )
-        if not image.is_floating_point():
-            raise InputError(
-                f"images must be floating point in [-1, 1], got {image.dtype}; "
-                f"convert uint8 pixels with image.float() / 127.5 - 1"
-            )
-        low, high = image.min().item(), image.max().item()
-        if low < -1.01 or high > 1.01:
-            raise InputError(
-                f"images must lie in [-1, 1], found values in [{low:.3g}, {high:.3g}]; "
-                f"map [0, 1] pixels with 2 * x - 1, [0, 255] with x / 127.5 - 1"
-            )
-        if num_texts not in (1, image.shape[0]):
-            raise InputError(
-                f"got {image.shape[0]} images and {num_texts} descriptions; pass one description "
-                f"per image, or one for all"
-            )
-        return image
+        return EditResult.from_output(out, request.images, request.infos, structure.boundary)

@@ -1,0 +1,282 @@
+"""Runs of ``textedit edit``: every image x every description, written to a folder.
+
+Layout of the output folder::
+
+    <image>__<description>.png           the edit (model resolution, or the original size
+                                         with keep_size)
+    <image>__<description>.explain.png   its explanation figure (with explain)
+    inputs/<image>.png                   each input as the model saw it
+    index.html                           the gallery
+
+Guarantees: everything is checked before anything is written (the model, every
+description, every output name against existing files, and with ``strict`` every image),
+so a refused run writes nothing; each file is written atomically; existing files are only
+replaced with ``overwrite``. Without ``strict`` an image that cannot be read is skipped
+with a warning and counted in the summary and the gallery.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from textedit.data.images import fit_square, load_image, pil_to_tensor, tensor_to_pil
+from textedit.editing.composite import composite_onto_original
+from textedit.editing.explain import explanation_figure
+from textedit.editing.gallery import GalleryCell, GalleryRow, write_gallery
+from textedit.editing.inputs import square_box
+from textedit.editing.result import save_image
+from textedit.editing.text import check_descriptions
+from textedit.errors import InputError
+from textedit.text.vocabulary import split_words
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "RunSummary",
+    "find_images",
+    "read_descriptions",
+    "output_names",
+    "run_edits",
+]
+
+#: file name endings taken as images in a folder (others are ignored, and said so)
+IMAGE_SUFFIXES = (
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".bmp",
+    ".gif",
+    ".tif",
+    ".tiff",
+    ".webp",
+    ".ppm",
+    ".pgm",
+    ".pbm",
+)
+
+
+@dataclass
+class RunSummary:
+    """What a run did."""
+
+    out: Path
+    written: list[Path] = field(default_factory=list)
+    edited: list[Path] = field(default_factory=list)
+    explanations: list[Path] = field(default_factory=list)
+    edits: int = 0
+    images: int = 0
+    descriptions: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    gallery: Path | None = None
+
+
+def find_images(path: str | Path) -> tuple[list[Path], list[Path]]:
+    """``([path], [])`` for a file; for a folder, its image files (by suffix, sorted) and the
+    other files it ignores. Hidden files are left out."""
+    path = Path(path)
+    if path.is_file():
+        return [path], []
+    if not path.is_dir():
+        raise InputError(f"image {path} does not exist; check the path")
+    files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+    images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
+    if not images:
+        raise InputError(
+            f"the folder {path} holds no image files ({', '.join(IMAGE_SUFFIXES[:4])}, ...); "
+            f"point --image at an image or a folder of images"
+        )
+    return images, [p for p in files if p not in images]
+
+
+def read_descriptions(path: str | Path) -> list[str]:
+    """The descriptions of a text file: one per line; blank lines and ``#`` comments skipped."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"descriptions file {path} does not exist; check the path")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"descriptions file {path} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+            f"save it as UTF-8"
+        ) from None
+    lines = [line.strip() for line in text.splitlines()]
+    descriptions = [line for line in lines if line and not line.startswith("#")]
+    if not descriptions:
+        raise InputError(f"descriptions file {path} has no description: write one per line")
+    return descriptions
+
+
+def _slug(text: str, limit: int = 48) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = "-".join(split_words(ascii_text))[:limit].strip("-")
+    return slug or "description"
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
+    return out
+
+
+def output_names(images: Sequence[Path], texts: Sequence[str]) -> tuple[list[str], list[str]]:
+    """File-name stems: one per image (unique), one per description (unique)."""
+    stems = [p.stem for p in images]
+    stems = [s if stems.count(s) == 1 else p.name.replace(".", "_") for s, p in zip(stems, images)]
+    return _unique(stems), _unique([_slug(t) for t in texts])
+
+
+def _planned(out: Path, stems: list[str], slugs: list[str], explain: bool) -> list[Path]:
+    files = [out / "index.html"]
+    for stem in stems:
+        files.append(out / "inputs" / f"{stem}.png")
+        for slug in slugs:
+            files.append(out / f"{stem}__{slug}.png")
+            if explain:
+                files.append(out / f"{stem}__{slug}.explain.png")
+    return files
+
+
+def run_edits(
+    model: Any,
+    images: Sequence[Path],
+    texts: Sequence[str],
+    out: str | Path,
+    *,
+    explain: bool = False,
+    keep_size: bool = False,
+    composite: str = "difference",
+    batch_size: int = 8,
+    strict: bool = False,
+    overwrite: bool = False,
+    progress: bool = True,
+    model_name: str = "",
+    ignored: Sequence[Path] = (),
+    warn: Callable[[str], None] = lambda message: warnings.warn(message, stacklevel=2),
+) -> RunSummary:
+    """Edit every image with every description and write the results (see the module
+    docstring). ``model`` is any composition whose ``edit`` returns an
+    :class:`~textedit.editing.EditResult`.
+
+    Raises:
+        InputError: a bad description, outputs that exist without ``overwrite``, a bad
+            image with ``strict``, or no readable image at all.
+    """
+    from tqdm.auto import tqdm
+
+    out = Path(out)
+    if batch_size < 1:
+        raise InputError(f"batch size must be at least 1, got {batch_size}")
+    summary = RunSummary(out=out, ignored=[p.name for p in ignored])
+    # 1. descriptions: refused before anything is read or written
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        infos, _ = check_descriptions(model.text_encoder, texts)
+    summary.notes = list(dict.fromkeys(str(w.message) for w in caught))
+    texts = [i.text for i in infos]
+    # 2. outputs: never replaced without overwrite
+    stems, slugs = output_names(images, texts)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file; choose a folder")
+    existing = [p for p in _planned(out, stems, slugs, explain) if p.exists()]
+    if existing and not overwrite:
+        shown = ", ".join(str(p) for p in existing[:3]) + (" ..." if len(existing) > 3 else "")
+        raise InputError(
+            f"{len(existing)} output file(s) exist already ({shown}); pass --overwrite to "
+            f"replace them, or choose another --out"
+        )
+    # 3. images: bad ones skipped (or, with strict, the run refused before writing)
+    size = model.image_size
+    loaded: list[tuple[int, torch.Tensor]] = []
+    for i, path in enumerate(images):
+        try:
+            loaded.append((i, pil_to_tensor(fit_square(load_image(path), size))))
+        except InputError as exc:
+            if strict:
+                raise InputError(f"{exc} (--strict: nothing was written)") from None
+            summary.skipped.append((str(path), str(exc)))
+            warn(f"skipped {exc}")
+    if not loaded:
+        raise InputError(
+            f"none of the {len(images)} image(s) could be read (see the warnings above); "
+            f"nothing was written"
+        )
+    summary.images, summary.descriptions = len(loaded), len(texts)
+    # 4. edit, batch by batch
+    pairs = [(i, j) for i, _ in loaded for j in range(len(texts))]
+    tensors = dict(loaded)
+    cells: dict[tuple[int, int], GalleryCell] = {}
+    originals: dict[int, Any] = {}  # keep_size: the original of the current image only
+    bar = tqdm(total=len(pairs), unit="edit", disable=not progress, dynamic_ncols=True)
+    try:
+        for start in range(0, len(pairs), batch_size):
+            chunk = pairs[start : start + batch_size]
+            batch = torch.stack([tensors[i] for i, _ in chunk])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # reported once above
+                result = model.edit(batch, [texts[j] for _, j in chunk])
+            for k, (i, j) in enumerate(chunk):
+                base = f"{stems[i]}__{slugs[j]}"
+                target = out / f"{base}.png"
+                if keep_size:
+                    if i not in originals:
+                        originals.clear()
+                        originals[i] = load_image(images[i])
+                    original = originals[i]
+                    loc = result.localization[k] if result.localization is not None else None
+                    picture = composite_onto_original(
+                        original,
+                        square_box(*original.size),
+                        result.inputs[k],
+                        result.fine[k],
+                        loc,
+                        composite,
+                    )
+                else:
+                    picture = tensor_to_pil(result.fine[k])
+                save_image(picture, target)
+                summary.written.append(target)
+                summary.edited.append(target)
+                cell = GalleryCell(target.name)
+                if explain:
+                    figure_path = out / f"{base}.explain.png"
+                    details = result.explanation(k)
+                    details.source = images[i].name
+                    save_image(explanation_figure(details), figure_path)
+                    summary.written.append(figure_path)
+                    summary.explanations.append(figure_path)
+                    cell.explanation = figure_path.name
+                cells[(i, j)] = cell
+                summary.edits += 1
+            bar.update(len(chunk))
+    finally:
+        bar.close()
+    # 5. inputs and the gallery
+    rows = []
+    for i, tensor in loaded:
+        input_path = out / "inputs" / f"{stems[i]}.png"
+        save_image(tensor_to_pil(tensor), input_path)
+        summary.written.append(input_path)
+        rows.append(
+            GalleryRow(
+                images[i].name,
+                f"inputs/{input_path.name}",
+                [cells[(i, j)] for j in range(len(texts))],
+            )
+        )
+    summary.gallery = write_gallery(
+        out / "index.html", texts, rows, model_name, summary.notes, summary.skipped
+    )
+    summary.written.append(summary.gallery)
+    return summary

@@ -1,0 +1,137 @@
+"""Images for an edit: paths, PIL images or tensors, brought to the model's resolution.
+
+Shape legend: ``b`` batch, ``s`` the model resolution (``image_size``).
+
+The size policy (:func:`textedit.data.images.fit_square`): the shorter side is scaled to
+``s`` and the centre ``s x s`` square is kept, so an image of any size and aspect can be
+edited; :class:`PreparedImages` remembers the original and the square it came from, so
+the edit can be composited back at the original size (:mod:`textedit.editing.composite`).
+
+* A path is read with :func:`textedit.data.images.load_image`: grayscale, palette, RGBA
+  (composited on white), CMYK and 16-bit files are converted to RGB; a missing, empty,
+  non-image, truncated or huge file raises :class:`~textedit.errors.InputError` naming it.
+* A PIL image of any mode is converted the same way.
+* A tensor must already be the model's input: ``(b, 3, s, s)``, floating point, values in
+  ``[-1, 1]`` (no size policy is applied to tensors; there is no original to go back to).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+from torch import Tensor
+
+from textedit.data.images import MAX_PIXELS, fit_square, load_image, pil_to_tensor, to_rgb
+from textedit.errors import InputError
+
+__all__ = ["ImageInput", "PreparedImages", "prepare_images", "square_box", "check_tensor"]
+
+#: what :func:`prepare_images` accepts: one path / PIL image, a list of them, or a tensor
+ImageInput = str | os.PathLike | Image.Image | Tensor | Sequence[str | os.PathLike | Image.Image]
+
+
+@dataclass
+class PreparedImages:
+    """Model-ready images and where they came from.
+
+    Attributes:
+        tensor: ``(b, 3, s, s)`` float32 in ``[-1, 1]``.
+        sources: a name per image (the path, ``"<PIL image>"`` or ``"<tensor>"``).
+        originals: the RGB original of each image (None for tensors).
+        boxes: per image, the centre square ``(left, top, side)`` of the original that the
+            model sees (None for tensors).
+    """
+
+    tensor: Tensor
+    sources: list[str]
+    originals: list[Image.Image | None] = field(default_factory=list)
+    boxes: list[tuple[int, int, int] | None] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return self.tensor.shape[0]
+
+    def repeat(self, times: int) -> PreparedImages:
+        """One image repeated ``times`` times (one image, several descriptions)."""
+        return PreparedImages(
+            self.tensor.expand(times, -1, -1, -1).contiguous(),
+            self.sources * times,
+            self.originals * times,
+            self.boxes * times,
+        )
+
+
+def square_box(width: int, height: int) -> tuple[int, int, int]:
+    """The centre square ``(left, top, side)`` that :func:`fit_square` keeps, in whole pixels."""
+    side = min(width, height)
+    return (width - side) // 2, (height - side) // 2, side
+
+
+def check_tensor(image: Any, size: int, owner: str = "edit") -> Tensor:
+    """``image`` if it is a ``(b, 3, size, size)`` float tensor in ``[-1, 1]``, else InputError."""
+    if not isinstance(image, Tensor) or image.ndim != 4 or image.shape[1:] != (3, size, size):
+        shape = tuple(image.shape) if isinstance(image, Tensor) else type(image).__name__
+        raise InputError(
+            f"{owner} takes a (b, 3, {size}, {size}) tensor in [-1, 1], a path or a PIL image, "
+            f"got {shape}; pass the path or PIL image to have it resized (the size policy), or "
+            f"resize the tensor to {size}×{size} (e.g. torch.nn.functional.interpolate)"
+        )
+    if not image.is_floating_point():
+        raise InputError(
+            f"images must be floating point in [-1, 1], got {image.dtype}; "
+            f"convert uint8 pixels with image.float() / 127.5 - 1"
+        )
+    low, high = image.min().item(), image.max().item()
+    if low < -1.01 or high > 1.01:
+        raise InputError(
+            f"images must lie in [-1, 1], found values in [{low:.3g}, {high:.3g}]; "
+            f"map [0, 1] pixels with 2 * x - 1, [0, 255] with x / 127.5 - 1"
+        )
+    return image
+
+
+def _one(
+    item: Any, size: int, max_pixels: int
+) -> tuple[Tensor, str, Image.Image, tuple[int, int, int]]:
+    if isinstance(item, Image.Image):
+        original, source = to_rgb(item), "<PIL image>"
+        if original.width == 0 or original.height == 0:
+            raise InputError(f"the PIL image is {item.width}x{item.height}: it has no pixels")
+    elif isinstance(item, (str, os.PathLike)):
+        original, source = load_image(item, max_pixels=max_pixels), str(Path(item))
+    else:
+        raise InputError(
+            f"cannot edit a {type(item).__name__}: pass a path, a PIL image, a list of them, "
+            f"or a (b, 3, s, s) tensor in [-1, 1]"
+        )
+    return pil_to_tensor(fit_square(original, size)), source, original, square_box(*original.size)
+
+
+def prepare_images(
+    image: ImageInput, size: int, max_pixels: int = MAX_PIXELS, owner: str = "edit"
+) -> PreparedImages:
+    """Bring ``image`` (see the module docstring) to ``(b, 3, size, size)`` in ``[-1, 1]``.
+
+    Raises:
+        InputError: an unreadable or invalid image (the message names it and what to do),
+            or a tensor of the wrong shape, type or range.
+    """
+    if isinstance(image, Tensor):
+        tensor = check_tensor(image, size, owner)
+        b = tensor.shape[0]
+        return PreparedImages(tensor, ["<tensor>"] * b, [None] * b, [None] * b)
+    items = list(image) if isinstance(image, (list, tuple)) else [image]
+    if not items:
+        raise InputError("no image given; pass a path, a PIL image or a list of them")
+    prepared = [_one(item, size, max_pixels) for item in items]
+    return PreparedImages(
+        torch.stack([p[0] for p in prepared]),
+        [p[1] for p in prepared],
+        [p[2] for p in prepared],
+        [p[3] for p in prepared],
+    )

@@ -1,0 +1,48 @@
+"""Opening the model to edit with: a bundled name or a saved folder, on a device."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textedit.errors import CheckpointError, InputError
+
+__all__ = ["load_for_editing", "resolve_device"]
+
+
+def resolve_device(device: str = "auto") -> str:
+    """``"auto"`` -> ``"cuda"`` when available, else ``"cpu"``; other values pass through."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_for_editing(name_or_path: str | Path | None = None, device: str = "auto") -> Any:
+    """The model ``textedit edit`` and ``textedit serve`` use, in eval mode.
+
+    Args:
+        name_or_path: a bundled model (default :data:`textedit.pretrained.DEFAULT_MODEL`)
+            or a folder written by ``save_pretrained`` / ``textedit train``.
+        device: ``"auto"``, ``"cpu"``, ``"cuda"``, ...
+
+    Raises:
+        CheckpointError: no such model, a damaged one, or one saved by a newer textedit.
+    """
+    from textedit.pretrained import DEFAULT_MODEL, list_pretrained, load
+
+    name = str(name_or_path) if name_or_path is not None else DEFAULT_MODEL
+    if name == DEFAULT_MODEL and name not in list_pretrained() and not Path(name).exists():
+        raise CheckpointError(
+            f"the default model {DEFAULT_MODEL!r} is not bundled with this copy of textedit "
+            f"(bundled: {', '.join(list_pretrained()) or 'none'}); pass --model with a saved "
+            f"model folder, e.g. the run folder of `textedit train --config mimnet64_birds`"
+        )
+    model = load(name, map_location=resolve_device(device))
+    if not callable(getattr(model, "edit", None)) or not hasattr(model, "image_size"):
+        raise InputError(
+            f"{name} holds a {type(model).__name__}, which has no edit method; pass a model "
+            f"that edits images (e.g. MIM-Net)"
+        )
+    return model.eval()

@@ -1,0 +1,181 @@
+"""What an edit returns: the edited images and everything that explains them.
+
+Shape legend: ``b`` edits, ``s`` model resolution, ``s_k`` stage sizes, ``t`` tokens,
+``n`` memory slots, ``h``/``w`` map sizes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from PIL import Image
+from torch import Tensor
+
+from textedit.data.images import tensor_to_pil
+from textedit.editing.composite import composite_onto_original
+from textedit.editing.explain import Explanation, explanation_figure
+from textedit.editing.inputs import PreparedImages
+from textedit.editing.text import DescriptionInfo
+from textedit.errors import InputError
+from textedit.interfaces.generator import GeneratorOutput
+from textedit.utils.atomic import atomic_save
+
+__all__ = ["EditResult"]
+
+
+@dataclass
+class EditResult(GeneratorOutput):
+    """The result of ``model.edit``: a :class:`GeneratorOutput` plus what explains it.
+
+    Inherited (tensors, batched): ``images`` (one ``(b, 3, s_k, s_k)`` per stage, coarse to
+    fine), ``coarse``, ``fine`` (``(b, 3, s, s)``, the result), ``localization``
+    (``(b, 1, h, w)`` TLU weights in ``[0, 1]``), ``word_attention`` (``(b, t, h', w')``),
+    ``memory_attention`` (``(b, t, n)``).
+
+    Attributes:
+        inputs: ``(b, 3, s, s)`` the images as the model saw them (after the size policy).
+        boundary: ``(b, 1, s, s)`` the boundary map in ``[0, 1]``, or None.
+        texts: the ``b`` descriptions (normalised).
+        words: per edit, the tokens the model read.
+        unknown_words: per edit, the tokens it does not know.
+        truncated: per edit, whether the description was cut.
+        sources: per edit, the input's path (or ``"<PIL image>"`` / ``"<tensor>"``).
+        originals: per edit, the RGB original (None for tensor inputs).
+        boxes: per edit, the centre square ``(left, top, side)`` of the original the model saw.
+
+    ``result.image`` is the first result as a PIL image, ``result.pil_images`` all of them;
+    ``save``, ``explain`` and ``at_original_size`` take the edit's ``index``.
+    """
+
+    inputs: Tensor | None = None
+    boundary: Tensor | None = None
+    texts: tuple[str, ...] = ()
+    words: list[tuple[str, ...]] = field(default_factory=list)
+    unknown_words: list[tuple[str, ...]] = field(default_factory=list)
+    truncated: list[bool] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    originals: list[Image.Image | None] = field(default_factory=list, repr=False)
+    boxes: list[tuple[int, int, int] | None] = field(default_factory=list)
+
+    @classmethod
+    def from_output(
+        cls,
+        output: GeneratorOutput,
+        prepared: PreparedImages,
+        infos: list[DescriptionInfo],
+        boundary: Tensor | None = None,
+    ) -> EditResult:
+        """Wrap a generator's output with the inputs and descriptions that produced it
+        (tensors stay on the model's device)."""
+        return cls(
+            images=tuple(output.images),
+            localization=output.localization,
+            memory_attention=output.memory_attention,
+            word_attention=output.word_attention,
+            texture_feature=output.texture_feature,
+            localized_feature=output.localized_feature,
+            inputs=prepared.tensor,
+            boundary=boundary,
+            texts=tuple(i.text for i in infos),
+            words=[i.words for i in infos],
+            unknown_words=[i.unknown_words for i in infos],
+            truncated=[i.truncated for i in infos],
+            sources=list(prepared.sources),
+            originals=list(prepared.originals),
+            boxes=list(prepared.boxes),
+        )
+
+    def __len__(self) -> int:
+        return self.fine.shape[0]
+
+    def _check(self, index: int) -> int:
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"edit {index} out of range: this result holds {len(self)} edits")
+        return index % len(self)
+
+    @property
+    def image(self) -> Image.Image:
+        """The (first) edited image, at the model's resolution."""
+        return tensor_to_pil(self.fine[0])
+
+    @property
+    def pil_images(self) -> list[Image.Image]:
+        """Every edited image, at the model's resolution."""
+        return [tensor_to_pil(x) for x in self.fine]
+
+    def at_original_size(
+        self, index: int = 0, mode: Literal["difference", "mask"] = "difference"
+    ) -> Image.Image:
+        """Edit ``index`` composited onto its original at the original size (see
+        :mod:`textedit.editing.composite`); pixels outside the square the model saw are
+        the original's."""
+        i = self._check(index)
+        original, box = (
+            self.originals[i] if self.originals else None,
+            self.boxes[i] if self.boxes else None,
+        )
+        if original is None or box is None or self.inputs is None:
+            raise InputError(
+                "this edit started from a tensor, so there is no original to go back to; "
+                "pass a path or a PIL image to model.edit to keep the original size"
+            )
+        loc = self.localization[i] if self.localization is not None else None
+        return composite_onto_original(original, box, self.inputs[i], self.fine[i], loc, mode)
+
+    def explanation(self, index: int = 0) -> Explanation:
+        """The tensors of edit ``index`` (unbatched) for :func:`explanation_figure`."""
+        i = self._check(index)
+        pick = lambda t: None if t is None else t[i]
+        return Explanation(
+            text=self.texts[i] if self.texts else "",
+            input=self.inputs[i] if self.inputs is not None else self.fine[i],
+            fine=self.fine[i],
+            coarse=self.coarse[i] if len(self.images) > 1 else None,
+            boundary=pick(self.boundary),
+            localization=pick(self.localization),
+            word_attention=pick(self.word_attention),
+            words=self.words[i] if self.words else (),
+            unknown_words=self.unknown_words[i] if self.unknown_words else (),
+            truncated=bool(self.truncated[i]) if self.truncated else False,
+            source=self.sources[i] if self.sources and not self.sources[i].startswith("<") else "",
+        )
+
+    def explain(self, index: int = 0) -> Image.Image:
+        """The explanation figure of edit ``index``: input, boundary map, TLU map, coarse,
+        fine and the attention of each word (see :mod:`textedit.editing.explain`)."""
+        return explanation_figure(self.explanation(index))
+
+    def save(
+        self,
+        path: str | os.PathLike[str],
+        index: int = 0,
+        keep_size: bool = False,
+        mode: Literal["difference", "mask"] = "difference",
+        overwrite: bool = True,
+    ) -> Path:
+        """Write edit ``index`` to ``path`` atomically (format from the suffix; PNG if none).
+
+        Args:
+            keep_size: write it at the original's size (:meth:`at_original_size`).
+            mode: how to composite when ``keep_size``.
+            overwrite: replace an existing file (else raise ``FileExistsError``).
+        """
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        picture = (
+            self.at_original_size(index, mode)
+            if keep_size
+            else tensor_to_pil(self.fine[self._check(index)])
+        )
+        save_image(picture, path)
+        return path
+
+
+def save_image(picture: Image.Image, path: Path) -> None:
+    """Write ``picture`` atomically; the format follows the suffix (PNG when there is none)."""
+    fmt = Image.registered_extensions().get(path.suffix.lower(), "PNG")
+    atomic_save(path, lambda tmp: picture.save(tmp, format=fmt))

@@ -1,0 +1,258 @@
+"""The local web demo of ``textedit serve``: upload an image, type a description, see the
+edit, its TLU map and its explanation figure.
+
+Standard library only (:class:`http.server.ThreadingHTTPServer`). Routes::
+
+    GET  /              the page            GET /app.js    its script
+    GET  /api/info      model name, resolution, upload limit (JSON)
+    POST /api/edit?text=...&name=...   body: the image file's bytes -> JSON with data URLs
+                        of the input (as the model saw it), the edit, the TLU map and the
+                        explanation figure, the words read and warnings; or {"error": ...}
+                        with status 400 (bad image or description), 411, 413 (too large)
+
+Safety: binds to 127.0.0.1 unless told otherwise; refuses uploads over the limit before
+reading them into memory and images whose header claims more than :data:`MAX_SERVER_PIXELS`;
+on a loopback address answers only requests addressed to a loopback host name (a guard
+against DNS rebinding); one edit runs at a time; nothing is written outside a temporary
+folder that is removed after each request.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import ipaddress
+import json
+import tempfile
+import threading
+import warnings
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from PIL import Image
+
+from textedit.editing.page import PAGE, SCRIPT
+from textedit.errors import TextEditError
+
+__all__ = ["EditServer", "make_server", "is_loopback", "MAX_SERVER_PIXELS", "DEFAULT_MAX_UPLOAD_MB"]
+
+#: largest image the demo decodes (width x height)
+MAX_SERVER_PIXELS = 40_000_000
+#: default upload limit
+DEFAULT_MAX_UPLOAD_MB = 10.0
+_DRAIN_FACTOR = (
+    4  # read and drop an oversized body up to this many limits, so the browser sees the 413
+)
+
+
+def _png_url(picture: Image.Image) -> str:
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+class EditServer(ThreadingHTTPServer):
+    """An HTTP server that edits with one model (see the module docstring)."""
+
+    daemon_threads = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        model: Any,
+        model_name: str = "",
+        max_upload_bytes: int = int(DEFAULT_MAX_UPLOAD_MB * 1e6),
+        quiet: bool = False,
+    ):
+        self.model = model
+        self.model_name = model_name or type(model).__name__
+        self.max_upload_bytes = max_upload_bytes
+        self.quiet = quiet
+        self.lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{port}/"
+
+    def edit(self, data: bytes, name: str, text: str) -> dict[str, Any]:
+        """Edit an uploaded file; raises :class:`TextEditError` with a message for the user."""
+        from textedit.data.images import load_image, tensor_to_pil
+        from textedit.errors import InputError
+        from textedit.visualize import heatmap
+
+        safe_name = Path(name or "upload").name or "upload"
+        with tempfile.TemporaryDirectory(prefix="textedit-serve-") as tmp:
+            path = Path(tmp) / "upload"
+            path.write_bytes(data)
+            try:
+                picture = load_image(path, max_pixels=MAX_SERVER_PIXELS)
+            except InputError as exc:
+                raise InputError(str(exc).replace(str(path), safe_name)) from None
+        with warnings.catch_warnings(record=True) as caught, self.lock:
+            warnings.simplefilter("always")
+            result = self.model.edit(picture, text)
+        return {
+            "input": _png_url(tensor_to_pil(result.inputs[0])),
+            "edited": _png_url(result.image),
+            "tlu": _png_url(heatmap(result.localization[0], 256))
+            if result.localization is not None
+            else "",
+            "explanation": _png_url(result.explain(0)),
+            "words": list(result.words[0]),
+            "unknown_words": list(result.unknown_words[0]),
+            "truncated": bool(result.truncated[0]),
+            "warnings": list(dict.fromkeys(str(w.message) for w in caught)),
+        }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: EditServer
+    server_version = "textedit-serve"
+    timeout = 60  # seconds a connection may stay silent
+
+    # ------------------------------------------------------------------ plumbing
+    def log_message(self, format: str, *args: Any) -> None:
+        if not self.server.quiet:
+            super().log_message(format, *args)
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header(
+            "Content-Security-Policy",
+            "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
+            "img-src 'self' data:; "
+            "connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
+        )
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, status: int, data: dict[str, Any]) -> None:
+        self._send(status, json.dumps(data).encode("utf-8"), "application/json; charset=utf-8")
+
+    def _error(self, status: int, message: str) -> None:
+        self._json(status, {"error": message})
+
+    def _host_allowed(self) -> bool:
+        bound = self.server.server_address[0]
+        if not is_loopback(bound):
+            return True
+        try:
+            host = urlsplit("//" + (self.headers.get("Host") or "")).hostname or ""
+        except ValueError:
+            return False
+        return is_loopback(host)
+
+    # ------------------------------------------------------------------ routes
+    def do_GET(self) -> None:
+        if not self._host_allowed():
+            return self._error(HTTPStatus.FORBIDDEN, "this demo only answers requests to localhost")
+        route = urlsplit(self.path).path
+        if route == "/":
+            return self._send(HTTPStatus.OK, PAGE.encode("utf-8"), "text/html; charset=utf-8")
+        if route == "/app.js":
+            return self._send(
+                HTTPStatus.OK, SCRIPT.encode("utf-8"), "text/javascript; charset=utf-8"
+            )
+        if route == "/api/info":
+            limit = self.server.max_upload_bytes
+            return self._json(
+                HTTPStatus.OK,
+                {
+                    "model": self.server.model_name,
+                    "image_size": int(self.server.model.image_size),
+                    "max_upload_bytes": limit,
+                    "max_upload_mb": round(limit / 1e6, 1),
+                },
+            )
+        return self._error(HTTPStatus.NOT_FOUND, f"no page {route}; open /")
+
+    do_HEAD = do_GET
+
+    def do_POST(self) -> None:
+        if not self._host_allowed():
+            return self._error(HTTPStatus.FORBIDDEN, "this demo only answers requests to localhost")
+        parts = urlsplit(self.path)
+        if parts.path != "/api/edit":
+            return self._error(HTTPStatus.NOT_FOUND, f"no endpoint {parts.path}; POST to /api/edit")
+        query = parse_qs(parts.query)
+        text = (query.get("text") or [""])[0]
+        name = (query.get("name") or ["upload"])[0]
+        length_header = self.headers.get("Content-Length")
+        if length_header is None or not length_header.strip().isdigit():
+            self.close_connection = True
+            return self._error(
+                HTTPStatus.LENGTH_REQUIRED,
+                "send the image as the request body with a Content-Length",
+            )
+        length, limit = int(length_header), self.server.max_upload_bytes
+        if length > limit:
+            self._drain(length)
+            return self._error(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                f"{Path(name).name} is {length / 1e6:.1f} MB; the limit is {limit / 1e6:g} MB. "
+                f"Choose a smaller image (or start textedit serve with a larger --max-upload-mb).",
+            )
+        if length == 0:
+            return self._error(
+                HTTPStatus.BAD_REQUEST, "the uploaded file is empty (0 bytes); choose an image"
+            )
+        data = self.rfile.read(length)
+        try:
+            answer = self.server.edit(data, name, text)
+        except TextEditError as exc:
+            return self._error(HTTPStatus.BAD_REQUEST, str(exc))
+        except Exception as exc:  # noqa: BLE001  (the demo keeps serving; the user sees what failed)
+            return self._error(
+                HTTPStatus.INTERNAL_SERVER_ERROR, f"the edit failed: {type(exc).__name__}: {exc}"
+            )
+        return self._json(HTTPStatus.OK, answer)
+
+    def _drain(self, length: int) -> None:
+        """Read and drop an oversized body (up to a bound) so the client reads our answer."""
+        if length > _DRAIN_FACTOR * self.server.max_upload_bytes:
+            self.close_connection = True
+            return
+        remaining = length
+        while remaining > 0:
+            chunk = self.rfile.read(min(remaining, 1 << 16))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+
+
+def make_server(
+    model: Any,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB,
+    model_name: str = "",
+    quiet: bool = False,
+) -> EditServer:
+    """An :class:`EditServer` bound to ``host:port`` (``port=0``: a free port; see ``.url``)."""
+    if max_upload_mb <= 0:
+        raise TextEditError(f"the upload limit must be positive, got {max_upload_mb} MB")
+    try:
+        return EditServer((host, port), model, model_name, int(max_upload_mb * 1e6), quiet)
+    except OSError as exc:
+        raise TextEditError(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); pick another --port "
+            f"(0 picks a free one) or --host"
+        ) from None

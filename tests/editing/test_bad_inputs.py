@@ -1,0 +1,246 @@
+"""The bad-input battery: each bad input gives a clear message, and nothing is written."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from editing_fixtures import bird, write_bad, write_odd_valid
+from PIL import Image
+
+import textedit
+from textedit.cli import main
+from textedit.editing import MAX_DESCRIPTION_CHARS, EditWarning
+from textedit.editing.loading import load_for_editing
+from textedit.errors import CheckpointError, InputError
+
+TEXT = "this bird has a red head"
+
+BAD_TEXTS = [
+    ("", "has no words"),
+    ("   ", "has no words"),
+    ("!!! ...", "has no words"),
+    ("🐦🐦", "has no words"),
+    ("a red bird " * 400, "characters long"),
+    (
+        "ein Vogel mit rotem Kopf",
+        r"knows none of the words .*unknown: ein, vogel, mit, rotem, kopf.*e\.g\.",
+    ),
+    ("这只鸟有红色的头", "knows none of the words"),
+]
+
+
+# ---------------------------------------------------------------------------- the API
+@pytest.mark.parametrize(
+    "name", ["not_an_image.png", "truncated.png", "zero_bytes.png", "huge_20000x20000.png"]
+)
+def test_bad_files_name_the_file_and_say_what_to_do(standin, tmp_path, name):
+    path, message = write_bad(tmp_path)[name]
+    with pytest.raises(InputError, match=message) as info:
+        standin.edit(path, TEXT)
+    assert name in str(info.value)
+
+
+def test_missing_file_and_wrong_types(standin, tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        standin.edit(tmp_path / "nope.png", TEXT)
+    with pytest.raises(InputError, match="cannot edit a int"):
+        standin.edit(3, TEXT)
+    with pytest.raises(InputError, match="no pixels"):
+        standin.edit(Image.new("RGB", (0, 0)), TEXT)
+    with pytest.raises(InputError, match="must be a string"):
+        standin.edit(bird(32), [None])
+
+
+@pytest.mark.parametrize("text, message", BAD_TEXTS)
+def test_bad_descriptions(standin, text, message):
+    with pytest.raises(InputError, match=message):
+        standin.edit(bird(32), text)
+
+
+def test_only_unknown_words_can_be_allowed(standin):
+    result = standin.edit(bird(32), "ein Vogel", allow_unknown=True)
+    assert result.unknown_words == [("ein", "vogel")]
+
+
+def test_long_descriptions_are_cut_with_a_warning(standin):
+    text = (
+        "this bird has a red head and white wings and a blue belly and a short yellow beak "
+        "and black legs"
+    )
+    with pytest.warns(EditWarning, match="longer than the model reads.*black legs"):
+        result = standin.edit(bird(32), text)
+    assert result.truncated == [True] and len(result.words[0]) == 18
+
+
+def test_non_ascii_text_is_normalised_and_unknown_words_reported(standin):
+    with pytest.warns(EditWarning, match="héad"):
+        result = standin.edit(bird(32), "this bird has a red héad")
+    assert result.unknown_words == [("héad",)]
+    full_width = standin.edit(bird(32), "ｔｈｉｓ ｂｉｒｄ ｉｓ ｒｅｄ")  # NFKC -> plain letters
+    assert full_width.words == [("this", "bird", "is", "red")] and full_width.unknown_words == [()]
+
+
+def test_description_length_limit_is_in_characters():
+    assert MAX_DESCRIPTION_CHARS == 1000
+
+
+def test_missing_model(monkeypatch):
+    with pytest.raises(CheckpointError, match="no model 'nope'"):
+        load_for_editing("nope")
+    monkeypatch.setattr("textedit.pretrained.list_pretrained", list)
+    with pytest.raises(CheckpointError, match="not bundled with this copy.*--model"):
+        load_for_editing(None)
+
+
+@pytest.fixture
+def newer_model(standin_dir, tmp_path):
+    path = tmp_path / "newer"
+    shutil.copytree(standin_dir, path)
+    index = json.loads((path / "model_index.json").read_text())
+    index["_textedit"]["schema_version"] = 99
+    index["_textedit"]["textedit_version"] = "9.0.0"
+    (path / "model_index.json").write_text(json.dumps(index))
+    return path
+
+
+def test_a_model_from_a_newer_textedit(newer_model):
+    with pytest.raises(
+        CheckpointError, match=r"textedit 9.0.0 in save format 99.*pip install -U textedit"
+    ):
+        textedit.load(newer_model)
+
+
+# ---------------------------------------------------------------------------- the CLI
+def _cli(capsys, *args) -> tuple[int, str, str]:
+    code = main(["edit", "--no-progress", *map(str, args)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize(
+    "name", ["not_an_image.png", "truncated.png", "zero_bytes.png", "huge_20000x20000.png"]
+)
+def test_cli_refuses_a_bad_image_and_writes_nothing(standin_dir, tmp_path, capsys, name):
+    path, _message = write_bad(tmp_path / "in")[name]
+    out = tmp_path / "out"
+    code, _, err = _cli(
+        capsys, "--image", path, "--text", TEXT, "--model", standin_dir, "--out", out
+    )
+    assert code == 1 and name in err and "textedit edit: error:" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("text, message", BAD_TEXTS)
+def test_cli_refuses_a_bad_description_and_writes_nothing(
+    standin_dir, tmp_path, capsys, text, message
+):
+    bird(32).save(tmp_path / "b.png")
+    out = tmp_path / "out"
+    code, _, err = _cli(
+        capsys, "--image", tmp_path / "b.png", "--text", text, "--model", standin_dir, "--out", out
+    )
+    assert code == 1 and "error:" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "model, message",
+    [("nope", "no model 'nope'"), ("NEWER", "pip install -U textedit")],
+)
+def test_cli_refuses_a_missing_or_newer_model(newer_model, tmp_path, capsys, model, message):
+    bird(32).save(tmp_path / "b.png")
+    model = newer_model if model == "NEWER" else model
+    code, _, err = _cli(
+        capsys,
+        "--image",
+        tmp_path / "b.png",
+        "--text",
+        TEXT,
+        "--model",
+        model,
+        "--out",
+        tmp_path / "o",
+    )
+    assert code == 1 and message in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_needs_a_description_and_a_readable_descriptions_file(standin_dir, tmp_path, capsys):
+    bird(32).save(tmp_path / "b.png")
+    code, _, err = _cli(capsys, "--image", tmp_path / "b.png", "--model", standin_dir)
+    assert code == 1 and "--text" in err
+    (tmp_path / "latin1.txt").write_bytes("un oiseau à tête rouge\n".encode("latin-1"))
+    code, _, err = _cli(
+        capsys,
+        "--image",
+        tmp_path / "b.png",
+        "--texts",
+        tmp_path / "latin1.txt",
+        "--model",
+        standin_dir,
+    )
+    assert code == 1 and "not UTF-8" in err
+    (tmp_path / "empty.txt").write_text("# only a comment\n\n")
+    code, _, err = _cli(
+        capsys,
+        "--image",
+        tmp_path / "b.png",
+        "--texts",
+        tmp_path / "empty.txt",
+        "--model",
+        standin_dir,
+    )
+    assert code == 1 and "no description" in err
+
+
+def test_folder_run_skips_bad_images_with_a_warning_and_a_count(standin_dir, tmp_path, capsys):
+    folder = tmp_path / "in"
+    good = write_odd_valid(folder)
+    bad = write_bad(folder)
+    (folder / "notes.txt").write_text("not an image, ignored by its suffix")
+    out = tmp_path / "out"
+    code, stdout, err = _cli(
+        capsys, "--image", folder, "--text", TEXT, "--model", standin_dir, "--out", out
+    )
+    assert code == 0
+    for name in bad:
+        assert (
+            f"warning: skipped image {folder / name}" in err
+            or f"warning: skipped {folder / name}" in err
+        )
+    assert f"skipped {len(bad)} of {len(good) + len(bad)} image(s)" in err
+    assert "ignored 1 file(s) without an image suffix: notes.txt" in err
+    assert len(list(out.glob("*__this-bird-has-a-red-head.png"))) == len(good)
+    assert f"{len(good)} image(s) × 1 description(s)" in stdout
+    assert "Skipped (4)" in (out / "index.html").read_text()
+
+
+def test_folder_run_with_strict_fails_fast_and_writes_nothing(standin_dir, tmp_path, capsys):
+    folder = tmp_path / "in"
+    write_odd_valid(folder)
+    write_bad(folder)
+    out = tmp_path / "out"
+    code, _, err = _cli(
+        capsys, "--image", folder, "--text", TEXT, "--model", standin_dir, "--out", out, "--strict"
+    )
+    assert code == 1 and "--strict: nothing was written" in err and "huge_20000x20000.png" in err
+    assert not out.exists()
+
+
+def test_a_folder_of_only_bad_images_is_an_error(standin_dir, tmp_path, capsys):
+    write_bad(tmp_path / "in")
+    code, _, err = _cli(
+        capsys,
+        "--image",
+        tmp_path / "in",
+        "--text",
+        TEXT,
+        "--model",
+        standin_dir,
+        "--out",
+        tmp_path / "o",
+    )
+    assert code == 1 and "none of the 4 image(s) could be read" in err
+    assert not (tmp_path / "o").exists()

@@ -244,3 +244,25 @@ def test_a_folder_of_only_bad_images_is_an_error(standin_dir, tmp_path, capsys):
     )
     assert code == 1 and "none of the 4 image(s) could be read" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_cli_refuses_cuda_where_there_is_none(standin_dir, tmp_path, capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    bird(32).save(tmp_path / "b.png")
+    code, _, err = _cli(
+        capsys,
+        "--image",
+        tmp_path / "b.png",
+        "--text",
+        TEXT,
+        "--model",
+        standin_dir,
+        "--device",
+        "cuda",
+        "--out",
+        tmp_path / "o",
+    )
+    assert code == 1 and "CUDA is not available" in err and not (tmp_path / "o").exists()

@@ -82,8 +82,21 @@ def test_the_readme_command_with_the_bundled_model(tmp_path, monkeypatch, capsys
     not BUNDLED, reason=f"the bundled model {DEFAULT_MODEL} is not in this checkout yet"
 )
 def test_docs_figures_were_made_with_the_bundled_model():
-    note = (ROOT / "docs" / "assets" / "editing" / "README.md").read_text(encoding="utf-8")
+    note = (ROOT / "docs" / "assets" / "editing" / "SOURCE.txt").read_text(encoding="utf-8")
     assert f"model: {DEFAULT_MODEL}" in note, (
         "the figures of the README and docs/guides/editing.md were made by a stand-in; "
         "regenerate them with: python scripts/make_docs_figures.py"
     )
+
+
+def test_the_docs_figure_shows_the_readme_command():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "figures", ROOT / "scripts" / "make_docs_figures.py"
+    )
+    figures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(figures)
+    argv = readme_edit_command()
+    assert argv[argv.index("--image") + 1] == f"examples/images/{figures.README_IMAGE}"
+    assert argv[argv.index("--text") + 1] == figures.README_TEXT

@@ -168,7 +168,10 @@ def _browser_or_skip():
 
 def test_the_page_in_a_headless_browser(server, tmp_path):
     executable = _browser_or_skip()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # no string waits (page.wait_for_function("...")): the page's CSP forbids eval
+    expect.set_options(timeout=60_000)
 
     bird(80).resize((120, 80)).save(tmp_path / "bird.png")
     (tmp_path / "notes.png").write_bytes(b"not an image at all")
@@ -179,52 +182,42 @@ def test_the_page_in_a_headless_browser(server, tmp_path):
             page = browser.new_page()
             page.set_default_timeout(60_000)
             page.goto(server.url)
-            page.wait_for_function(
-                "document.getElementById('model').textContent.includes('stand-in')"
-            )
+            expect(page.locator("#model")).to_contain_text("stand-in")
 
             # the main path: upload, describe, see the edit and the TLU map
             page.set_input_files("#file", str(tmp_path / "bird.png"))
             page.fill("#text", TEXT)
             page.click("#submit")
             page.wait_for_selector("#result:not([hidden])")
+            expect(page.locator("#status")).to_contain_text(
+                "the model read this bird has a red head"
+            )
             assert page.text_content("#error") == ""
-            assert "the model read this bird has a red head" in page.text_content("#status")
             for image in ("#input", "#edited", "#tlu", "#figure"):
-                page.wait_for_function(
-                    f"document.querySelector('{image}').complete && "
-                    f"document.querySelector('{image}').naturalWidth > 0"
-                )
+                expect(page.locator(image)).to_have_js_property("complete", True)
+                assert page.eval_on_selector(image, "e => e.naturalWidth") > 0, image
             assert page.eval_on_selector("#edited", "e => e.naturalWidth") == 32
             assert page.eval_on_selector("#tlu", "e => e.naturalWidth") == 256
 
             # bad inputs: a message, never a crash
             page.fill("#text", "")
             page.click("#submit")
-            page.wait_for_function(
-                "document.getElementById('error').textContent.includes('Type a description')"
-            )
+            expect(page.locator("#error")).to_contain_text("Type a description")
 
             page.set_input_files("#file", str(tmp_path / "notes.png"))
             page.fill("#text", TEXT)
             page.click("#submit")
-            page.wait_for_function(
-                "document.getElementById('error').textContent.includes('not an image')"
-            )
+            expect(page.locator("#error")).to_contain_text("not an image")
             assert "notes.png" in page.text_content("#error")
 
             page.set_input_files("#file", str(tmp_path / "big.png"))
             page.click("#submit")
-            page.wait_for_function(
-                "document.getElementById('error').textContent.includes('the limit is')"
-            )
+            expect(page.locator("#error")).to_contain_text("the limit is")
 
             page.set_input_files("#file", str(tmp_path / "bird.png"))
             page.fill("#text", "ein Vogel mit rotem Kopf")
             page.click("#submit")
-            page.wait_for_function(
-                "document.getElementById('error').textContent.includes('knows none')"
-            )
+            expect(page.locator("#error")).to_contain_text("knows none")
             assert not page.is_disabled("#submit")
         finally:
             browser.close()

@@ -12,11 +12,15 @@ __all__ = ["load_for_editing", "resolve_device"]
 
 def resolve_device(device: str = "auto") -> str:
     """``"auto"`` -> ``"cuda"`` when available, else ``"cpu"``; other values pass through."""
-    if device != "auto":
-        return device
     import torch
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError(
+            f"--device {device}: CUDA is not available here; use --device cpu (or auto)"
+        )
+    return device
 
 
 def load_for_editing(name_or_path: str | Path | None = None, device: str = "auto") -> Any:

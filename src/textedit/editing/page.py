@@ -13,7 +13,8 @@ PAGE = """<!doctype html>
 <style>
 body { font-family: system-ui, sans-serif; max-width: 62rem; margin: 1.5rem auto; padding: 0 1rem; color: #222; }
 form { display: grid; gap: .6rem; grid-template-columns: 1fr; max-width: 40rem; }
-input[type=text] { font-size: 1rem; padding: .4rem; }
+label { display: flex; gap: .5rem; align-items: center; }
+input[type=text] { font-size: 1rem; padding: .4rem; flex: 1; }
 button { font-size: 1rem; padding: .4rem 1rem; width: fit-content; }
 #error { color: #b00020; white-space: pre-wrap; }
 #notes { color: #8a4b00; }

@@ -129,6 +129,12 @@ class _Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
     def _send(self, status: int, body: bytes, content_type: str) -> None:
+        try:
+            self._write(status, body, content_type)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client left (closed the tab); nothing to answer
+
+    def _write(self, status: int, body: bytes, content_type: str) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))

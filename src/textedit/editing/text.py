@@ -36,7 +36,8 @@ __all__ = [
     "token_strings",
 ]
 
-#: longest description accepted, in characters (the 64-px model reads 18 words)
+#: longest description accepted, in characters (far more than any model reads: the bundled
+#: model reads 32 words)
 MAX_DESCRIPTION_CHARS = 1000
 
 _SPACE = re.compile(r"\s+")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import torch
@@ -20,7 +21,9 @@ def sample_grid(model: nn.Module, sample: SampleBatch, path: Path, cell: int = 9
     was_training = model.training
     model.eval()
     try:
-        out = model.edit(sample.images, list(sample.texts))
+        with warnings.catch_warnings():  # long training captions are cut as in training
+            warnings.simplefilter("ignore")
+            out = model.edit(sample.images, list(sample.texts))
     finally:
         model.train(was_training)
     rows = []

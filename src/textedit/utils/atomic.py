@@ -19,6 +19,13 @@ from typing import IO, Any
 __all__ = ["atomic_write", "atomic_write_text", "atomic_directory", "atomic_save"]
 
 
+def _default_mode() -> int:
+    """Permissions of a newly created file under the current umask (mkstemp would give 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def _fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):  # not supported on every platform / file system
         fd = os.open(path, os.O_RDONLY)
@@ -39,6 +46,7 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, _default_mode())
         os.replace(tmp, path)
         _fsync_dir(path.parent)
     except BaseException:

@@ -26,3 +26,14 @@ def tiny_model_dir(tmp_path_factory):
     path = tmp_path_factory.mktemp("models") / "tiny"
     model.save_pretrained(path)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One torch thread: small ops on a shared CPU run several times faster than with two."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

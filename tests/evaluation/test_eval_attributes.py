@@ -25,12 +25,17 @@ def _pairs(family: str, count: int):
         scene = spec.scene(i)
         description = spec.edit_description(i, 0, scene)
         item = make_edit_pair(scene, description, SIZE)
-        truth = prepare_truth(scene, edit_scene(scene, description).scene, parse_requested(item["requested"]), SIZE)
+        truth = prepare_truth(
+            scene, edit_scene(scene, description).scene, parse_requested(item["requested"]), SIZE
+        )
         yield item, truth
 
 
 def test_parse_requested_roundtrip_and_errors():
-    assert parse_requested("head.colour=red;tail.size=long") == {("head", "colour"): "red", ("tail", "size"): "long"}
+    assert parse_requested("head.colour=red;tail.size=long") == {
+        ("head", "colour"): "red",
+        ("tail", "size"): "long",
+    }
     assert parse_requested("") == {}
     with pytest.raises(InputError, match="part.attribute=value"):
         parse_requested("head=red")
@@ -71,7 +76,9 @@ def test_a_recoloured_part_reads_as_its_new_colour():
 
 
 def test_pattern_needs_the_classifier():
-    item, truth = next(iter(p for p in _pairs("birds", 30) if any(k[1] == "pattern" for k in p[1].requested)))
+    item, truth = next(
+        iter(p for p in _pairs("birds", 30) if any(k[1] == "pattern" for k in p[1].requested))
+    )
     verdicts = judge((item["target"] + 1) / 2, truth)
     key = next(k for k in truth.requested if k[1] == "pattern")
     assert verdicts[key] is None  # not read without a classifier

@@ -44,8 +44,18 @@ def test_classifier_score_bounds():
 def test_train_classifier_writes_model_and_accuracy(tmp_path):
     from textedit.evaluation.classifier_train import train_classifier
 
-    summary = train_classifier(tmp_path / "run", image_size=32, width=4, n_train=16, n_test=8, data_n=40,
-                               steps=3, batch_size=8, progress=False, log=lambda s: None)
+    summary = train_classifier(
+        tmp_path / "run",
+        image_size=32,
+        width=4,
+        n_train=16,
+        n_test=8,
+        data_n=40,
+        steps=3,
+        batch_size=8,
+        progress=False,
+        log=lambda s: None,
+    )
     acc = summary["held_out_accuracy"]
     assert 0.0 <= acc["all"] <= 1.0 and {"colour", "pattern", "size"} <= set(acc)
     assert (tmp_path / "run" / "model" / "model.safetensors").is_file()

@@ -18,14 +18,42 @@ def test_commands_are_listed(capsys):
 
 def test_eval_prints_a_table_and_rebuilds_it(tmp_path, capsys):
     out = tmp_path / "e"
-    args = ["eval", "--model", "identity", "--model", "truth=true-edit", "--data", "synthetic:birds", "--data-n", "60",
-            "--limit", "2", "--image-size", "32", "--out", str(out), "--no-progress", "--metrics", "diff,exact,identity"]
+    args = [
+        "eval",
+        "--model",
+        "identity",
+        "--model",
+        "truth=true-edit",
+        "--data",
+        "synthetic:birds",
+        "--data-n",
+        "60",
+        "--limit",
+        "2",
+        "--image-size",
+        "32",
+        "--out",
+        str(out),
+        "--no-progress",
+        "--metrics",
+        "diff,exact,identity",
+    ]
     assert main(args) == 0
     printed = capsys.readouterr().out
-    assert "identity" in printed and "truth" in printed and "Diff" in printed and "attribute acc." in printed
+    assert (
+        "identity" in printed
+        and "truth" in printed
+        and "Diff" in printed
+        and "attribute acc." in printed
+    )
     assert main(["eval", "--report-only", "--out", str(out)]) == 0
     again = capsys.readouterr().out
-    assert printed.split("\n", 1)[1].split("reports:")[0].strip().startswith(again.strip().splitlines()[0].strip())
+    assert (
+        printed.split("\n", 1)[1]
+        .split("reports:")[0]
+        .strip()
+        .startswith(again.strip().splitlines()[0].strip())
+    )
     results = json.loads((out / "results.json").read_text())
     assert results["models"]["truth"]["results"]["attr_acc"]["mean"] == 1.0
 
@@ -33,15 +61,52 @@ def test_eval_prints_a_table_and_rebuilds_it(tmp_path, capsys):
 def test_eval_errors_are_reported_not_raised(tmp_path, capsys):
     assert main(["eval", "--data", "synthetic:birds", "--out", str(tmp_path)]) == 1
     assert "give --model" in capsys.readouterr().err
-    assert main(["eval", "--model", "identity", "--data", "synthetic:birds", "--metrics", "is", "--data-n", "60",
-                 "--inception-weights", str(tmp_path / "none.pth"), "--out", str(tmp_path / "o")]) == 1
+    assert (
+        main(
+            [
+                "eval",
+                "--model",
+                "identity",
+                "--data",
+                "synthetic:birds",
+                "--metrics",
+                "is",
+                "--data-n",
+                "60",
+                "--inception-weights",
+                str(tmp_path / "none.pth"),
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 1
+    )
     assert "does not exist" in capsys.readouterr().err
 
 
 def test_train_damsm_command(tmp_path, capsys):
-    args = ["train-damsm", "--out", str(tmp_path / "d"), "--steps", "2", "--batch-size", "4", "--data-n", "40",
-            "--image-size", "16", "--feature-dim", "8", "--embedding-dim", "8", "--width", "4", "--eval-images", "4",
-            "--no-progress"]
+    args = [
+        "train-damsm",
+        "--out",
+        str(tmp_path / "d"),
+        "--steps",
+        "2",
+        "--batch-size",
+        "4",
+        "--data-n",
+        "40",
+        "--image-size",
+        "16",
+        "--feature-dim",
+        "8",
+        "--embedding-dim",
+        "8",
+        "--width",
+        "4",
+        "--eval-images",
+        "4",
+        "--no-progress",
+    ]
     assert main(args) == 0
     assert "held-out Sim" in capsys.readouterr().out
     assert (tmp_path / "d" / "model" / "config.json").is_file()

@@ -6,7 +6,13 @@ import pytest
 import torch
 from torch import nn
 
-from textedit.evaluation.damsm import DAMSM, DAMSMConfig, sentence_loss, word_region_similarity, words_loss
+from textedit.evaluation.damsm import (
+    DAMSM,
+    DAMSMConfig,
+    sentence_loss,
+    word_region_similarity,
+    words_loss,
+)
 
 G1, G2, G3 = 4.0, 5.0, 10.0
 
@@ -25,7 +31,9 @@ def _attngan_func_attention(query, context, gamma1):
 
 
 def _cos(x1, x2, eps=1e-8):
-    return (torch.sum(x1 * x2, 1) / (torch.norm(x1, 2, 1) * torch.norm(x2, 2, 1)).clamp(min=eps)).squeeze()
+    return (
+        torch.sum(x1 * x2, 1) / (torch.norm(x1, 2, 1) * torch.norm(x2, 2, 1)).clamp(min=eps)
+    ).squeeze()
 
 
 def _attngan_words_loss(img_features, words_emb, cap_lens):
@@ -48,10 +56,15 @@ def _attngan_words_loss(img_features, words_emb, cap_lens):
 def _attngan_sent_loss(cnn_code, rnn_code):
     cnn_code, rnn_code = cnn_code.unsqueeze(0), rnn_code.unsqueeze(0)
     scores = torch.bmm(cnn_code, rnn_code.transpose(1, 2))
-    norm = torch.bmm(torch.norm(cnn_code, 2, dim=2, keepdim=True), torch.norm(rnn_code, 2, dim=2, keepdim=True).transpose(1, 2))
+    norm = torch.bmm(
+        torch.norm(cnn_code, 2, dim=2, keepdim=True),
+        torch.norm(rnn_code, 2, dim=2, keepdim=True).transpose(1, 2),
+    )
     scores = (scores / norm.clamp(min=1e-8) * G3).squeeze()
     labels = torch.arange(scores.shape[0])
-    return nn.CrossEntropyLoss()(scores, labels), nn.CrossEntropyLoss()(scores.transpose(0, 1), labels)
+    return nn.CrossEntropyLoss()(scores, labels), nn.CrossEntropyLoss()(
+        scores.transpose(0, 1), labels
+    )
 
 
 def test_losses_equal_attngan_loops():
@@ -64,11 +77,15 @@ def test_losses_equal_attngan_loops():
     ours = words_loss(regions, words, mask, G1, G2, G3)
     ref = _attngan_words_loss(regions, words.transpose(1, 2), lengths)
     assert torch.allclose(ours[0], ref[0]) and torch.allclose(ours[1], ref[1])
-    code, sentence = torch.randn(b, d, generator=g, dtype=torch.float64), torch.randn(b, d, generator=g, dtype=torch.float64)
+    code, sentence = torch.randn(b, d, generator=g, dtype=torch.float64), torch.randn(
+        b, d, generator=g, dtype=torch.float64
+    )
     s_ours, s_ref = sentence_loss(code, sentence, G3), _attngan_sent_loss(code, sentence)
     assert torch.allclose(s_ours[0], s_ref[0]) and torch.allclose(s_ours[1], s_ref[1])
     _, attn = word_region_similarity(regions, words, mask, G1, G2)
-    assert attn.shape == (b, t, 3, 4) and torch.allclose(attn.sum((2, 3)), torch.ones(b, t, dtype=torch.float64))
+    assert attn.shape == (b, t, 3, 4) and torch.allclose(
+        attn.sum((2, 3)), torch.ones(b, t, dtype=torch.float64)
+    )
 
 
 def test_class_ids_leave_same_class_pairs_out():
@@ -79,8 +96,14 @@ def test_class_ids_leave_same_class_pairs_out():
     assert masked < plain  # a rival of the same class no longer competes
 
 
-TINY = {"vocabulary": ("a", "bird", "red", "blue", "head", "wings"), "embedding_dim": 8, "feature_dim": 8,
-        "image_encoder": "small_cnn", "image_size": 16, "width": 4}
+TINY = {
+    "vocabulary": ("a", "bird", "red", "blue", "head", "wings"),
+    "embedding_dim": 8,
+    "feature_dim": 8,
+    "image_encoder": "small_cnn",
+    "image_size": 16,
+    "width": 4,
+}
 
 
 def test_gammas_default_to_attngan():
@@ -106,15 +129,27 @@ def test_inception_image_encoder_shapes():
     model = DAMSM({**TINY, "image_encoder": "inception", "freeze_backbone": True}).eval()
     regions, code = model.encode_images(torch.zeros(1, 3, 32, 32))
     assert regions.shape == (1, 8, 17, 17) and code.shape == (1, 8)
-    trainable = {n.split(".")[1] for n, p in model.image_encoder.named_parameters() if p.requires_grad}
+    trainable = {
+        n.split(".")[1] for n, p in model.image_encoder.named_parameters() if p.requires_grad
+    }
     assert trainable == {"weight", "bias"} or trainable <= {"weight", "bias"}
 
 
 def test_training_resumes_exactly(tmp_path):
     from textedit.evaluation.damsm_train import train_damsm
 
-    common = dict(data_n=40, image_size=16, feature_dim=8, embedding_dim=8, width=4, batch_size=4,
-                  checkpoint_every=2, eval_images=6, progress=False, log=lambda s: None)
+    common = dict(
+        data_n=40,
+        image_size=16,
+        feature_dim=8,
+        embedding_dim=8,
+        width=4,
+        batch_size=4,
+        checkpoint_every=2,
+        eval_images=6,
+        progress=False,
+        log=lambda s: None,
+    )
     full = train_damsm(tmp_path / "a", steps=4, **common)
     train_damsm(tmp_path / "b", steps=2, **common)
     resumed = train_damsm(tmp_path / "b", steps=4, resume=True, **common)

@@ -14,8 +14,14 @@ from textedit.evaluation import inception as I
 def weight_file(tmp_path_factory):
     """A state dict with the key layout of pt_inception-2015-12-05-6726825d.pth (random values)."""
     torch.manual_seed(0)
-    state = {k: v for k, v in I.FIDInceptionV3().state_dict().items() if not k.endswith("num_batches_tracked")}
-    state = {k: torch.randn_like(v) * 0.01 if v.is_floating_point() else v for k, v in state.items()}
+    state = {
+        k: v
+        for k, v in I.FIDInceptionV3().state_dict().items()
+        if not k.endswith("num_batches_tracked")
+    }
+    state = {
+        k: torch.randn_like(v) * 0.01 if v.is_floating_point() else v for k, v in state.items()
+    }
     for k in state:
         if k.endswith("running_var"):
             state[k] = torch.ones_like(state[k])
@@ -53,7 +59,10 @@ def test_clear_errors_when_missing_or_wrong(weight_file, monkeypatch, tmp_path):
     with pytest.raises(CheckpointError, match="does not exist"):
         I.load_inception(tmp_path / "nope.pth")
     state = torch.load(weight_file, weights_only=True)
-    imagenet = dict(state, **{"AuxLogits.fc.weight": torch.zeros(1000, 768), "fc.weight": torch.zeros(1000, 2048)})
+    imagenet = dict(
+        state,
+        **{"AuxLogits.fc.weight": torch.zeros(1000, 768), "fc.weight": torch.zeros(1000, 2048)},
+    )
     torch.save(imagenet, tmp_path / "tv.pth")
     with pytest.raises(CheckpointError, match="torchvision's ImageNet"):
         I.load_inception(tmp_path / "tv.pth")

@@ -32,8 +32,17 @@ def test_references_have_their_known_scores(refs_run):
     _, r = refs_run
     assert _mean(r, "identity", "diff") == 0.0 and _mean(r, "identity", "edit_acc") == 0.0
     assert _mean(r, "identity", "bg_change") == 0.0 and _mean(r, "identity", "id_diff") == 0.0
-    for name, value in (("attr_acc", 1.0), ("edit_acc", 1.0), ("colour_acc", 1.0), ("l1", 0.0), ("psnr", 100.0),
-                        ("ssim", 1.0), ("bg_change", 0.0), ("unmentioned_change", 0.0), ("id_diff", 0.0)):
+    for name, value in (
+        ("attr_acc", 1.0),
+        ("edit_acc", 1.0),
+        ("colour_acc", 1.0),
+        ("l1", 0.0),
+        ("psnr", 100.0),
+        ("ssim", 1.0),
+        ("bg_change", 0.0),
+        ("unmentioned_change", 0.0),
+        ("id_diff", 0.0),
+    ):
         assert _mean(r, "true-edit", name) == pytest.approx(value, abs=1e-6), name
     assert _mean(r, "true-edit", "diff") > 0
     assert _mean(r, "true-edit", "diff") == pytest.approx(_mean(r, "identity", "l1"))
@@ -48,7 +57,12 @@ def test_reports_are_written_and_rebuilt_from_the_files(refs_run):
     assert html.count("_input.png") == 2 and "true edit" in html
     again = aggregate(out, ["identity", "true-edit"], 4, r["metrics"], r["skipped"])
     assert format_table(again) == format_table(r)
-    assert json.loads((out / "results.json").read_text())["models"]["identity"]["results"]["diff"]["mean"] == 0.0
+    assert (
+        json.loads((out / "results.json").read_text())["models"]["identity"]["results"]["diff"][
+            "mean"
+        ]
+        == 0.0
+    )
     assert "| Diff |" in (out / "results.md").read_text()
 
 
@@ -60,9 +74,13 @@ def test_saved_outputs_reproduce_the_per_item_numbers(refs_run):
     data = open_eval_data("synthetic:birds", n=REFS["data_n"])
     for line in (out / "models" / "true-edit" / "records.jsonl").read_text().splitlines():
         rec = json.loads(line)
-        saved = torch.from_numpy(np.array(Image.open(out / "models" / "true-edit" / "outputs" / f"{rec['id']}.png"))).permute(2, 0, 1)
+        saved = torch.from_numpy(
+            np.array(Image.open(out / "models" / "true-edit" / "outputs" / f"{rec['id']}.png"))
+        ).permute(2, 0, 1)
         image = (data.item(rec["index"], 32)["image"] + 1) / 2
-        assert diff(image[None], saved[None].float() / 255).item() == pytest.approx(rec["metrics"]["diff"], abs=1e-6)
+        assert diff(image[None], saved[None].float() / 255).item() == pytest.approx(
+            rec["metrics"]["diff"], abs=1e-6
+        )
 
 
 def test_resume_adds_items_and_models_without_recomputing(refs_run, tiny_model_dir, tmp_path):
@@ -72,9 +90,16 @@ def test_resume_adds_items_and_models_without_recomputing(refs_run, tiny_model_d
     before = records.read_text()
     with open(records, "a") as f:
         f.write('{"index": 9, "torn')  # a line cut by a kill
-    r = evaluate(["identity", "true-edit", f"tiny={tiny_model_dir}"], "synthetic:birds", out, **{**REFS, "limit": 5})
+    r = evaluate(
+        ["identity", "true-edit", f"tiny={tiny_model_dir}"],
+        "synthetic:birds",
+        out,
+        **{**REFS, "limit": 5},
+    )
     lines = records.read_text().splitlines()
-    assert lines[: len(before.splitlines())] == before.splitlines()  # old records kept, not recomputed
+    assert (
+        lines[: len(before.splitlines())] == before.splitlines()
+    )  # old records kept, not recomputed
     assert r["n"] == 5 and set(r["models"]) == {"identity", "true-edit", "tiny"}
     assert r["models"]["tiny"]["image_size"] == 64 and 0 < _mean(r, "tiny", "diff") < 1
     assert (out / "models" / "tiny" / "tlu").is_dir()
@@ -95,7 +120,15 @@ def test_generated_folder_matches_the_on_the_fly_data(tmp_path):
     spec = SyntheticSpec("birds", n=20, seed=0)  # 2 test images, 4 pairs
     generate_dataset(tmp_path / "data", spec, 32)
     a = evaluate(["true-edit"], str(tmp_path / "data"), tmp_path / "a", limit=3, gallery=0)
-    b = evaluate(["true-edit"], "synthetic:birds", tmp_path / "b", limit=3, gallery=0, data_n=20, image_size=32)
+    b = evaluate(
+        ["true-edit"],
+        "synthetic:birds",
+        tmp_path / "b",
+        limit=3,
+        gallery=0,
+        data_n=20,
+        image_size=32,
+    )
     assert _mean(a, "true-edit", "diff") == pytest.approx(_mean(b, "true-edit", "diff"))
 
 
@@ -104,12 +137,20 @@ def test_captioned_folder_uses_mismatched_captions_and_has_no_truth(tmp_path):
     (root / "images").mkdir(parents=True)
     lines = []
     for i in range(4):
-        Image.fromarray(np.full((20, 20, 3), 40 * i, dtype=np.uint8)).save(root / "images" / f"{i}.png")
-        lines.append(json.dumps({"image": f"images/{i}.png", "captions": [f"a bird number {i}"], "split": "test"}))
+        Image.fromarray(np.full((20, 20, 3), 40 * i, dtype=np.uint8)).save(
+            root / "images" / f"{i}.png"
+        )
+        lines.append(
+            json.dumps(
+                {"image": f"images/{i}.png", "captions": [f"a bird number {i}"], "split": "test"}
+            )
+        )
     (root / "captions.jsonl").write_text("\n".join(lines) + "\n")
     r = evaluate(["identity"], str(root), tmp_path / "out", image_size=16, gallery=1)
     assert _mean(r, "identity", "diff") == 0.0 and "attr_acc" in r["skipped"]
-    rec = json.loads((tmp_path / "out" / "models" / "identity" / "records.jsonl").read_text().splitlines()[0])
+    rec = json.loads(
+        (tmp_path / "out" / "models" / "identity" / "records.jsonl").read_text().splitlines()[0]
+    )
     assert rec["description"] != "a bird number 0"
     with pytest.raises(InputError, match="true edits"):
         evaluate(["true-edit"], str(root), tmp_path / "out2", image_size=16)
@@ -124,3 +165,24 @@ def test_bad_inputs_teach():
         evaluate(["identity"], "synthetic:birds", "/tmp/unused", metrics="sim", data_n=60)
     with pytest.raises(InputError, match="share a label"):
         evaluate(["identity", "identity"], "synthetic:birds", "/tmp/unused", data_n=60)
+
+
+def test_metric_selection_rules():
+    from textedit.evaluation.selection import select_metrics
+
+    metrics, skipped = select_metrics("auto", {"truth"})
+    assert "attr_acc" in metrics and "pattern_acc" not in metrics and "sim" in skipped
+    metrics, _ = select_metrics("exact,diff", {"truth"})  # a group leaves out what it cannot do
+    assert "diff" in metrics and "l1" in metrics and "pattern_acc" not in metrics
+    with pytest.raises(InputError, match="attribute classifier"):
+        select_metrics("pattern_acc", {"truth"})
+
+
+def test_changed_metrics_are_refused_and_the_folder_lists_every_model(refs_run, tmp_path):
+    out = tmp_path / "copy"
+    shutil.copytree(refs_run[0], out)
+    with pytest.raises(InputError, match="other metrics"):
+        evaluate(["identity"], "synthetic:birds", out, metrics="diff", **REFS)
+    evaluate(["identity"], "synthetic:birds", out, **REFS)  # same settings: nothing to do
+    labels = [m["label"] for m in json.loads((out / "eval_config.json").read_text())["models"]]
+    assert labels == ["true-edit", "identity"]

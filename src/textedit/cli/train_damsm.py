@@ -10,30 +10,72 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "train-damsm",
         help="train DAMSM text and image encoders (the Sim metric of textedit eval)",
-        description="Train AttnGAN's Deep Attentional Multimodal Similarity Model on captioned images "
-        "(words and sentence losses, γ1=4, γ2=5, γ3=10). Saves OUT/model (use it with textedit eval "
-        "--damsm OUT/model) and OUT/eval.json with the held-out Sim of matching vs mismatched captions. "
+        description="Train AttnGAN's Deep Attentional Multimodal Similarity Model on captioned "
+        "images "
+        "(words and sentence losses, γ1=4, γ2=5, γ3=10). Saves OUT/model (use it with textedit "
+        "eval "
+        "--damsm OUT/model) and OUT/eval.json with the held-out Sim of matching vs mismatched "
+        "captions. "
         "Checkpoints are written atomically; --resume continues a run exactly.",
     )
-    p.add_argument("--data", default="synthetic:birds", help="synthetic:<family> or a data set folder (default synthetic:birds)")
-    p.add_argument("--out", required=True, help="run folder (checkpoints, metrics.jsonl/.csv, model/, eval.json)")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from its newest checkpoint")
-    p.add_argument("--image-encoder", default="small_cnn", choices=["small_cnn", "inception"],
-                   help="small_cnn (CPU-friendly, for generated data; default) or inception (AttnGAN's)")
-    p.add_argument("--image-size", type=int, default=64, help="image side read from the data (default 64)")
-    p.add_argument("--feature-dim", type=int, default=256, help="common feature width (AttnGAN: 256)")
-    p.add_argument("--embedding-dim", type=int, default=300, help="word embedding width (AttnGAN: 300)")
-    p.add_argument("--width", type=int, default=32, help="small_cnn first-layer channels (default 32)")
-    p.add_argument("--backbone-weights", metavar="FILE", help="inception: torchvision's ImageNet file inception_v3_google-*.pth")
-    p.add_argument("--freeze-backbone", action="store_true", help="inception: train only the projections (AttnGAN)")
+    p.add_argument(
+        "--data",
+        default="synthetic:birds",
+        help="synthetic:<family> or a data set folder (default synthetic:birds)",
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        help="run folder (checkpoints, metrics.jsonl/.csv, model/, eval.json)",
+    )
+    p.add_argument(
+        "--resume", action="store_true", help="continue the run in --out from its newest checkpoint"
+    )
+    p.add_argument(
+        "--image-encoder",
+        default="small_cnn",
+        choices=["small_cnn", "inception"],
+        help="small_cnn (CPU-friendly, for generated data; default) or inception (AttnGAN's)",
+    )
+    p.add_argument(
+        "--image-size", type=int, default=64, help="image side read from the data (default 64)"
+    )
+    p.add_argument(
+        "--feature-dim", type=int, default=256, help="common feature width (AttnGAN: 256)"
+    )
+    p.add_argument(
+        "--embedding-dim", type=int, default=300, help="word embedding width (AttnGAN: 300)"
+    )
+    p.add_argument(
+        "--width", type=int, default=32, help="small_cnn first-layer channels (default 32)"
+    )
+    p.add_argument(
+        "--backbone-weights",
+        metavar="FILE",
+        help="inception: torchvision's ImageNet file inception_v3_google-*.pth",
+    )
+    p.add_argument(
+        "--freeze-backbone",
+        action="store_true",
+        help="inception: train only the projections (AttnGAN)",
+    )
     p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--batch-size", type=int, default=32, help="(AttnGAN: 48)")
     p.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate (AttnGAN: 0.002)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data-n", type=int, default=20000, help="synthetic: images in the generated data set")
-    p.add_argument("--data-seed", type=int, default=0, help="synthetic: seed of the generated data set")
+    p.add_argument(
+        "--data-n", type=int, default=20000, help="synthetic: images in the generated data set"
+    )
+    p.add_argument(
+        "--data-seed", type=int, default=0, help="synthetic: seed of the generated data set"
+    )
     p.add_argument("--checkpoint-every", type=int, default=200)
-    p.add_argument("--eval-images", type=int, default=500, help="held-out images (and edit pairs) for the Sim gap")
+    p.add_argument(
+        "--eval-images",
+        type=int,
+        default=500,
+        help="held-out images (and edit pairs) for the Sim gap",
+    )
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(run=run)
@@ -47,10 +89,24 @@ def run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     train_damsm(
-        args.out, data=args.data, data_n=args.data_n, data_seed=args.data_seed, image_size=args.image_size,
-        image_encoder=args.image_encoder, feature_dim=args.feature_dim, embedding_dim=args.embedding_dim,
-        width=args.width, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-        checkpoint_every=args.checkpoint_every, resume=args.resume, backbone_weights=args.backbone_weights,
-        freeze_backbone=args.freeze_backbone, eval_images=args.eval_images, progress=not args.no_progress,
+        args.out,
+        data=args.data,
+        data_n=args.data_n,
+        data_seed=args.data_seed,
+        image_size=args.image_size,
+        image_encoder=args.image_encoder,
+        feature_dim=args.feature_dim,
+        embedding_dim=args.embedding_dim,
+        width=args.width,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        checkpoint_every=args.checkpoint_every,
+        resume=args.resume,
+        backbone_weights=args.backbone_weights,
+        freeze_backbone=args.freeze_backbone,
+        eval_images=args.eval_images,
+        progress=not args.no_progress,
     )
     return 0

@@ -18,19 +18,31 @@ from textedit._version import __version__
 from textedit.errors import CheckpointError
 from textedit.utils.atomic import atomic_directory
 
-__all__ = ["save_network", "read_network_config", "load_network_weights", "file_digest", "folder_digest"]
+__all__ = [
+    "save_network",
+    "read_network_config",
+    "load_network_weights",
+    "file_digest",
+    "folder_digest",
+]
 
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
 FORMAT = 1
 
 
-def save_network(module: torch.nn.Module, config: dict[str, Any], type_name: str, directory: str | Path) -> Path:
+def save_network(
+    module: torch.nn.Module, config: dict[str, Any], type_name: str, directory: str | Path
+) -> Path:
     """Write ``config.json`` + ``model.safetensors`` into ``directory`` (replaced atomically)."""
     from safetensors.torch import save_model
 
     directory = Path(directory)
-    data = {"type": type_name, **config, "_textedit": {"format": FORMAT, "textedit_version": __version__}}
+    data = {
+        "type": type_name,
+        **config,
+        "_textedit": {"format": FORMAT, "textedit_version": __version__},
+    }
     with atomic_directory(directory) as tmp:
         (tmp / CONFIG).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         save_model(module, str(tmp / WEIGHTS))
@@ -58,12 +70,17 @@ def read_network_config(directory: str | Path, type_name: str) -> dict[str, Any]
         raise CheckpointError(f"{directory} holds a {data.get('type')!r}, not a {type_name!r}")
     meta = data.pop("_textedit", {})
     if int(meta.get("format", FORMAT)) > FORMAT:
-        raise CheckpointError(f"{directory} was written by a newer textedit ({meta.get('textedit_version')}); upgrade textedit")
+        raise CheckpointError(
+            f"{directory} was written by a newer textedit ({meta.get('textedit_version')}); "
+            "upgrade textedit"
+        )
     data.pop("type")
     return data
 
 
-def load_network_weights(module: torch.nn.Module, directory: str | Path, map_location: Any = "cpu") -> None:
+def load_network_weights(
+    module: torch.nn.Module, directory: str | Path, map_location: Any = "cpu"
+) -> None:
     """Load ``model.safetensors`` of ``directory`` into ``module`` strictly.
 
     Raises:
@@ -87,7 +104,9 @@ def load_network_weights(module: torch.nn.Module, directory: str | Path, map_loc
             parts.append(f"unexpected {unexpected[:5]}")
         if shapes:
             parts.append(f"other shapes {shapes[:5]}")
-        raise CheckpointError(f"the weights in {path} do not fit its config.json: {'; '.join(parts)}")
+        raise CheckpointError(
+            f"the weights in {path} do not fit its config.json: {'; '.join(parts)}"
+        )
     module.load_state_dict(state, strict=True)
 
 

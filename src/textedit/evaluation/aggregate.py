@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from textedit.errors import InputError
-from textedit.evaluation.metrics import mean_std, metric_info
+from textedit.evaluation.metrics import manipulative_precision, mean_std, metric_info
 
 __all__ = ["aggregate", "load_features"]
 
@@ -39,17 +39,22 @@ def load_features(folder: Path, n: int) -> dict[str, np.ndarray]:
     for key, by_index in rows.items():
         missing = [i for i in range(n) if i not in by_index]
         if missing:
-            raise InputError(f"{folder} lacks the {key} of {len(missing)} items (first: {missing[0]}); run the evaluation again to finish it")
+            raise InputError(
+                f"{folder} lacks the {key} of {len(missing)} items (first: {missing[0]}); run the "
+                "evaluation again to finish it"
+            )
         out[key] = np.stack([by_index[i] for i in range(n)])
     return out
 
 
-def _set_metrics(model_dir: Path, reference_dir: Path, n: int, metrics: list[str]) -> dict[str, dict[str, float]]:
+def _set_metrics(
+    model_dir: Path, reference_dir: Path, n: int, metrics: list[str]
+) -> dict[str, dict[str, float]]:
     from textedit.evaluation.classifier import classifier_score
     from textedit.evaluation.inception import frechet_distance, kernel_distance
     from textedit.evaluation.metrics import inception_score
 
-    wanted = [m for m in metrics if not metric_info(m).per_item]
+    wanted = [m for m in metrics if not metric_info(m).per_item and m != "mp"]
     if not wanted:
         return {}
     mine = load_features(model_dir / "features", n)
@@ -66,17 +71,35 @@ def _set_metrics(model_dir: Path, reference_dir: Path, n: int, metrics: list[str
             torch.manual_seed(0)
             mean, std = kernel_distance(a, b)
             out["kid"] = {"mean": mean, "std": std, "n": n}
-    probs = {k.split(".", 1)[1]: torch.from_numpy(v) for k, v in mine.items() if k.startswith("classifier_probs.")}
+    probs = {
+        k.split(".", 1)[1]: torch.from_numpy(v)
+        for k, v in mine.items()
+        if k.startswith("classifier_probs.")
+    }
     if "cs" in wanted and probs:
         mean, std = classifier_score(probs)
         out["cs"] = {"mean": mean, "std": std, "n": n}
-    if "cfd" in wanted and n >= 2 and "classifier_features" in mine and "classifier_features" in ref:
-        value = frechet_distance(torch.from_numpy(ref["classifier_features"]), torch.from_numpy(mine["classifier_features"]))
+    if (
+        "cfd" in wanted
+        and n >= 2
+        and "classifier_features" in mine
+        and "classifier_features" in ref
+    ):
+        value = frechet_distance(
+            torch.from_numpy(ref["classifier_features"]),
+            torch.from_numpy(mine["classifier_features"]),
+        )
         out["cfd"] = {"mean": value, "std": None, "n": n}
     return out
 
 
-def aggregate(out: str | Path, labels: list[str], n: int, metrics: list[str], skipped: dict[str, str] | None = None) -> dict[str, Any]:
+def aggregate(
+    out: str | Path,
+    labels: list[str],
+    n: int,
+    metrics: list[str],
+    skipped: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """The results of the models ``labels`` over items ``0 .. n-1`` of the evaluation in ``out``.
 
     Returns:
@@ -92,7 +115,11 @@ def aggregate(out: str | Path, labels: list[str], n: int, metrics: list[str], sk
         folder = out / "models" / label
         info = json.loads((folder / "model.json").read_text(encoding="utf-8"))
         records = {}
-        for line in (folder / "records.jsonl").read_text(encoding="utf-8").splitlines() if (folder / "records.jsonl").is_file() else []:
+        for line in (
+            (folder / "records.jsonl").read_text(encoding="utf-8").splitlines()
+            if (folder / "records.jsonl").is_file()
+            else []
+        ):
             try:
                 r = json.loads(line)
             except json.JSONDecodeError:
@@ -100,7 +127,10 @@ def aggregate(out: str | Path, labels: list[str], n: int, metrics: list[str], sk
             if r["index"] < n:
                 records[r["index"]] = r
         if len(records) < n:
-            raise InputError(f"{folder} has records of {len(records)} of {n} items; run the evaluation again to finish it")
+            raise InputError(
+                f"{folder} has records of {len(records)} of {n} items; run the evaluation again to "
+                "finish it"
+            )
         rows = [records[i] for i in range(n)]
         results: dict[str, Any] = {}
         keys = list(dict.fromkeys(k for r in rows for k in r["metrics"]))
@@ -109,16 +139,25 @@ def aggregate(out: str | Path, labels: list[str], n: int, metrics: list[str], sk
             results[key] = {"mean": mean, "std": std, "n": count}
             if key.startswith("acc.") and key not in names:
                 names.append(key)
-        results.update(_set_metrics(folder, out / "reference" / str(info["image_size"]), n, metrics))
+        if "mp" in metrics and "sim" in results and "diff" in results:
+            mp = manipulative_precision(results["diff"]["mean"], results["sim"]["mean"])
+            results["mp"] = {"mean": mp, "std": None, "n": results["sim"]["n"]}
+        results.update(
+            _set_metrics(folder, out / "reference" / str(info["image_size"]), n, metrics)
+        )
         verdicts: dict[str, list[bool]] = {}
         for r in rows:
             for k, v in (r.get("verdicts") or {}).items():
                 if v is not None:
                     verdicts.setdefault(k, []).append(bool(v))
         models[label] = {
-            "source": info["source"], "image_size": info["image_size"], "fingerprint": info["fingerprint"],
+            "source": info["source"],
+            "image_size": info["image_size"],
+            "fingerprint": info["fingerprint"],
             "results": results,
-            "verdicts": {k: {"shown": sum(v) / len(v), "n": len(v)} for k, v in sorted(verdicts.items())},
+            "verdicts": {
+                k: {"shown": sum(v) / len(v), "n": len(v)} for k, v in sorted(verdicts.items())
+            },
         }
     shown = [m for m in names if any(m in models[l]["results"] for l in labels)]
     return {

@@ -134,7 +134,9 @@ class ItemTruth:
     candidates: dict[tuple[str, str], Candidates] = field(default_factory=dict)
 
 
-def prepare_truth(scene, target_scene, requested: Mapping[tuple[str, str], str], size: int) -> ItemTruth:
+def prepare_truth(
+    scene, target_scene, requested: Mapping[tuple[str, str], str], size: int
+) -> ItemTruth:
     """The :class:`ItemTruth` of an edit pair (draws the candidates once, for every model).
 
     Args:
@@ -176,7 +178,9 @@ def judge(
 
 
 def accuracy_metrics(
-    verdicts: Mapping[tuple[str, str], bool | None], changed: set[tuple[str, str]], parts: Sequence[str]
+    verdicts: Mapping[tuple[str, str], bool | None],
+    changed: set[tuple[str, str]],
+    parts: Sequence[str],
 ) -> dict[str, float | None]:
     """Per-item accuracies from :func:`judge`'s verdicts (None where nothing was read).
 

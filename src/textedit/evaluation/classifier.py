@@ -34,7 +34,12 @@ from torch import Tensor, nn
 
 from textedit.errors import InputError
 
-__all__ = ["AttributeClassifierConfig", "AttributeClassifier", "ClassifierOutput", "classifier_score"]
+__all__ = [
+    "AttributeClassifierConfig",
+    "AttributeClassifier",
+    "ClassifierOutput",
+    "classifier_score",
+]
 
 TYPE_NAME = "attribute_classifier"
 
@@ -44,9 +49,13 @@ class AttributeClassifierConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    family: str = Field("birds", description="generated family whose (part, attribute) slots it reads")
+    family: str = Field(
+        "birds", description="generated family whose (part, attribute) slots it reads"
+    )
     image_size: int = Field(64, ge=16, description="inputs are resized (bilinear) to this side")
-    width: int = Field(32, gt=0, description="channels of the first stage; doubled at each of the 3 downsamplings")
+    width: int = Field(
+        32, gt=0, description="channels of the first stage; doubled at each of the 3 downsamplings"
+    )
 
 
 @dataclass
@@ -58,7 +67,9 @@ class ClassifierOutput:
 
 
 def _block(cin: int, cout: int, stride: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)
+    )
 
 
 class AttributeClassifier(nn.Module):
@@ -72,18 +83,30 @@ class AttributeClassifier(nn.Module):
         super().__init__()
         from textedit.data.synthetic.families import get_family
 
-        self.config = config if isinstance(config, AttributeClassifierConfig) else AttributeClassifierConfig(**(config or {}))
+        self.config = (
+            config
+            if isinstance(config, AttributeClassifierConfig)
+            else AttributeClassifierConfig(**(config or {}))
+        )
         fam = get_family(self.config.family)
         #: ``(part, attribute)`` slots in the family's order, and each one's values
         self.slots: list[tuple[str, str]] = fam.slots()
-        self.values: dict[str, tuple[str, ...]] = {f"{p}.{a}": fam.part(p).values(a) for p, a in self.slots}
+        self.values: dict[str, tuple[str, ...]] = {
+            f"{p}.{a}": fam.part(p).values(a) for p, a in self.slots
+        }
         w = self.config.width
         self.trunk = nn.Sequential(
-            _block(3, w, 1), _block(w, 2 * w, 2), _block(2 * w, 2 * w, 1),
-            _block(2 * w, 4 * w, 2), _block(4 * w, 4 * w, 1), _block(4 * w, 8 * w, 2),
+            _block(3, w, 1),
+            _block(w, 2 * w, 2),
+            _block(2 * w, 2 * w, 1),
+            _block(2 * w, 4 * w, 2),
+            _block(4 * w, 4 * w, 1),
+            _block(4 * w, 8 * w, 2),
         )
         # ModuleDict keys cannot hold dots: "head.colour" is stored as "head__colour"
-        self.heads = nn.ModuleDict({k.replace(".", "__"): nn.Linear(8 * w, len(v)) for k, v in self.values.items()})
+        self.heads = nn.ModuleDict(
+            {k.replace(".", "__"): nn.Linear(8 * w, len(v)) for k, v in self.values.items()}
+        )
 
     @property
     def feature_dim(self) -> int:
@@ -93,15 +116,27 @@ class AttributeClassifier(nn.Module):
     def forward(self, image: Tensor) -> ClassifierOutput:
         """Classify ``(b, 3, H, H)`` images in ``[-1, 1]`` (any ``H``; resized internally)."""
         if image.ndim != 4 or image.shape[1] != 3:
-            raise InputError(f"the classifier takes (b, 3, H, W) images in [-1, 1], got {tuple(image.shape)}")
+            raise InputError(
+                f"the classifier takes (b, 3, H, W) images in [-1, 1], got {tuple(image.shape)}"
+            )
         size = self.config.image_size
         if image.shape[-2:] != (size, size):
-            image = F.interpolate(image.float(), size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+            image = F.interpolate(
+                image.float(),
+                size=(size, size),
+                mode="bilinear",
+                align_corners=False,
+                antialias=True,
+            )
         features = self.trunk(image.float()).mean((2, 3))
-        return ClassifierOutput({k.replace("__", "."): h(features) for k, h in self.heads.items()}, features)
+        return ClassifierOutput(
+            {k.replace("__", "."): h(features) for k, h in self.heads.items()}, features
+        )
 
     @torch.no_grad()
-    def classify(self, image: Tensor) -> tuple[list[dict[tuple[str, str], str]], dict[str, Tensor], Tensor]:
+    def classify(
+        self, image: Tensor
+    ) -> tuple[list[dict[tuple[str, str], str]], dict[str, Tensor], Tensor]:
         """Readings, probabilities and features of a batch (eval mode, no gradients).
 
         Returns:
@@ -117,9 +152,12 @@ class AttributeClassifier(nn.Module):
         probs = {k: v.softmax(-1).cpu() for k, v in out.logits.items()}
         readings = []
         for i in range(image.shape[0]):
-            readings.append({
-                tuple(k.split(".", 1)): self.values[k][int(p[i].argmax())] for k, p in probs.items()
-            })
+            readings.append(
+                {
+                    tuple(k.split(".", 1)): self.values[k][int(p[i].argmax())]
+                    for k, p in probs.items()
+                }
+            )
         return readings, probs, out.features.cpu()
 
     # ------------------------------------------------------------------ saving
@@ -130,7 +168,9 @@ class AttributeClassifier(nn.Module):
         return save_network(self, self.config.model_dump(), TYPE_NAME, directory)
 
     @classmethod
-    def from_pretrained(cls, directory: str | Path, map_location: Any = "cpu") -> "AttributeClassifier":
+    def from_pretrained(
+        cls, directory: str | Path, map_location: Any = "cpu"
+    ) -> "AttributeClassifier":
         """Load a classifier written by :meth:`save_pretrained` (strictly)."""
         from textedit.evaluation._io import load_network_weights, read_network_config
 

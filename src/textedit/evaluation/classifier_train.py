@@ -28,7 +28,9 @@ from textedit.utils.atomic import atomic_write_text
 __all__ = ["render_labelled", "train_classifier", "classifier_accuracy"]
 
 
-def render_labelled(spec, indices: list[int], size: int, progress: Callable[[int], Any] | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+def render_labelled(
+    spec, indices: list[int], size: int, progress: Callable[[int], Any] | None = None
+) -> tuple[Tensor, dict[str, Tensor]]:
     """``(n, 3, s, s)`` uint8 images of ``indices`` and per slot ``(n,)`` value ids."""
     from textedit.data.synthetic.families import get_family
     from textedit.data.synthetic.render import render
@@ -52,7 +54,9 @@ def _as_input(images: Tensor) -> Tensor:
 
 
 @torch.no_grad()
-def classifier_accuracy(model, images: Tensor, labels: dict[str, Tensor], batch_size: int = 128) -> dict[str, float]:
+def classifier_accuracy(
+    model, images: Tensor, labels: dict[str, Tensor], batch_size: int = 128
+) -> dict[str, float]:
     """Held-out accuracy per slot (``"part.attribute"``), per attribute kind and ``"all"``."""
     model.eval()
     correct = {k: 0 for k in labels}
@@ -102,12 +106,16 @@ def train_classifier(
     train_ids = [i for i in range(spec.n) if spec.split(i) == "train"][:n_train]
     test_ids = [i for i in range(spec.n) if spec.split(i) == "test"][:n_test]
     began = time.time()
-    with tqdm(total=len(train_ids) + len(test_ids), desc="drawing", unit="img", disable=not progress) as bar:
+    with tqdm(
+        total=len(train_ids) + len(test_ids), desc="drawing", unit="img", disable=not progress
+    ) as bar:
         train_x, train_y = render_labelled(spec, train_ids, image_size, bar.update)
         test_x, test_y = render_labelled(spec, test_ids, image_size, bar.update)
     model = AttributeClassifier({"family": family, "image_size": image_size, "width": width})
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps))
+    )
     g = torch.Generator().manual_seed(seed)
     losses = []
     model.train()
@@ -131,14 +139,27 @@ def train_classifier(
     model.save_pretrained(out / "model")
     summary = {
         "held_out_accuracy": accuracy,
-        "settings": {"family": family, "image_size": image_size, "width": width, "n_train": len(train_ids),
-                     "n_test": len(test_ids), "data_n": data_n, "data_seed": data_seed, "steps": steps,
-                     "batch_size": batch_size, "lr": lr, "seed": seed},
+        "settings": {
+            "family": family,
+            "image_size": image_size,
+            "width": width,
+            "n_train": len(train_ids),
+            "n_test": len(test_ids),
+            "data_n": data_n,
+            "data_seed": data_seed,
+            "steps": steps,
+            "batch_size": batch_size,
+            "lr": lr,
+            "seed": seed,
+        },
         "final_loss": float(np.mean(losses[-50:])),
         "wall_time_s": round(time.time() - began, 1),
     }
     atomic_write_text(out / "eval.json", json.dumps(summary, indent=2) + "\n")
-    log(f"held-out accuracy ({len(test_ids)} test images): all {accuracy['all']:.3f}, colour "
-        f"{accuracy.get('colour', float('nan')):.3f}, pattern {accuracy.get('pattern', float('nan')):.3f}, "
-        f"size {accuracy.get('size', float('nan')):.3f}; saved {out / 'model'}")
+    log(
+        f"held-out accuracy ({len(test_ids)} test images): all {accuracy['all']:.3f}, colour "
+        f"{accuracy.get('colour', float('nan')):.3f}, pattern "
+        f"{accuracy.get('pattern', float('nan')):.3f}, "
+        f"size {accuracy.get('size', float('nan')):.3f}; saved {out / 'model'}"
+    )
     return summary

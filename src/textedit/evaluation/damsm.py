@@ -12,7 +12,7 @@ Shape legend: ``b`` batch, ``t`` words, ``d`` the common feature width (AttnGAN'
   region features are ``Mixed_6e`` (768 × 17 × 17) through a 1 × 1 convolution to ``d``, the
   global feature is the last average pool (2048) through a linear layer to ``d``.
 * Image, ``"small_cnn"`` (our deviation for generated data on a CPU): a 5-layer CNN at
-  ``image_size``; regions are its ``H/4 × H/4`` grid, the global feature its pooled last layer.
+  ``image_size``; regions are its ``H/8 × H/8`` grid, the global feature its pooled last layer.
 * Losses (:func:`words_loss`, :func:`sentence_loss`): AttnGAN's ``miscc/losses.py`` with
   ``γ1 = 4`` (attention sharpness), ``γ2 = 5`` (word aggregation), ``γ3 = 10`` (the
   softmax scale); vectorised over pairs, same values as the per-caption loop.
@@ -45,18 +45,43 @@ class DAMSMConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    vocabulary: tuple[str, ...] = Field(..., min_length=1, description="known words in id order (<pad>, <unk> implied)")
+    vocabulary: tuple[str, ...] = Field(
+        ..., min_length=1, description="known words in id order (<pad>, <unk> implied)"
+    )
     max_words: int = Field(18, gt=0, description="longer descriptions are truncated")
     embedding_dim: int = Field(300, gt=0, description="word embedding width (AttnGAN: 300)")
-    feature_dim: int = Field(256, gt=1, description="common width d of word, sentence, region and global features (AttnGAN: 256); even")
-    dropout: float = Field(0.5, ge=0, lt=1, description="dropout on the word embeddings (AttnGAN: 0.5)")
-    image_encoder: Literal["inception", "small_cnn"] = Field("inception", description="AttnGAN's Inception-v3 encoder, or the small CNN for generated data")
-    image_size: int = Field(64, ge=16, description="small_cnn input side (inputs are resized to it); Inception always reads 299")
-    width: int = Field(32, gt=0, description="small_cnn channels of the first layer (doubled at each downsampling)")
-    freeze_backbone: bool = Field(False, description="Inception: train only the two projections (AttnGAN, with ImageNet weights)")
+    feature_dim: int = Field(
+        256,
+        gt=1,
+        description="common width d of word, sentence, region and global features (AttnGAN: 256); "
+        "even",
+    )
+    dropout: float = Field(
+        0.5, ge=0, lt=1, description="dropout on the word embeddings (AttnGAN: 0.5)"
+    )
+    image_encoder: Literal["inception", "small_cnn"] = Field(
+        "inception",
+        description="AttnGAN's Inception-v3 encoder, or the small CNN for generated data",
+    )
+    image_size: int = Field(
+        64,
+        ge=16,
+        description="small_cnn input side (inputs are resized to it); Inception always reads 299",
+    )
+    width: int = Field(
+        32, gt=0, description="small_cnn channels of the first layer (doubled at each downsampling)"
+    )
+    freeze_backbone: bool = Field(
+        False,
+        description="Inception: train only the two projections (AttnGAN, with ImageNet weights)",
+    )
     gamma1: float = Field(4.0, gt=0, description="γ1: sharpness of the word-to-region attention")
-    gamma2: float = Field(5.0, gt=0, description="γ2: how much the best-matching words dominate R(Q, D)")
-    gamma3: float = Field(10.0, gt=0, description="γ3: the smoothing factor of the matching softmax")
+    gamma2: float = Field(
+        5.0, gt=0, description="γ2: how much the best-matching words dominate R(Q, D)"
+    )
+    gamma3: float = Field(
+        10.0, gt=0, description="γ3: the smoothing factor of the matching softmax"
+    )
 
 
 class _SmallImageEncoder(nn.Module):
@@ -65,25 +90,56 @@ class _SmallImageEncoder(nn.Module):
         w, d = config.width, config.feature_dim
 
         def block(cin: int, cout: int, stride: int) -> nn.Sequential:
-            return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1), nn.LeakyReLU(0.2, inplace=True))
+            # batch norm as in Inception: without it the pooled codes of different images
+            # start nearly parallel, every cosine is ~1 and the losses sit at chance
+            return nn.Sequential(
+                nn.Conv2d(cin, cout, 3, stride, 1, bias=False),
+                nn.BatchNorm2d(cout),
+                nn.LeakyReLU(0.2, inplace=True),
+            )
 
         self.size = config.image_size
-        self.local = nn.Sequential(block(3, w, 1), block(w, 2 * w, 2), block(2 * w, 4 * w, 2), block(4 * w, 4 * w, 1))
-        self.deep = nn.Sequential(block(4 * w, 8 * w, 2), block(8 * w, 8 * w, 2))
+        # regions on an H/8 grid (8 x 8 at 64 px): about one region per bird part, and the
+        # words loss (pairs x regions x words x d) stays affordable on a CPU
+        self.local = nn.Sequential(
+            block(3, w, 1), block(w, 2 * w, 2), block(2 * w, 4 * w, 2), block(4 * w, 4 * w, 2)
+        )
+        self.deep = nn.Sequential(block(4 * w, 8 * w, 1), block(8 * w, 8 * w, 2))
         self.emb_features = nn.Conv2d(4 * w, d, 1, bias=False)
         self.emb_cnn_code = nn.Linear(8 * w, d)
 
     def forward(self, image: Tensor) -> tuple[Tensor, Tensor]:
         if image.shape[-1] != self.size or image.shape[-2] != self.size:
-            image = F.interpolate(image, size=(self.size, self.size), mode="bilinear", align_corners=False, antialias=True)
+            image = F.interpolate(
+                image,
+                size=(self.size, self.size),
+                mode="bilinear",
+                align_corners=False,
+                antialias=True,
+            )
         local = self.local(image)
         code = self.deep(local).mean((2, 3))
         return self.emb_features(local), self.emb_cnn_code(code)
 
 
 class _InceptionImageEncoder(nn.Module):
-    _TRUNK = ("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "maxpool1", "Conv2d_3b_1x1", "Conv2d_4a_3x3",
-              "maxpool2", "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d", "Mixed_6e")
+    _TRUNK = (
+        "Conv2d_1a_3x3",
+        "Conv2d_2a_3x3",
+        "Conv2d_2b_3x3",
+        "maxpool1",
+        "Conv2d_3b_1x1",
+        "Conv2d_4a_3x3",
+        "maxpool2",
+        "Mixed_5b",
+        "Mixed_5c",
+        "Mixed_5d",
+        "Mixed_6a",
+        "Mixed_6b",
+        "Mixed_6c",
+        "Mixed_6d",
+        "Mixed_6e",
+    )
     _DEEP = ("Mixed_7a", "Mixed_7b", "Mixed_7c")
 
     def __init__(self, config: DAMSMConfig):
@@ -115,7 +171,10 @@ class _InceptionImageEncoder(nn.Module):
         own = {k for k in self.state_dict() if k.startswith(("trunk.", "deep."))}
         missing = sorted(own - set(mine))
         if missing:
-            raise CheckpointError(f"{path} is not torchvision's Inception-v3 ImageNet file: {len(missing)} trunk tensors missing (e.g. {missing[0]})")
+            raise CheckpointError(
+                f"{path} is not torchvision's Inception-v3 ImageNet file: {len(missing)} trunk "
+                f"tensors missing (e.g. {missing[0]})"
+            )
         self.load_state_dict(mine, strict=False)
 
     def forward(self, image: Tensor) -> tuple[Tensor, Tensor]:
@@ -140,11 +199,18 @@ class DAMSM(nn.Module):
         c = self.config
         if c.feature_dim % 2:
             raise InputError(f"feature_dim must be even (two LSTM directions), got {c.feature_dim}")
-        self.text_encoder = BiLSTMTextEncoder({
-            "vocabulary": c.vocabulary, "max_words": c.max_words, "embedding_dim": c.embedding_dim,
-            "hidden_dim": c.feature_dim // 2, "dropout": c.dropout,
-        })
-        self.image_encoder = _InceptionImageEncoder(c) if c.image_encoder == "inception" else _SmallImageEncoder(c)
+        self.text_encoder = BiLSTMTextEncoder(
+            {
+                "vocabulary": c.vocabulary,
+                "max_words": c.max_words,
+                "embedding_dim": c.embedding_dim,
+                "hidden_dim": c.feature_dim // 2,
+                "dropout": c.dropout,
+            }
+        )
+        self.image_encoder = (
+            _InceptionImageEncoder(c) if c.image_encoder == "inception" else _SmallImageEncoder(c)
+        )
 
     @property
     def device(self) -> torch.device:
@@ -153,18 +219,24 @@ class DAMSM(nn.Module):
     def encode_images(self, image: Tensor) -> tuple[Tensor, Tensor]:
         """``(b, 3, H, H)`` images in ``[-1, 1]`` -> regions ``(b, d, h, w)``, global ``(b, d)``."""
         if image.ndim != 4 or image.shape[1] != 3:
-            raise InputError(f"DAMSM encodes (b, 3, H, W) images in [-1, 1], got {tuple(image.shape)}")
+            raise InputError(
+                f"DAMSM encodes (b, 3, H, W) images in [-1, 1], got {tuple(image.shape)}"
+            )
         return self.image_encoder(image.float().to(self.device))
 
     def encode_texts(self, texts: Sequence[str]):
         """Word and sentence features (a :class:`~textedit.interfaces.text_encoder.TextEncoding`)."""
         return self.text_encoder.encode(list(texts))
 
-    def losses(self, image: Tensor, texts: Sequence[str], class_ids: Tensor | None = None) -> dict[str, Tensor]:
+    def losses(
+        self, image: Tensor, texts: Sequence[str], class_ids: Tensor | None = None
+    ) -> dict[str, Tensor]:
         """AttnGAN's four DAMSM losses for a batch of matching pairs (and their sum, ``loss``)."""
         regions, code = self.encode_images(image)
         text = self.encode_texts(texts)
-        return damsm_loss(regions, code, text.words, text.sentence, text.word_mask, self.config, class_ids)
+        return damsm_loss(
+            regions, code, text.words, text.sentence, text.word_mask, self.config, class_ids
+        )
 
     @torch.no_grad()
     def sim(self, image: Tensor, texts: Sequence[str]) -> Tensor:
@@ -208,7 +280,9 @@ def _mask_classes(scores: Tensor, class_ids: Tensor | None) -> Tensor:
     return scores.masked_fill(same.to(scores.device), float("-inf"))
 
 
-def sentence_loss(code: Tensor, sentence: Tensor, gamma3: float = 10.0, class_ids: Tensor | None = None) -> tuple[Tensor, Tensor]:
+def sentence_loss(
+    code: Tensor, sentence: Tensor, gamma3: float = 10.0, class_ids: Tensor | None = None
+) -> tuple[Tensor, Tensor]:
     """AttnGAN's ``sent_loss``: cross-entropy of ``γ3 · cos(image_i, sentence_j)`` both ways.
 
     Args:
@@ -225,7 +299,9 @@ def sentence_loss(code: Tensor, sentence: Tensor, gamma3: float = 10.0, class_id
     return F.cross_entropy(scores, labels), F.cross_entropy(scores.t(), labels)
 
 
-def word_region_similarity(regions: Tensor, words: Tensor, word_mask: Tensor, gamma1: float = 4.0, gamma2: float = 5.0) -> tuple[Tensor, Tensor]:
+def word_region_similarity(
+    regions: Tensor, words: Tensor, word_mask: Tensor, gamma1: float = 4.0, gamma2: float = 5.0
+) -> tuple[Tensor, Tensor]:
     """``R(image j, text i)`` for every pair, AttnGAN's ``words_loss`` before scaling.
 
     Args:
@@ -250,8 +326,15 @@ def word_region_similarity(regions: Tensor, words: Tensor, word_mask: Tensor, ga
     return row.log(), attn[idx, idx].reshape(b, -1, h, w)
 
 
-def words_loss(regions: Tensor, words: Tensor, word_mask: Tensor, gamma1: float = 4.0, gamma2: float = 5.0,
-               gamma3: float = 10.0, class_ids: Tensor | None = None) -> tuple[Tensor, Tensor]:
+def words_loss(
+    regions: Tensor,
+    words: Tensor,
+    word_mask: Tensor,
+    gamma1: float = 4.0,
+    gamma2: float = 5.0,
+    gamma3: float = 10.0,
+    class_ids: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
     """AttnGAN's ``words_loss``: cross-entropy of ``γ3 · R(image, text)`` both ways."""
     sim, _ = word_region_similarity(regions, words, word_mask, gamma1, gamma2)
     sim = _mask_classes(sim * gamma3, class_ids)
@@ -259,9 +342,18 @@ def words_loss(regions: Tensor, words: Tensor, word_mask: Tensor, gamma1: float 
     return F.cross_entropy(sim, labels), F.cross_entropy(sim.t(), labels)
 
 
-def damsm_loss(regions: Tensor, code: Tensor, words: Tensor, sentence: Tensor, word_mask: Tensor,
-               config: DAMSMConfig, class_ids: Tensor | None = None) -> dict[str, Tensor]:
+def damsm_loss(
+    regions: Tensor,
+    code: Tensor,
+    words: Tensor,
+    sentence: Tensor,
+    word_mask: Tensor,
+    config: DAMSMConfig,
+    class_ids: Tensor | None = None,
+) -> dict[str, Tensor]:
     """The four terms of AttnGAN's ``pretrain_DAMSM.py`` and their sum ``loss``."""
-    w0, w1 = words_loss(regions, words, word_mask, config.gamma1, config.gamma2, config.gamma3, class_ids)
+    w0, w1 = words_loss(
+        regions, words, word_mask, config.gamma1, config.gamma2, config.gamma3, class_ids
+    )
     s0, s1 = sentence_loss(code, sentence, config.gamma3, class_ids)
     return {"loss": w0 + w1 + s0 + s1, "w_loss0": w0, "w_loss1": w1, "s_loss0": s0, "s_loss1": s1}

@@ -29,7 +29,15 @@ from textedit.utils.atomic import atomic_write_text
 __all__ = ["train_damsm", "sim_gap", "open_caption_data"]
 
 
-def open_caption_data(data: str, split: str, image_size: int, train: bool, seed: int, data_n: int = 20000, data_seed: int = 0):
+def open_caption_data(
+    data: str,
+    split: str,
+    image_size: int,
+    train: bool,
+    seed: int,
+    data_n: int = 20000,
+    data_seed: int = 0,
+):
     """A :class:`~textedit.data.base.CaptionDataset` for ``synthetic:<family>`` or a folder.
 
     Generated images are kept in memory once drawn (a step re-reads images of earlier epochs).
@@ -53,11 +61,15 @@ def open_caption_data(data: str, split: str, image_size: int, train: bool, seed:
 
     if not Path(data).is_dir():
         raise InputError(f"--data {data!r} is neither synthetic:<family> nor a data set folder")
-    return open_dataset(data, split=split, image_size=image_size, train=train, seed=seed, flip=train)
+    return open_dataset(
+        data, split=split, image_size=image_size, train=train, seed=seed, flip=train
+    )
 
 
 @torch.no_grad()
-def sim_gap(damsm, dataset, n_images: int = 500, batch_size: int = 50, pairs=None, n_pairs: int = 500) -> dict[str, float]:
+def sim_gap(
+    damsm, dataset, n_images: int = 500, batch_size: int = 50, pairs=None, n_pairs: int = 500
+) -> dict[str, float]:
     """How well Sim separates matching from mismatched descriptions (held-out data).
 
     Args:
@@ -82,8 +94,13 @@ def sim_gap(damsm, dataset, n_images: int = 500, batch_size: int = 50, pairs=Non
         match.append(damsm.sim(images, [it["caption"] for it in items]))
         mismatch.append(damsm.sim(images, [it["mismatched_caption"] for it in items]))
     a, b = torch.cat(match), torch.cat(mismatch)
-    out = {"images": n, "sim_match": float(a.mean()), "sim_mismatch": float(b.mean()),
-           "gap": float((a - b).mean()), "match_wins": float((a > b).float().mean())}
+    out = {
+        "images": n,
+        "sim_match": float(a.mean()),
+        "sim_mismatch": float(b.mean()),
+        "gap": float((a - b).mean()),
+        "match_wins": float((a > b).float().mean()),
+    }
     if pairs is not None:
         size = dataset.image_size
         k = min(n_pairs, len(pairs))
@@ -94,8 +111,13 @@ def sim_gap(damsm, dataset, n_images: int = 500, batch_size: int = 50, pairs=Non
             edited.append(damsm.sim(torch.stack([it["target"] for it in items]), texts))
             unedited.append(damsm.sim(torch.stack([it["image"] for it in items]), texts))
         e, u = torch.cat(edited), torch.cat(unedited)
-        out.update(pairs=k, sim_true_edit=float(e.mean()), sim_input=float(u.mean()),
-                   edit_gap=float((e - u).mean()), edit_wins=float((e > u).float().mean()))
+        out.update(
+            pairs=k,
+            sim_true_edit=float(e.mean()),
+            sim_input=float(u.mean()),
+            edit_gap=float((e - u).mean()),
+            edit_wins=float((e > u).float().mean()),
+        )
     return out
 
 
@@ -129,7 +151,13 @@ def train_damsm(
     from tqdm import tqdm
 
     from textedit.evaluation.damsm import DAMSM
-    from textedit.training.checkpoint import latest_checkpoint, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+    from textedit.training.checkpoint import (
+        latest_checkpoint,
+        load_checkpoint,
+        rng_state,
+        save_checkpoint,
+        set_rng_state,
+    )
     from textedit.training.data import TrainingData
     from textedit.training.metrics import MetricsLogger
 
@@ -138,22 +166,35 @@ def train_damsm(
     if resume:
         path = latest_checkpoint(out / "checkpoints")
         if path is None:
-            raise TextEditError(f"nothing to resume in {out}: no checkpoint under {out / 'checkpoints'}")
+            raise TextEditError(
+                f"nothing to resume in {out}: no checkpoint under {out / 'checkpoints'}"
+            )
         checkpoint = load_checkpoint(path)
     elif (out / "checkpoints").is_dir() and any((out / "checkpoints").iterdir()):
-        raise TextEditError(f"{out} already holds a DAMSM run; continue it with --resume, or choose another --out")
+        raise TextEditError(
+            f"{out} already holds a DAMSM run; continue it with --resume, or choose another --out"
+        )
     torch.manual_seed(seed)
     train = open_caption_data(data, "train", image_size, True, seed, data_n, data_seed)
     if checkpoint is not None:
         config = checkpoint["config"]
     else:
-        config = {"vocabulary": tuple(train.build_vocabulary().words), "image_encoder": image_encoder,
-                  "image_size": image_size, "feature_dim": feature_dim, "embedding_dim": embedding_dim,
-                  "width": width, "freeze_backbone": freeze_backbone}
+        config = {
+            "vocabulary": tuple(train.build_vocabulary().words),
+            "image_encoder": image_encoder,
+            "image_size": image_size,
+            "feature_dim": feature_dim,
+            "embedding_dim": embedding_dim,
+            "width": width,
+            "freeze_backbone": freeze_backbone,
+        }
     model = DAMSM(config)
     if backbone_weights and checkpoint is None:
         if image_encoder != "inception":
-            raise InputError("--backbone-weights starts the Inception image encoder; use it with --image-encoder inception")
+            raise InputError(
+                "--backbone-weights starts the Inception image encoder; use it with "
+                "--image-encoder inception"
+            )
         model.image_encoder.load_backbone(backbone_weights)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999))
@@ -164,15 +205,35 @@ def train_damsm(
         step = int(checkpoint["step"])
         set_rng_state(checkpoint["rng"])
     stream = TrainingData(train, batch_size, seed, vocabulary=None)
-    logger = MetricsLogger(out, resume_step=step if checkpoint is not None else None, tensorboard=False)
-    settings = {"data": data, "data_n": data_n, "data_seed": data_seed, "image_size": image_size, "steps": steps,
-                "batch_size": batch_size, "lr": lr, "seed": seed}
+    logger = MetricsLogger(
+        out, resume_step=step if checkpoint is not None else None, tensorboard=False
+    )
+    settings = {
+        "data": data,
+        "data_n": data_n,
+        "data_seed": data_seed,
+        "image_size": image_size,
+        "steps": steps,
+        "batch_size": batch_size,
+        "lr": lr,
+        "seed": seed,
+    }
     began = time.time()
     model.train()
 
     def save(at: int) -> None:
-        save_checkpoint(out / "checkpoints", at, {"model": model.state_dict(), "optimizer": opt.state_dict(),
-                        "config": model.config.model_dump(mode="json"), "rng": rng_state(), "settings": settings}, keep=2)
+        save_checkpoint(
+            out / "checkpoints",
+            at,
+            {
+                "model": model.state_dict(),
+                "optimizer": opt.state_dict(),
+                "config": model.config.model_dump(mode="json"),
+                "rng": rng_state(),
+                "settings": settings,
+            },
+            keep=2,
+        )
 
     with tqdm(total=steps, initial=step, desc="DAMSM", unit="step", disable=not progress) as bar:
         while step < steps:
@@ -199,13 +260,27 @@ def train_damsm(
 
         pairs = open_eval_data(data, "test", data_n, data_seed)
     gap = sim_gap(model.eval(), test, eval_images, pairs=pairs, n_pairs=eval_images)
-    summary = {"held_out": gap, "settings": settings, "config": {k: v for k, v in model.config.model_dump(mode="json").items() if k != "vocabulary"},
-               "vocabulary_size": len(model.config.vocabulary), "wall_time_s": round(time.time() - began, 1)}
+    summary = {
+        "held_out": gap,
+        "settings": settings,
+        "config": {
+            k: v for k, v in model.config.model_dump(mode="json").items() if k != "vocabulary"
+        },
+        "vocabulary_size": len(model.config.vocabulary),
+        "wall_time_s": round(time.time() - began, 1),
+    }
     atomic_write_text(out / "eval.json", json.dumps(summary, indent=2) + "\n")
-    log(f"held-out Sim ({gap['images']} images): own caption {gap['sim_match']:.3f}, mismatched "
-        f"{gap['sim_mismatch']:.3f}, gap {gap['gap']:.3f} (own caption higher for {100 * gap['match_wins']:.1f}%)")
+    log(
+        f"held-out Sim ({gap['images']} images): own caption {gap['sim_match']:.3f}, mismatched "
+        f"{gap['sim_mismatch']:.3f}, gap {gap['gap']:.3f} (own caption higher for "
+        f"{100 * gap['match_wins']:.1f}%)"
+    )
     if "edit_gap" in gap:
-        log(f"held-out Sim ({gap['pairs']} edit pairs, target description): true edit {gap['sim_true_edit']:.3f}, "
-            f"input {gap['sim_input']:.3f}, gap {gap['edit_gap']:.3f} (true edit higher for {100 * gap['edit_wins']:.1f}%)")
+        log(
+            f"held-out Sim ({gap['pairs']} edit pairs, target description): true edit "
+            f"{gap['sim_true_edit']:.3f}, "
+            f"input {gap['sim_input']:.3f}, gap {gap['edit_gap']:.3f} (true edit higher for "
+            f"{100 * gap['edit_wins']:.1f}%)"
+        )
     log(f"saved {out / 'model'}; use it with textedit eval --damsm {out / 'model'}")
     return summary

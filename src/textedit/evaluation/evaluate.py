@@ -105,22 +105,35 @@ class Evaluation:
         log: where messages go.
     """
 
-    def __init__(self, settings: EvalSettings, models: Sequence[EvalModel], out: str | Path, progress: bool = True,
-                 overwrite: bool = False, log: Callable[[str], None] = print):
+    def __init__(
+        self,
+        settings: EvalSettings,
+        models: Sequence[EvalModel],
+        out: str | Path,
+        progress: bool = True,
+        overwrite: bool = False,
+        log: Callable[[str], None] = print,
+    ):
         from textedit.evaluation.selection import select_metrics
         from textedit.evaluation.sources import open_eval_data
 
         if not models:
-            raise InputError("give at least one --model (a saved model, a bundled name, identity or true-edit)")
+            raise InputError(
+                "give at least one --model (a saved model, a bundled name, identity or true-edit)"
+            )
         labels = [m.label for m in models]
         if len(set(labels)) != len(labels):
-            raise InputError(f"two models share a label ({', '.join(labels)}); name them with LABEL=SOURCE")
+            raise InputError(
+                f"two models share a label ({', '.join(labels)}); name them with LABEL=SOURCE"
+            )
         if settings.batch_size < 1:
             raise InputError(f"--batch-size must be at least 1, got {settings.batch_size}")
         self.settings, self.models, self.out = settings, list(models), Path(out)
         self.progress, self.overwrite, self.log = progress, overwrite, log
         torch.manual_seed(settings.seed)
-        self.data = open_eval_data(settings.data, settings.split, settings.data_n, settings.data_seed, settings.seed)
+        self.data = open_eval_data(
+            settings.data, settings.split, settings.data_n, settings.data_seed, settings.seed
+        )
         self.n = len(self.data) if settings.limit is None else min(settings.limit, len(self.data))
         if self.n < 1:
             raise InputError(f"--limit must be at least 1, got {settings.limit}")
@@ -130,7 +143,9 @@ class Evaluation:
         available = set(self.evaluators) | ({"truth"} if self.data.has_truth else set())
         self.metrics, self.skipped = select_metrics(settings.metrics, available)
         sizes = [m.image_size for m in self.models if m.image_size]
-        self.reference_size = settings.image_size or (sizes[0] if sizes else None) or self.data.native_size or 64
+        self.reference_size = (
+            settings.image_size or (sizes[0] if sizes else None) or self.data.native_size or 64
+        )
 
     # ---------------------------------------------------------------- evaluators
     def _load_evaluators(self) -> None:
@@ -141,39 +156,52 @@ class Evaluation:
             from textedit.evaluation.damsm import DAMSM
 
             self.evaluators["damsm"] = DAMSM.from_pretrained(s.damsm)
-            self.evaluator_info["damsm"] = {"path": str(Path(s.damsm).resolve()), "digest": folder_digest(s.damsm)}
+            self.evaluator_info["damsm"] = {
+                "path": str(Path(s.damsm).resolve()),
+                "digest": folder_digest(s.damsm),
+            }
         if s.classifier:
             from textedit.evaluation.classifier import AttributeClassifier
 
             clf = AttributeClassifier.from_pretrained(s.classifier)
             if clf.config.family != self.data.family:
-                self.log(f"note: the classifier in {s.classifier} reads {clf.config.family}, the data is "
-                         f"{self.data.family or 'not generated'}; classifier metrics are left out")
+                self.log(
+                    f"note: the classifier in {s.classifier} reads {clf.config.family}, the data is "
+                    f"{self.data.family or 'not generated'}; classifier metrics are left out"
+                )
             else:
                 self.evaluators["classifier"] = clf
-                self.evaluator_info["classifier"] = {"path": str(Path(s.classifier).resolve()), "digest": folder_digest(s.classifier)}
-        wants_inception = s.metrics not in (None, "", "auto") and any(
-            x.strip() in ("is", "fid", "kid", "paper", "all") for x in s.metrics.split(","))
+                self.evaluator_info["classifier"] = {
+                    "path": str(Path(s.classifier).resolve()),
+                    "digest": folder_digest(s.classifier),
+                }
+        self._load_inception()
+
+    def _load_inception(self) -> None:
+        """IS/FID/KID: an error when asked for (by name, weight file or download) and not
+        loadable; under ``auto``, used when the weights are found locally, else left out."""
+        from textedit.evaluation._io import file_digest
         from textedit.evaluation.inception import find_inception_weights, load_inception
 
-        if s.inception_weights or wants_inception or find_inception_weights() is not None:
-            if wants_inception or s.inception_weights or find_inception_weights() is not None:
-                try:
-                    net, path = load_inception(s.inception_weights, download=s.download_inception)
-                except Exception:
-                    if wants_inception or s.inception_weights:
-                        raise
-                    net = None
-                if net is not None:
-                    self.evaluators["inception"] = net
-                    self.evaluator_info["inception"] = {"path": str(path), "digest": file_digest(path)}
+        s = self.settings
+        asked = {x.strip() for x in (s.metrics or "auto").split(",")}
+        explicit = bool(s.inception_weights or s.download_inception or asked & {"is", "fid", "kid"})
+        if not explicit and find_inception_weights() is None:
+            return
+        net, path = load_inception(s.inception_weights, download=s.download_inception)
+        self.evaluators["inception"] = net
+        self.evaluator_info["inception"] = {"path": str(path), "digest": file_digest(path)}
 
     # ---------------------------------------------------------------- folder
     def _config(self) -> dict[str, Any]:
         s = asdict(self.settings)
         return {
             "settings": {k: s[k] for k in _SHARED},
-            "data": {"name": self.data.name, "fingerprint": self.data.fingerprint, "items": len(self.data)},
+            "data": {
+                "name": self.data.name,
+                "fingerprint": self.data.fingerprint,
+                "items": len(self.data),
+            },
             "evaluators": self.evaluator_info,
             "metrics": self.metrics,
         }
@@ -181,28 +209,49 @@ class Evaluation:
     def _prepare_folder(self) -> None:
         config = self._config()
         path = self.out / "eval_config.json"
+        known: list[dict[str, str]] = []
         if path.is_file():
             old = json.loads(path.read_text(encoding="utf-8"))
-            differs = [k for k in ("settings", "data", "evaluators") if old.get(k) != config[k]]
+            known = old.get("models", [])
+            differs = [k for k in ("settings", "data") if old.get(k) != config[k]]
+            digests = lambda ev: {k: v["digest"] for k, v in (ev or {}).items()}  # noqa: E731
+            if digests(old.get("evaluators")) != digests(config["evaluators"]):
+                differs.append("evaluators")
+            if set(old.get("metrics", [])) != set(self.metrics):
+                differs.append("metrics")
             if differs and not self.overwrite:
                 raise InputError(
-                    f"{self.out} holds an evaluation with other {', '.join(differs)}; choose another --out, "
-                    f"or pass --overwrite to discard it"
+                    f"{self.out} holds an evaluation with other {', '.join(differs)}; choose "
+                    f"another --out, or pass --overwrite to discard it"
                 )
-            if differs or set(old.get("metrics", [])) != set(self.metrics):
+            if differs:
+                known = []
                 for sub in ("models", "reference", "images"):
                     shutil.rmtree(self.out / sub, ignore_errors=True)
         self.out.mkdir(parents=True, exist_ok=True)
-        config["models"] = [{"label": m.label, "source": m.source} for m in self.models]
+        labels = {m.label for m in self.models}
+        # every model the folder holds results of (--report-only shows them all)
+        config["models"] = [k for k in known if k["label"] not in labels] + [
+            {"label": m.label, "source": m.source} for m in self.models
+        ]
         atomic_write_text(path, json.dumps(config, indent=2) + "\n")
         for m in self.models:
             folder = self.out / "models" / m.label
-            info = {"label": m.label, "source": m.source, "image_size": self._size(m), "fingerprint": m.fingerprint}
+            info = {
+                "label": m.label,
+                "source": m.source,
+                "image_size": self._size(m),
+                "fingerprint": m.fingerprint,
+            }
             meta = folder / "model.json"
-            if meta.is_file() and json.loads(meta.read_text(encoding="utf-8")).get("fingerprint") != m.fingerprint:
+            if (
+                meta.is_file()
+                and json.loads(meta.read_text(encoding="utf-8")).get("fingerprint") != m.fingerprint
+            ):
                 if not self.overwrite:
                     raise InputError(
-                        f"{folder} holds results of other weights than {m.source}; pass --overwrite to recompute "
+                        f"{folder} holds results of other weights than {m.source}; pass "
+                        "--overwrite to recompute "
                         f"them, or label this model differently (LABEL={m.source})"
                     )
                 shutil.rmtree(folder)
@@ -221,14 +270,19 @@ class Evaluation:
         from textedit.evaluation.report import write_reports
 
         self._prepare_folder()
-        done = {m.label: set(_read_records(self.out / "models" / m.label / "records.jsonl")) for m in self.models}
+        done = {
+            m.label: set(_read_records(self.out / "models" / m.label / "records.jsonl"))
+            for m in self.models
+        }
         starts = range(0, self.n, self.settings.batch_size)
         with tqdm(total=self.n, unit="item", desc="eval", disable=not self.progress) as bar:
             for start in starts:
                 idx = list(range(start, min(start + self.settings.batch_size, self.n)))
                 self._batch(idx, done)
                 bar.update(len(idx))
-        results = aggregate(self.out, [m.label for m in self.models], self.n, self.metrics, self.skipped)
+        results = aggregate(
+            self.out, [m.label for m in self.models], self.n, self.metrics, self.skipped
+        )
         write_reports(self.out, results)
         return results
 
@@ -242,10 +296,18 @@ class Evaluation:
             if size not in cache:
                 items = [self.data.item(i, size) for i in idx]
                 truths = [None] * len(items)
-                if self.data.has_truth and any(m in self.metrics for m in ("attr_acc", "edit_acc", "colour_acc", "size_acc", "pattern_acc")):
+                if self.data.has_truth and any(
+                    m in self.metrics
+                    for m in ("attr_acc", "edit_acc", "colour_acc", "size_acc", "pattern_acc")
+                ):
                     from textedit.evaluation.attributes import parse_requested, prepare_truth
 
-                    truths = [prepare_truth(it["scene"], it["target_scene"], parse_requested(it["requested"]), size) for it in items]
+                    truths = [
+                        prepare_truth(
+                            it["scene"], it["target_scene"], parse_requested(it["requested"]), size
+                        )
+                        for it in items
+                    ]
                 cache[size] = (items, truths)
             return cache[size]
 
@@ -257,7 +319,9 @@ class Evaluation:
             items, truths = items_at(size)
             items, truths = [items[k] for k in todo], [truths[k] for k in todo]
             folder = self.out / "models" / model.label
-            records, features, images = measure_batch(model, items, truths, self.metrics, self.evaluators, self.data)
+            records, features, images = measure_batch(
+                model, items, truths, self.metrics, self.evaluators, self.data
+            )
             if features:
                 name = f"{items[0]['index']:07d}-{items[-1]['index']:07d}.npz"
                 atomic_save(folder / "features" / name, lambda tmp, f=features: np.savez(tmp, **f))
@@ -279,12 +343,16 @@ class Evaluation:
             if (folder / name).is_file():
                 continue
             items, _ = items_at(size)
-            ref = torch.stack([it["target"] if self.data.has_truth else it["image"] for it in items])
+            ref = torch.stack(
+                [it["target"] if self.data.has_truth else it["image"] for it in items]
+            )
             feats = set_features(M.to_unit(ref), self.metrics, self.evaluators)
             feats["index"] = np.asarray(idx, dtype=np.int64)
             atomic_save(folder / name, lambda tmp, f=feats: np.savez(tmp, **f))
 
-    def _save_images(self, model: EvalModel, folder: Path, items: list[dict], images: dict[str, Any]) -> None:
+    def _save_images(
+        self, model: EvalModel, folder: Path, items: list[dict], images: dict[str, Any]
+    ) -> None:
         from textedit.visualize import heatmap
 
         for k, it in enumerate(items):
@@ -297,7 +365,10 @@ class Evaluation:
                 if images.get("tlu") is not None:
                     size = it["image"].shape[-1]
                     pic = heatmap(images["tlu"][k][0], size)
-                    atomic_save(folder / "tlu" / f"{it['id']}.png", lambda tmp, p=pic: p.save(tmp, format="PNG"))
+                    atomic_save(
+                        folder / "tlu" / f"{it['id']}.png",
+                        lambda tmp, p=pic: p.save(tmp, format="PNG"),
+                    )
                 shared = self.out / "images"
                 if not (shared / f"{it['id']}_input.png").is_file():
                     _write_png(it["image"], shared / f"{it['id']}_input.png")
@@ -305,9 +376,18 @@ class Evaluation:
                         _write_png(it["target"], shared / f"{it['id']}_target.png")
 
 
-def evaluate(models: Sequence[str], data: str, out: str | Path, progress: bool = False, overwrite: bool = False, **settings: Any) -> dict[str, Any]:
+def evaluate(
+    models: Sequence[str],
+    data: str,
+    out: str | Path,
+    progress: bool = False,
+    overwrite: bool = False,
+    **settings: Any,
+) -> dict[str, Any]:
     """Evaluate ``models`` (``--model`` strings) on ``data``; see :class:`EvalSettings` for ``settings``."""
     from textedit.evaluation.models import resolve_model
 
     resolved = [resolve_model(m) for m in models]
-    return Evaluation(EvalSettings(data=data, **settings), resolved, out, progress=progress, overwrite=overwrite).run()
+    return Evaluation(
+        EvalSettings(data=data, **settings), resolved, out, progress=progress, overwrite=overwrite
+    ).run()

@@ -74,7 +74,13 @@ def _fid_blocks():
         def _forward(self, x):
             b7 = self.branch7x7_3(self.branch7x7_2(self.branch7x7_1(x)))
             d = x
-            for layer in (self.branch7x7dbl_1, self.branch7x7dbl_2, self.branch7x7dbl_3, self.branch7x7dbl_4, self.branch7x7dbl_5):
+            for layer in (
+                self.branch7x7dbl_1,
+                self.branch7x7dbl_2,
+                self.branch7x7dbl_3,
+                self.branch7x7dbl_4,
+                self.branch7x7dbl_5,
+            ):
                 d = layer(d)
             pool = self.branch_pool(F.avg_pool2d(x, 3, 1, 1, count_include_pad=False))
             return [self.branch1x1(x), b7, d, pool]
@@ -89,7 +95,11 @@ def _fid_blocks():
             b3 = torch.cat([self.branch3x3_2a(b3), self.branch3x3_2b(b3)], 1)
             d = self.branch3x3dbl_2(self.branch3x3dbl_1(x))
             d = torch.cat([self.branch3x3dbl_3a(d), self.branch3x3dbl_3b(d)], 1)
-            pooled = F.max_pool2d(x, 3, 1, 1) if self.max_pool else F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)
+            pooled = (
+                F.max_pool2d(x, 3, 1, 1)
+                if self.max_pool
+                else F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)
+            )
             return [self.branch1x1(x), b3, d, self.branch_pool(pooled)]
 
     return FIDInceptionA, FIDInceptionC, FIDInceptionE
@@ -109,7 +119,9 @@ class FIDInceptionV3(nn.Module):
         from torchvision.models import Inception3
 
         A, C, E = _fid_blocks()
-        net = Inception3(num_classes=1008, aux_logits=False, init_weights=False, transform_input=False)
+        net = Inception3(
+            num_classes=1008, aux_logits=False, init_weights=False, transform_input=False
+        )
         net.Mixed_5b, net.Mixed_5c, net.Mixed_5d = A(192, 32), A(256, 64), A(288, 64)
         net.Mixed_6b, net.Mixed_6c = C(768, 128), C(768, 160)
         net.Mixed_6d, net.Mixed_6e = C(768, 160), C(768, 192)
@@ -127,9 +139,26 @@ class FIDInceptionV3(nn.Module):
         """Features of ``(b, 3, H, W)`` images in ``[0, 1]`` (any size; resized to 299)."""
         x = F.interpolate(image.float(), size=(299, 299), mode="bilinear", align_corners=False)
         x = 2.0 * x - 1.0
-        for name in ("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "maxpool1", "Conv2d_3b_1x1",
-                     "Conv2d_4a_3x3", "maxpool2", "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b",
-                     "Mixed_6c", "Mixed_6d", "Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c"):
+        for name in (
+            "Conv2d_1a_3x3",
+            "Conv2d_2a_3x3",
+            "Conv2d_2b_3x3",
+            "maxpool1",
+            "Conv2d_3b_1x1",
+            "Conv2d_4a_3x3",
+            "maxpool2",
+            "Mixed_5b",
+            "Mixed_5c",
+            "Mixed_5d",
+            "Mixed_6a",
+            "Mixed_6b",
+            "Mixed_6c",
+            "Mixed_6d",
+            "Mixed_6e",
+            "Mixed_7a",
+            "Mixed_7b",
+            "Mixed_7c",
+        ):
             x = getattr(self, name)(x)
         pool = x.mean((2, 3))
         return InceptionFeatures(pool, self.fc(pool))
@@ -149,7 +178,10 @@ def find_inception_weights(path: str | os.PathLike[str] | None = None) -> Path |
         if given:
             p = Path(given).expanduser()
             if not p.is_file():
-                raise CheckpointError(f"{where} names {p}, which does not exist; give the path of {WEIGHT_FILES[0]} (pytorch-fid) or {WEIGHT_FILES[1]} (torch-fidelity)")
+                raise CheckpointError(
+                    f"{where} names {p}, which does not exist; give the path of {WEIGHT_FILES[0]} "
+                    f"(pytorch-fid) or {WEIGHT_FILES[1]} (torch-fidelity)"
+                )
             return p
     for name in WEIGHT_FILES:
         if (_hub_dir() / name).is_file():
@@ -159,14 +191,21 @@ def find_inception_weights(path: str | os.PathLike[str] | None = None) -> Path |
 
 def _not_found_message(reason: str) -> str:
     return (
-        f"IS, FID and KID need the Inception-v3 weights of FID ({WEIGHT_FILES[0]}, 91 MB), and {reason}. "
-        f"Either download {FID_WEIGHTS_URL} where the internet is reachable and pass --inception-weights FILE "
-        f"(or set {ENV_VAR}=FILE, or put it in {_hub_dir()}), or leave IS/FID/KID out (--metrics without them; "
+        f"IS, FID and KID need the Inception-v3 weights of FID ({WEIGHT_FILES[0]}, 91 MB), and "
+        f"{reason}. "
+        f"Either download {FID_WEIGHTS_URL} where the internet is reachable and pass "
+        "--inception-weights FILE "
+        f"(or set {ENV_VAR}=FILE, or put it in {_hub_dir()}), or leave IS/FID/KID out (--metrics "
+        "without them; "
         f"on generated data the classifier score and CFD stand in for them)"
     )
 
 
-def load_inception(path: str | os.PathLike[str] | None = None, download: bool = False, device: str | torch.device = "cpu") -> tuple[FIDInceptionV3, Path]:
+def load_inception(
+    path: str | os.PathLike[str] | None = None,
+    download: bool = False,
+    device: str | torch.device = "cpu",
+) -> tuple[FIDInceptionV3, Path]:
     """The FID Inception-v3 with its weights, and the file they came from.
 
     Raises:
@@ -178,7 +217,9 @@ def load_inception(path: str | os.PathLike[str] | None = None, download: bool = 
         try:
             torch.hub.load_state_dict_from_url(FID_WEIGHTS_URL, progress=True, map_location="cpu")
         except Exception as exc:  # no network, proxy, ...: the message says what to do
-            raise CheckpointError(_not_found_message(f"downloading it failed ({type(exc).__name__}: {exc})")) from exc
+            raise CheckpointError(
+                _not_found_message(f"downloading it failed ({type(exc).__name__}: {exc})")
+            ) from exc
         file = find_inception_weights()
     if file is None:
         raise CheckpointError(_not_found_message("none was found locally"))
@@ -196,22 +237,39 @@ def load_inception(path: str | os.PathLike[str] | None = None, download: bool = 
 
 def _check_keys(model: nn.Module, state: dict, file: Path) -> None:
     if not isinstance(state, dict):
-        raise CheckpointError(f"{file} holds a {type(state).__name__}, not a state dict of Inception-v3")
+        raise CheckpointError(
+            f"{file} holds a {type(state).__name__}, not a state dict of Inception-v3"
+        )
     own = {k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
     theirs = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
-    if any(k.startswith("AuxLogits.") for k in theirs) or getattr(theirs.get("fc.weight"), "shape", (0,))[0] == 1000:
+    if (
+        any(k.startswith("AuxLogits.") for k in theirs)
+        or getattr(theirs.get("fc.weight"), "shape", (0,))[0] == 1000
+    ):
         raise CheckpointError(
-            f"{file} looks like torchvision's ImageNet Inception-v3 (1000 classes, auxiliary head); FID and IS "
+            f"{file} looks like torchvision's ImageNet Inception-v3 (1000 classes, auxiliary "
+            "head); FID and IS "
             f"use the TensorFlow FID network instead: {WEIGHT_FILES[0]} from {FID_WEIGHTS_URL}"
         )
     missing = sorted(set(own) - set(theirs))
     unexpected = sorted(set(theirs) - set(own))
-    shapes = sorted(k for k in set(own) & set(theirs) if tuple(own[k].shape) != tuple(theirs[k].shape))
+    shapes = sorted(
+        k for k in set(own) & set(theirs) if tuple(own[k].shape) != tuple(theirs[k].shape)
+    )
     if missing or unexpected or shapes:
         detail = "; ".join(
-            f"{what} {len(keys)} (e.g. {keys[0]})" for what, keys in (("missing", missing), ("unexpected", unexpected), ("other shapes", shapes)) if keys
+            f"{what} {len(keys)} (e.g. {keys[0]})"
+            for what, keys in (
+                ("missing", missing),
+                ("unexpected", unexpected),
+                ("other shapes", shapes),
+            )
+            if keys
         )
-        raise CheckpointError(f"{file} is not the FID Inception-v3 weight file ({detail}); use {WEIGHT_FILES[0]} or {WEIGHT_FILES[1]}")
+        raise CheckpointError(
+            f"{file} is not the FID Inception-v3 weight file ({detail}); use {WEIGHT_FILES[0]} or "
+            f"{WEIGHT_FILES[1]}"
+        )
 
 
 class _Features(nn.Module):
@@ -229,7 +287,9 @@ def _torchmetrics(what: str):
     try:
         from torchmetrics.image import fid, kid
     except ImportError as exc:
-        raise MissingDependencyError(f"{what} is computed with torchmetrics; pip install 'torchmetrics>=1.0'") from exc
+        raise MissingDependencyError(
+            f"{what} is computed with torchmetrics; pip install 'torchmetrics>=1.0'"
+        ) from exc
     return fid, kid
 
 
@@ -241,13 +301,17 @@ def frechet_distance(reference: Tensor, output: Tensor) -> float:
         output: ``(m, d)`` features of the outputs; ``n, m >= 2``.
     """
     fid, _ = _torchmetrics("FID")
-    metric = fid.FrechetInceptionDistance(feature=_Features(reference.shape[1]), reset_real_features=False)
+    metric = fid.FrechetInceptionDistance(
+        feature=_Features(reference.shape[1]), reset_real_features=False
+    )
     metric.update(reference.double(), real=True)
     metric.update(output.double(), real=False)
     return float(metric.compute())
 
 
-def kernel_distance(reference: Tensor, output: Tensor, subsets: int = 100, subset_size: int = 1000) -> tuple[float, float]:
+def kernel_distance(
+    reference: Tensor, output: Tensor, subsets: int = 100, subset_size: int = 1000
+) -> tuple[float, float]:
     """KID (torchmetrics' ``KernelInceptionDistance``, cubic kernel): mean and std over
     ``subsets`` random subsets of ``min(subset_size, n, m)`` items (torch's global seed)."""
     _, kid = _torchmetrics("KID")
@@ -256,7 +320,9 @@ def kernel_distance(reference: Tensor, output: Tensor, subsets: int = 100, subse
     size = min(subset_size, reference.shape[0], output.shape[0])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "will save all extracted features": intended here
-        metric = kid.KernelInceptionDistance(feature=_Features(reference.shape[1]), subsets=subsets, subset_size=size)
+        metric = kid.KernelInceptionDistance(
+            feature=_Features(reference.shape[1]), subsets=subsets, subset_size=size
+        )
     metric.update(reference.double(), real=True)
     metric.update(output.double(), real=False)
     mean, std = metric.compute()

@@ -40,7 +40,9 @@ def preservation_masks(item: dict[str, Any], part_names: tuple[str, ...]) -> tup
     return background.float(), unmentioned.float()
 
 
-def set_features(image: Tensor, metrics: list[str], evaluators: dict[str, Any]) -> dict[str, np.ndarray]:
+def set_features(
+    image: Tensor, metrics: list[str], evaluators: dict[str, Any]
+) -> dict[str, np.ndarray]:
     """The features set metrics need, of ``(b, 3, H, H)`` images in ``[0, 1]``.
 
     Keys: ``inception_pool`` ``(b, 2048)``, ``inception_probs`` ``(b, 1008)``,
@@ -66,12 +68,20 @@ def _scalar(t: Tensor | None, k: int) -> float | None:
     return v if np.isfinite(v) else None
 
 
-def measure_batch(model, items: list[dict[str, Any]], truths: list, metrics: list[str], evaluators: dict[str, Any], data) -> tuple[list[dict], dict[str, np.ndarray], dict[str, Any]]:
+def measure_batch(
+    model,
+    items: list[dict[str, Any]],
+    truths: list,
+    metrics: list[str],
+    evaluators: dict[str, Any],
+    data,
+) -> tuple[list[dict], dict[str, np.ndarray], dict[str, Any]]:
     """Run ``model`` on ``items`` and measure it.
 
     Returns:
         ``(records, features, images)``: one JSON-able record per item (``index``, ``id``,
-        ``description``, ``metrics``, and for edit pairs the attribute ``verdicts``); the set
+        ``description``, ``own_caption``, ``metrics``, and for edit pairs ``requested`` and the
+        attribute ``verdicts``); the set
         features with an ``index`` row; the quantised ``output``, ``identity`` outputs and
         ``tlu`` maps for saving.
     """
@@ -86,7 +96,6 @@ def measure_batch(model, items: list[dict[str, Any]], truths: list, metrics: lis
     values: dict[str, Tensor | None] = {"diff": M.diff(inp, out)}
     if "sim" in metrics:
         values["sim"] = evaluators["damsm"].sim(out * 2 - 1, texts)
-        values["mp"] = M.manipulative_precision(values["diff"], values["sim"])
     identity = None
     if "id_diff" in metrics:
         own, _ = model.edit(image, [it["own_caption"] for it in items], image)
@@ -94,18 +103,31 @@ def measure_batch(model, items: list[dict[str, Any]], truths: list, metrics: lis
         values["id_diff"] = M.diff(inp, identity)
     if target is not None:
         tgt = M.quantize(M.to_unit(target))
-        values["l1"], values["psnr"], values["ssim"] = M.diff(tgt, out), M.psnr(tgt, out), M.ssim(tgt, out)
+        values["l1"], values["psnr"], values["ssim"] = (
+            M.diff(tgt, out),
+            M.psnr(tgt, out),
+            M.ssim(tgt, out),
+        )
         masks = [preservation_masks(it, data.part_names) for it in items]
         values["bg_change"] = M.masked_abs_change(inp, out, torch.stack([m[0] for m in masks]))
-        values["unmentioned_change"] = M.masked_abs_change(inp, out, torch.stack([m[1] for m in masks]))
+        values["unmentioned_change"] = M.masked_abs_change(
+            inp, out, torch.stack([m[1] for m in masks])
+        )
 
     readings = None
     if "classifier" in evaluators and "pattern_acc" in metrics:
         readings, _, _ = evaluators["classifier"].classify(out * 2 - 1)
     records = []
     for k, it in enumerate(items):
-        row = {name: _scalar(v, k) for name, v in values.items() if name in metrics or name == "diff"}
-        record: dict[str, Any] = {"index": it["index"], "id": it["id"], "description": it["description"]}
+        row = {
+            name: _scalar(v, k) for name, v in values.items() if name in metrics or name == "diff"
+        }
+        record: dict[str, Any] = {
+            "index": it["index"],
+            "id": it["id"],
+            "description": it["description"],
+            "own_caption": it["own_caption"],
+        }
         if truths[k] is not None:
             verdicts = judge(out[k], truths[k], readings[k] if readings else None)
             acc = accuracy_metrics(verdicts, truths[k].changed, data.part_names)
@@ -117,4 +139,12 @@ def measure_batch(model, items: list[dict[str, Any]], truths: list, metrics: lis
     features = set_features(out, metrics, evaluators)
     if features:
         features["index"] = np.asarray([it["index"] for it in items], dtype=np.int64)
-    return records, features, {"output": out * 2 - 1, "identity": None if identity is None else identity * 2 - 1, "tlu": tlu}
+    return (
+        records,
+        features,
+        {
+            "output": out * 2 - 1,
+            "identity": None if identity is None else identity * 2 - 1,
+            "tlu": tlu,
+        },
+    )

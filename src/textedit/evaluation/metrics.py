@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from textedit.errors import InputError
+from textedit.evaluation.catalogue import METRICS, MetricInfo, metric_info
 
 __all__ = [
     "to_unit",
@@ -86,12 +86,22 @@ def masked_abs_change(image: Tensor, output: Tensor, mask: Tensor) -> Tensor:
         mask: ``(b, 1, H, W)`` weights in ``[0, 1]`` (1 = counted).
     """
     _check_pair(image, output, "masked_abs_change")
-    if mask.ndim != 4 or mask.shape[0] != image.shape[0] or mask.shape[1] != 1 or mask.shape[2:] != image.shape[2:]:
-        raise InputError(f"mask must be (b, 1, H, W) = {(image.shape[0], 1, *image.shape[2:])}, got {tuple(mask.shape)}")
+    if (
+        mask.ndim != 4
+        or mask.shape[0] != image.shape[0]
+        or mask.shape[1] != 1
+        or mask.shape[2:] != image.shape[2:]
+    ):
+        raise InputError(
+            f"mask must be (b, 1, H, W) = {(image.shape[0], 1, *image.shape[2:])}, got "
+            f"{tuple(mask.shape)}"
+        )
     mask = mask.float()
     weight = mask.flatten(1).sum(1) * image.shape[1]
     total = ((image.float() - output.float()).abs() * mask).flatten(1).sum(1)
-    return torch.where(weight > 0, total / weight.clamp_min(1e-12), torch.full_like(total, float("nan")))
+    return torch.where(
+        weight > 0, total / weight.clamp_min(1e-12), torch.full_like(total, float("nan"))
+    )
 
 
 def psnr(target: Tensor, output: Tensor) -> Tensor:
@@ -133,7 +143,9 @@ def ssim(target: Tensor, output: Tensor, window: int = 11, sigma: float = 1.5) -
     sxx = blur(x * x) - mu_x**2
     syy = blur(y * y) - mu_y**2
     sxy = blur(x * y) - mu_x * mu_y
-    value = ((2 * mu_x * mu_y + c1) * (2 * sxy + c2)) / ((mu_x**2 + mu_y**2 + c1) * (sxx + syy + c2))
+    value = ((2 * mu_x * mu_y + c1) * (2 * sxy + c2)) / (
+        (mu_x**2 + mu_y**2 + c1) * (sxx + syy + c2)
+    )
     return value.flatten(1).mean(1)
 
 
@@ -175,63 +187,3 @@ def mean_std(values: Iterable[float | None]) -> tuple[float, float, int]:
         return mean, 0.0, 1
     var = sum((x - mean) ** 2 for x in v) / (len(v) - 1)
     return mean, math.sqrt(var), len(v)
-
-
-@dataclass(frozen=True)
-class MetricInfo:
-    """What a reported number means.
-
-    Attributes:
-        name: the key in records and reports.
-        title: a short column title.
-        definition: how it is computed (one sentence).
-        range: its value range.
-        better: ``"higher"``, ``"lower"`` or ``"none"`` (a proxy with no better direction).
-        group: ``paper`` (the paper's metrics), ``generated`` (stand-ins on generated data),
-            ``exact`` (against the true edit) or ``identity``.
-        per_item: a mean over items (± std over items) or one number for the set.
-    """
-
-    name: str
-    title: str
-    definition: str
-    range: str
-    better: str
-    group: str
-    per_item: bool = True
-
-
-_ALL = [
-    MetricInfo("is", "IS", "Inception Score of the outputs (Inception-v3 of the TF FID weights, 1008 classes, 299 px bilinear); ± is the std over 10 splits", "[1, 1008]", "higher", "paper", False),
-    MetricInfo("fid", "FID", "Fréchet distance of Inception pool features (2048-d) between the outputs and the reference images", "[0, ∞)", "lower", "paper", False),
-    MetricInfo("kid", "KID", "kernel inception distance (cubic polynomial kernel, torchmetrics) between outputs and reference images; ± over subsets", "(-∞, ∞), ≈ 0 for equal sets", "lower", "paper", False),
-    MetricInfo("sim", "Sim", "cosine similarity of the DAMSM image feature of the output and the DAMSM sentence feature of the description", "[-1, 1]", "higher", "paper"),
-    MetricInfo("diff", "Diff", "mean absolute pixel difference between input and output, pixels in [0, 1]", "[0, 1]", "none", "paper"),
-    MetricInfo("mp", "MP", "manipulative precision (1 − Diff) × Sim, per item", "[-1, 1]", "higher", "paper"),
-    MetricInfo("cs", "CS", "classifier score: exp of the mean over attribute heads of E_x KL(p(y|x) ‖ p(y)) of the in-project attribute classifier; ± over 10 splits", "[1, geometric mean of head sizes]", "higher", "generated", False),
-    MetricInfo("cfd", "CFD", "Fréchet distance of the attribute classifier's penultimate features between outputs and reference images", "[0, ∞)", "lower", "generated", False),
-    MetricInfo("attr_acc", "attribute acc.", "share of the attributes the description asks for that the output shows", "[0, 1]", "higher", "exact"),
-    MetricInfo("edit_acc", "edit acc.", "share of the requested attributes that differ from the input that the output shows", "[0, 1]", "higher", "exact"),
-    MetricInfo("colour_acc", "colour acc.", "share of requested part colours shown (read by comparison with the renderer's 11 candidates)", "[0, 1]", "higher", "exact"),
-    MetricInfo("size_acc", "size acc.", "share of requested part sizes shown (read by comparison with the renderer's 2 candidates)", "[0, 1]", "higher", "exact"),
-    MetricInfo("pattern_acc", "pattern acc.", "share of requested part patterns shown (read by the attribute classifier)", "[0, 1]", "higher", "exact"),
-    MetricInfo("bg_change", "background change", "mean absolute change outside the object (outside the object before and after the true edit), pixels in [0, 1]", "[0, 1]", "lower", "exact"),
-    MetricInfo("unmentioned_change", "unmentioned-part change", "mean absolute change on the parts the description does not mention (away from every changed part), pixels in [0, 1]", "[0, 1]", "lower", "exact"),
-    MetricInfo("l1", "L1 to truth", "mean absolute difference between the output and the true edit, pixels in [0, 1]", "[0, 1]", "lower", "exact"),
-    MetricInfo("psnr", "PSNR to truth", "PSNR between the output and the true edit (peak 1; identical images count 100 dB)", "[0, 100] dB", "higher", "exact"),
-    MetricInfo("ssim", "SSIM to truth", "SSIM between the output and the true edit (Gaussian 11 px window, σ 1.5)", "[-1, 1]", "higher", "exact"),
-    MetricInfo("id_diff", "identity-edit Diff", "Diff between the input and the output for the image's own description (should be near 0)", "[0, 1]", "lower", "identity"),
-]
-
-#: every metric textedit reports, by name
-METRICS: dict[str, MetricInfo] = {m.name: m for m in _ALL}
-
-
-def metric_info(name: str) -> MetricInfo:
-    """The :class:`MetricInfo` of ``name``; per-part accuracies (``acc.<part>``) are derived."""
-    if name in METRICS:
-        return METRICS[name]
-    if name.startswith("acc."):
-        part = name[4:]
-        return MetricInfo(name, f"acc. {part}", f"share of the requested attributes of the {part} that the output shows", "[0, 1]", "higher", "exact")
-    raise KeyError(f"unknown metric {name!r}; known: {', '.join(METRICS)}")

@@ -25,7 +25,14 @@ from torch import Tensor
 
 from textedit.errors import InputError
 
-__all__ = ["EvalModel", "IdentityModel", "TrueEditModel", "LoadedModel", "resolve_model", "REFERENCES"]
+__all__ = [
+    "EvalModel",
+    "IdentityModel",
+    "TrueEditModel",
+    "LoadedModel",
+    "resolve_model",
+    "REFERENCES",
+]
 
 REFERENCES = ("identity", "true-edit")
 
@@ -46,7 +53,9 @@ class EvalModel:
     image_size: int | None = None
     fingerprint: dict[str, Any] = field(default_factory=dict)
 
-    def edit(self, image: Tensor, texts: list[str], truth: Tensor | None) -> tuple[Tensor, Tensor | None]:
+    def edit(
+        self, image: Tensor, texts: list[str], truth: Tensor | None
+    ) -> tuple[Tensor, Tensor | None]:
         """``(b, 3, H, H)`` outputs in ``[-1, 1]`` and a ``(b, 1, h, w)`` map in ``[0, 1]`` or None.
 
         Args:
@@ -70,7 +79,8 @@ class TrueEditModel(EvalModel):
     def edit(self, image, texts, truth):
         if truth is None:
             raise InputError(
-                f"model {self.label!r} (true-edit) needs data with true edits: --data synthetic:<family> or a "
+                f"model {self.label!r} (true-edit) needs data with true edits: --data "
+                "synthetic:<family> or a "
                 f"folder written by `textedit data generate`; real data sets have none"
             )
         return truth, None
@@ -93,7 +103,11 @@ class LoadedModel(EvalModel):
         for w in caught:
             # a model's per-description notes are counted, not printed for every item
             if type(w.message).__name__ == "EditWarning" or w.category.__name__ == "EditWarning":
-                kind = "longer than the model reads" if "longer than" in str(w.message) else "words the model does not know"
+                kind = (
+                    "longer than the model reads"
+                    if "longer than" in str(w.message)
+                    else "words the model does not know"
+                )
                 self.warnings[kind] = self.warnings.get(kind, 0) + 1
             else:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
@@ -103,7 +117,9 @@ class LoadedModel(EvalModel):
 
 
 def _label_ok(label: str) -> bool:
-    return bool(label) and all(c.isalnum() or c in "-_." for c in label) and label not in (".", "..")
+    return (
+        bool(label) and all(c.isalnum() or c in "-_." for c in label) and label not in (".", "..")
+    )
 
 
 def resolve_model(spec: str, map_location: Any = "cpu") -> EvalModel:
@@ -122,7 +138,10 @@ def resolve_model(spec: str, map_location: Any = "cpu") -> EvalModel:
         if label == "model" and Path(source).is_dir():
             label = Path(source).resolve().parent.name  # a training run's model/ folder
     if not _label_ok(label):
-        raise InputError(f"model label {label!r} may hold letters, digits, '-', '_' and '.' only; name the column with LABEL=SOURCE")
+        raise InputError(
+            f"model label {label!r} may hold letters, digits, '-', '_' and '.' only; name the "
+            "column with LABEL=SOURCE"
+        )
     if source == "identity":
         return IdentityModel(label, source, fingerprint={"reference": "identity"})
     if source == "true-edit":
@@ -139,5 +158,10 @@ def resolve_model(spec: str, map_location: Any = "cpu") -> EvalModel:
     elif (path / "model").is_dir() and not (path / "model_index.json").exists():
         path = path / "model"
     if not hasattr(model, "edit") or not hasattr(model, "image_size"):
-        raise InputError(f"{source} loads as a {type(model).__name__}, which has no edit(image, texts); evaluate an editing model")
-    return LoadedModel(label, source, model, {"path": str(path.resolve()), "digest": folder_digest(path)})
+        raise InputError(
+            f"{source} loads as a {type(model).__name__}, which has no edit(image, texts); "
+            "evaluate an editing model"
+        )
+    return LoadedModel(
+        label, source, model, {"path": str(path.resolve()), "digest": folder_digest(path)}
+    )

@@ -11,17 +11,31 @@ __all__ = ["GROUPS", "REQUIREMENTS", "select_metrics"]
 GROUPS: dict[str, tuple[str, ...]] = {
     "paper": ("is", "fid", "kid", "sim", "diff", "mp"),
     "generated": ("cs", "cfd"),
-    "exact": ("attr_acc", "edit_acc", "colour_acc", "size_acc", "pattern_acc", "bg_change",
-              "unmentioned_change", "l1", "psnr", "ssim"),
+    "exact": (
+        "attr_acc",
+        "edit_acc",
+        "colour_acc",
+        "size_acc",
+        "pattern_acc",
+        "bg_change",
+        "unmentioned_change",
+        "l1",
+        "psnr",
+        "ssim",
+    ),
     "identity": ("id_diff",),
 }
 GROUPS["all"] = tuple(m for g in ("paper", "generated", "exact", "identity") for m in GROUPS[g])
 
 #: metric -> the things it needs: ``damsm``, ``inception``, ``classifier``, ``truth``
 REQUIREMENTS: dict[str, tuple[str, ...]] = {
-    "is": ("inception",), "fid": ("inception",), "kid": ("inception",),
-    "sim": ("damsm",), "mp": ("damsm",),
-    "cs": ("classifier",), "cfd": ("classifier",),
+    "is": ("inception",),
+    "fid": ("inception",),
+    "kid": ("inception",),
+    "sim": ("damsm",),
+    "mp": ("damsm",),
+    "cs": ("classifier",),
+    "cfd": ("classifier",),
     "pattern_acc": ("truth", "classifier"),
     **{m: ("truth",) for m in GROUPS["exact"] if m != "pattern_acc"},
 }
@@ -62,7 +76,10 @@ def select_metrics(asked: str | None, available: set[str]) -> tuple[list[str], d
                 chosen.append(name)
                 named.add(name)
             else:
-                raise InputError(f"unknown metric {name!r}; metrics: {', '.join(order)}; groups: {', '.join(GROUPS)}, auto")
+                raise InputError(
+                    f"unknown metric {name!r}; metrics: {', '.join(order)}; groups: "
+                    f"{', '.join(GROUPS)}, auto"
+                )
         chosen = [m for m in order if m in set(chosen)]
     metrics, skipped = [], {}
     for m in order:
@@ -72,5 +89,9 @@ def select_metrics(asked: str | None, available: set[str]) -> tuple[list[str], d
         elif m in named:
             raise InputError(f"metric {m!r} needs {' and '.join(_HOW[r] for r in missing)}")
         else:
-            skipped[m] = "not asked for" if m not in chosen else "needs " + " and ".join(_HOW[r] for r in missing)
+            skipped[m] = (
+                "not asked for"
+                if m not in chosen
+                else "needs " + " and ".join(_HOW[r] for r in missing)
+            )
     return metrics, skipped

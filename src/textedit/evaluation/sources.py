@@ -59,7 +59,15 @@ class GeneratedPairs:
 
     has_truth = True
 
-    def __init__(self, entries: Callable[[int], _Entry], count: int, family: str, name: str, fingerprint: dict[str, Any], native_size: int | None = None):
+    def __init__(
+        self,
+        entries: Callable[[int], _Entry],
+        count: int,
+        family: str,
+        name: str,
+        fingerprint: dict[str, Any],
+        native_size: int | None = None,
+    ):
         from textedit.data.synthetic.families import get_family
 
         self._entry, self._count = entries, count
@@ -73,17 +81,32 @@ class GeneratedPairs:
         """The pairs of a :class:`~textedit.data.synthetic.SyntheticSpec` split."""
         sources = [i for i in range(spec.n) if spec.split(i) == split]
         if not sources or spec.edits_per_image == 0:
-            raise InputError(f"the generated data set {spec.to_dict()} has no edit pairs in split {split!r}; edit pairs are made for the test split")
+            raise InputError(
+                f"the generated data set {spec.to_dict()} has no edit pairs in split {split!r}; "
+                "edit pairs are made for the test split"
+            )
         per = spec.edits_per_image
 
         def entry(k: int) -> _Entry:
             i = sources[k // per]
             scene = spec.scene(i)
             image_id = spec.image_id(i)
-            return _Entry(image_id, f"{image_id}_e{k % per}", scene, spec.edit_description(i, k % per, scene), spec.captions(i, scene)[0])
+            return _Entry(
+                image_id,
+                f"{image_id}_e{k % per}",
+                scene,
+                spec.edit_description(i, k % per, scene),
+                spec.captions(i, scene)[0],
+            )
 
         name = f"generated {spec.family}, {split} split (n={spec.n}, seed={spec.seed})"
-        return cls(entry, len(sources) * per, spec.family, name, {"synthetic": spec.to_dict(), "split": split})
+        return cls(
+            entry,
+            len(sources) * per,
+            spec.family,
+            name,
+            {"synthetic": spec.to_dict(), "split": split},
+        )
 
     @classmethod
     def from_folder(cls, root: str | os.PathLike[str], split: str = "test") -> "GeneratedPairs":
@@ -96,19 +119,45 @@ class GeneratedPairs:
         manifest = read_manifest(root) or {}
         if manifest.get("generator_version", GENERATOR_VERSION) != GENERATOR_VERSION:
             raise InputError(
-                f"{root} was written by data generator version {manifest.get('generator_version')}, this textedit draws "
-                f"version {GENERATOR_VERSION}; regenerate it with `textedit data generate` so the true edits match"
+                f"{root} was written by data generator version "
+                f"{manifest.get('generator_version')}, this textedit draws "
+                f"version {GENERATOR_VERSION}; regenerate it with `textedit data generate` so the "
+                "true edits match"
             )
-        pairs = [json.loads(x) for x in (root / "edits.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+        pairs = [
+            json.loads(x)
+            for x in (root / "edits.jsonl").read_text(encoding="utf-8").splitlines()
+            if x.strip()
+        ]
         pairs = [p for p in pairs if p.get("split", "test") == split]
         if not pairs:
             raise InputError(f"{root}/edits.jsonl has no edit pairs in split {split!r}")
         scenes = load_scenes(root)
         own = {r.image_id: r.captions[0] for r in read_folder(root)}
-        entries = [_Entry(p["image_id"], p["id"], scenes[p["image_id"]], p["description"], own.get(p["image_id"], p["description"])) for p in pairs]
+        entries = [
+            _Entry(
+                p["image_id"],
+                p["id"],
+                scenes[p["image_id"]],
+                p["description"],
+                own.get(p["image_id"], p["description"]),
+            )
+            for p in pairs
+        ]
         family = manifest.get("family") or pairs[0]["family"]
-        fp = {"folder": str(root.resolve()), "manifest": {k: manifest.get(k) for k in ("spec", "image_size", "generator_version")}, "split": split}
-        return cls(entries.__getitem__, len(entries), family, f"{root.name} ({family}, {split} split)", fp, manifest.get("image_size"))
+        fp = {
+            "folder": str(root.resolve()),
+            "manifest": {k: manifest.get(k) for k in ("spec", "image_size", "generator_version")},
+            "split": split,
+        }
+        return cls(
+            entries.__getitem__,
+            len(entries),
+            family,
+            f"{root.name} ({family}, {split} split)",
+            fp,
+            manifest.get("image_size"),
+        )
 
     def __len__(self) -> int:
         return self._count
@@ -125,8 +174,14 @@ class GeneratedPairs:
 
         e = self.entry(index)
         item = make_edit_pair(e.scene, e.description, size)
-        item.update(id=e.edit_id, image_id=e.image_id, index=index, own_caption=e.own_caption,
-                    scene=e.scene, target_scene=edit_scene(e.scene, e.description).scene)
+        item.update(
+            id=e.edit_id,
+            image_id=e.image_id,
+            index=index,
+            own_caption=e.own_caption,
+            scene=e.scene,
+            target_scene=edit_scene(e.scene, e.description).scene,
+        )
         return item
 
 
@@ -142,12 +197,26 @@ class CaptionPairs:
 
         self.root, self.split, self.seed = Path(root), split, seed
         self.layout = detect_layout(root)
-        self._open = lambda size: open_dataset(root, split=split, image_size=size, layout=self.layout, train=False, flip=False, seed=seed)
+        self._open = lambda size: open_dataset(
+            root,
+            split=split,
+            image_size=size,
+            layout=self.layout,
+            train=False,
+            flip=False,
+            seed=seed,
+        )
         self._datasets: dict[int, Any] = {}
         first = self.dataset(64)
         self._count = len(first)
         self.name = f"{self.root.name} ({self.layout} layout, {split} split)"
-        self.fingerprint = {"folder": str(self.root.resolve()), "layout": self.layout, "split": split, "images": self._count, "seed": seed}
+        self.fingerprint = {
+            "folder": str(self.root.resolve()),
+            "layout": self.layout,
+            "split": split,
+            "images": self._count,
+            "seed": seed,
+        }
         self.native_size = None
 
     def dataset(self, size: int):
@@ -162,11 +231,23 @@ class CaptionPairs:
         ds = self.dataset(size)
         ds.set_epoch(0)
         it = ds[index]
-        return {"image": it["image"], "description": it["mismatched_caption"], "own_caption": it["caption"],
-                "id": f"{index:06d}_{it['image_id']}".replace("/", "_"), "image_id": it["image_id"], "index": index}
+        return {
+            "image": it["image"],
+            "description": it["mismatched_caption"],
+            "own_caption": it["caption"],
+            "id": f"{index:06d}_{it['image_id']}".replace("/", "_"),
+            "image_id": it["image_id"],
+            "index": index,
+        }
 
 
-def open_eval_data(data: str, split: str = "test", n: int | None = None, data_seed: int | None = None, seed: int = 0):
+def open_eval_data(
+    data: str,
+    split: str = "test",
+    n: int | None = None,
+    data_seed: int | None = None,
+    seed: int = 0,
+):
     """The evaluation data ``--data`` names (module doc).
 
     Args:
@@ -182,16 +263,23 @@ def open_eval_data(data: str, split: str = "test", n: int | None = None, data_se
         from textedit.data.synthetic.data import SyntheticSpec
 
         family = data.split(":", 1)[1]
-        spec = SyntheticSpec(family=family, n=n or DEFAULT_SYNTHETIC["n"],
-                             seed=DEFAULT_SYNTHETIC["seed"] if data_seed is None else data_seed)
+        spec = SyntheticSpec(
+            family=family,
+            n=n or DEFAULT_SYNTHETIC["n"],
+            seed=DEFAULT_SYNTHETIC["seed"] if data_seed is None else data_seed,
+        )
         return GeneratedPairs.from_spec(spec, split)
     if n is not None or data_seed is not None:
-        raise InputError("--data-n and --data-seed apply to --data synthetic:<family> only; a folder has its own")
+        raise InputError(
+            "--data-n and --data-seed apply to --data synthetic:<family> only; a folder has its own"
+        )
     root = Path(data)
     if not root.is_dir():
         raise InputError(
-            f"--data {data!r} is neither synthetic:<family> (e.g. synthetic:birds) nor an existing folder; "
-            f"generate one with `textedit data generate --family birds --n 1000 --out DIR --size 64`"
+            f"--data {data!r} is neither synthetic:<family> (e.g. synthetic:birds) nor an existing "
+            "folder; "
+            "generate one with `textedit data generate --family birds --n 1000 --out DIR --size "
+            "64`"
         )
     if (root / "edits.jsonl").is_file():
         return GeneratedPairs.from_folder(root, split)

@@ -50,25 +50,30 @@ def metrics_figure(results: dict, path: Path) -> None:
 
 
 def gallery_figure(folder: Path, results: dict, path: Path, rows: int = 6) -> None:
+    """Input, true edit, then each model's output and TLU map (the references are the input
+    and true-edit columns themselves, so they get none of their own)."""
     from PIL import Image
 
     from textedit.visualize import labelled_grid
 
-    labels = list(results["models"])
-    first = folder / "models" / labels[0] / "records.jsonl"
+    labels = [l for l, m in results["models"].items() if m["source"] not in ("identity", "true-edit")]
+    first = folder / "models" / next(iter(results["models"])) / "records.jsonl"
     records = [json.loads(line) for line in first.read_text().splitlines()][:rows]
+    has_target = (folder / "images" / f"{records[0]['id']}_target.png").is_file()
+    titles = ["input", *(["true edit"] if has_target else [])]
+    for label in labels:
+        titles += [label, f"{label} TLU"]
     grid, captions = [], []
     for r in records:
         cells = [Image.open(folder / "images" / f"{r['id']}_input.png").convert("RGB")]
-        target = folder / "images" / f"{r['id']}_target.png"
-        if target.is_file():
-            cells.append(Image.open(target).convert("RGB"))
+        if has_target:
+            cells.append(Image.open(folder / "images" / f"{r['id']}_target.png").convert("RGB"))
         for label in labels:
-            out = folder / "models" / label / "outputs" / f"{r['id']}.png"
-            cells.append(Image.open(out).convert("RGB"))
+            for sub in ("outputs", "tlu"):
+                file = folder / "models" / label / sub / f"{r['id']}.png"
+                cells.append(Image.open(file).convert("RGB") if file.is_file() else Image.new("RGB", (8, 8), "white"))
         grid.append(cells)
         captions.append(r["description"])
-    titles = ["input", "true edit", *labels] if (folder / "images").glob("*_target.png") else ["input", *labels]
     labelled_grid(grid, titles, captions, cell=96, caption_width=70).save(path)
 
 

@@ -51,10 +51,12 @@ class GeneratedPairs:
     """Edit pairs of a generated data set, drawn at any size (see the module doc).
 
     Args:
-        entries: a callable giving entry ``k``, and the number of entries.
+        entries: a callable giving pair ``k`` (computed once, then cached).
+        count: the number of pairs.
         family: the family of the scenes.
         name: how reports name the data.
         fingerprint: what identifies the data (spec or manifest).
+        native_size: the size a folder was written at (None: drawn on the fly).
     """
 
     has_truth = True

@@ -188,3 +188,33 @@ def test_epochs_or_steps():
         TrainConfig(steps=3, epochs=1)
     with pytest.raises(ValueError, match="exactly one"):
         TrainConfig()
+
+
+def test_true_edit_loss_trains_towards_the_renderers_edit(tiny):
+    trainer = Trainer(tiny(steps=1, losses={"true_edit": 10.0}), progress=False)
+    batch = trainer.data.batch(0)
+    assert batch.mismatched_targets is not None and batch.mismatched_targets.shape == batch.images.shape
+    metrics = trainer.train_step()
+    assert metrics["true_edit_l1"] > 0
+    assert "true_edit_l1" not in Trainer(tiny(steps=1), progress=False).train_step()
+
+
+def test_true_edit_target_is_the_edit_of_the_flipped_image():
+    from textedit.data.synthetic.data import SyntheticCaptionDataset, SyntheticSpec, make_edit_pair
+
+    spec = SyntheticSpec(family="birds", n=16)
+    data = SyntheticCaptionDataset(spec, image_size=32, true_edits=True, seed=3)
+    items = [data[i] for i in range(len(data))]
+    assert {item["flipped"] for item in items} == {True, False}
+    for item in items:
+        pair = make_edit_pair(data.scene(item["index"]), item["mismatched_caption"], 32)
+        target = pair["target"].flip(-1) if item["flipped"] else pair["target"]
+        torch.testing.assert_close(item["mismatched_target"], target)
+    assert "mismatched_target" not in SyntheticCaptionDataset(spec, image_size=32)[0]
+
+
+def test_true_edit_needs_generated_data(tmp_path):
+    from textedit.training.config import TrainConfig
+
+    with pytest.raises(ValueError, match="losses.true_edit needs the true edited images"):
+        TrainConfig(steps=1, losses={"true_edit": 1.0}, data={"type": "folder", "root": str(tmp_path)})

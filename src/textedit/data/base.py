@@ -10,7 +10,8 @@ Item ``i`` is a dict:
 * ``caption``: one of the image's captions (a random one when training, the first otherwise);
 * ``mismatched_caption``: a caption of another image (of another class when classes are
   known), for the adversarial stage;
-* ``image_id``, ``path`` (``""`` for generated images) and ``index``.
+* ``image_id``, ``path`` (``""`` for generated images), ``index`` and ``flipped`` (whether
+  the image was flipped).
 
 Randomness (caption choice, flip, mismatched caption) is a function of ``(seed, epoch,
 index)`` only, so a run is reproducible whatever the worker count; call :meth:`set_epoch`
@@ -281,6 +282,7 @@ class CaptionDataset(torch.utils.data.Dataset):
                 "image_id": record.image_id,
                 "path": str(record.path) if record.path is not None else "",
                 "index": i,
+                "flipped": flip,
             }
         raise InputError(f"{self.name}: no image of split {self.split!r} could be read")
 

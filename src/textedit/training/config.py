@@ -35,6 +35,11 @@ class LossWeights(_Strict):
     generator_conformity: float = Field(10.0, ge=0, description="λ₁: −log D_c(G(x, t̂), t̂) in the generator's adversarial step.")
     discriminator_conformity: float = Field(10.0, ge=0, description="λ_c: the text-conformity terms of the discriminator loss.")
     manipulation_l1: float = Field(0.0, ge=0, description="Optional L1 between G(x, t̂) and x in the adversarial step (TAGAN's content term; 0 = as the spec).")
+    true_edit: float = Field(
+        0.0,
+        ge=0,
+        description="Optional L1 between G(x, t̂) and the renderer's true edit of x by t̂ at every stage, in the generator's adversarial step: paired supervision that only generated data has (a deviation from the paper's unpaired objective; 0 = as the spec).",
+    )
     discriminator_stages: tuple[float, ...] | None = Field(None, description="λ_{D,s} per stage (None: 1 for every stage).")
 
 
@@ -93,6 +98,11 @@ class TrainConfig(_Strict):
     def _length(self) -> "TrainConfig":
         if (self.steps is None) == (self.epochs is None):
             raise ValueError("give exactly one of steps and epochs")
+        if self.losses.true_edit > 0 and self.data.type != "synthetic":
+            raise ValueError(
+                f"losses.true_edit needs the true edited images that only generated data has; "
+                f"data.type is {self.data.type!r}: set losses.true_edit to 0 or train on data.type: synthetic"
+            )
         return self
 
     def total_steps(self, num_images: int) -> int:

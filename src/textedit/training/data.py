@@ -35,12 +35,15 @@ class Batch:
         captions: the images' own descriptions.
         mismatched: descriptions of other images (the adversarial stage's ``t̂``).
         seeds: one seed per row for the row's random draws (random memory weights).
+        mismatched_targets: ``(b, 3, s, s)`` the true edits of the images by ``mismatched``
+            (generated data under ``losses.true_edit`` only; else None).
     """
 
     images: Tensor
     captions: list[str]
     mismatched: list[str]
     seeds: list[int]
+    mismatched_targets: Tensor | None = None
 
 
 @dataclass
@@ -78,6 +81,7 @@ class _Positions(torch.utils.data.Dataset):
             "image": item["image"],
             "caption": item["caption"],
             "mismatched": item["mismatched_caption"],
+            "mismatched_target": item.get("mismatched_target"),
             "seed": int(np.random.default_rng([self.seed, k, 11]).integers(2**62)),
         }
 
@@ -87,6 +91,11 @@ def _collate(items: list[dict[str, Any]]) -> Batch:
         images=torch.stack([i["image"] for i in items]),
         captions=[i["caption"] for i in items],
         mismatched=[i["mismatched"] for i in items],
+        mismatched_targets=(
+            torch.stack([i["mismatched_target"] for i in items])
+            if items and items[0]["mismatched_target"] is not None
+            else None
+        ),
         seeds=[i["seed"] for i in items],
     )
 
@@ -171,8 +180,9 @@ class _count:
             s += 1
 
 
-def open_dataset(data: Any, split: str, image_size: int, *, train: bool, seed: int) -> Any:
-    """The data set a :class:`~textedit.training.config.TrainDataConfig` names, for one split."""
+def open_dataset(data: Any, split: str, image_size: int, *, train: bool, seed: int, true_edits: bool = False) -> Any:
+    """The data set a :class:`~textedit.training.config.TrainDataConfig` names, for one split
+    (``true_edits``: items hold the true edit by the mismatched caption; generated data only)."""
     common = dict(image_size=image_size, train=train, seed=seed, strict=data.strict)
     if not train:
         common["flip"] = False
@@ -182,7 +192,7 @@ def open_dataset(data: Any, split: str, image_size: int, *, train: bool, seed: i
         from textedit.data.synthetic.data import SyntheticCaptionDataset, SyntheticSpec
 
         spec = SyntheticSpec(family=data.family, n=data.num_images, seed=data.data_seed)
-        return SyntheticCaptionDataset(spec, split=split, **common)
+        return SyntheticCaptionDataset(spec, split=split, true_edits=true_edits, **common)
     if data.type == "folder":
         from textedit.data.folder import FolderDataset
 
@@ -210,7 +220,9 @@ def build_training_data(config: Any, vocabulary_words: Sequence[str] | None = No
 
     image_size = _model_image_size(config.model)
     data = config.data
-    dataset = open_dataset(data, data.split, image_size, train=True, seed=config.seed)
+    dataset = open_dataset(
+        data, data.split, image_size, train=True, seed=config.seed, true_edits=config.losses.true_edit > 0
+    )
     sample = None
     if data.sample_split and data.sample_split != data.split:
         try:

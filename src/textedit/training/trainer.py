@@ -254,6 +254,10 @@ class Trainer:
                 loss_g, parts_g = generator_adversarial_loss(d_fake, w.generator_conformity)
                 if w.manipulation_l1 > 0:
                     loss_g = loss_g + w.manipulation_l1 * reconstruction_loss(fake.images, reals)
+                if w.true_edit > 0:
+                    true_l1 = reconstruction_loss(fake.images, m.stage_images(batch["mismatched_target"]))
+                    loss_g = loss_g + w.true_edit * true_l1
+                    parts_g["true_edit_l1"] = true_l1.item()
             self.opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             self._sync(self.g_params)
@@ -276,6 +280,7 @@ class Trainer:
             "tokens": tokenize(batch.captions),
             "mismatched_tokens": tokenize(batch.mismatched),
             "seeds": batch.seeds,
+            "mismatched_target": None if batch.mismatched_targets is None else batch.mismatched_targets.to(self.device),
         }
         self.model.train()
         metrics = self.reconstruction_step(batch)

@@ -21,6 +21,10 @@ Edit-pair items (:func:`make_edit_pair`) are dicts:
 * ``requested``: ``"part.attribute=value;..."`` every attribute the description asks for;
   ``changed_parts``: ``"part;..."`` those whose look changes;
 * ``image_id``, ``edit_id``, ``index``.
+
+With ``true_edits=True``, :class:`SyntheticCaptionDataset` items also hold
+``mismatched_target``: ``(3, s, s)`` the true edit of the (possibly flipped) image by its
+``mismatched_caption`` (for the optional paired loss ``losses.true_edit`` of training).
 """
 
 from __future__ import annotations
@@ -134,15 +138,34 @@ class SyntheticCaptionDataset(CaptionDataset):
             data set's seed), then :class:`CaptionDataset` arguments; with ``spec``, only
             :class:`CaptionDataset` arguments (``seed`` is then the seed of the random
             caption choice, flip and mismatched caption).
+        true_edits: items also hold ``mismatched_target`` (module doc).
     """
 
-    def __init__(self, spec: SyntheticSpec | None = None, split: str = "train", image_size: int = 128, **kwargs: Any):
+    def __init__(
+        self,
+        spec: SyntheticSpec | None = None,
+        split: str = "train",
+        image_size: int = 128,
+        true_edits: bool = False,
+        **kwargs: Any,
+    ):
         if spec is None:
             fields = {k: kwargs.pop(k) for k in list(kwargs) if k in SyntheticSpec.__dataclass_fields__}
             spec = SyntheticSpec(**fields)
         self.spec = spec
+        self.true_edits = bool(true_edits)
         kwargs.setdefault("name", f"generated {self.spec.family} (seed {self.spec.seed})")
         super().__init__(self.spec.records(), split, image_size, **kwargs)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        item = super().__getitem__(index)
+        if self.true_edits:
+            edited = edit_scene(self.scene(item["index"]), item["mismatched_caption"]).scene
+            target = Image.fromarray(render(edited, self.image_size).image)
+            if item["flipped"]:
+                target = target.transpose(Image.FLIP_LEFT_RIGHT)
+            item["mismatched_target"] = pil_to_tensor(target)
+        return item
 
     def scene(self, index: int) -> Scene:
         return self.spec.scene(self.records[index].extras["index"])

@@ -24,7 +24,7 @@ def smooth(values: np.ndarray, window: int) -> np.ndarray:
 PANELS = [
     ("reconstruction stage", [("rec_l1", "L1 (sum over stages)"), ("pgt", "pseudo GT ‖W_g g − p‖₁"), ("mem", "random memory −log D_r")]),
     ("discriminator", [("d_reality", "reality"), ("d_conformity", "text conformity")]),
-    ("generator (adversarial step)", [("g_reality", "−log D_r(G(x, t̂))"), ("g_conformity", "−log D_c(G(x, t̂), t̂)")]),
+    ("generator (adversarial step)", [("g_reality", "−log D_r(G(x, t̂))"), ("g_conformity", "−log D_c(G(x, t̂), t̂)"), ("true_edit_l1", "L1 to the true edit")]),
     ("throughput", [("images_per_s", "images / s")]),
 ]
 
@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("run", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("--window", type=int, default=10, help="moving-average window in logged points")
+    parser.add_argument("--metrics", type=Path, default=None, help="read this metrics.jsonl instead of RUN/metrics.jsonl")
     args = parser.parse_args()
 
     import matplotlib
@@ -43,13 +44,16 @@ def main() -> None:
 
     from textedit.training.metrics import read_metrics
 
-    records = read_metrics(args.run / "metrics.jsonl")
+    source = args.metrics or args.run / "metrics.jsonl"
+    records = read_metrics(source)
     if not records:
-        raise SystemExit(f"{args.run / 'metrics.jsonl'} has no records")
+        raise SystemExit(f"{source} has no records")
     steps = np.array([r["step"] for r in records])
     fig, axes = plt.subplots(1, len(PANELS), figsize=(4.2 * len(PANELS), 3.4))
     for ax, (title, series) in zip(axes, PANELS):
         for key, label in series:
+            if not any(key in r for r in records):
+                continue  # a loss the run did not use (true_edit_l1 without losses.true_edit)
             values = np.array([r.get(key, np.nan) for r in records], dtype=float)
             ax.plot(steps, smooth(values, args.window), label=label, linewidth=1.2)
         ax.set_title(title, fontsize=10)

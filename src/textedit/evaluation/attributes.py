@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -28,15 +29,18 @@ from torch import Tensor
 
 from textedit.errors import InputError
 
+if TYPE_CHECKING:  # pragma: no cover
+    from textedit.data.synthetic.scene import Scene
+
 __all__ = [
-    "parse_requested",
-    "Candidates",
-    "synthesis_candidates",
-    "read_by_synthesis",
-    "ItemTruth",
-    "prepare_truth",
-    "judge",
     "SYNTHESIS_ATTRIBUTES",
+    "Candidates",
+    "ItemTruth",
+    "judge",
+    "parse_requested",
+    "prepare_truth",
+    "read_by_synthesis",
+    "synthesis_candidates",
 ]
 
 #: attributes read by synthesis; the others (pattern) need the classifier
@@ -135,7 +139,7 @@ class ItemTruth:
 
 
 def prepare_truth(
-    scene, target_scene, requested: Mapping[tuple[str, str], str], size: int
+    scene: Scene, target_scene: Scene, requested: Mapping[tuple[str, str], str], size: int
 ) -> ItemTruth:
     """The :class:`ItemTruth` of an edit pair (draws the candidates once, for every model).
 

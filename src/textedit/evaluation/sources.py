@@ -255,7 +255,8 @@ def open_eval_data(
     Args:
         data: ``synthetic:<family>`` or a folder.
         split: the split to evaluate.
-        n, data_seed: the generated data set's size and seed (``synthetic:`` only).
+        n: the generated data set's size (``synthetic:`` only).
+        data_seed: the generated data set's seed (``synthetic:`` only).
         seed: the seed of the mismatched captions (folders without ground truth).
 
     Raises:

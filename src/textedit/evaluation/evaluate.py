@@ -149,7 +149,7 @@ class Evaluation:
 
     # ---------------------------------------------------------------- evaluators
     def _load_evaluators(self) -> None:
-        from textedit.evaluation._io import file_digest, folder_digest
+        from textedit.evaluation._io import folder_digest
 
         s = self.settings
         if s.damsm:
@@ -287,7 +287,7 @@ class Evaluation:
         return results
 
     def _batch(self, idx: list[int], done: dict[str, set[int]]) -> None:
-        from textedit.evaluation.measure import measure_batch, set_features
+        from textedit.evaluation.measure import measure_batch
 
         needs_set = any(m in self.metrics for m in ("is", "fid", "kid", "cs", "cfd"))
         cache: dict[int, tuple[list[dict], list]] = {}

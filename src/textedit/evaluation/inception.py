@@ -306,7 +306,8 @@ def frechet_distance(reference: Tensor, output: Tensor) -> float:
     )
     metric.update(reference.double(), real=True)
     metric.update(output.double(), real=False)
-    return float(metric.compute())
+    # a distance: the matrix square root's rounding can leave -1e-6 for identical sets
+    return max(0.0, float(metric.compute()))
 
 
 def kernel_distance(

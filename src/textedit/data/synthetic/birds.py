@@ -49,7 +49,7 @@ def layers(scene, f: Frame) -> list[Layer]:
     c, s = np.cos(sh["tail_angle"]), np.sin(sh["tail_angle"])
 
     def turn(px: float, py: float) -> tuple[float, float]:  # about the tail's root
-        px, py = px + 0.3, py
+        px += 0.3
         return (c * px - s * py - 0.3, s * px + c * py)
 
     tail = polygon(

@@ -7,8 +7,14 @@ writes ``<dest>/<name>/`` with the weights stored in float16, checks that the fo
 the size budget (25 MB) and that the float16 model edits like the float32 one, then adds
 or replaces the model's entry in ``<dest>/bundled.json`` (name, description, recipe,
 command, steps, wall time and images/s from ``metrics.jsonl``, versions, file hashes, and
-an ``evaluation`` field left null for the evaluation summary). Each of the two is replaced
+an ``evaluation`` field for the evaluation summary). Each of the two is replaced
 atomically: a failed check leaves the previous bundle as it was.
+
+    python scripts/bundle_model.py --evaluation runs/eval_birds64 --label bundled
+
+fills the bundled model's ``evaluation`` field from a ``textedit eval`` output folder: the
+data, the evaluators (path and digest), and the mean and std of every metric of the column
+``--label`` (which must be the bundled model: its weights' fingerprint is checked).
 """
 
 from __future__ import annotations
@@ -236,13 +242,55 @@ def bundle(
     return entry
 
 
+def attach_evaluation(
+    eval_dir: Path, label: str, name: str = DEFAULT_NAME, dest: Path = DEFAULT_DEST
+) -> dict[str, Any]:
+    """Write the ``label`` column of ``eval_dir/results.json`` into ``name``'s ``evaluation``."""
+    from textedit.utils.atomic import atomic_write_text
+
+    results = json.loads((eval_dir / "results.json").read_text(encoding="utf-8"))
+    column = results["models"].get(label)
+    if column is None:
+        raise BundleError(f"{eval_dir} has no column {label!r}; columns: {', '.join(results['models'])}")
+    evaluated = Path(column["fingerprint"].get("path", "")).resolve()
+    if evaluated != (dest / name).resolve():
+        raise BundleError(
+            f"column {label!r} evaluated {column['source']}, not the bundled model {dest / name}"
+        )
+    catalogue_path = dest / "bundled.json"
+    catalogue = json.loads(catalogue_path.read_text(encoding="utf-8"))
+    if name not in catalogue:
+        raise BundleError(f"{catalogue_path} has no model {name!r}; bundle it first")
+    summary = {
+        "data": results["config"]["data"]["name"],
+        "items": results["n"],
+        "evaluators": results["config"]["evaluators"],
+        "model_fingerprint": column["fingerprint"],
+        "metrics": {
+            k: {s: round(v, 4) for s, v in r.items() if s in ("mean", "std") and v is not None}
+            for k, r in column["results"].items()
+        },
+        "not_computed": sorted(results.get("skipped", {})),
+    }
+    catalogue[name]["evaluation"] = summary
+    atomic_write_text(catalogue_path, json.dumps(catalogue, indent=2, ensure_ascii=False) + "\n")
+    os.chmod(catalogue_path, 0o644)
+    return summary
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 2)[2]
     )
     parser.add_argument(
-        "run_dir", type=Path, metavar="RUN_DIR", help="a finished `textedit train` run folder"
+        "run_dir", type=Path, metavar="RUN_DIR", nargs="?",
+        help="a finished `textedit train` run folder",
     )
+    parser.add_argument(
+        "--evaluation", type=Path, metavar="EVAL_DIR",
+        help="instead of bundling: fill the evaluation field from a `textedit eval` folder",
+    )
+    parser.add_argument("--label", default="bundled", help="the bundled model's column in EVAL_DIR")
     parser.add_argument(
         "--name", default=DEFAULT_NAME, help=f"bundled model name (default {DEFAULT_NAME})"
     )
@@ -262,6 +310,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from textedit.errors import TextEditError
 
+    if args.evaluation is not None:
+        try:
+            summary = attach_evaluation(args.evaluation, args.label, args.name, args.dest)
+        except (BundleError, KeyError, OSError, ValueError) as exc:
+            print(f"bundle_model: error: {exc}", file=sys.stderr)
+            return 1
+        print(f"evaluation of {args.name} on {summary['data']} ({summary['items']} items) written")
+        return 0
+    if args.run_dir is None:
+        parser.error("give RUN_DIR (or --evaluation EVAL_DIR)")
     try:
         entry = bundle(
             args.run_dir,
@@ -284,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"note: the run differs from the recipe {entry['recipe']}: {entry['recipe_overrides']}"
         )
-    print('fill in its "evaluation" field with the evaluation summary')
+    print(f"then: python scripts/bundle_model.py --evaluation EVAL_DIR (a textedit eval with --model bundled={args.name})")
     return 0
 
 

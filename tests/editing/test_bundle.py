@@ -156,3 +156,18 @@ def test_wall_time_adds_up_the_logging_windows():
     assert timing["wall_time_s"] == pytest.approx(80 / 20 + 80 / 40 + 80 / 40)
     assert timing["images_per_s"] == pytest.approx(240 / 8.0)
     assert timing["log_span_s"] == 4900.0
+
+
+def test_evaluation_summary_goes_into_the_catalogue(run_dir, tmp_path):
+    from textedit.evaluation import evaluate
+
+    bundle_model.bundle(run_dir, dest=tmp_path)
+    folder = tmp_path / "mimnet64_birds"
+    evaluate([f"bundled={folder}", "identity"], "synthetic:birds", tmp_path / "eval", limit=2,
+             data_n=40, progress=False)
+    with pytest.raises(bundle_model.BundleError, match="not the bundled model"):
+        bundle_model.attach_evaluation(tmp_path / "eval", "identity", dest=tmp_path)
+    summary = bundle_model.attach_evaluation(tmp_path / "eval", "bundled", dest=tmp_path)
+    entry = json.loads((tmp_path / "bundled.json").read_text())["mimnet64_birds"]
+    assert entry["evaluation"] == summary and summary["items"] == 2
+    assert 0 < summary["metrics"]["diff"]["mean"] < 1 and "attr_acc" in summary["metrics"]

@@ -24,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--out", required=True, help="output folder (model/ and eval.json)")
     p.add_argument("--image-size", type=int, default=64)
     p.add_argument("--width", type=int, default=24, help="channels of the first stage (default 24)")
-    p.add_argument("--n-train", type=int, default=6000, help="training images (default 6000)")
+    p.add_argument("--n-train", type=int, default=12000, help="training images (default 12000)")
     p.add_argument("--n-test", type=int, default=1000, help="held-out test images (default 1000)")
     p.add_argument(
         "--data-n",
@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="size of the generated data set (default 20000, as the training recipes)",
     )
     p.add_argument("--data-seed", type=int, default=0)
-    p.add_argument("--steps", type=int, default=1500)
+    p.add_argument("--steps", type=int, default=4000, help="optimiser steps (default 4000: 0.96 held-out accuracy on birds)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=0)

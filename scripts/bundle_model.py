@@ -173,7 +173,7 @@ def bundle(
     import torch
 
     import textedit
-    from textedit.utils.atomic import atomic_directory, atomic_write_text
+    from textedit.utils.atomic import atomic_directory
 
     config, records = read_run(run_dir)
     target = dest / name
@@ -234,20 +234,23 @@ def bundle(
         json.loads(catalogue_path.read_text(encoding="utf-8")) if catalogue_path.is_file() else {}
     )
     catalogue[name] = entry
-    atomic_write_text(
-        catalogue_path,
-        json.dumps(dict(sorted(catalogue.items())), indent=2, ensure_ascii=False) + "\n",
-    )
-    os.chmod(catalogue_path, 0o644)
+    _write_catalogue(catalogue_path, catalogue)
     return entry
+
+
+def _write_catalogue(path: Path, catalogue: dict[str, Any]) -> None:
+    """``bundled.json``, atomically, sorted by name, readable by every user."""
+    from textedit.utils.atomic import atomic_write_text
+
+    text = json.dumps(dict(sorted(catalogue.items())), indent=2, ensure_ascii=False) + "\n"
+    atomic_write_text(path, text)
+    os.chmod(path, 0o644)
 
 
 def attach_evaluation(
     eval_dir: Path, label: str, name: str = DEFAULT_NAME, dest: Path = DEFAULT_DEST
 ) -> dict[str, Any]:
     """Write the ``label`` column of ``eval_dir/results.json`` into ``name``'s ``evaluation``."""
-    from textedit.utils.atomic import atomic_write_text
-
     results = json.loads((eval_dir / "results.json").read_text(encoding="utf-8"))
     column = results["models"].get(label)
     if column is None:
@@ -273,8 +276,7 @@ def attach_evaluation(
         "not_computed": sorted(results.get("skipped", {})),
     }
     catalogue[name]["evaluation"] = summary
-    atomic_write_text(catalogue_path, json.dumps(catalogue, indent=2, ensure_ascii=False) + "\n")
-    os.chmod(catalogue_path, 0o644)
+    _write_catalogue(catalogue_path, catalogue)
     return summary
 
 

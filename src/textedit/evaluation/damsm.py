@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from torch import Tensor, nn
 
 from textedit.errors import CheckpointError, InputError
+from textedit.evaluation.inception import INCEPTION_BLOCKS
 
 __all__ = ["DAMSMConfig", "DAMSM", "words_loss", "sentence_loss", "damsm_loss", "cosine"]
 
@@ -123,24 +124,8 @@ class _SmallImageEncoder(nn.Module):
 
 
 class _InceptionImageEncoder(nn.Module):
-    _TRUNK = (
-        "Conv2d_1a_3x3",
-        "Conv2d_2a_3x3",
-        "Conv2d_2b_3x3",
-        "maxpool1",
-        "Conv2d_3b_1x1",
-        "Conv2d_4a_3x3",
-        "maxpool2",
-        "Mixed_5b",
-        "Mixed_5c",
-        "Mixed_5d",
-        "Mixed_6a",
-        "Mixed_6b",
-        "Mixed_6c",
-        "Mixed_6d",
-        "Mixed_6e",
-    )
-    _DEEP = ("Mixed_7a", "Mixed_7b", "Mixed_7c")
+    _TRUNK = INCEPTION_BLOCKS[:-3]  # up to Mixed_6e: the 17 × 17 region features
+    _DEEP = INCEPTION_BLOCKS[-3:]
 
     def __init__(self, config: DAMSMConfig):
         super().__init__()

@@ -35,6 +35,29 @@ from torch import Tensor, nn
 
 from textedit.errors import CheckpointError, MissingDependencyError
 
+#: Inception-v3's blocks in forward order, by their torchvision / pytorch-fid attribute names
+INCEPTION_BLOCKS = (
+    "Conv2d_1a_3x3",
+    "Conv2d_2a_3x3",
+    "Conv2d_2b_3x3",
+    "maxpool1",
+    "Conv2d_3b_1x1",
+    "Conv2d_4a_3x3",
+    "maxpool2",
+    "Mixed_5b",
+    "Mixed_5c",
+    "Mixed_5d",
+    "Mixed_6a",
+    "Mixed_6b",
+    "Mixed_6c",
+    "Mixed_6d",
+    "Mixed_6e",
+    "Mixed_7a",
+    "Mixed_7b",
+    "Mixed_7c",
+)
+
+
 __all__ = [
     "FIDInceptionV3",
     "InceptionFeatures",
@@ -45,6 +68,7 @@ __all__ = [
     "WEIGHT_FILES",
     "FID_WEIGHTS_URL",
     "ENV_VAR",
+    "INCEPTION_BLOCKS",
 ]
 
 WEIGHT_FILES = ("pt_inception-2015-12-05-6726825d.pth", "weights-inception-2015-12-05-6726825d.pth")
@@ -139,26 +163,7 @@ class FIDInceptionV3(nn.Module):
         """Features of ``(b, 3, H, W)`` images in ``[0, 1]`` (any size; resized to 299)."""
         x = F.interpolate(image.float(), size=(299, 299), mode="bilinear", align_corners=False)
         x = 2.0 * x - 1.0
-        for name in (
-            "Conv2d_1a_3x3",
-            "Conv2d_2a_3x3",
-            "Conv2d_2b_3x3",
-            "maxpool1",
-            "Conv2d_3b_1x1",
-            "Conv2d_4a_3x3",
-            "maxpool2",
-            "Mixed_5b",
-            "Mixed_5c",
-            "Mixed_5d",
-            "Mixed_6a",
-            "Mixed_6b",
-            "Mixed_6c",
-            "Mixed_6d",
-            "Mixed_6e",
-            "Mixed_7a",
-            "Mixed_7b",
-            "Mixed_7c",
-        ):
+        for name in INCEPTION_BLOCKS:
             x = getattr(self, name)(x)
         pool = x.mean((2, 3))
         return InceptionFeatures(pool, self.fc(pool))

@@ -4,8 +4,10 @@
     python scripts/make_docs_figures.py --standin        # nothing bundled yet: untrained stand-in
 
 Writes ``before_after.png`` (inputs and edits), ``explanation.png`` (the README command's
-explanation figure), ``keep_size.png`` (a photo edited with --keep-size) and ``SOURCE.txt``
-(which model made them; a test checks it is the bundled model once one is bundled).
+explanation figure), ``photos.png`` (the example photos edited, each edit beside the map of
+where the model edited; the change inside and outside that map is printed), ``keep_size.png``
+(a photo edited with --keep-size) and ``SOURCE.txt`` (which model made them; a test checks it
+is the bundled model once one is bundled).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ IMAGES = ROOT / "examples" / "images"
 #: the README's first command edits this image with this description
 README_IMAGE = "bird_128.png"
 README_TEXT = "this bird has a red head and white wings"
+PHOTOS = ("flower_photo.jpg", "grace_hopper.jpg")
 DESCRIPTIONS = (
     README_TEXT,
     "this bird has a blue body and a yellow belly",
@@ -86,6 +89,34 @@ def main(argv: list[str] | None = None) -> int:
         args.out / "before_after.png",
     )
 
+    # the example photos: what the model does to pictures unlike its training drawings
+    rows, captions = [], []
+    for name in PHOTOS:
+        batch = model.edit(IMAGES / name, list(DESCRIPTIONS))
+        row = [_pil(batch.inputs[0])]
+        for k, picture in enumerate(batch.pil_images):
+            row.append(picture)
+            if batch.localization is not None:
+                row.append(_map(batch.localization[k]))
+            change = (batch.fine[k] - batch.inputs[k].to(batch.fine.dtype)).abs().mean(0) / 2
+            where = _edited_region(batch, k, change.shape[-1])
+            print(
+                f"{name} / {DESCRIPTIONS[k]!r}: mean change {float(change.mean()):.4f}; "
+                f"{float(where.mean()):.1%} of pixels inside the edit map (>0.5), change outside "
+                f"it {float(change[~where].mean()) if (~where).any() else 0.0:.4f}"
+            )
+        rows.append(row)
+        captions.append(f"examples/images/{name}")
+    titles = ["input"]
+    for d in DESCRIPTIONS:
+        titles += [f"“{d[:22]}…”" if len(d) > 23 else f"“{d}”"]
+        if rows and len(rows[0]) > 1 + len(DESCRIPTIONS):
+            titles.append("edit map")
+    save_image(
+        labelled_grid(rows, titles, captions, cell=128, caption_width=60),
+        args.out / "photos.png",
+    )
+
     # a real photo at its original size
     photo = model.edit(IMAGES / "flower_photo.jpg", README_TEXT)
     original = photo.originals[0]
@@ -145,6 +176,24 @@ def side_by_side(images, titles, width: int = 320):
         draw.text((x, pad), title, fill="black", font=_font(13))
         sheet.paste(image, (x, pad + title_h))
     return sheet
+
+
+def _map(weights):
+    """A ``(1, h, w)`` map in [0, 1] as a grey picture."""
+    from PIL import Image
+
+    grey = (weights[0].float().clamp(0, 1) * 255).round().byte().cpu().numpy()
+    return Image.fromarray(grey, mode="L").convert("RGB")
+
+
+def _edited_region(batch, k: int, size: int):
+    """Pixels where the edit map of item ``k`` exceeds one half, at ``size``."""
+    import torch
+
+    if batch.localization is None:
+        return torch.ones(size, size, dtype=torch.bool)
+    weights = torch.nn.functional.interpolate(batch.localization[k : k + 1].float(), size=(size, size))
+    return weights[0, 0] > 0.5
 
 
 def _pil(tensor):

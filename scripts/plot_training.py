@@ -25,6 +25,7 @@ PANELS = [
     ("reconstruction stage", [("rec_l1", "L1 (sum over stages)"), ("pgt", "pseudo GT ‖W_g g − p‖₁"), ("mem", "random memory −log D_r")]),
     ("discriminator", [("d_reality", "reality"), ("d_conformity", "text conformity")]),
     ("generator (adversarial step)", [("g_reality", "−log D_r(G(x, t̂))"), ("g_conformity", "−log D_c(G(x, t̂), t̂)"), ("true_edit_l1", "L1 to the true edit")]),
+    ("paired terms (generated data)", [("edit_region_l1", "L1 in the edited region"), ("edit_mask_bce", "edit-mask cross-entropy")]),
     ("throughput", [("images_per_s", "images / s")]),
 ]
 
@@ -49,8 +50,9 @@ def main() -> None:
     if not records:
         raise SystemExit(f"{source} has no records")
     steps = np.array([r["step"] for r in records])
-    fig, axes = plt.subplots(1, len(PANELS), figsize=(4.2 * len(PANELS), 3.4))
-    for ax, (title, series) in zip(axes, PANELS):
+    panels = [(t, s) for t, s in PANELS if any(k in r for k, _ in s for r in records)]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4))
+    for ax, (title, series) in zip(axes, panels):
         for key, label in series:
             if not any(key in r for r in records):
                 continue  # a loss the run did not use (true_edit_l1 without losses.true_edit)

@@ -67,3 +67,22 @@ def test_gradients_reach_the_embeddings(encoder):
     (enc.words.sum() + enc.sentence.sum()).backward()
     assert encoder.embedding.weight.grad.abs().sum() > 0
     assert encoder.embedding.weight.grad[0].abs().sum() == 0  # <pad> never read
+
+
+def test_synonyms_read_as_the_word_they_name_and_are_saved(tmp_path):
+    synonyms = {"crimson": "red", "winged": "wings", "red": "blue", "teal": "turquoise"}
+    encoder = BiLSTMTextEncoder(
+        dict(vocabulary=WORDS, synonyms=synonyms, embedding_dim=8, hidden_dim=5)
+    ).eval()
+    plain = encoder.tokenize(["a red bird with white wings"])
+    said = encoder.tokenize(["a crimson bird with white winged"])
+    assert said.ids.tolist() == [[encoder.vocabulary.id(w) for w in ("a", "red", "bird", "with", "white", "wings")]]
+    assert said.ids.tolist() == plain.ids.tolist() and said.unknown.tolist() == [1]  # "with"
+    # a known word is never redirected; a synonym of an unknown word is ignored
+    assert encoder.vocabulary.id("red") != encoder.vocabulary.id("blue")
+    assert "teal" not in encoder.vocabulary and "crimson" in encoder.vocabulary
+    assert encoder.vocabulary.unknown_words("a teal crimson bird") == ["teal"]
+    encoder.save_pretrained(tmp_path / "enc")
+    loaded = TextEncoder.from_pretrained(tmp_path / "enc")
+    assert loaded.vocabulary == encoder.vocabulary
+    assert loaded.tokenize(["a crimson bird"]).ids.tolist() == encoder.tokenize(["a red bird"]).ids.tolist()

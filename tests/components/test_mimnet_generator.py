@@ -102,3 +102,77 @@ def test_paper_resolutions_build(size):
     g = MIMNetGenerator(dict(image_size=size, feature_size=size // 8, channels=32, base_channels=8))
     assert g.stage_sizes == (size // 2, size)
     assert g.structure_reduction == 8
+
+
+_OPTIONS = dict(
+    skip_connections=True,
+    word_attention="every_level",
+    attention_keys="word_and_texture",
+    output="composite",
+)
+
+
+@pytest.fixture
+def edit_generator() -> MIMNetGenerator:
+    """The example generator with every option beyond the paper switched on."""
+    config = MIMNetGenerator.example_config().model_copy(update=_OPTIONS)
+    return MIMNetGenerator(MIMNetGenerator.config_class(**config.model_dump())).eval()
+
+
+def test_options_keep_the_stage_shapes(edit_generator):
+    tlu = TLULocalizer(dict(channels=edit_generator.feature_channels, texture_dim=edit_generator.texture_dim))
+    out = edit_generator(**edit_generator.example_inputs(batch_size=3), localizer=tlu)
+    assert [tuple(i.shape) for i in out.images] == [(3, 3, 8, 8), (3, 3, 16, 16)]
+    assert all(i.abs().max() <= 1 for i in out.images)
+    # the composite's mask is the localization, at the output's size, in [0, 1]
+    assert out.localization.shape == (3, 1, 16, 16)
+    assert 0 <= out.localization.min() and out.localization.max() <= 1
+    assert [tuple(d.shape) for d in out.decoded] == [(3, 3, 8, 8), (3, 3, 16, 16)]
+
+
+def test_a_composite_generator_starts_as_the_identity(edit_generator):
+    inputs = edit_generator.example_inputs(batch_size=2)
+    out = edit_generator(**inputs)
+    image = inputs["image"]
+    torch.testing.assert_close(out.fine, image, atol=2e-3, rtol=0)
+    coarse = torch.nn.functional.interpolate(image, size=(8, 8), mode="bilinear", antialias=True)
+    torch.testing.assert_close(out.coarse, coarse, atol=2e-3, rtol=0)
+
+
+def test_a_closed_mask_returns_the_input_exactly(edit_generator):
+    inputs = edit_generator.example_inputs(batch_size=2)
+    with torch.no_grad():
+        edit_generator.fine_decoder.to_image.conv.weight.normal_()
+        edit_generator.fine_decoder.to_image.conv.bias[3] = -1e4  # mask logit: closed
+    out = edit_generator(**inputs)
+    assert torch.equal(out.fine, inputs["image"])
+    assert not torch.allclose(out.decoded[1], inputs["image"], atol=1e-2)
+
+
+def test_word_keys_ignore_padded_words(edit_generator):
+    inputs = edit_generator.example_inputs(batch_size=1)
+    mask = torch.zeros(1, 5, dtype=torch.bool)
+    mask[0, :2] = True
+    texture = inputs["memory"].texture * mask[..., None]
+    text = inputs["text"]
+    noisy_words = text.words + torch.randn_like(text.words) * (~mask)[..., None]
+    with torch.no_grad():  # a non-trivial generator: change and mask depend on the words
+        for p in edit_generator.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    a = edit_generator(**{**inputs, "memory": MemoryRead(texture, mask),
+                          "text": TextEncoding(text.words, text.sentence, mask)})
+    b = edit_generator(**{**inputs, "memory": MemoryRead(texture, mask),
+                          "text": TextEncoding(noisy_words, text.sentence, mask)})
+    torch.testing.assert_close(a.fine, b.fine)
+
+
+def test_the_word_path_reaches_the_output(edit_generator):
+    edit_generator.train()
+    inputs = edit_generator.example_inputs()
+    words = inputs["text"].words.clone().requires_grad_(True)
+    text = inputs["text"]
+    inputs["text"] = TextEncoding(words, text.sentence, text.word_mask)
+    with torch.no_grad():  # move off the identity start so the change depends on the input
+        edit_generator.fine_decoder.to_image.conv.weight.normal_(std=0.1)
+    edit_generator(**inputs).fine.sum().backward()
+    assert words.grad.abs().sum() > 0

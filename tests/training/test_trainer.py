@@ -141,10 +141,17 @@ def test_two_processes_train_like_one(tiny, tmp_path):
                  _weights(latest_checkpoint(tmp_path / "two" / "checkpoints")), atol=1e-4)
 
 
-def test_mixed_precision_is_refused_on_the_cpu(tiny):
-    with pytest.warns(UserWarning, match="ignored on the CPU"):
+def test_mixed_precision_on_the_cpu_needs_native_bf16(tiny, monkeypatch):
+    import textedit.training.trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "cpu_has_native_bf16", lambda: False)
+    with pytest.warns(UserWarning, match="ignored on this CPU"):
         trainer = Trainer(tiny(mixed_precision="bf16", device="cpu"), progress=False)
     assert trainer.autocast_dtype is None
+    monkeypatch.setattr(trainer_module, "cpu_has_native_bf16", lambda: True)
+    assert Trainer(tiny(mixed_precision="bf16", device="cpu"), progress=False).autocast_dtype == torch.bfloat16
+    with pytest.warns(UserWarning, match="ignored on this CPU"):
+        Trainer(tiny(mixed_precision="fp16", device="cpu"), progress=False)
 
 
 def test_resume_without_checkpoint_says_what_to_do(tiny):
@@ -218,3 +225,97 @@ def test_true_edit_needs_generated_data(tmp_path):
 
     with pytest.raises(ValueError, match="losses.true_edit needs the true edited images"):
         TrainConfig(steps=1, losses={"true_edit": 1.0}, data={"type": "folder", "root": str(tmp_path)})
+
+
+#: the bundled recipe's options on the tiny model
+EDIT_OPTIONS = {
+    "model": {
+        **TINY_MODEL,
+        "memory_bank": {**TINY_MODEL["memory_bank"], "score_scale": "sqrt"},
+        "generator": {**TINY_MODEL["generator"], "skip_connections": True,
+                      "word_attention": "every_level", "attention_keys": "word_and_texture",
+                      "output": "composite"},
+    },
+    "losses": {"true_edit": 10.0, "edit_region": 2.0, "edit_mask": 1.0},
+    "optimizer": {"lr_generator": 1e-3, "schedule": "cosine", "warmup_steps": 2},
+    "memory_updates": "every_step",
+    "channels_last": True,
+}
+
+
+def test_the_bundled_recipes_options_train_and_resume_exactly(tiny, tmp_path, monkeypatch):
+    import textedit.training.trainer as trainer_module
+
+    # float32 whatever the CPU, so that the comparison below is exact
+    monkeypatch.setattr(trainer_module, "cpu_has_native_bf16", lambda: False)
+    whole = Trainer(tiny(**EDIT_OPTIONS, output_dir=str(tmp_path / "one")), progress=False)
+    whole.train()
+    part = Trainer(tiny(**EDIT_OPTIONS, output_dir=str(tmp_path / "two")), progress=False)
+    part.train(max_steps=2)
+    resumed = Trainer(tiny(**EDIT_OPTIONS, output_dir=str(tmp_path / "two")), resume=True, progress=False)
+    metrics = resumed.train_step()
+    assert {"true_edit_l1", "edit_region_l1", "edit_mask_bce"} <= set(metrics)
+    resumed.train(max_steps=1)
+    _assert_same(_weights(latest_checkpoint(tmp_path / "one" / "checkpoints")),
+                 _weights(latest_checkpoint(tmp_path / "two" / "checkpoints")))
+
+
+def test_memories_learn_in_every_step_when_asked(tiny):
+    trainer = Trainer(tiny(**{**EDIT_OPTIONS, "ema_decay": None}), progress=False)
+    before = [p.detach().clone() for p in trainer.memory_params]
+    batch = trainer.data.batch(0)
+    tokenize = trainer.model.tokenize
+    trainer.adversarial_step({
+        "image": batch.images, "tokens": tokenize(batch.captions),
+        "mismatched_tokens": tokenize(batch.mismatched), "seeds": batch.seeds,
+        "mismatched_target": batch.mismatched_targets,
+    })
+    assert not all(torch.equal(a, b) for a, b in zip(before, trainer.memory_params))
+
+
+def test_cosine_schedule_warms_up_then_decays_to_zero(tiny):
+    trainer = Trainer(tiny(steps=10, optimizer={"schedule": "cosine", "warmup_steps": 2}), progress=False)
+    factors = [trainer.learning_rate_factor(s) for s in range(11)]
+    assert factors[:2] == [0.5, 1.0]
+    assert all(a >= b for a, b in zip(factors[1:], factors[2:]))
+    assert factors[10] == pytest.approx(0.0, abs=1e-12)
+    trainer.train_step()
+    assert trainer.opt_g.param_groups[0]["lr"] == pytest.approx(2e-4 * 0.5)
+    assert Trainer(tiny(steps=10), progress=False).learning_rate_factor(7) == 1.0
+
+
+def test_edit_region_loss_weighs_the_changed_pixels_only():
+    from textedit.training.losses import edit_region_loss
+
+    x = torch.zeros(2, 3, 8, 8)
+    y = x.clone()
+    y[0, :, :2, :2] = 1.0  # image 0: a 2x2 edit; image 1: nothing to change
+    assert edit_region_loss([y], [y], [x]).item() == 0.0
+    assert edit_region_loss([x], [y], [x]).item() == pytest.approx(0.5)  # (1 + 0) / 2 images
+    off_region = y.clone()
+    off_region[:, :, 4:, 4:] = 0.7  # wrong outside the region: not this loss's business
+    assert edit_region_loss([off_region], [y], [x]).item() == 0.0
+
+
+def test_paired_losses_need_generated_data(tmp_path):
+    from textedit.training.config import TrainConfig
+
+    with pytest.raises(ValueError, match="losses.edit_region needs the true edited images"):
+        TrainConfig(steps=1, losses={"edit_region": 1.0}, data={"type": "folder", "root": str(tmp_path)})
+
+
+def test_edit_mask_loss_balances_changed_and_unchanged_pixels():
+    from textedit.errors import TextEditError
+    from textedit.training.losses import edit_mask_loss
+
+    x = torch.zeros(1, 3, 8, 8)
+    y = x.clone()
+    y[0, :, :2, :2] = 1.0
+    changed = (y != x).any(1, keepdim=True).float()
+    perfect = edit_mask_loss(changed, y, x).item()
+    assert perfect == pytest.approx(0.0, abs=1e-4)
+    closed = edit_mask_loss(torch.zeros(1, 1, 8, 8), y, x).item()
+    opened = edit_mask_loss(torch.ones(1, 1, 8, 8), y, x).item()
+    assert closed == pytest.approx(opened, rel=1e-2)  # 4 changed pixels weigh as much as the 60 others
+    with pytest.raises(TextEditError, match="output: composite"):
+        edit_mask_loss(torch.zeros(1, 1, 4, 4), y, x)

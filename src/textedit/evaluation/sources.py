@@ -10,7 +10,9 @@ Shape legend: ``s`` the image side an item is drawn at, ``p`` parts of the famil
   with ``configs/mimnet64_birds.yaml`` never saw), drawn at each model's size;
 * a folder written by ``textedit data generate`` (it has ``edits.jsonl``): its edit pairs,
   drawn again from its saved scenes at each model's size (identical pixels at the size it
-  was written at);
+  was written at); the true edit applies each pair's saved ``requested`` attributes (what
+  the description means), not what the grammar's parser reads from the description, so a
+  folder of hand-written descriptions (``benchmarks/handwritten.py``) is scored exactly;
 * any other data set folder (generic layout, CUB, Oxford-102): its images, each edited with
   a **mismatched caption** (a caption of another image, of another class when classes are
   known) drawn with the evaluation seed, as ManiGAN's protocol does; no ground truth.
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,8 @@ class _Entry:
     scene: Any
     description: str
     own_caption: str
+    #: what the description means; None: what the grammar's parser reads from it
+    requested: Mapping[tuple[str, str], str] | None = None
 
 
 class GeneratedPairs:
@@ -116,6 +120,7 @@ class GeneratedPairs:
         from textedit.data.folder import read_folder, read_manifest
         from textedit.data.synthetic.data import load_scenes
         from textedit.data.synthetic.writer import GENERATOR_VERSION
+        from textedit.evaluation.attributes import parse_requested
 
         root = Path(root)
         manifest = read_manifest(root) or {}
@@ -143,6 +148,7 @@ class GeneratedPairs:
                 scenes[p["image_id"]],
                 p["description"],
                 own.get(p["image_id"], p["description"]),
+                parse_requested(p["requested"]) if "requested" in p else None,
             )
             for p in pairs
         ]
@@ -171,18 +177,17 @@ class GeneratedPairs:
 
     def item(self, index: int, size: int) -> dict[str, Any]:
         """Pair ``index`` drawn at ``size`` (module doc)."""
-        from textedit.data.synthetic.data import make_edit_pair
-        from textedit.data.synthetic.grammar import edit_scene
+        from textedit.data.synthetic.data import make_edit_pair, true_edit
 
         e = self.entry(index)
-        item = make_edit_pair(e.scene, e.description, size)
+        item = make_edit_pair(e.scene, e.description, size, e.requested)
         item.update(
             id=e.edit_id,
             image_id=e.image_id,
             index=index,
             own_caption=e.own_caption,
             scene=e.scene,
-            target_scene=edit_scene(e.scene, e.description).scene,
+            target_scene=true_edit(e.scene, e.description, e.requested).scene,
         )
         return item
 

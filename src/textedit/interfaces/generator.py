@@ -43,6 +43,8 @@ class GeneratorOutput:
         texture_feature: ``(b, c)`` projected global texture ``W_g g``, or None.
         localized_feature: ``(b, c)`` original image features pooled with the localization
             map (the pseudo ground truth of ``texture_feature``), or None.
+        decoded: for a generator that composites its output with the input, the images it
+            decoded before compositing (one per stage), or None.
     """
 
     images: tuple[Tensor, ...]
@@ -51,6 +53,7 @@ class GeneratorOutput:
     word_attention: Tensor | None = None
     texture_feature: Tensor | None = None
     localized_feature: Tensor | None = None
+    decoded: tuple[Tensor, ...] | None = None
 
     @property
     def coarse(self) -> Tensor:

@@ -1,7 +1,8 @@
 """The MIM-Net presets: ``mimnet_64`` (trains on a CPU), ``mimnet_128`` and ``mimnet_256``.
 
 Widths are chosen for the CPU targets in ``docs/mimnet.md`` (edit latency, training
-throughput, memory); every preset's vocabulary is :data:`DESCRIPTION_WORDS`.
+throughput, memory); every preset's vocabulary is :data:`DESCRIPTION_WORDS`, read with
+:data:`DESCRIPTION_SYNONYMS`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from textedit.interfaces.composition import Preset
-from textedit.models.vocabulary_words import DESCRIPTION_WORDS
+from textedit.models.vocabulary_words import DESCRIPTION_SYNONYMS, DESCRIPTION_WORDS
 from textedit.registry.api import register_preset
 
 __all__ = ["PRESET_WIDTHS"]
@@ -52,6 +53,7 @@ def _config(name: str) -> Callable[[], dict[str, Any]]:
             "text_encoder": {
                 "type": "bilstm",
                 "vocabulary": list(DESCRIPTION_WORDS),
+                "synonyms": dict(DESCRIPTION_SYNONYMS),
                 **w["text_encoder"],
             },
             "memory_bank": {"type": "key_value", **w["memory_bank"]},

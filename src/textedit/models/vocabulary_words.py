@@ -47,3 +47,35 @@ DESCRIPTION_WORDS: tuple[str, ...] = tuple(
         for w in block.split()
     )
 )
+
+#: word -> the word training captions use for it: colour shades onto the eleven colour
+#: names, derived and singular part nouns onto the nouns, size and pattern synonyms. A
+#: vocabulary applies a synonym only when it does not know the word itself (see
+#: :class:`~textedit.text.vocabulary.Vocabulary`).
+_SYNONYM_GROUPS: dict[str, str] = {
+    "red": "crimson scarlet ruby cherry vermilion maroon burgundy rufous",
+    "orange": "tangerine amber ginger rust rusty apricot copper",
+    "yellow": "lemon golden gold canary mustard butter",
+    "green": "emerald lime olive jade mint",
+    "blue": "azure navy cobalt sapphire sky cyan teal turquoise indigo",
+    "purple": "violet lilac lavender plum magenta mauve",
+    "pink": "rose rosy salmon fuchsia",
+    "brown": "tan chocolate chestnut cinnamon coffee beige buff bronze",
+    "black": "ebony jet coal charcoal inky",
+    "white": "snowy snow ivory cream milky",
+    "grey": "gray ash ashy silver slate smoky",
+    "head": "headed crown crowned",
+    "wings": "wing winged",
+    "tail": "tailed",
+    "beak": "beaked billed bill",
+    "belly": "bellied breasted",
+    "body": "bodied backed",
+    "long": "longer lengthy elongated",
+    "short": "shorter stubby small",
+    "spotted": "spotty",
+    "striped": "stripey streaked",
+}
+
+DESCRIPTION_SYNONYMS: dict[str, str] = {
+    word: target for target, words in _SYNONYM_GROUPS.items() for word in words.split()
+}

@@ -4,6 +4,8 @@ Policy, the same everywhere in textedit:
 
 * Text is lower-cased and split into runs of word characters (Unicode letters, digits and
   ``_``); punctuation is dropped. ``"The bird's WINGS!"`` -> ``["the", "bird", "s", "wings"]``.
+* A vocabulary may have **synonyms**: a word that is not itself known but names a known word
+  (``crimson -> red``) takes that word's id and counts as known.
 * A word not in the vocabulary becomes ``<unk>`` and is counted, never an error: the caller
   decides what to do (``textedit edit`` refuses a description made only of unknown words).
 * A description longer than ``max_words`` keeps its first ``max_words`` words and is marked
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from textedit.errors import InputError
 
@@ -36,18 +38,25 @@ class Vocabulary:
 
     Args:
         words: the known words, in id order (specials excluded; duplicates dropped).
+        synonyms: ``word -> known word``; a synonym whose target is not known, or that is a
+            known word itself, is ignored.
     """
 
     pad_id = 0
     unk_id = 1
 
-    def __init__(self, words: Iterable[str] = ()):
+    def __init__(self, words: Iterable[str] = (), synonyms: Mapping[str, str] | None = None):
         self._words: list[str] = [PAD, UNK]
         self._index: dict[str, int] = {PAD: 0, UNK: 1}
         for w in words:
             if w not in self._index:
                 self._index[w] = len(self._words)
                 self._words.append(w)
+        self._synonyms = {
+            w: self._index[t]
+            for w, t in (synonyms or {}).items()
+            if w not in self._index and t in self._index
+        }
 
     @classmethod
     def build(
@@ -72,17 +81,21 @@ class Vocabulary:
         return len(self._words)
 
     def __contains__(self, word: object) -> bool:
-        return word in self._index
+        return word in self._index or word in self._synonyms
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Vocabulary) and self._words == other._words
+        return (
+            isinstance(other, Vocabulary)
+            and self._words == other._words
+            and self._synonyms == other._synonyms
+        )
 
     def __repr__(self) -> str:
         return f"Vocabulary({len(self.words)} words)"
 
     def id(self, word: str) -> int:
-        """Id of ``word`` (``unk_id`` when unknown)."""
-        return self._index.get(word, self.unk_id)
+        """Id of ``word``, or of the word it is a synonym of (``unk_id`` when unknown)."""
+        return self._index.get(word, self._synonyms.get(word, self.unk_id))
 
     def word(self, index: int) -> str:
         """Word of id ``index``."""
@@ -115,7 +128,7 @@ class Vocabulary:
 
     def unknown_words(self, text: str) -> list[str]:
         """The words of ``text`` this vocabulary does not know."""
-        return [w for w in split_words(text) if w not in self._index]
+        return [w for w in split_words(text) if w not in self]
 
     def decode(self, ids: Sequence[int]) -> str:
         """Words of ``ids`` joined by spaces, padding dropped."""

@@ -18,6 +18,8 @@ from textedit.interfaces.discriminator import DiscriminatorOutput, log1mexp
 __all__ = [
     "reconstruction_loss",
     "pseudo_ground_truth_loss",
+    "edit_region_loss",
+    "edit_mask_loss",
     "generator_reality_loss",
     "discriminator_loss",
     "generator_adversarial_loss",
@@ -27,6 +29,53 @@ __all__ = [
 def reconstruction_loss(outputs: Sequence[Tensor], targets: Sequence[Tensor]) -> Tensor:
     """``Σ_stages ‖x_s − x̂_s‖₁`` (mean absolute error per stage, summed over stages)."""
     return sum(F.l1_loss(o, t) for o, t in zip(outputs, targets, strict=True))
+
+
+def edit_region_loss(
+    outputs: Sequence[Tensor], truths: Sequence[Tensor], inputs: Sequence[Tensor]
+) -> Tensor:
+    """``Σ_stages`` mean ``|x̂_s − y_s|`` over the pixels where the true edit ``y_s`` differs
+    from the input ``x_s`` (per image; an image whose edit changes nothing adds 0).
+
+    The whole-image L1 to the true edit weighs a part that covers 2% of the image at 2%:
+    this term weighs the edited region as much as the whole image.
+    """
+    total = torch.zeros((), device=outputs[0].device)
+    for o, y, x in zip(outputs, truths, inputs, strict=True):
+        region = ((y - x).abs().amax(dim=1, keepdim=True) > 1e-3).to(o.dtype)  # (b, 1, s, s)
+        area = region.sum(dim=(1, 2, 3))
+        err = ((o - y).abs().mean(dim=1, keepdim=True) * region).sum(dim=(1, 2, 3))
+        total = total + (err / area.clamp_min(1.0)).mean()
+    return total
+
+
+def edit_mask_loss(mask: Tensor | None, truth: Tensor, image: Tensor) -> Tensor:
+    """Binary cross-entropy between an edit mask and where the true edit differs from the input.
+
+    Args:
+        mask: ``(b, 1, H, H)`` the generator's edit mask in ``[0, 1]`` (a compositing
+            generator's ``localization``).
+        truth: ``(b, 3, H, H)`` the true edit; image: ``(b, 3, H, H)`` the input.
+
+    The changed and unchanged pixels are averaged separately and added (per image), so the
+    ~2% of pixels an edit changes weigh as much as the rest.
+    """
+    if mask is None or mask.shape[-2:] != image.shape[-2:]:
+        from textedit.errors import TextEditError
+
+        shape = None if mask is None else tuple(mask.shape)
+        raise TextEditError(
+            f"losses.edit_mask needs a generator whose localization is an edit mask at the "
+            f"output's size {tuple(image.shape[-2:])}, got {shape}; use the mimnet generator "
+            f"with output: composite, or set losses.edit_mask to 0"
+        )
+    changed = ((truth - image).abs().amax(dim=1, keepdim=True) > 1e-3).to(mask.dtype)
+    p = mask.float().clamp(1e-6, 1 - 1e-6)
+    on = -(changed * p.log()).sum(dim=(1, 2, 3)) / changed.sum(dim=(1, 2, 3)).clamp_min(1.0)
+    off = -((1 - changed) * (1 - p).log()).sum(dim=(1, 2, 3)) / (1 - changed).sum(
+        dim=(1, 2, 3)
+    ).clamp_min(1.0)
+    return (on + off).mean()
 
 
 def pseudo_ground_truth_loss(texture_feature: Tensor, localized_feature: Tensor) -> Tensor:

@@ -38,12 +38,15 @@ from textedit.training.config import TrainConfig
 from textedit.training.data import TrainingData, build_training_data
 from textedit.training.losses import (
     discriminator_loss,
+    edit_mask_loss,
+    edit_region_loss,
     generator_adversarial_loss,
     generator_reality_loss,
     pseudo_ground_truth_loss,
     reconstruction_loss,
 )
 from textedit.training.metrics import MetricsLogger
+from textedit.utils.cpu import cpu_has_native_bf16
 
 __all__ = ["Trainer", "REQUIRED_SLOTS"]
 
@@ -112,10 +115,13 @@ class Trainer:
         mode = self.config.mixed_precision
         if mode == "no":
             return None
+        if self.device.type == "cpu" and mode == "bf16" and cpu_has_native_bf16():
+            return torch.bfloat16
         if self.device.type != "cuda":
             warnings.warn(
-                f"mixed_precision={mode!r} is ignored on the CPU: half precision is about 100x "
-                f"slower there than float32; training in float32",
+                f"mixed_precision={mode!r} is ignored on this CPU: without native bf16 "
+                f"arithmetic (AVX512-BF16 or AMX) half precision is about 100x slower there "
+                f"than float32; training in float32",
                 stacklevel=3,
             )
             return None
@@ -134,6 +140,8 @@ class Trainer:
             spec = {**spec, "text_encoder": {**slot, "vocabulary": list(self.data.vocabulary.words)}}
             composition, config = resolve_model_config(spec)
         model = composition.from_config(config)
+        if self.config.channels_last:
+            model = model.to(memory_format=torch.channels_last)
         missing = [s for s in REQUIRED_SLOTS if not hasattr(model, s)]
         if missing:
             raise TextEditError(
@@ -168,7 +176,7 @@ class Trainer:
     def _autocast(self):
         if self.autocast_dtype is None:
             return contextlib.nullcontext()
-        return torch.autocast(device_type="cuda", dtype=self.autocast_dtype)
+        return torch.autocast(device_type=self.device.type, dtype=self.autocast_dtype)
 
     def _generate(self, image: Tensor, tokens: Any, structure: Any = None, random_memory_seeds: list[int] | None = None):
         """Text -> memory read -> generator output.
@@ -232,7 +240,8 @@ class Trainer:
         m, w = self.model, self.config.losses
         image = batch["image"]
         reals = m.stage_images(image)
-        with frozen(self.memory_params):
+        memory = self.memory_params if self.config.memory_updates == "reconstruction" else []
+        with frozen(memory):
             with frozen(self.d_params), self._autocast():
                 text_hat, _, fake = self._generate(image, batch["mismatched_tokens"])
                 own_text = m.encode_text(batch["tokens"]).detach()
@@ -254,15 +263,43 @@ class Trainer:
                 loss_g, parts_g = generator_adversarial_loss(d_fake, w.generator_conformity)
                 if w.manipulation_l1 > 0:
                     loss_g = loss_g + w.manipulation_l1 * reconstruction_loss(fake.images, reals)
-                if w.true_edit > 0:
-                    true_l1 = reconstruction_loss(fake.images, m.stage_images(batch["mismatched_target"]))
-                    loss_g = loss_g + w.true_edit * true_l1
+                if w.true_edit > 0 or w.edit_region > 0:
+                    truths = m.stage_images(batch["mismatched_target"])
+                    inputs = m.stage_images(image)
+                    true_l1 = reconstruction_loss(fake.images, truths)
+                    # a compositing generator's decoder learns the edited region even where
+                    # its mask is still closed
+                    region_l1 = sum(edit_region_loss(o, truths, inputs) for o in _decoded(fake))
+                    loss_g = loss_g + w.true_edit * true_l1 + w.edit_region * region_l1
+                    if w.edit_mask > 0:
+                        mask_bce = edit_mask_loss(fake.localization, batch["mismatched_target"], image)
+                        loss_g = loss_g + w.edit_mask * mask_bce
+                        parts_g["edit_mask_bce"] = mask_bce.item()
                     parts_g["true_edit_l1"] = true_l1.item()
+                    parts_g["edit_region_l1"] = region_l1.item()
             self.opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             self._sync(self.g_params)
             self.opt_g.step()
         return {"d_total": loss_d.item(), "g_adv_total": loss_g.item(), **parts_d, **parts_g}
+
+    def learning_rate_factor(self, step: int) -> float:
+        """Multiplier of the configured learning rates at ``step`` (0-based)."""
+        opt = self.config.optimizer
+        if opt.schedule == "constant":
+            return 1.0
+        if step < opt.warmup_steps:
+            return (step + 1) / opt.warmup_steps
+        span = max(1, self.total_steps - opt.warmup_steps)
+        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (step - opt.warmup_steps) / span)))
+
+    def _set_learning_rates(self) -> None:
+        # a function of the step alone, so a resumed run follows the same schedule
+        factor = self.learning_rate_factor(self.step)
+        opt = self.config.optimizer
+        for optimizer, lr in ((self.opt_g, opt.lr_generator), (self.opt_d, opt.lr_discriminator)):
+            for group in optimizer.param_groups:
+                group["lr"] = lr * factor
 
     def _update_ema(self) -> None:
         if self.ema is None:
@@ -275,8 +312,10 @@ class Trainer:
         """One iteration: the batch of this step, both stages, the EMA update."""
         batch = self.data.batch(self.step, rank=self.dist.rank, world_size=self.dist.world_size)
         tokenize = self.model.tokenize
+        fmt = torch.channels_last if self.config.channels_last else torch.contiguous_format
+        self._set_learning_rates()
         batch = {
-            "image": batch.images.to(self.device),
+            "image": batch.images.to(self.device, memory_format=fmt),
             "tokens": tokenize(batch.captions),
             "mismatched_tokens": tokenize(batch.mismatched),
             "seeds": batch.seeds,
@@ -374,6 +413,12 @@ class Trainer:
         with self.ema_weights() as model:
             sample_grid(model, self.data.sample_batch(self.config.num_samples, self.device), path)
         return path
+
+
+def _decoded(out: Any) -> list[tuple[Tensor, ...]]:
+    """The output images, and for a generator that composites its output with the input,
+    the images it decoded before compositing."""
+    return [out.images] if out.decoded is None else [out.images, out.decoded]
 
 
 def _saved_vocabulary(checkpoint: dict[str, Any] | None) -> list[str] | None:

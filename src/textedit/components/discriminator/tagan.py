@@ -7,8 +7,10 @@ encoder layers, ``k`` the width of a pooled feature ``v_l``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import torch
+import torch.nn.functional as F
 from pydantic import Field, field_validator
 from torch import Tensor, nn
 
@@ -43,6 +45,23 @@ class TAGANDiscriminatorConfig(ComponentConfig):
     hidden_dim: int = Field(
         128, gt=0, description="hidden size per direction of the discriminator's own Bi-LSTM"
     )
+    pooling: Literal["mean", "max"] = Field(
+        "mean",
+        description="how each conformity feature v_l pools its block's map over positions: "
+        "'mean' (TAGAN's global average pooling) or 'max'. When the described parts are small "
+        "(each part of the generated birds covers 1-3% of the image), the average is dominated "
+        "by the background and the conformity branch learns very slowly (mimnet_64 on the "
+        "birds, D alone at batch 16, lr 2e-4: chance for 800 steps with 'mean'; 0.67 "
+        "matched-vs-mismatched pairwise accuracy with 'max' and word_norm); the maximum tells "
+        "whether a part's colour detector fires anywhere. The reality branch is unaffected.",
+    )
+    word_norm: bool = Field(
+        False,
+        description="normalise each given word feature (LayerNorm without affine weights) "
+        "before the discriminator's Bi-LSTM, so that the scale of the text encoder's word "
+        "features (mean |x| about 0.14 for mimnet_64's encoder at initialisation) does not "
+        "slow the text-adaptive classifiers; false = use them as given",
+    )
 
     @field_validator("stage_sizes")
     @classmethod
@@ -67,10 +86,15 @@ class _StageEncoder(nn.Module):
         self.widths = widths[-self.num_layers :]
         # D_r(x) = σ(w · v + b) with v the final 4×4 map, as TAGAN's classifier conv
         self.reality = nn.Conv2d(widths[-1], 1, _FINAL_SIZE)
+        self.pooling = config.pooling
 
     def forward(self, image: Tensor) -> tuple[Tensor, list[Tensor]]:
         features = self.encoder(image)
-        pooled = [f.mean(dim=(2, 3)) for f in features[-self.num_layers :]]
+        last = features[-self.num_layers :]
+        if self.pooling == "max":
+            pooled = [f.amax(dim=(2, 3)) for f in last]
+        else:
+            pooled = [f.mean(dim=(2, 3)) for f in last]
         return self.reality(features[-1]).flatten(), pooled
 
 
@@ -78,7 +102,8 @@ class _StageEncoder(nn.Module):
 class TAGANDiscriminator(Discriminator):
     """Reality and text-adaptive conformity per stage, in log space.
 
-    Per stage, an encoder gives pooled features ``v_l`` of its last ``num_layers`` blocks.
+    Per stage, an encoder gives pooled features ``v_l`` of its last ``num_layers`` blocks
+    (averaged over positions, or their maximum under ``pooling="max"``).
     The discriminator's own Bi-LSTM turns the given word features into ``h_i``; each word
     makes local classifiers ``f_{i,l}(v_l) = σ(W_l(h_i) · v_l + b_l(h_i))``, weighted over
     layers by ``β_{i,l} = softmax_l(B h_i)`` and over words by ``α_i = softmax_i(ū · h_i)``
@@ -144,7 +169,10 @@ class TAGANDiscriminator(Discriminator):
                 f"{tuple(text.words.shape)}; set discriminator.word_dim to the text encoder's word_dim"
             )
         mask = text.word_mask
-        hidden, _ = self.text_lstm(text.words, mask)  # h_i, (b, t, 2·hidden)
+        words = text.words
+        if self.config.word_norm:
+            words = F.layer_norm(words, words.shape[-1:])
+        hidden, _ = self.text_lstm(words, mask)  # h_i, (b, t, 2·hidden)
         mean = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp_min(1)  # ū
         log_alpha = masked_log_softmax(torch.einsum("btk,bk->bt", hidden, mean), mask)
         alpha = log_alpha.exp()  # exactly zero at padded words

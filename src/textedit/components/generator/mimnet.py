@@ -7,7 +7,10 @@ width, ``c`` feature channels.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
+import torch.nn.functional as F
 from pydantic import Field, model_validator
 from torch import Tensor, nn
 
@@ -18,6 +21,7 @@ from textedit.interfaces.localizer import Localizer
 from textedit.interfaces.memory_bank import MemoryRead
 from textedit.interfaces.structure_extractor import Structure
 from textedit.interfaces.text_encoder import TextEncoding
+from textedit.layers.conv_block import ConvNormAct
 from textedit.layers.downsampling_encoder import DownsamplingEncoder
 from textedit.layers.residual_block import ResidualBlock
 from textedit.layers.upsample_block import UpsampleBlock
@@ -56,6 +60,33 @@ class MIMNetGeneratorConfig(ComponentConfig):
     )
     texture_dim: int = Field(128, gt=0, description="width d of the memory textures")
     structure_channels: int = Field(32, gt=0, description="channels of the structure features F_b")
+    # ---- options beyond the paper (defaults: the paper's generator); see docs/mimnet.md
+    skip_connections: bool = Field(
+        False,
+        description="U-Net skip paths: the image encoder's features at every size between "
+        "h and H/2, and the input image at H, join the decoder at their size (the paper "
+        "decodes from the fused h×h features alone, which cannot reproduce the input's detail)",
+    )
+    word_attention: Literal["fine", "every_level"] = Field(
+        "fine",
+        description="where positions attend over the word textures: 'fine' only on U at H/2 "
+        "(the paper's FIR); 'every_level' also on F_x before the coarse block (so C is no "
+        "longer the same everywhere) and at every upsampling size",
+    )
+    attention_keys: Literal["texture", "word_and_texture"] = Field(
+        "texture",
+        description="what that attention reads: the projected textures W_t t_j as keys and "
+        "values (the paper), or the contextual word features e_j beside the textures (keys "
+        "W_k [e_j; t_j], values W_t t_j + W_v e_j), so a position can find the word that "
+        "names its part and read it even while the memory read is still uninformative",
+    )
+    output: Literal["image", "composite"] = Field(
+        "image",
+        description="'image': each stage decodes an image (the paper); 'composite': each "
+        "stage decodes a change Δ of the input, rgb = tanh(atanh(x) + Δ), and an edit-mask "
+        "logit added to the upsampled TLU logit, and outputs α ⊙ rgb + (1 − α) ⊙ x: what the "
+        "mask leaves closed is the input exactly, and the generator starts as the identity",
+    )
 
     @model_validator(mode="after")
     def _check_sizes(self) -> "MIMNetGeneratorConfig":
@@ -97,19 +128,39 @@ class MIMNetGenerator(Generator):
         self.image_encoder = DownsamplingEncoder(3, down)
         self.image_block = ResidualBlock(c.channels, c.channels)
         self.texture_projection = nn.Linear(c.texture_dim, c.channels, bias=False)  # W_g
-        self.coarse_block = ResidualBlock(c.channels + c.structure_channels, c.channels)
-        ups, s = [], h
+        every = c.word_attention == "every_level"
+        key_dim = c.word_dim if c.attention_keys == "word_and_texture" else None
+        self.coarse_attention = (
+            WordAttention(c.texture_dim, c.channels, key_dim) if every else None
+        )
+        self.coarse_block = ResidualBlock(
+            c.channels * (2 if every else 1) + c.structure_channels, c.channels
+        )
+        # up path h -> H/2; level k doubles the size to s_k, merging the encoder's s_k features
+        ups, merges, attentions, s = [], [], [], h
         while s < half:
             ups.append(UpsampleBlock(self.width(s) if s > h else c.channels, self.width(2 * s)))
             s *= 2
+            if c.skip_connections:
+                merges.append(ConvNormAct(2 * self.width(s), self.width(s), kernel_size=1))
+            if every and s < half:
+                attentions.append(WordAttention(c.texture_dim, self.width(s), key_dim))
         self.upsample = nn.Sequential(*ups)
-        self.coarse_decoder = _ToImage(self.width(half))
-        self.word_attention = WordAttention(c.texture_dim, self.width(half))
-        self.fine_decoder = nn.Sequential(
-            ResidualBlock(2 * self.width(half), self.width(half)),
-            UpsampleBlock(self.width(half), self.width(size)),
-            _ToImage(self.width(size)),
-        )
+        self.skip_merges = nn.ModuleList(merges)
+        self.level_attentions = nn.ModuleList(attentions)
+        image_channels = 4 if c.output == "composite" else 3
+        self.coarse_decoder = _ToImage(self.width(half), image_channels)
+        self.word_attention = WordAttention(c.texture_dim, self.width(half), key_dim)
+        if c.skip_connections:
+            self.fine_decoder = _FineDecoder(
+                self.width(half), self.width(size), image_channels, input_skip=True
+            )
+        else:
+            self.fine_decoder = nn.Sequential(
+                ResidualBlock(2 * self.width(half), self.width(half)),
+                UpsampleBlock(self.width(half), self.width(size)),
+                _ToImage(self.width(size), image_channels),
+            )
 
     def width(self, size: int) -> int:
         """Channels of a feature map of side ``size``."""
@@ -182,12 +233,19 @@ class MIMNetGenerator(Generator):
             :class:`GeneratorOutput` with the ``(b, 3, H/2, H/2)`` and ``(b, 3, H, H)`` images.
         """
         self._check_inputs(image, text, memory, structure)
+        c = self.config
+        words = text.words if c.attention_keys == "word_and_texture" else None
+        texture, mask = memory.texture, memory.word_mask
         g = memory.global_texture()  # (b, d)
         texture_feature = self.texture_projection(g)  # W_g g, (b, c)
-        original = self.image_block(self.image_encoder(image)[-1])  # F_x, (b, c, h, h)
+        levels = self.image_encoder(image)
+        original = self.image_block(levels[-1])  # F_x, (b, c, h, h)
         h = original.shape[-1]
         tiled = texture_feature[:, :, None, None].expand(-1, -1, h, h)
-        coarse = self.coarse_block(torch.cat([tiled, structure.features.to(tiled.dtype)], dim=1))
+        coarse_in = [tiled, structure.features.to(tiled.dtype)]
+        if self.coarse_attention is not None:
+            coarse_in.append(self.coarse_attention(original, texture, mask, words)[0])
+        coarse = self.coarse_block(torch.cat(coarse_in, dim=1))
         if localizer is None:
             weights, fused = None, coarse
             localized = original.mean(dim=(2, 3))
@@ -196,10 +254,30 @@ class MIMNetGenerator(Generator):
             weights, fused = localization.weights, localization.fused
             mass = weights.sum(dim=(2, 3)).clamp_min(1e-6)
             localized = (weights * original).sum(dim=(2, 3)) / mass  # p
-        upsampled = self.upsample(fused)  # U
+        upsampled = fused
+        for k, up in enumerate(self.upsample):  # U
+            upsampled = up(upsampled)
+            if self.skip_merges:
+                skip = levels[len(levels) - 2 - k]
+                upsampled = self.skip_merges[k](torch.cat([upsampled, skip], dim=1))
+            if k < len(self.level_attentions):
+                attended, _ = self.level_attentions[k](upsampled, texture, mask, words)
+                upsampled = upsampled + attended
+        attended, gamma = self.word_attention(upsampled, texture, mask, words)
+        refined = torch.cat([upsampled, attended], dim=1)
+        if c.skip_connections:
+            fine = self.fine_decoder(refined, image)
+        else:
+            fine = self.fine_decoder(refined)
         coarse_image = self.coarse_decoder(upsampled)
-        attended, gamma = self.word_attention(upsampled, memory.texture, memory.word_mask)
-        fine_image = self.fine_decoder(torch.cat([upsampled, attended], dim=1))
+        decoded = None
+        if c.output == "composite":
+            logits = None if weights is None else torch.logit(weights.float(), eps=1e-4)
+            coarse_image, coarse_rgb, _ = _composite(coarse_image, image, logits)
+            fine_image, fine_rgb, weights = _composite(fine, image, logits)
+            decoded = (coarse_rgb, fine_rgb)
+        else:
+            fine_image = fine
         return GeneratorOutput(
             images=(coarse_image, fine_image),
             localization=weights,
@@ -207,6 +285,7 @@ class MIMNetGenerator(Generator):
             word_attention=gamma,
             texture_feature=texture_feature,
             localized_feature=localized,
+            decoded=decoded,
         )
 
     def _check_inputs(
@@ -247,8 +326,68 @@ class MIMNetGenerator(Generator):
             )
 
 
-class _ToImage(nn.Sequential):
-    """``(b, c, s, s) -> (b, 3, s, s)`` in ``[-1, 1]``."""
+#: initial edit-mask logit of a composite generator (σ(4) ≈ 0.98)
+_OPEN_MASK_LOGIT = 4.0
 
-    def __init__(self, channels: int):
-        super().__init__(nn.Conv2d(channels, 3, 3, padding=1), nn.Tanh())
+
+class _ToImage(nn.Module):
+    """``(b, c, s, s) -> (b, 3, s, s)`` in ``[-1, 1]``; or, with 4 output channels, the raw
+    ``(b, 4, s, s)`` change and edit-mask logit of a composite (see :func:`_composite`).
+
+    A composite's convolution starts at zero with the mask logit's bias at
+    :data:`_OPEN_MASK_LOGIT`: the generator starts as the identity with its mask open, so
+    every pixel's change is trained at first and the mask learns to close where a change is
+    not asked for (a mask that starts half-closed shuts everywhere within a few steps,
+    before the change is worth keeping).
+    """
+
+    def __init__(self, channels: int, out_channels: int = 3):
+        super().__init__()
+        self.conv = nn.Conv2d(channels, out_channels, 3, padding=1)
+        if out_channels == 4:
+            nn.init.zeros_(self.conv.weight)
+            with torch.no_grad():
+                self.conv.bias.copy_(torch.tensor([0.0, 0.0, 0.0, _OPEN_MASK_LOGIT]))
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.conv(x)
+        return torch.tanh(y) if y.shape[1] == 3 else y
+
+
+class _FineDecoder(nn.Module):
+    """FIR's decoder with skip paths: ``[U; R]`` at ``H/2`` -> residual block -> ×2 ->
+    concatenated with the input image -> convolution -> image (and mask logit)."""
+
+    def __init__(self, half_channels: int, channels: int, out_channels: int, input_skip: bool):
+        super().__init__()
+        self.block = ResidualBlock(2 * half_channels, half_channels)
+        self.conv = ConvNormAct(half_channels + (3 if input_skip else 0), channels)
+        self.to_image = _ToImage(channels, out_channels)
+
+    def forward(self, refined: Tensor, image: Tensor) -> Tensor:
+        x = F.interpolate(self.block(refined), scale_factor=2.0, mode="nearest")
+        return self.to_image(self.conv(torch.cat([x, image.to(x.dtype)], dim=1)))
+
+
+def _composite(
+    decoded: Tensor, image: Tensor, tlu_logits: Tensor | None
+) -> tuple[Tensor, Tensor, Tensor]:
+    """The composite of a stage from its decoded change ``Δ`` and mask logit.
+
+    ``rgb = tanh(atanh(x) + Δ)`` (the input changed in logit space: bounded, and ``x`` itself
+    at ``Δ = 0``); ``α = σ(mask logit + up(TLU logit))``; output ``α ⊙ rgb + (1 − α) ⊙ x``.
+    Computed in float32 so that a closed mask returns the input's exact values whatever
+    precision the decoder ran in. Returns ``(output, rgb, α)`` at the decoded size.
+    """
+    size = decoded.shape[-1]
+    delta, logit = decoded[:, :3].float(), decoded[:, 3:4].float()
+    if tlu_logits is not None:
+        logit = logit + F.interpolate(
+            tlu_logits, size=(size, size), mode="bilinear", align_corners=False
+        )
+    x = image.float()
+    if x.shape[-1] != size:
+        x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+    rgb = torch.tanh(torch.atanh(x.clamp(-0.999, 0.999)) + delta)
+    alpha = torch.sigmoid(logit)
+    return torch.lerp(x, rgb, alpha), rgb, alpha

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 
+import math
+from typing import Literal
+
 import torch
 from pydantic import Field
 from torch import Tensor, nn
@@ -29,6 +32,12 @@ class KeyValueMemoryBankConfig(ComponentConfig):
         "('auto' picks the fastest one available)",
     )
     init_std: float = Field(1.0, gt=0.0, description="standard deviation of the initial memories")
+    score_scale: Literal["none", "sqrt"] = Field(
+        "none",
+        description="scale of the scores e_j · k_i: 'none' as the paper writes them, or "
+        "'sqrt' (divided by √D, as in scaled dot-product attention), which keeps the read "
+        "from saturating onto one slot as the word features grow (a choice beyond the paper)",
+    )
 
 
 @register_memory_bank("key_value")
@@ -77,11 +86,15 @@ class KeyValueMemoryBank(MemoryBank):
                 f"{tuple(words.shape)}; set memory_bank.word_dim to the text encoder's word_dim "
                 f"(a composition wires it for you)"
             )
+        key = self.key.weight
+        if self.config.score_scale == "sqrt":
+            key = key / math.sqrt(self.config.word_dim)
+        # the memory is read in its own precision (float32 under a bf16 autocast)
         out = memory_attention(
-            words,
+            words.to(self.slots.dtype),
             word_mask,
             self.slots,
-            self.key.weight,
+            key.to(self.slots.dtype),
             backend=self.config.backend,
             return_attention=return_attention,
         )

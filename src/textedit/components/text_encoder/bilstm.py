@@ -23,6 +23,12 @@ class BiLSTMTextEncoderConfig(ComponentConfig):
         description="known words in id order; <pad> (id 0) and <unk> (id 1) are implied. "
         "Saved with the model, so a reloaded encoder tokenises the same way.",
     )
+    synonyms: dict[str, str] = Field(
+        default_factory=dict,
+        description="word -> known word: an unknown word listed here is read as the word it "
+        "names (crimson -> red), so descriptions a person writes reach words the training "
+        "captions taught; saved with the model",
+    )
     max_words: int = Field(18, gt=0, description="longer descriptions are truncated (and flagged)")
     embedding_dim: int = Field(300, gt=0, description="word embedding width")
     hidden_dim: int = Field(
@@ -48,7 +54,7 @@ class BiLSTMTextEncoder(TextEncoder):
     def __init__(self, config: BiLSTMTextEncoderConfig | dict | None = None):
         super().__init__(config)
         c = self.config
-        self.vocabulary = Vocabulary(c.vocabulary)
+        self.vocabulary = Vocabulary(c.vocabulary, c.synonyms)
         self.embedding = nn.Embedding(
             len(self.vocabulary), c.embedding_dim, padding_idx=Vocabulary.pad_id
         )

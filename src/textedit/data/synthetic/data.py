@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ from PIL import Image
 from textedit.data.base import CaptionDataset, CaptionRecord
 from textedit.data.images import load_image, pil_to_tensor
 from textedit.data.synthetic.families import get_family
-from textedit.data.synthetic.grammar import describe, describe_many, edit_scene
+from textedit.data.synthetic.grammar import Edit, describe, describe_many, edit_scene
 from textedit.data.synthetic.render import Rendering, render
 from textedit.data.synthetic.scene import Scene, sample_scene
 from textedit.errors import InputError
@@ -53,6 +54,7 @@ __all__ = [
     "SyntheticEditPairs",
     "FolderEditPairs",
     "make_edit_pair",
+    "true_edit",
     "edit_mask",
     "load_scenes",
 ]
@@ -191,10 +193,34 @@ def _requested_text(requested) -> str:
     return ";".join(f"{p}.{a}={v}" for (p, a), v in sorted(requested.items()))
 
 
-def make_edit_pair(scene: Scene, description: str, size: int) -> dict[str, Any]:
-    """The edit-pair item of ``scene`` edited by ``description`` at ``size`` (module doc)."""
+def true_edit(
+    scene: Scene, description: str, requested: Mapping[tuple[str, str], str] | None = None
+) -> Edit:
+    """The true edit of ``scene`` by ``description``.
+
+    Args:
+        requested: what the description means, ``(part, attribute) -> value``, when known
+            (hand-written descriptions); None: what the grammar's parser reads from it.
+    """
+    if requested is None:
+        return edit_scene(scene, description)
+    edited = scene.with_attributes(requested)
+    return Edit(edited, dict(requested), scene.diff(edited))
+
+
+def make_edit_pair(
+    scene: Scene,
+    description: str,
+    size: int,
+    requested: Mapping[tuple[str, str], str] | None = None,
+) -> dict[str, Any]:
+    """The edit-pair item of ``scene`` edited by ``description`` at ``size`` (module doc).
+
+    Args:
+        requested: the attributes ``description`` means, when known (see :func:`true_edit`).
+    """
     fam = get_family(scene.family)
-    edit = edit_scene(scene, description)
+    edit = true_edit(scene, description, requested)
     before, after = render(scene, size), render(edit.scene, size)
     return _pair_item(
         before.image,

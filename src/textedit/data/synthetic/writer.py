@@ -23,23 +23,31 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 from PIL import Image
 
 from textedit._version import __version__
 from textedit.data.folder import MANIFEST, read_manifest
-from textedit.data.synthetic.data import SyntheticSpec, _requested_text, edit_mask
+from textedit.data.synthetic.data import SyntheticSpec, _requested_text, edit_mask, true_edit
 from textedit.data.synthetic.families import get_family
-from textedit.data.synthetic.grammar import edit_scene
-from textedit.data.synthetic.render import render
+from textedit.data.synthetic.render import Rendering, render
+from textedit.data.synthetic.scene import Scene
 from textedit.errors import InputError
 from textedit.utils.atomic import atomic_directory
 
-__all__ = ["generate_dataset", "check_output", "GENERATOR", "GENERATOR_VERSION"]
+__all__ = [
+    "generate_dataset",
+    "check_output",
+    "write_image",
+    "write_edit_pair",
+    "folder_manifest",
+    "GENERATOR",
+    "GENERATOR_VERSION",
+]
 
 GENERATOR = "textedit.data.synthetic"
 #: bumped whenever the same spec would draw different pixels or write a different layout
@@ -84,7 +92,6 @@ def generate_dataset(
     """
     out = Path(out)
     check_output(out, overwrite)
-    fam = get_family(spec.family)
     counts = {"train": 0, "test": 0, "edits": 0}
     with atomic_directory(out, overwrite=True) as tmp:
         for sub in ("images", "masks", "edits"):
@@ -93,14 +100,8 @@ def generate_dataset(
             tmp / "scenes.jsonl", "w", encoding="utf-8"
         ) as scenes, open(tmp / "edits.jsonl", "w", encoding="utf-8") as edits:
             for i in range(spec.n):
-                image_id, split = spec.image_id(i), spec.split(i)
-                scene = spec.scene(i)
-                drawn = render(scene, image_size)
-                _save_png(drawn.image, tmp / "images" / f"{image_id}.png")
-                _save_png(drawn.labels, tmp / "masks" / f"{image_id}.png")
-                line = {"id": image_id, "image": f"images/{image_id}.png", "captions": spec.captions(i, scene), "split": split}
-                captions.write(json.dumps(line) + "\n")
-                scenes.write(json.dumps({"id": image_id, "scene": scene.to_dict()}) + "\n")
+                split = spec.split(i)
+                scene, drawn = write_image(tmp, spec, i, image_size, captions, scenes)
                 counts[split] += 1
                 if split == "test":
                     for k in range(spec.edits_per_image):
@@ -108,29 +109,83 @@ def generate_dataset(
                         edits.write(json.dumps(_write_edit(tmp, spec, i, k, scene, drawn, image_size)) + "\n")
                 if progress is not None:
                     progress(1)
-        manifest = {
-            "format": "textedit-folder",
-            "format_version": 1,
-            "generator": GENERATOR,
-            "generator_version": GENERATOR_VERSION,
-            "textedit_version": __version__,
-            "family": spec.family,
-            "parts": list(fam.part_names),
-            "image_size": image_size,
-            "seed": spec.seed,
-            "counts": counts,
-            "spec": spec.to_dict(),
-        }
+        manifest = folder_manifest(spec, image_size, counts)
         # written last: a folder without it is not a finished data set
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
 
 
+def folder_manifest(
+    spec: SyntheticSpec, image_size: int, counts: Mapping[str, int]
+) -> dict[str, Any]:
+    """The ``dataset.json`` of a folder holding images of ``spec`` drawn at ``image_size``."""
+    return {
+        "format": "textedit-folder",
+        "format_version": 1,
+        "generator": GENERATOR,
+        "generator_version": GENERATOR_VERSION,
+        "textedit_version": __version__,
+        "family": spec.family,
+        "parts": list(get_family(spec.family).part_names),
+        "image_size": image_size,
+        "seed": spec.seed,
+        "counts": dict(counts),
+        "spec": spec.to_dict(),
+    }
+
+
+def write_image(
+    tmp: Path, spec: SyntheticSpec, i: int, size: int, captions: IO[str], scenes: IO[str]
+) -> tuple[Scene, Rendering]:
+    """Draw image ``i`` of ``spec`` into the folder ``tmp``: its image and label map PNGs,
+    its line of ``captions.jsonl`` and of ``scenes.jsonl`` (the open files given).
+
+    Returns:
+        the scene and its drawing, for the image's edit pairs.
+    """
+    image_id, split = spec.image_id(i), spec.split(i)
+    scene = spec.scene(i)
+    drawn = render(scene, size)
+    _save_png(drawn.image, tmp / "images" / f"{image_id}.png")
+    _save_png(drawn.labels, tmp / "masks" / f"{image_id}.png")
+    line = {
+        "id": image_id,
+        "image": f"images/{image_id}.png",
+        "captions": spec.captions(i, scene),
+        "split": split,
+    }
+    captions.write(json.dumps(line) + "\n")
+    scenes.write(json.dumps({"id": image_id, "scene": scene.to_dict()}) + "\n")
+    return scene, drawn
+
+
 def _write_edit(tmp: Path, spec: SyntheticSpec, i: int, k: int, scene, drawn, size: int) -> dict[str, Any]:
     image_id = spec.image_id(i)
-    edit_id = f"{image_id}_e{k}"
     description = spec.edit_description(i, k, scene)
-    edit = edit_scene(scene, description)
+    return write_edit_pair(
+        tmp, f"{image_id}_e{k}", image_id, spec.split(i), scene, drawn, size, description
+    )
+
+
+def write_edit_pair(
+    tmp: Path,
+    edit_id: str,
+    image_id: str,
+    split: str,
+    scene: Scene,
+    drawn: Rendering,
+    size: int,
+    description: str,
+    requested: Mapping[tuple[str, str], str] | None = None,
+) -> dict[str, Any]:
+    """Draw the true edit of image ``image_id`` (``scene``, drawn as ``drawn``) by
+    ``description`` into ``tmp/edits``; returns its line of ``edits.jsonl``.
+
+    Args:
+        requested: what the description means, when known (hand-written descriptions); by
+            default what the grammar's parser reads from it (:func:`.data.true_edit`).
+    """
+    edit = true_edit(scene, description, requested)
     after = render(edit.scene, size)
     mask = edit_mask(drawn, after, edit.changed_parts)
     _save_png(after.image, tmp / "edits" / f"{edit_id}.png")
@@ -139,8 +194,8 @@ def _write_edit(tmp: Path, spec: SyntheticSpec, i: int, k: int, scene, drawn, si
     return {
         "id": edit_id,
         "image_id": image_id,
-        "family": spec.family,
-        "split": spec.split(i),
+        "family": scene.family,
+        "split": split,
         "image": f"images/{image_id}.png",
         "labels": f"masks/{image_id}.png",
         "description": description,
@@ -151,5 +206,3 @@ def _write_edit(tmp: Path, spec: SyntheticSpec, i: int, k: int, scene, drawn, si
         "changed_parts": ";".join(edit.changed_parts),
         "target_scene": edit.scene.to_dict(),
     }
-
-

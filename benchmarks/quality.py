@@ -2,7 +2,7 @@
 
     python benchmarks/quality.py                       # the bundled model, 400 pairs
     python benchmarks/quality.py --model runs/birds/model --out runs/quality_birds
-    python benchmarks/quality.py --classifier runs/classifier   # adds pattern accuracy
+    python benchmarks/quality.py --classifier runs/classifier/model --out runs/quality_cls  # + pattern
 
 Three ``textedit eval`` runs, each resumable (run the command again and only what is missing
 is computed):

@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             where = _edited_region(batch, k, change.shape[-1])
             print(
                 f"{name} / {DESCRIPTIONS[k]!r}: mean change {float(change.mean()):.4f}; "
-                f"{float(where.mean()):.1%} of pixels inside the edit map (>0.5), change outside "
+                f"{float(where.float().mean()):.1%} of pixels inside the edit map (>0.5), change outside "
                 f"it {float(change[~where].mean()) if (~where).any() else 0.0:.4f}"
             )
         rows.append(row)

@@ -2,8 +2,9 @@
 
 Each iteration is one **reconstruction step** (the image with its own description:
 L1 at every stage, pseudo ground-truth feature matching, the randomised memory loss; the
-only step that updates the memories) followed by one **adversarial step** (memories frozen;
-a mismatched description; a discriminator step, then a generator step).
+only step that updates the memories unless ``memory_updates: every_step``) followed by one
+**adversarial step** (a mismatched description; a discriminator step, then a generator
+step, with the optional paired losses of generated data).
 
 Everything random is drawn from generators seeded by ``(seed, step)`` or by the position
 in the data stream, and the global RNG states are checkpointed, so a run interrupted and
@@ -236,7 +237,8 @@ class Trainer:
         return {"rec_l1": rec.item(), "pgt": pgt.item(), "mem": mem.item(), "g_rec_total": loss.item()}
 
     def adversarial_step(self, batch: dict[str, Any]) -> dict[str, float]:
-        """Mismatched descriptions; a D step then a G step; memories frozen."""
+        """Mismatched descriptions; a D step then a G step; memories frozen unless
+        ``memory_updates`` is ``every_step``."""
         m, w = self.model, self.config.losses
         image = batch["image"]
         reals = m.stage_images(image)

@@ -114,6 +114,11 @@ class MIMNetGenerator(Generator):
 
     Without a localizer the coarse features are used everywhere (``F = C``), the output's
     ``localization`` is None and ``localized_feature`` is the plain spatial mean of ``F_x``.
+
+    The config's options beyond the paper (``skip_connections``, ``word_attention``,
+    ``attention_keys``, ``output``; all off by default) add U-Net skip paths, word attention
+    at every size that also reads the word features, and a pixel-space composite whose edit
+    mask becomes ``localization`` (see ``docs/mimnet.md``).
     """
 
     config_class = MIMNetGeneratorConfig
@@ -152,9 +157,7 @@ class MIMNetGenerator(Generator):
         self.coarse_decoder = _ToImage(self.width(half), image_channels)
         self.word_attention = WordAttention(c.texture_dim, self.width(half), key_dim)
         if c.skip_connections:
-            self.fine_decoder = _FineDecoder(
-                self.width(half), self.width(size), image_channels, input_skip=True
-            )
+            self.fine_decoder = _FineDecoder(self.width(half), self.width(size), image_channels)
         else:
             self.fine_decoder = nn.Sequential(
                 ResidualBlock(2 * self.width(half), self.width(half)),
@@ -358,10 +361,10 @@ class _FineDecoder(nn.Module):
     """FIR's decoder with skip paths: ``[U; R]`` at ``H/2`` -> residual block -> ×2 ->
     concatenated with the input image -> convolution -> image (and mask logit)."""
 
-    def __init__(self, half_channels: int, channels: int, out_channels: int, input_skip: bool):
+    def __init__(self, half_channels: int, channels: int, out_channels: int):
         super().__init__()
         self.block = ResidualBlock(2 * half_channels, half_channels)
-        self.conv = ConvNormAct(half_channels + (3 if input_skip else 0), channels)
+        self.conv = ConvNormAct(half_channels + 3, channels)
         self.to_image = _ToImage(channels, out_channels)
 
     def forward(self, refined: Tensor, image: Tensor) -> Tensor:

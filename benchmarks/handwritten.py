@@ -40,18 +40,16 @@ from typing import Any
 
 import numpy as np
 
-from textedit.data.folder import MANIFEST
 from textedit.data.synthetic.data import SyntheticSpec
 from textedit.data.synthetic.grammar import describe, parse
 from textedit.data.synthetic.scene import Scene
 from textedit.data.synthetic.writer import (
-    check_output,
     folder_manifest,
     write_edit_pair,
     write_image,
+    writing_folder,
 )
 from textedit.errors import InputError
-from textedit.utils.atomic import atomic_directory
 
 DESCRIPTIONS = Path(__file__).resolve().parent / "data" / "handwritten_birds.jsonl"
 #: the generated data set of the shipped training recipes (its test split is held out)
@@ -115,30 +113,23 @@ def build(
     test = [i for i in range(SPEC.n) if SPEC.split(i) == "test"]
     if not 1 <= images <= len(test):
         raise InputError(f"--images must be between 1 and {len(test)}, got {images}")
-    out = Path(out)
-    check_output(out, overwrite)
     counts = {"train": 0, "test": 0, "edits": 0}
     tag = "t" if is_templated else "h"
-    with atomic_directory(out, overwrite=True) as tmp:
-        for sub in ("images", "masks", "edits"):
-            (tmp / sub).mkdir()
-        with open(tmp / "captions.jsonl", "w", encoding="utf-8") as captions, open(
-            tmp / "scenes.jsonl", "w", encoding="utf-8"
-        ) as scenes, open(tmp / "edits.jsonl", "w", encoding="utf-8") as edits:
-            for i in test[:images]:
-                scene, drawn = write_image(tmp, SPEC, i, size, captions, scenes)
-                counts["test"] += 1
-                image_id = SPEC.image_id(i)
-                for k, (text, requested) in enumerate(rows):
-                    if is_templated:
-                        rng = np.random.default_rng([SPEC.seed, i, 3, k])
-                        text = templated(scene.with_attributes(requested), requested, rng)
-                    edit_id = f"{image_id}_{tag}{k:02d}"
-                    line = write_edit_pair(
-                        tmp, edit_id, image_id, "test", scene, drawn, size, text, requested
-                    )
-                    edits.write(json.dumps(line) + "\n")
-                    counts["edits"] += 1
+    with writing_folder(out, overwrite) as files:
+        for i in test[:images]:
+            scene, drawn = write_image(files.root, SPEC, i, size, files.captions, files.scenes)
+            counts["test"] += 1
+            image_id = SPEC.image_id(i)
+            for k, (text, requested) in enumerate(rows):
+                if is_templated:
+                    rng = np.random.default_rng([SPEC.seed, i, 3, k])
+                    text = templated(scene.with_attributes(requested), requested, rng)
+                edit_id = f"{image_id}_{tag}{k:02d}"
+                line = write_edit_pair(
+                    files.root, edit_id, image_id, "test", scene, drawn, size, text, requested
+                )
+                files.edits.write(json.dumps(line) + "\n")
+                counts["edits"] += 1
         manifest = folder_manifest(SPEC, size, counts)
         # in "spec", so that `textedit eval` tells the two wordings' folders apart
         manifest["spec"]["benchmark"] = {
@@ -148,7 +139,7 @@ def build(
             "descriptions_sha256": hashlib.sha256(Path(descriptions).read_bytes()).hexdigest(),
             "images": images,
         }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        files.manifest = manifest
     return manifest
 
 

@@ -21,9 +21,11 @@ empty or was itself written by this generator.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -42,6 +44,8 @@ from textedit.utils.atomic import atomic_directory
 __all__ = [
     "generate_dataset",
     "check_output",
+    "FolderFiles",
+    "writing_folder",
     "write_image",
     "write_edit_pair",
     "folder_manifest",
@@ -71,6 +75,38 @@ def check_output(out: str | os.PathLike[str], overwrite: bool) -> None:
         )
 
 
+@dataclass
+class FolderFiles:
+    """A data-set folder being written: its temporary root and open line files. Set
+    ``manifest`` before the :func:`writing_folder` block ends."""
+
+    root: Path
+    captions: IO[str]
+    scenes: IO[str]
+    edits: IO[str]
+    manifest: dict[str, Any] | None = None
+
+
+@contextlib.contextmanager
+def writing_folder(out: str | os.PathLike[str], overwrite: bool) -> Iterator[FolderFiles]:
+    """Write a data-set folder atomically: checks ``out`` (:func:`check_output`), yields its
+    :class:`FolderFiles`, then writes the manifest last (a folder without it is not a
+    finished data set) and moves the folder into place."""
+    out = Path(out)
+    check_output(out, overwrite)
+    with atomic_directory(out, overwrite=True) as tmp:
+        for sub in ("images", "masks", "edits"):
+            (tmp / sub).mkdir()
+        with open(tmp / "captions.jsonl", "w", encoding="utf-8") as captions, open(
+            tmp / "scenes.jsonl", "w", encoding="utf-8"
+        ) as scenes, open(tmp / "edits.jsonl", "w", encoding="utf-8") as edits:
+            files = FolderFiles(tmp, captions, scenes, edits)
+            yield files
+        if files.manifest is None:
+            raise RuntimeError("writing_folder: the block ended without setting the manifest")
+        (tmp / MANIFEST).write_text(json.dumps(files.manifest, indent=2) + "\n", encoding="utf-8")
+
+
 def _save_png(array: np.ndarray, path: Path) -> None:
     Image.fromarray(array).save(path, format="PNG", compress_level=1)
 
@@ -90,28 +126,20 @@ def generate_dataset(
     Raises:
         InputError: ``out`` exists and ``overwrite`` is False, or it holds something else.
     """
-    out = Path(out)
-    check_output(out, overwrite)
     counts = {"train": 0, "test": 0, "edits": 0}
-    with atomic_directory(out, overwrite=True) as tmp:
-        for sub in ("images", "masks", "edits"):
-            (tmp / sub).mkdir()
-        with open(tmp / "captions.jsonl", "w", encoding="utf-8") as captions, open(
-            tmp / "scenes.jsonl", "w", encoding="utf-8"
-        ) as scenes, open(tmp / "edits.jsonl", "w", encoding="utf-8") as edits:
-            for i in range(spec.n):
-                split = spec.split(i)
-                scene, drawn = write_image(tmp, spec, i, image_size, captions, scenes)
-                counts[split] += 1
-                if split == "test":
-                    for k in range(spec.edits_per_image):
-                        counts["edits"] += 1
-                        edits.write(json.dumps(_write_edit(tmp, spec, i, k, scene, drawn, image_size)) + "\n")
-                if progress is not None:
-                    progress(1)
-        manifest = folder_manifest(spec, image_size, counts)
-        # written last: a folder without it is not a finished data set
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    with writing_folder(out, overwrite) as files:
+        for i in range(spec.n):
+            split = spec.split(i)
+            scene, drawn = write_image(files.root, spec, i, image_size, files.captions, files.scenes)
+            counts[split] += 1
+            if split == "test":
+                for k in range(spec.edits_per_image):
+                    counts["edits"] += 1
+                    line = _write_edit(files.root, spec, i, k, scene, drawn, image_size)
+                    files.edits.write(json.dumps(line) + "\n")
+            if progress is not None:
+                progress(1)
+        files.manifest = manifest = folder_manifest(spec, image_size, counts)
     return manifest
 
 

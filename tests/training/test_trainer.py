@@ -319,3 +319,13 @@ def test_edit_mask_loss_balances_changed_and_unchanged_pixels():
     assert closed == pytest.approx(opened, rel=1e-2)  # 4 changed pixels weigh as much as the 60 others
     with pytest.raises(TextEditError, match="output: composite"):
         edit_mask_loss(torch.zeros(1, 1, 4, 4), y, x)
+
+
+def test_each_paired_loss_alone_gets_its_true_edits(tiny):
+    for name in ("edit_region", "edit_mask"):
+        fields = {"losses": {name: 1.0}}
+        if name == "edit_mask":
+            fields["model"] = EDIT_OPTIONS["model"]
+        metrics = Trainer(tiny(steps=1, **fields), progress=False).train_step()
+        assert {"true_edit_l1", "edit_region_l1"} <= set(metrics)
+        assert ("edit_mask_bce" in metrics) == (name == "edit_mask")

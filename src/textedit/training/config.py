@@ -57,6 +57,10 @@ class LossWeights(_Strict):
     )
     discriminator_stages: tuple[float, ...] | None = Field(None, description="λ_{D,s} per stage (None: 1 for every stage).")
 
+    def paired(self) -> list[str]:
+        """The paired losses switched on (those that need the true edits of generated data)."""
+        return [n for n in ("true_edit", "edit_region", "edit_mask") if getattr(self, n) > 0]
+
 
 class TrainDataConfig(_Strict):
     """Which data to train on (see ``textedit.data`` for the layouts)."""
@@ -118,7 +122,7 @@ class TrainConfig(_Strict):
     def _length(self) -> "TrainConfig":
         if (self.steps is None) == (self.epochs is None):
             raise ValueError("give exactly one of steps and epochs")
-        paired = [n for n in ("true_edit", "edit_region", "edit_mask") if getattr(self.losses, n) > 0]
+        paired = self.losses.paired()
         if paired and self.data.type != "synthetic":
             raise ValueError(
                 f"losses.{paired[0]} needs the true edited images that only generated data has; "

@@ -221,7 +221,7 @@ def build_training_data(config: Any, vocabulary_words: Sequence[str] | None = No
     image_size = _model_image_size(config.model)
     data = config.data
     dataset = open_dataset(
-        data, data.split, image_size, train=True, seed=config.seed, true_edits=config.losses.true_edit > 0
+        data, data.split, image_size, train=True, seed=config.seed, true_edits=bool(config.losses.paired())
     )
     sample = None
     if data.sample_split and data.sample_split != data.split:

@@ -265,7 +265,7 @@ class Trainer:
                 loss_g, parts_g = generator_adversarial_loss(d_fake, w.generator_conformity)
                 if w.manipulation_l1 > 0:
                     loss_g = loss_g + w.manipulation_l1 * reconstruction_loss(fake.images, reals)
-                if w.true_edit > 0 or w.edit_region > 0:
+                if w.paired():
                     truths = m.stage_images(batch["mismatched_target"])
                     inputs = m.stage_images(image)
                     true_l1 = reconstruction_loss(fake.images, truths)

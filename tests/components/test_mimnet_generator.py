@@ -142,8 +142,8 @@ def test_a_composite_generator_starts_as_the_identity(edit_generator):
 def test_a_closed_mask_returns_the_input_exactly(edit_generator):
     inputs = edit_generator.example_inputs(batch_size=2)
     with torch.no_grad():
-        edit_generator.fine_decoder.to_image.conv.weight.normal_()
-        edit_generator.fine_decoder.to_image.conv.bias[3] = -1e4  # mask logit: closed
+        edit_generator.fine_decoder.to_image[0].weight.normal_()
+        edit_generator.fine_decoder.to_image[0].bias[3] = -1e4  # mask logit: closed
     out = edit_generator(**inputs)
     assert torch.equal(out.fine, inputs["image"])
     assert not torch.allclose(out.decoded[1], inputs["image"], atol=1e-2)
@@ -173,6 +173,14 @@ def test_the_word_path_reaches_the_output(edit_generator):
     text = inputs["text"]
     inputs["text"] = TextEncoding(words, text.sentence, text.word_mask)
     with torch.no_grad():  # move off the identity start so the change depends on the input
-        edit_generator.fine_decoder.to_image.conv.weight.normal_(std=0.1)
+        edit_generator.fine_decoder.to_image[0].weight.normal_(std=0.1)
     edit_generator(**inputs).fine.sum().backward()
     assert words.grad.abs().sum() > 0
+
+
+def test_saved_weight_names_stay_those_of_earlier_versions():
+    # models saved before the options existed name their output convolutions this way
+    keys = set(MIMNetGenerator(MIMNetGenerator.example_config()).state_dict())
+    assert {"coarse_decoder.0.weight", "fine_decoder.2.0.weight"} <= keys
+    composite = MIMNetGenerator(MIMNetGenerator.example_config().model_copy(update=_OPTIONS))
+    assert {"coarse_decoder.0.weight", "fine_decoder.to_image.0.weight"} <= set(composite.state_dict())

@@ -333,7 +333,7 @@ class MIMNetGenerator(Generator):
 _OPEN_MASK_LOGIT = 4.0
 
 
-class _ToImage(nn.Module):
+class _ToImage(nn.Sequential):
     """``(b, c, s, s) -> (b, 3, s, s)`` in ``[-1, 1]``; or, with 4 output channels, the raw
     ``(b, 4, s, s)`` change and edit-mask logit of a composite (see :func:`_composite`).
 
@@ -341,20 +341,19 @@ class _ToImage(nn.Module):
     :data:`_OPEN_MASK_LOGIT`: the generator starts as the identity with its mask open, so
     every pixel's change is trained at first and the mask learns to close where a change is
     not asked for (a mask that starts half-closed shuts everywhere within a few steps,
-    before the change is worth keeping).
+    before the change is worth keeping). The convolution is the first module either way,
+    so saved weights keep their names (``…0.weight``) across versions.
     """
 
     def __init__(self, channels: int, out_channels: int = 3):
-        super().__init__()
-        self.conv = nn.Conv2d(channels, out_channels, 3, padding=1)
+        conv = nn.Conv2d(channels, out_channels, 3, padding=1)
         if out_channels == 4:
-            nn.init.zeros_(self.conv.weight)
+            nn.init.zeros_(conv.weight)
             with torch.no_grad():
-                self.conv.bias.copy_(torch.tensor([0.0, 0.0, 0.0, _OPEN_MASK_LOGIT]))
-
-    def forward(self, x: Tensor) -> Tensor:
-        y = self.conv(x)
-        return torch.tanh(y) if y.shape[1] == 3 else y
+                conv.bias.copy_(torch.tensor([0.0, 0.0, 0.0, _OPEN_MASK_LOGIT]))
+            super().__init__(conv)
+        else:
+            super().__init__(conv, nn.Tanh())
 
 
 class _FineDecoder(nn.Module):

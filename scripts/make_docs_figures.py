@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     from textedit.editing.explain import explanation_figure
     from textedit.editing.result import save_image
     from textedit.utils.atomic import atomic_save
-    from textedit.visualize import labelled_grid
+    from textedit.visualize import heatmap, labelled_grid
 
     model, model_name = open_model(args.model, args.standin)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         batch = model.edit(IMAGES / name, list(DESCRIPTIONS))
         rows.append([_pil(batch.inputs[0]), *batch.pil_images])
         captions.append(f"examples/images/{name}")
-    titles = ["input"] + [f"“{d[:22]}…”" if len(d) > 23 else f"“{d}”" for d in DESCRIPTIONS]
+    titles = ["input"] + [_title(d) for d in DESCRIPTIONS]
     save_image(
         labelled_grid(rows, titles, captions, cell=128, caption_width=60),
         args.out / "before_after.png",
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         for k, picture in enumerate(batch.pil_images):
             row.append(picture)
             if batch.localization is not None:
-                row.append(_map(batch.localization[k]))
+                row.append(heatmap(batch.localization[k], batch.fine.shape[-1]))
             change = (batch.fine[k] - batch.inputs[k].to(batch.fine.dtype)).abs().mean(0) / 2
             where = _edited_region(batch, k, change.shape[-1])
             print(
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         captions.append(f"examples/images/{name}")
     titles = ["input"]
     for d in DESCRIPTIONS:
-        titles += [f"“{d[:22]}…”" if len(d) > 23 else f"“{d}”"]
+        titles.append(_title(d))
         if rows and len(rows[0]) > 1 + len(DESCRIPTIONS):
             titles.append("edit map")
     save_image(
@@ -178,12 +178,9 @@ def side_by_side(images, titles, width: int = 320):
     return sheet
 
 
-def _map(weights):
-    """A ``(1, h, w)`` map in [0, 1] as a grey picture."""
-    from PIL import Image
-
-    grey = (weights[0].float().clamp(0, 1) * 255).round().byte().cpu().numpy()
-    return Image.fromarray(grey, mode="L").convert("RGB")
+def _title(description: str) -> str:
+    """A grid column title: the description, cut to 22 characters."""
+    return f"“{description[:22]}…”" if len(description) > 23 else f"“{description}”"
 
 
 def _edited_region(batch, k: int, size: int):

@@ -31,6 +31,16 @@ def reconstruction_loss(outputs: Sequence[Tensor], targets: Sequence[Tensor]) ->
     return sum(F.l1_loss(o, t) for o, t in zip(outputs, targets, strict=True))
 
 
+def _changed(truth: Tensor, image: Tensor) -> Tensor:
+    """``(b, 1, s, s)`` 1 where the true edit differs from the input, else 0."""
+    return ((truth - image).abs().amax(dim=1, keepdim=True) > 1e-3).float()
+
+
+def _mean_over(values: Tensor, mask: Tensor) -> Tensor:
+    """Per image, the mean of ``(b, 1, s, s)`` values over the pixels of ``mask`` (0 if none)."""
+    return (values * mask).sum(dim=(1, 2, 3)) / mask.sum(dim=(1, 2, 3)).clamp_min(1.0)
+
+
 def edit_region_loss(
     outputs: Sequence[Tensor], truths: Sequence[Tensor], inputs: Sequence[Tensor]
 ) -> Tensor:
@@ -42,10 +52,8 @@ def edit_region_loss(
     """
     total = torch.zeros((), device=outputs[0].device)
     for o, y, x in zip(outputs, truths, inputs, strict=True):
-        region = ((y - x).abs().amax(dim=1, keepdim=True) > 1e-3).to(o.dtype)  # (b, 1, s, s)
-        area = region.sum(dim=(1, 2, 3))
-        err = ((o - y).abs().mean(dim=1, keepdim=True) * region).sum(dim=(1, 2, 3))
-        total = total + (err / area.clamp_min(1.0)).mean()
+        error = (o.float() - y.float()).abs().mean(dim=1, keepdim=True)
+        total = total + _mean_over(error, _changed(y, x)).mean()
     return total
 
 
@@ -69,13 +77,9 @@ def edit_mask_loss(mask: Tensor | None, truth: Tensor, image: Tensor) -> Tensor:
             f"output's size {tuple(image.shape[-2:])}, got {shape}; use the mimnet generator "
             f"with output: composite, or set losses.edit_mask to 0"
         )
-    changed = ((truth - image).abs().amax(dim=1, keepdim=True) > 1e-3).to(mask.dtype)
+    changed = _changed(truth, image)
     p = mask.float().clamp(1e-6, 1 - 1e-6)
-    on = -(changed * p.log()).sum(dim=(1, 2, 3)) / changed.sum(dim=(1, 2, 3)).clamp_min(1.0)
-    off = -((1 - changed) * (1 - p).log()).sum(dim=(1, 2, 3)) / (1 - changed).sum(
-        dim=(1, 2, 3)
-    ).clamp_min(1.0)
-    return (on + off).mean()
+    return (_mean_over(-p.log(), changed) + _mean_over(-(1 - p).log(), 1 - changed)).mean()
 
 
 def pseudo_ground_truth_loss(texture_feature: Tensor, localized_feature: Tensor) -> Tensor:

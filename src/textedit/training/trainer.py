@@ -267,11 +267,12 @@ class Trainer:
                     loss_g = loss_g + w.manipulation_l1 * reconstruction_loss(fake.images, reals)
                 if w.paired():
                     truths = m.stage_images(batch["mismatched_target"])
-                    inputs = m.stage_images(image)
                     true_l1 = reconstruction_loss(fake.images, truths)
                     # a compositing generator's decoder learns the edited region even where
                     # its mask is still closed
-                    region_l1 = sum(edit_region_loss(o, truths, inputs) for o in _decoded(fake))
+                    region_l1 = sum(
+                        edit_region_loss(o, truths, reals) for o in _images_and_decoded(fake)
+                    )
                     loss_g = loss_g + w.true_edit * true_l1 + w.edit_region * region_l1
                     if w.edit_mask > 0:
                         mask_bce = edit_mask_loss(fake.localization, batch["mismatched_target"], image)
@@ -417,7 +418,7 @@ class Trainer:
         return path
 
 
-def _decoded(out: Any) -> list[tuple[Tensor, ...]]:
+def _images_and_decoded(out: Any) -> list[tuple[Tensor, ...]]:
     """The output images, and for a generator that composites its output with the input,
     the images it decoded before compositing."""
     return [out.images] if out.decoded is None else [out.images, out.decoded]

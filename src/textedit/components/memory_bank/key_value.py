@@ -89,7 +89,7 @@ class KeyValueMemoryBank(MemoryBank):
         key = self.key.weight
         if self.config.score_scale == "sqrt":
             key = key / math.sqrt(self.config.word_dim)
-        # the memory is read in its own precision (float32 under a bf16 autocast)
+        # under an autocast the word features may arrive in bf16: give the read one dtype
         out = memory_attention(
             words.to(self.slots.dtype),
             word_mask,

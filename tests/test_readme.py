@@ -27,3 +27,52 @@ def test_python_examples_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for block in _blocks("python"):
         exec(compile(block, "README.md", "exec"), {"__name__": "__readme__"})
+
+
+def _docs() -> dict[str, str]:
+    pages = {"README.md": README}
+    pages.update({str(p.relative_to(ROOT)): p.read_text(encoding="utf-8") for p in (ROOT / "docs").rglob("*.md")})
+    return pages
+
+
+def test_every_config_the_docs_and_help_name_exists():
+    # the train help and docs/evaluation.md used to name configs/mimnet64_birds.yaml
+    import contextlib
+    import io
+
+    from textedit.cli import main
+    from textedit.training.config import find_config
+
+    help_text = io.StringIO()
+    with contextlib.redirect_stdout(help_text), contextlib.suppress(SystemExit):
+        main(["train", "--help"])
+    named = {("textedit train --help", c) for c in re.findall(r"--config\s+`?([\w./-]+)", help_text.getvalue())}
+    for page, text in _docs().items():
+        named |= {(page, c) for c in re.findall(r"--config[ =]([\w./-]+)", text)}
+    sources = ROOT / "src" / "textedit"
+    for path in sources.rglob("*.py"):
+        named |= {(str(path.relative_to(ROOT)), c) for c in re.findall(r"configs/(\w+\.yaml)", path.read_text(encoding="utf-8"))}
+    placeholders = {"my.yaml", "FILE", "CONFIG", "my_config.yaml", "config.yaml", "run.yaml"}
+    missing = []
+    for where, config in sorted(named):
+        if config in placeholders or config.startswith(("runs/", "$")):
+            continue
+        try:
+            find_config(config if "/" not in config else ROOT / config)
+        except Exception as exc:  # noqa: BLE001
+            missing.append(f"{where}: {config} ({exc})")
+    assert missing == []
+    assert any(w == "textedit train --help" for w, _ in named)
+
+
+def test_the_docs_name_the_bundled_models_recipe():
+    # docs/guides/editing.md used to name mimnet64_birds, bundled.json mimnet64_birds_paired
+    import json
+
+    info = json.loads((ROOT / "src" / "textedit" / "pretrained" / "bundled.json").read_text())
+    recipe = info["mimnet64_birds"]["recipe"]
+    for page in ("README.md", "docs/guides/editing.md", "docs/guides/bundled-model.md"):
+        text = _docs()[page]
+        assert f"--config {recipe}" in text, f"{page} does not name the recipe {recipe}"
+        others = set(re.findall(r"trained by the shipped recipe\s+`textedit train --config (\w+)", text))
+        assert others <= {recipe}, (page, others)

@@ -198,7 +198,7 @@ def _check_meta(meta: Any, path: Path) -> dict[str, Any]:
         raise CheckpointError(
             f"{path} was written by textedit {meta.get('textedit_version', '?')} in save format "
             f"{schema}; this textedit ({__version__}) reads formats up to {SCHEMA_VERSION}. "
-            f"Upgrade textedit: pip install -U textedit"
+            f"Upgrade textedit: pip install -U textedit-mimnet"
         )
     return meta
 

@@ -70,14 +70,14 @@ def test_generate_refuses_to_overwrite(tmp_path, capsys):
     out = tmp_path / "d"
     args = ["data", "generate", "--family", "flowers", "--n", "3", "--out", str(out), "--size", "64", "--quiet"]
     assert main(args) == 0
-    assert main(args) == 1
+    assert main(args) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert main([*args, "--overwrite", "--seed", "1"]) == 0
     assert json.loads((out / "dataset.json").read_text())["seed"] == 1
     other = tmp_path / "mine"
     other.mkdir()
     (other / "precious.txt").write_text("keep me")
-    assert main([*args[:6], "--out", str(other), "--size", "64", "--overwrite", "--quiet"]) == 1
+    assert main([*args[:6], "--out", str(other), "--size", "64", "--overwrite", "--quiet"]) == 2
     assert (other / "precious.txt").read_text() == "keep me"
 
 
@@ -123,7 +123,7 @@ def test_convert_celeba_text2facegan(tmp_path, capsys):
     assert FolderDataset(out, "test", 32)[0]["image"].shape == (3, 32, 32)
     assert FolderDataset(out, "val", 32).records[0].image_id == "000002"
     assert main(["data", "convert", "celeba", "--captions", str(caps), "--images", str(images),
-                 "--out", str(out), "--sentences", "each"]) == 1
+                 "--out", str(out), "--sentences", "each"]) == 2
     assert main(["data", "convert", "celeba", "--captions", str(caps), "--images", str(images),
                  "--out", str(out), "--sentences", "each", "--overwrite"]) == 0
     assert len(FolderDataset(out, "train", 32).records[0].captions) == 3

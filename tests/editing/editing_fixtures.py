@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from textedit.models.vocabulary_words import DESCRIPTION_WORDS
+from textedit.text.description_words import DESCRIPTION_WORDS
 
 #: an untrained MIM-Net small enough to edit in milliseconds (32 px in; real vocabulary)
 STANDIN_CONFIG = {

@@ -82,8 +82,23 @@ def test_non_ascii_text_is_normalised_and_unknown_words_reported(standin):
     assert full_width.words == [("this", "bird", "is", "red")] and full_width.unknown_words == [()]
 
 
-def test_description_length_limit_is_in_characters():
-    assert MAX_DESCRIPTION_CHARS == 1000
+def test_description_length_limit_is_in_characters(standin):
+    # counted in characters, whatever the words: the limit itself passes, one more does not
+    text = ("red " * MAX_DESCRIPTION_CHARS)[:MAX_DESCRIPTION_CHARS]
+    with pytest.warns(EditWarning):  # cut to the encoder's words, with a warning
+        standin.edit(bird(32), text)
+    with pytest.raises(InputError, match=f"{MAX_DESCRIPTION_CHARS + 1} characters long"):
+        standin.edit(bird(32), text + "x")
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_a_tensor_with_nan_or_inf_is_refused(standin, bad):
+    import torch
+
+    image = torch.zeros(1, 3, standin.image_size, standin.image_size)
+    image[0, 1, 3, 4] = bad  # one pixel is enough
+    with pytest.raises(InputError, match="finite"):
+        standin.edit(image, TEXT)
 
 
 def test_missing_model(monkeypatch):
@@ -128,7 +143,7 @@ def test_cli_refuses_a_bad_image_and_writes_nothing(standin_dir, tmp_path, capsy
     code, _, err = _cli(
         capsys, "--image", path, "--text", TEXT, "--model", standin_dir, "--out", out
     )
-    assert code == 1 and name in err and "textedit edit: error:" in err
+    assert code == 2 and name in err and "textedit edit: error:" in err
     assert not out.exists()
 
 
@@ -141,7 +156,7 @@ def test_cli_refuses_a_bad_description_and_writes_nothing(
     code, _, err = _cli(
         capsys, "--image", tmp_path / "b.png", "--text", text, "--model", standin_dir, "--out", out
     )
-    assert code == 1 and "error:" in err
+    assert code == 2 and "error:" in err
     assert not out.exists()
 
 
@@ -170,7 +185,7 @@ def test_cli_refuses_a_missing_or_newer_model(newer_model, tmp_path, capsys, mod
 def test_cli_needs_a_description_and_a_readable_descriptions_file(standin_dir, tmp_path, capsys):
     bird(32).save(tmp_path / "b.png")
     code, _, err = _cli(capsys, "--image", tmp_path / "b.png", "--model", standin_dir)
-    assert code == 1 and "--text" in err
+    assert code == 2 and "--text" in err
     (tmp_path / "latin1.txt").write_bytes("un oiseau à tête rouge\n".encode("latin-1"))
     code, _, err = _cli(
         capsys,
@@ -181,7 +196,7 @@ def test_cli_needs_a_description_and_a_readable_descriptions_file(standin_dir, t
         "--model",
         standin_dir,
     )
-    assert code == 1 and "not UTF-8" in err
+    assert code == 2 and "not UTF-8" in err
     (tmp_path / "empty.txt").write_text("# only a comment\n\n")
     code, _, err = _cli(
         capsys,
@@ -192,7 +207,7 @@ def test_cli_needs_a_description_and_a_readable_descriptions_file(standin_dir, t
         "--model",
         standin_dir,
     )
-    assert code == 1 and "no description" in err
+    assert code == 2 and "no description" in err
 
 
 def test_folder_run_skips_bad_images_with_a_warning_and_a_count(standin_dir, tmp_path, capsys):
@@ -225,7 +240,7 @@ def test_folder_run_with_strict_fails_fast_and_writes_nothing(standin_dir, tmp_p
     code, _, err = _cli(
         capsys, "--image", folder, "--text", TEXT, "--model", standin_dir, "--out", out, "--strict"
     )
-    assert code == 1 and "--strict: nothing was written" in err and "huge_20000x20000.png" in err
+    assert code == 2 and "--strict: nothing was written" in err and "huge_20000x20000.png" in err
     assert not out.exists()
 
 
@@ -242,8 +257,51 @@ def test_a_folder_of_only_bad_images_is_an_error(standin_dir, tmp_path, capsys):
         "--out",
         tmp_path / "o",
     )
-    assert code == 1 and "none of the 4 image(s) could be read" in err
+    assert code == 2 and "none of the 4 image(s) could be read" in err
     assert not (tmp_path / "o").exists()
+
+
+def _unwritable_outs(tmp_path):
+    import os
+
+    (tmp_path / "a_file").write_text("x")
+    outs = [(tmp_path / "a_file" / "out", "a_file is a file")]
+    if os.path.isdir("/proc") and os.name == "posix":
+        outs.append((__import__("pathlib").Path("/proc/textedit-out"), "cannot write to --out"))
+    if os.geteuid() != 0:  # root writes into read-only folders
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        outs += [(locked / "out", "cannot write to --out"), (locked, "cannot write to --out")]
+    return outs
+
+
+def test_cli_refuses_an_unwritable_out_before_loading_the_model(standin_dir, tmp_path, capsys, monkeypatch):
+    # used to be a PermissionError traceback (exit 1) after the model had run
+    import textedit.editing.loading as loading
+
+    bird(32).save(tmp_path / "b.png")
+    loaded = []
+    monkeypatch.setattr(loading, "load_for_editing", lambda *a, **k: loaded.append(a))
+    for out, message in _unwritable_outs(tmp_path):
+        code, _, err = _cli(capsys, "--image", tmp_path / "b.png", "--text", TEXT, "--model", standin_dir, "--out", out)
+        assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+        assert "Traceback" not in err
+    assert loaded == []
+
+
+def test_cli_turns_a_failed_write_into_a_message(standin_dir, tmp_path, capsys, monkeypatch):
+    # a full disk halfway through: a one-line error, not a traceback
+    import errno
+
+    import textedit.editing.batch as batch
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "o" / "x.png"))
+
+    monkeypatch.setattr(batch, "save_image", full)
+    bird(32).save(tmp_path / "b.png")
+    code, _, err = _cli(capsys, "--image", tmp_path / "b.png", "--text", TEXT, "--model", standin_dir, "--out", tmp_path / "o")
+    assert code == 1 and "No space left on device" in err and "x.png" in err and "Traceback" not in err
 
 
 def test_cli_refuses_cuda_where_there_is_none(standin_dir, tmp_path, capsys):
@@ -265,4 +323,4 @@ def test_cli_refuses_cuda_where_there_is_none(standin_dir, tmp_path, capsys):
         "--out",
         tmp_path / "o",
     )
-    assert code == 1 and "CUDA is not available" in err and not (tmp_path / "o").exists()
+    assert code == 2 and "CUDA is not available" in err and not (tmp_path / "o").exists()

@@ -134,7 +134,7 @@ def test_nothing_is_overwritten_without_overwrite(standin_dir, tmp_path, capsys)
     edited = next((tmp_path / "o").glob("b__*.png"))
     edited.write_bytes(b"keep me")
     code, _, err = _cli(capsys, *args)
-    assert code == 1 and "exist already" in err and "--overwrite" in err
+    assert code == 2 and "exist already" in err and "--overwrite" in err
     assert edited.read_bytes() == b"keep me"
     assert _cli(capsys, *args, "--overwrite")[0] == 0
     assert Image.open(edited).size == (32, 32)

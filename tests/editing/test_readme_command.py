@@ -100,3 +100,37 @@ def test_the_docs_figure_shows_the_readme_command():
     argv = readme_edit_command()
     assert argv[argv.index("--image") + 1] == f"examples/images/{figures.README_IMAGE}"
     assert argv[argv.index("--text") + 1] == figures.README_TEXT
+
+
+def readme_edit_commands() -> list[list[str]]:
+    """Every `textedit edit` command of the README, in order, as argv."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = [readme_edit_command()]
+    for block in re.findall(r"```bash\n(.*?)```", readme, flags=re.DOTALL)[1:]:
+        for line in block.splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line.startswith("textedit edit "):
+                commands.append(shlex.split(line)[1:])
+    return commands
+
+
+def test_the_readme_edit_commands_run_one_after_another(standin_dir, tmp_path, monkeypatch, capsys):
+    # they used to collide: the second wrote into out/ where the first had written index.html
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    commands = readme_edit_commands()
+    assert len(commands) >= 3
+    for argv in commands:
+        assert main([*argv, "--model", str(standin_dir), "--no-progress"]) == 0, argv
+    out = tmp_path / commands[0][commands[0].index("--out") + 1]
+    shared = [a for a in commands if a[a.index("--out") + 1] == commands[0][commands[0].index("--out") + 1]]
+    assert (out / "index.html").read_text(encoding="utf-8").count("<table>") == len(shared)
+    # the same command again: its edit exists, so it is refused with what to do, and
+    # nothing changes
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    capsys.readouterr()
+    assert main([*commands[0], "--model", str(standin_dir)]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
+    assert main([*commands[0], "--model", str(standin_dir), "--overwrite", "--no-progress"]) == 0
+    assert (out / "index.html").read_text(encoding="utf-8").count("<table>") == len(shared)

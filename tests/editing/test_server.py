@@ -126,6 +126,32 @@ def test_bad_uploads_get_a_message(server, data, text, name, status, message):
     assert "/tmp" not in answer["error"], "messages name the upload, not the server's files"
 
 
+def test_an_upload_far_over_the_limit_still_gets_the_413(server):
+    # 50 MB against a 0.2 MB limit, from a plain client that sends the whole body before it
+    # reads: the server answers, then drains the body, so the client reads the answer
+    # instead of a connection reset
+    code, answer = _post(server, b"\0" * 50_000_000, name="huge.png")
+    assert code == 413 and "huge.png is 50.0 MB; the limit is 0.2 MB" in answer["error"]
+
+
+def test_a_burst_of_concurrent_requests_is_answered_in_full(server):
+    # the listen backlog used to be 5: a burst of 20 got connection resets
+    data, results = _png(bird(48)), []
+
+    def post():
+        try:
+            results.append(_post(server, data)[0])
+        except OSError as exc:
+            results.append(repr(exc))
+
+    threads = [threading.Thread(target=post) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert results == [200] * 20
+
+
 def test_odd_uploads_are_edited(server):
     for image, fmt in [
         (bird(48).convert("L"), "PNG"),
@@ -183,15 +209,22 @@ def test_the_page_in_a_headless_browser(server, tmp_path):
             page.set_default_timeout(60_000)
             page.goto(server.url)
             expect(page.locator("#model")).to_contain_text("stand-in")
+            # what a person sees before any upload: no result panels, no broken images
+            for hidden in ("#result", "#input", "#edited", "#tlu", "#explanation"):
+                expect(page.locator(hidden)).to_be_hidden()
 
             # the main path: upload, describe, see the edit and the TLU map
             page.set_input_files("#file", str(tmp_path / "bird.png"))
             page.fill("#text", TEXT)
             page.click("#submit")
-            page.wait_for_selector("#result:not([hidden])")
+            for shown in ("#result", "#input", "#edited", "#tlu", "#explanation"):
+                expect(page.locator(shown)).to_be_visible()
             expect(page.locator("#status")).to_contain_text(
                 "the model read this bird has a red head"
             )
+            shot = Path(os.environ.get("TEXTEDIT_SCREENSHOT") or tmp_path / "page.png")
+            page.screenshot(path=str(shot), full_page=True)
+            assert Image.open(shot).size[0] > 0
             assert page.text_content("#error") == ""
             for image in ("#input", "#edited", "#tlu", "#figure"):
                 expect(page.locator(image)).to_have_js_property("complete", True)

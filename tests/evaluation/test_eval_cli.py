@@ -59,7 +59,7 @@ def test_eval_prints_a_table_and_rebuilds_it(tmp_path, capsys):
 
 
 def test_eval_errors_are_reported_not_raised(tmp_path, capsys):
-    assert main(["eval", "--data", "synthetic:birds", "--out", str(tmp_path)]) == 1
+    assert main(["eval", "--data", "synthetic:birds", "--out", str(tmp_path)]) == 2
     assert "give --model" in capsys.readouterr().err
     assert (
         main(

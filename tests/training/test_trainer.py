@@ -236,7 +236,8 @@ EDIT_OPTIONS = {
                       "word_attention": "every_level", "attention_keys": "word_and_texture",
                       "output": "composite"},
     },
-    "losses": {"true_edit": 10.0, "edit_region": 2.0, "edit_mask": 1.0},
+    "losses": {"true_edit": 10.0, "edit_region": 2.0, "edit_mask": 1.0, "edit_region_weighting": "part"},
+    "data": {"type": "synthetic", "family": "birds", "num_images": 12, "sample_split": "test", "reword": 0.5},
     "optimizer": {"lr_generator": 1e-3, "schedule": "cosine", "warmup_steps": 2},
     "memory_updates": "every_step",
     "channels_last": True,
@@ -268,7 +269,7 @@ def test_memories_learn_in_every_step_when_asked(tiny):
     trainer.adversarial_step({
         "image": batch.images, "tokens": tokenize(batch.captions),
         "mismatched_tokens": tokenize(batch.mismatched), "seeds": batch.seeds,
-        "mismatched_target": batch.mismatched_targets,
+        "mismatched_target": batch.mismatched_targets, "mismatched_weight": batch.mismatched_weights,
     })
     assert not all(torch.equal(a, b) for a, b in zip(before, trainer.memory_params))
 
@@ -295,6 +296,22 @@ def test_edit_region_loss_weighs_the_changed_pixels_only():
     off_region = y.clone()
     off_region[:, :, 4:, 4:] = 0.7  # wrong outside the region: not this loss's business
     assert edit_region_loss([off_region], [y], [x]).item() == 0.0
+
+
+def test_part_weighting_counts_a_small_changed_part_as_much_as_a_large_one():
+    from textedit.training.losses import edit_region_loss
+
+    x = torch.zeros(1, 3, 8, 8)
+    y = x.clone()
+    y[0, :, :4, :4] = 1.0  # a large part (16 pixels) and a small one (1 pixel) change
+    y[0, :, 7, 7] = 1.0
+    small_wrong = y.clone()
+    small_wrong[0, :, 7, 7] = 0.0
+    weights = torch.zeros(1, 1, 8, 8)
+    weights[0, 0, :4, :4] = 1 / 16
+    weights[0, 0, 7, 7] = 1.0
+    assert edit_region_loss([small_wrong], [y], [x]).item() == pytest.approx(1 / 17)
+    assert edit_region_loss([small_wrong], [y], [x], [weights]).item() == pytest.approx(0.5)
 
 
 def test_paired_losses_need_generated_data(tmp_path):

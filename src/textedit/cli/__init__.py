@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from textedit._version import __version__
-from textedit.errors import TextEditError
+from textedit.errors import InputError, TextEditError
 
 __all__ = ["main", "build_parser"]
 
@@ -49,8 +49,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.run(args) or 0)
+    except InputError as exc:  # the user's input: exit 2, like a usage error
+        print(f"textedit {args.command}: error: {exc}", file=sys.stderr)
+        return 2
     except TextEditError as exc:
         print(f"textedit {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a full disk, a read-only folder, a file that went away
+        where = f" {exc.filename}" if exc.filename else ""
+        print(
+            f"textedit {args.command}: error: cannot read or write{where}: "
+            f"{exc.strerror or exc}",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         print(f"textedit {args.command}: interrupted", file=sys.stderr)

@@ -80,7 +80,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from textedit.editing.batch import find_images, read_descriptions, run_edits
+    from textedit.editing.batch import check_writable, find_images, read_descriptions, run_edits
     from textedit.editing.loading import load_for_editing
     from textedit.errors import InputError
 
@@ -90,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     if not texts:
         raise InputError('give a description with --text "..." or a file of them with --texts FILE')
     images, ignored = find_images(args.image)
+    check_writable(args.out)  # before the model loads: a bad --out fails in a second
     model = load_for_editing(args.model, args.device)
     warn = lambda message: print(f"warning: {message}", file=sys.stderr)
     summary = run_edits(

@@ -7,15 +7,20 @@ from typing import Any
 
 
 def add_parser(sub: Any) -> None:
+    from textedit.training.config import shipped_configs  # pydantic only, no torch
+
     p = sub.add_parser(
         "train",
         help="train a model (MIM-Net's two-stage recipe) from a YAML config",
-        description="Train from a config file (see configs/*.yaml), with key=value overrides, "
-        "e.g. `textedit train --config configs/mimnet64_birds.yaml steps=2000 "
-        "data.num_workers=2`. Checkpoints are written atomically; --resume continues a run "
+        description="Train from a shipped config (by name) or a config file, with key=value "
+        "overrides, e.g. `textedit train --config mimnet64_birds_paired steps=2000 "
+        "data.num_workers=2` or `--config my.yaml`. Checkpoints are written atomically; --resume continues a run "
         "exactly. Under torchrun, processes share the global batch.",
     )
-    p.add_argument("--config", help="YAML or JSON training config, or the name of a shipped one (mimnet64_birds, ...)")
+    p.add_argument(
+        "--config",
+        help=f"YAML or JSON training config, or the name of a shipped one: {', '.join(shipped_configs())}",
+    )
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its newest checkpoint")
     p.add_argument("--out", help="run folder (overrides output_dir)")
     p.add_argument("--max-steps", type=int, help="stop after this many more steps (the run stays resumable)")

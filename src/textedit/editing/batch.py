@@ -6,17 +6,20 @@ Layout of the output folder::
                                          with keep_size)
     <image>__<description>.explain.png   its explanation figure (with explain)
     inputs/<image>.png                   each input as the model saw it
-    index.html                           the gallery
+    index.html, gallery.json             the gallery: one table per run into the folder
 
-Guarantees: everything is checked before anything is written (the model, every
-description, every output name against existing files, and with ``strict`` every image),
-so a refused run writes nothing; each file is written atomically; existing files are only
-replaced with ``overwrite``. Without ``strict`` an image that cannot be read is skipped
+Guarantees: everything is checked before anything is written (the model, that the folder
+can be written, every description, every output name against existing files, and with
+``strict`` every image), so a refused run writes nothing; each file is written
+atomically; existing edits are only replaced with ``overwrite``. Runs share a folder: the
+gallery gains a table per run, and an input already saved under the same name is kept when
+its pixels are the same (a second run on the same image with other descriptions). Without ``strict`` an image that cannot be read is skipped
 with a warning and counted in the summary and the gallery.
 """
 
 from __future__ import annotations
 
+import tempfile
 import unicodedata
 import warnings
 from collections.abc import Callable, Sequence
@@ -29,7 +32,7 @@ import torch
 from textedit.data.images import fit_square, load_image, pil_to_tensor, tensor_to_pil
 from textedit.editing.composite import composite_onto_original
 from textedit.editing.explain import explanation_figure
-from textedit.editing.gallery import GalleryCell, GalleryRow, write_gallery
+from textedit.editing.gallery import GalleryCell, GalleryRow, GallerySection, add_to_gallery, read_gallery
 from textedit.editing.inputs import square_box
 from textedit.editing.result import save_image
 from textedit.editing.text import check_descriptions
@@ -37,6 +40,7 @@ from textedit.errors import InputError
 from textedit.text.vocabulary import split_words
 
 __all__ = [
+    "check_writable",
     "IMAGE_SUFFIXES",
     "RunSummary",
     "find_images",
@@ -138,14 +142,55 @@ def output_names(images: Sequence[Path], texts: Sequence[str]) -> tuple[list[str
 
 
 def _planned(out: Path, stems: list[str], slugs: list[str], explain: bool) -> list[Path]:
-    files = [out / "index.html"]
+    """The edits (and explanation figures) a run writes; its inputs and the gallery are
+    shared with other runs into the folder (see the module doc)."""
+    files = []
     for stem in stems:
-        files.append(out / "inputs" / f"{stem}.png")
         for slug in slugs:
             files.append(out / f"{stem}__{slug}.png")
             if explain:
                 files.append(out / f"{stem}__{slug}.explain.png")
     return files
+
+
+def check_writable(out: str | Path) -> Path:
+    """``out`` as a folder this process can write into, created by the run; nothing is left
+    behind by the check.
+
+    Raises:
+        InputError: ``out`` (or the folder it would be created in) is a file, or a folder
+            that cannot be written (read-only, no permission, no such device).
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file; choose a folder")
+    probe = out
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise InputError(f"--out {out} cannot be created: {probe} is a file; choose another folder")
+    try:
+        with tempfile.TemporaryDirectory(dir=probe, prefix=".textedit-write-check-"):
+            pass
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        where = "" if probe == out else f" (in {probe})"
+        raise InputError(
+            f"cannot write to --out {out}{where}: {why}; choose a folder you can write to"
+        ) from None
+    return out
+
+
+def _same_input(path: Path, tensor: torch.Tensor) -> bool:
+    """True when ``path`` does not exist or holds exactly the pixels ``tensor`` saves as."""
+    if not path.exists():
+        return True
+    try:
+        saved = load_image(path)
+    except InputError:
+        return False
+    picture = tensor_to_pil(tensor)
+    return saved.size == picture.size and saved.tobytes() == picture.tobytes()
 
 
 def run_edits(
@@ -187,9 +232,10 @@ def run_edits(
     texts = [i.text for i in infos]
     # 2. outputs: never replaced without overwrite
     stems, slugs = output_names(images, texts)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} is a file; choose a folder")
+    check_writable(out)
     existing = [p for p in _planned(out, stems, slugs, explain) if p.exists()]
+    if (out / "index.html").exists() and read_gallery(out) is None:
+        existing.append(out / "index.html")  # a page textedit did not write
     if existing and not overwrite:
         shown = ", ".join(str(p) for p in existing[:3]) + (" ..." if len(existing) > 3 else "")
         raise InputError(
@@ -211,6 +257,17 @@ def run_edits(
         raise InputError(
             f"none of the {len(images)} image(s) could be read (see the warnings above); "
             f"nothing was written"
+        )
+    clashes = [
+        str(out / "inputs" / f"{stems[i]}.png")
+        for i, tensor in loaded
+        if not overwrite and not _same_input(out / "inputs" / f"{stems[i]}.png", tensor)
+    ]
+    if clashes:
+        raise InputError(
+            f"{len(clashes)} other input image(s) are saved under the same name already "
+            f"({', '.join(clashes[:3])}{' ...' if len(clashes) > 3 else ''}); pass --overwrite "
+            f"to replace them, or choose another --out"
         )
     summary.images, summary.descriptions = len(loaded), len(texts)
     # 4. edit, batch by batch
@@ -275,8 +332,8 @@ def run_edits(
                 [cells[(i, j)] for j in range(len(texts))],
             )
         )
-    summary.gallery = write_gallery(
-        out / "index.html", texts, rows, model_name, summary.notes, summary.skipped
+    summary.gallery = add_to_gallery(
+        out, GallerySection(list(texts), rows, model_name, list(summary.notes), list(summary.skipped))
     )
     summary.written.append(summary.gallery)
     return summary

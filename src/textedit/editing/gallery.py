@@ -1,17 +1,35 @@
-"""``index.html``: the gallery of a ``textedit edit`` run, one row per image, one column per
-description (as TAGAN's test script lays out its results)."""
+"""``index.html``: the gallery of an output folder of ``textedit edit``, one table per run,
+one row per image, one column per description (as TAGAN's test script lays out its
+results).
+
+Runs into the same folder add their table to the gallery: the tables are kept in
+``gallery.json`` beside ``index.html`` (:func:`add_to_gallery`), and a run with the same
+images and descriptions as an earlier one (``--overwrite``) replaces that one's table."""
 
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from textedit.errors import InputError
 from textedit.utils.atomic import atomic_save
 
-__all__ = ["GalleryCell", "GalleryRow", "write_gallery"]
+__all__ = [
+    "GALLERY_STATE",
+    "GalleryCell",
+    "GalleryRow",
+    "GallerySection",
+    "add_to_gallery",
+    "read_gallery",
+    "write_gallery",
+]
+
+#: the gallery's tables, beside ``index.html``
+GALLERY_STATE = "gallery.json"
 
 
 @dataclass
@@ -31,6 +49,37 @@ class GalleryRow:
     cells: list[GalleryCell] = field(default_factory=list)
 
 
+@dataclass
+class GallerySection:
+    """One run's table.
+
+    Attributes:
+        descriptions: the column headers.
+        rows: one per input image.
+        model: the model's name.
+        notes: lines shown above the table (unknown words, cut descriptions).
+        skipped: ``(file, reason)`` of the images that could not be edited.
+    """
+
+    descriptions: list[str]
+    rows: list[GalleryRow]
+    model: str = ""
+    notes: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def key(self) -> tuple:
+        return (tuple(self.descriptions), tuple(r.name for r in self.rows))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "GallerySection":
+        rows = [
+            GalleryRow(r["name"], r["input"], [GalleryCell(**c) for c in r["cells"]])
+            for r in data["rows"]
+        ]
+        skipped = [tuple(x) for x in data.get("skipped", [])]
+        return cls(list(data["descriptions"]), rows, data.get("model", ""), list(data.get("notes", [])), skipped)
+
+
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }
 table { border-collapse: collapse; }
@@ -46,42 +95,49 @@ def _url(path: str) -> str:
     return quote(path, safe="/")
 
 
-def write_gallery(
-    path: str | Path,
-    descriptions: Sequence[str],
-    rows: Sequence[GalleryRow],
-    model: str = "",
-    notes: Sequence[str] = (),
-    skipped: Sequence[tuple[str, str]] = (),
-) -> Path:
-    """Write the gallery atomically.
+def read_gallery(folder: str | Path) -> list[GallerySection] | None:
+    """The tables of the gallery in ``folder``; None when it has no ``gallery.json``.
 
-    Args:
-        path: the ``index.html`` to write; links are relative to its folder.
-        descriptions: the column headers.
-        rows: one per input image.
-        model: the model's name, shown in the title.
-        notes: lines shown above the table (unknown words, cut descriptions).
-        skipped: ``(file, reason)`` of the images that could not be edited.
+    Raises:
+        InputError: ``gallery.json`` is not a gallery textedit wrote.
     """
+    path = Path(folder) / GALLERY_STATE
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [GallerySection.from_dict(d) for d in data["sections"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(
+            f"{path} is not a textedit gallery ({exc}); move it away or choose another --out"
+        ) from None
+
+
+def add_to_gallery(folder: str | Path, section: GallerySection) -> Path:
+    """Add ``section`` to the gallery in ``folder`` (replacing a table of the same images and
+    descriptions) and write ``index.html`` and ``gallery.json`` atomically; returns the page."""
+    folder = Path(folder)
+    sections = [s for s in (read_gallery(folder) or []) if s.key() != section.key()]
+    sections.append(section)
+    state = json.dumps({"sections": [asdict(s) for s in sections]}, indent=1)
+    atomic_save(folder / GALLERY_STATE, lambda tmp: tmp.write_text(state, encoding="utf-8"))
+    return write_gallery(folder / "index.html", sections)
+
+
+def _table(section: GallerySection) -> list[str]:
     e = html.escape
+    model = section.model
     parts = [
-        "<!doctype html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>textedit edits{' — ' + e(model) if model else ''}</title>",
-        f"<style>{_STYLE}</style></head><body>",
         (
-            f"<h1>textedit edits</h1><p class='small'>{len(rows)} image(s) × {len(descriptions)} "
-            f"description(s){' with ' + e(model) if model else ''}. Click an edit for its "
-            f"explanation figure (input, boundary map, TLU map, coarse, fine, attention of each "
-            f"word).</p>"
-        ),
+            f"<h2>{len(section.rows)} image(s) × {len(section.descriptions)} description(s)"
+            f"{' with ' + e(model) if model else ''}</h2>"
+        )
     ]
-    parts += [f"<p class='note'>{e(n)}</p>" for n in notes]
+    parts += [f"<p class='note'>{e(n)}</p>" for n in section.notes]
     parts.append("<table><thead><tr><th>input</th>")
-    parts += [f"<th>“{e(d)}”</th>" for d in descriptions]
+    parts += [f"<th>“{e(d)}”</th>" for d in section.descriptions]
     parts.append("</tr></thead><tbody>")
-    for row in rows:
+    for row in section.rows:
         parts.append(
             f"<tr><td><img src='{_url(row.input)}' alt='{e(row.name)}'>"
             f"<div class='small'>{e(row.name)}</div></td>"
@@ -93,10 +149,35 @@ def write_gallery(
             parts.append(f"<td>{image}</td>")
         parts.append("</tr>")
     parts.append("</tbody></table>")
-    if skipped:
-        parts.append(f"<h2>Skipped ({len(skipped)})</h2><ul>")
-        parts += [f"<li><b>{e(name)}</b>: {e(reason)}</li>" for name, reason in skipped]
+    if section.skipped:
+        parts.append(f"<h3>Skipped ({len(section.skipped)})</h3><ul>")
+        parts += [f"<li><b>{e(name)}</b>: {e(reason)}</li>" for name, reason in section.skipped]
         parts.append("</ul>")
+    return parts
+
+
+def write_gallery(path: str | Path, sections: Sequence[GallerySection]) -> Path:
+    """Write the gallery page of ``sections`` (newest last in the list, shown first) atomically.
+
+    Args:
+        path: the ``index.html`` to write; links are relative to its folder.
+        sections: the tables, one per run.
+    """
+    models = list(dict.fromkeys(s.model for s in sections if s.model))
+    title = f"textedit edits{' — ' + html.escape(', '.join(models)) if models else ''}"
+    parts = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{title}</title>",
+        f"<style>{_STYLE}</style></head><body>",
+        (
+            "<h1>textedit edits</h1><p class='small'>Click an edit for its explanation figure "
+            "(input, boundary map, TLU map, coarse, fine, attention of each word). Newest run "
+            "first.</p>"
+        ),
+    ]
+    for section in reversed(sections):
+        parts += _table(section)
     parts.append("</body></html>\n")
     path = Path(path)
     text = "\n".join(parts)

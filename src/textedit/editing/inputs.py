@@ -86,6 +86,16 @@ def check_tensor(image: Any, size: int, owner: str = "edit") -> Tensor:
             f"images must be floating point in [-1, 1], got {image.dtype}; "
             f"convert uint8 pixels with image.float() / 127.5 - 1"
         )
+    finite = torch.isfinite(image)
+    if not bool(finite.all()):
+        bad = image[~finite]
+        kinds = " and ".join(
+            k for k, f in (("NaN", torch.isnan), ("infinite", torch.isinf)) if bool(f(bad).any())
+        )
+        raise InputError(
+            f"the image tensor holds {bad.numel()} {kinds} value(s); images must be finite "
+            f"numbers in [-1, 1] (check what produced it, e.g. a division by zero)"
+        )
     low, high = image.min().item(), image.max().item()
     if low < -1.01 or high > 1.01:
         raise InputError(

@@ -11,6 +11,7 @@ PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>textedit — edit an image with a description</title>
 <style>
+[hidden] { display: none !important; }  /* the panels' display:flex must not show them while hidden */
 body { font-family: system-ui, sans-serif; max-width: 62rem; margin: 1.5rem auto; padding: 0 1rem; color: #222; }
 form { display: grid; gap: .6rem; grid-template-columns: 1fr; max-width: 40rem; }
 label { display: flex; gap: .5rem; align-items: center; }

@@ -7,7 +7,7 @@ Shape legend: ``s`` the image side an item is drawn at, ``p`` parts of the famil
 * ``synthetic:<family>`` (``synthetic:birds``): the held-out edit pairs of the generated data
   set :class:`~textedit.data.synthetic.SyntheticSpec` ``(family, n, seed)`` (defaults: the
   training recipe's 20 000 images, seed 0, so its test split is the images a model trained
-  with ``configs/mimnet64_birds.yaml`` never saw), drawn at each model's size;
+  with the shipped config ``mimnet64_birds`` never saw), drawn at each model's size;
 * a folder written by ``textedit data generate`` (it has ``edits.jsonl``): its edit pairs,
   drawn again from its saved scenes at each model's size (identical pixels at the size it
   was written at); the true edit applies each pair's saved ``requested`` attributes (what
@@ -36,7 +36,7 @@ from textedit.errors import InputError
 
 __all__ = ["GeneratedPairs", "CaptionPairs", "open_eval_data", "DEFAULT_SYNTHETIC"]
 
-#: the generated data set of the shipped training recipes (configs/mimnet64_*.yaml)
+#: the generated data set of the shipped training recipes (the shipped configs ``mimnet64_*``)
 DEFAULT_SYNTHETIC = {"n": 20000, "seed": 0}
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from textedit.interfaces.composition import Preset
-from textedit.models.vocabulary_words import DESCRIPTION_SYNONYMS, DESCRIPTION_WORDS
+from textedit.text.description_words import DESCRIPTION_SYNONYMS, DESCRIPTION_WORDS
 from textedit.registry.api import register_preset
 
 __all__ = ["PRESET_WIDTHS"]

@@ -19,7 +19,7 @@ A size argument takes an ``int`` (fixed) or a strategy of ints::
         out = memory_attention(**inputs.kwargs(), return_attention=True)
         ...
 
-Needs hypothesis (``pip install "textedit[test]"``); the rest of textedit does not.
+Needs hypothesis (``pip install "textedit-mimnet[test]"``); the rest of textedit does not.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ try:
     from hypothesis import strategies as st
 except ImportError as error:  # pragma: no cover - exercised only without the test extra
     raise MissingDependencyError(
-        'textedit.testing.strategies needs hypothesis: pip install "textedit[test]" '
+        'textedit.testing.strategies needs hypothesis: pip install "textedit-mimnet[test]" '
         "(or pip install hypothesis)"
     ) from error
 

@@ -50,6 +50,10 @@ class LossWeights(_Strict):
         ge=0,
         description="Optional L1 between G(x, t̂) and the true edit inside the region the true edit changes, averaged over that region (generated data only): the whole-image true_edit L1 is dominated by the ~98% of pixels that must not change, and its cheapest minimiser ignores the text; 0 = off.",
     )
+    edit_region_weighting: Literal["pixel", "part"] = Field(
+        "pixel",
+        description="How edit_region averages over the changed region: pixel (every changed pixel alike) or part (every changed part alike, so that a beak grown by a few pixels counts as much as a recoloured body).",
+    )
     edit_mask: float = Field(
         0.0,
         ge=0,
@@ -78,16 +82,19 @@ class TrainDataConfig(_Strict):
     flip: bool = Field(True, description="Random horizontal flips.")
     num_workers: int = Field(0, ge=0, description="DataLoader worker processes.")
     vocabulary_min_count: int = Field(1, ge=1, description="Keep words seen at least this often in the training captions.")
+    reword: float = Field(0.0, ge=0.0, le=1.0, description="Synthetic: probability of rewording a caption (commands, requests, relative clauses, compound adjectives, terse lists) with the same meaning; paraphrase augmentation for hand-written descriptions.")
 
     @model_validator(mode="after")
     def _root(self) -> "TrainDataConfig":
         if self.type != "synthetic" and self.root is None:
             raise ValueError(f"data.root is required for data.type={self.type!r}")
+        if self.type != "synthetic" and self.reword:
+            raise ValueError("data.reword rewrites generated descriptions; it needs data.type=synthetic")
         return self
 
 
 class TrainConfig(_Strict):
-    """Everything ``textedit train`` needs; see ``configs/*.yaml`` for the shipped ones."""
+    """Everything ``textedit train`` needs; the shipped ones are in ``textedit/configs/`` and are named by ``--config NAME``."""
 
     model: dict[str, Any] = Field(
         default_factory=lambda: {"type": "mimnet_64"},

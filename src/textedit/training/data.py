@@ -36,7 +36,9 @@ class Batch:
         mismatched: descriptions of other images (the adversarial stage's ``t̂``).
         seeds: one seed per row for the row's random draws (random memory weights).
         mismatched_targets: ``(b, 3, s, s)`` the true edits of the images by ``mismatched``
-            (generated data under ``losses.true_edit`` only; else None).
+            (generated data under the paired losses only; else None).
+        mismatched_weights: ``(b, 1, s, s)`` per-pixel weights that give every changed part
+            of those edits the same total (with ``mismatched_targets``).
     """
 
     images: Tensor
@@ -44,6 +46,7 @@ class Batch:
     mismatched: list[str]
     seeds: list[int]
     mismatched_targets: Tensor | None = None
+    mismatched_weights: Tensor | None = None
 
 
 @dataclass
@@ -82,20 +85,21 @@ class _Positions(torch.utils.data.Dataset):
             "caption": item["caption"],
             "mismatched": item["mismatched_caption"],
             "mismatched_target": item.get("mismatched_target"),
+            "mismatched_weight": item.get("mismatched_weight"),
             "seed": int(np.random.default_rng([self.seed, k, 11]).integers(2**62)),
         }
 
 
 def _collate(items: list[dict[str, Any]]) -> Batch:
+    def stacked(key: str) -> Tensor | None:
+        return torch.stack([i[key] for i in items]) if items and items[0][key] is not None else None
+
     return Batch(
         images=torch.stack([i["image"] for i in items]),
         captions=[i["caption"] for i in items],
         mismatched=[i["mismatched"] for i in items],
-        mismatched_targets=(
-            torch.stack([i["mismatched_target"] for i in items])
-            if items and items[0]["mismatched_target"] is not None
-            else None
-        ),
+        mismatched_targets=stacked("mismatched_target"),
+        mismatched_weights=stacked("mismatched_weight"),
         seeds=[i["seed"] for i in items],
     )
 
@@ -192,7 +196,9 @@ def open_dataset(data: Any, split: str, image_size: int, *, train: bool, seed: i
         from textedit.data.synthetic.data import SyntheticCaptionDataset, SyntheticSpec
 
         spec = SyntheticSpec(family=data.family, n=data.num_images, seed=data.data_seed)
-        return SyntheticCaptionDataset(spec, split=split, true_edits=true_edits, **common)
+        return SyntheticCaptionDataset(
+            spec, split=split, true_edits=true_edits, reword=data.reword if train else 0.0, **common
+        )
     if data.type == "folder":
         from textedit.data.folder import FolderDataset
 

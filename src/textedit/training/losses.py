@@ -37,23 +37,32 @@ def _changed(truth: Tensor, image: Tensor) -> Tensor:
 
 
 def _mean_over(values: Tensor, mask: Tensor) -> Tensor:
-    """Per image, the mean of ``(b, 1, s, s)`` values over the pixels of ``mask`` (0 if none)."""
-    return (values * mask).sum(dim=(1, 2, 3)) / mask.sum(dim=(1, 2, 3)).clamp_min(1.0)
+    """Per image, the ``mask``-weighted mean of ``(b, 1, s, s)`` values (0 where the mask is 0)."""
+    return (values * mask).sum(dim=(1, 2, 3)) / mask.sum(dim=(1, 2, 3)).clamp_min(1e-6)
 
 
 def edit_region_loss(
-    outputs: Sequence[Tensor], truths: Sequence[Tensor], inputs: Sequence[Tensor]
+    outputs: Sequence[Tensor],
+    truths: Sequence[Tensor],
+    inputs: Sequence[Tensor],
+    weights: Sequence[Tensor] | None = None,
 ) -> Tensor:
     """``Σ_stages`` mean ``|x̂_s − y_s|`` over the pixels where the true edit ``y_s`` differs
     from the input ``x_s`` (per image; an image whose edit changes nothing adds 0).
 
     The whole-image L1 to the true edit weighs a part that covers 2% of the image at 2%:
-    this term weighs the edited region as much as the whole image.
+    this term weighs the edited region as much as the whole image. With ``weights``
+    (``(b, 1, s, s)`` per stage, e.g. :func:`~textedit.data.synthetic.data.part_weights`)
+    the mean over the changed pixels is weighted by them, so that a few pixels of a grown
+    beak count as much as a recoloured body.
     """
     total = torch.zeros((), device=outputs[0].device)
-    for o, y, x in zip(outputs, truths, inputs, strict=True):
+    for i, (o, y, x) in enumerate(zip(outputs, truths, inputs, strict=True)):
         error = (o.float() - y.float()).abs().mean(dim=1, keepdim=True)
-        total = total + _mean_over(error, _changed(y, x)).mean()
+        mask = _changed(y, x)
+        if weights is not None:
+            mask = mask * weights[i].float()
+        total = total + _mean_over(error, mask).mean()
     return total
 
 

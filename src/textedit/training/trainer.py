@@ -268,10 +268,13 @@ class Trainer:
                 if w.paired():
                     truths = m.stage_images(batch["mismatched_target"])
                     true_l1 = reconstruction_loss(fake.images, truths)
+                    weights = None
+                    if w.edit_region_weighting == "part":
+                        weights = m.stage_images(batch["mismatched_weight"])
                     # a compositing generator's decoder learns the edited region even where
                     # its mask is still closed
                     region_l1 = sum(
-                        edit_region_loss(o, truths, reals) for o in _images_and_decoded(fake)
+                        edit_region_loss(o, truths, reals, weights) for o in _images_and_decoded(fake)
                     )
                     loss_g = loss_g + w.true_edit * true_l1 + w.edit_region * region_l1
                     if w.edit_mask > 0:
@@ -323,6 +326,7 @@ class Trainer:
             "mismatched_tokens": tokenize(batch.mismatched),
             "seeds": batch.seeds,
             "mismatched_target": None if batch.mismatched_targets is None else batch.mismatched_targets.to(self.device),
+            "mismatched_weight": None if batch.mismatched_weights is None else batch.mismatched_weights.to(self.device),
         }
         self.model.train()
         metrics = self.reconstruction_step(batch)

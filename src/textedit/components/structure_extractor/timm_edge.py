@@ -53,7 +53,7 @@ def _import_timm():
     except ImportError as exc:
         raise MissingDependencyError(
             "the structure extractor 'timm_edge' needs timm, which is not installed: "
-            "pip install textedit[mimnet]  (or: pip install timm)"
+            "pip install 'textedit-mimnet[mimnet]'  (or: pip install timm)"
         ) from exc
     return timm
 

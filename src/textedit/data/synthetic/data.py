@@ -24,7 +24,9 @@ Edit-pair items (:func:`make_edit_pair`) are dicts:
 
 With ``true_edits=True``, :class:`SyntheticCaptionDataset` items also hold
 ``mismatched_target``: ``(3, s, s)`` the true edit of the (possibly flipped) image by its
-``mismatched_caption`` (for the optional paired loss ``losses.true_edit`` of training).
+``mismatched_caption`` (for the optional paired losses of training, ``losses.true_edit``
+...), and ``mismatched_weight``: ``(1, s, s)`` :func:`part_weights` of that edit (for
+``losses.edit_region_weighting: part``).
 """
 
 from __future__ import annotations
@@ -43,10 +45,11 @@ from PIL import Image
 from textedit.data.base import CaptionDataset, CaptionRecord
 from textedit.data.images import load_image, pil_to_tensor
 from textedit.data.synthetic.families import get_family
-from textedit.data.synthetic.grammar import Edit, describe, describe_many, edit_scene
+from textedit.data.synthetic.grammar import Edit, describe, describe_many, edit_scene, parse, reword
 from textedit.data.synthetic.render import Rendering, render
 from textedit.data.synthetic.scene import Scene, sample_scene
 from textedit.errors import InputError
+from textedit.text import Vocabulary
 
 __all__ = [
     "SyntheticSpec",
@@ -56,6 +59,7 @@ __all__ = [
     "make_edit_pair",
     "true_edit",
     "edit_mask",
+    "part_weights",
     "load_scenes",
 ]
 
@@ -141,6 +145,11 @@ class SyntheticCaptionDataset(CaptionDataset):
             :class:`CaptionDataset` arguments (``seed`` is then the seed of the random
             caption choice, flip and mismatched caption).
         true_edits: items also hold ``mismatched_target`` (module doc).
+        reword: probability that an item's caption and, independently, its mismatched
+            caption are rewritten by :func:`~textedit.data.synthetic.grammar.reword`
+            (commands, requests, relative clauses, compound adjectives, terse lists) with
+            the same meaning: paraphrase augmentation for descriptions people write. The
+            vocabulary then also holds the reworded captions' words.
     """
 
     def __init__(
@@ -149,28 +158,53 @@ class SyntheticCaptionDataset(CaptionDataset):
         split: str = "train",
         image_size: int = 128,
         true_edits: bool = False,
+        reword: float = 0.0,
         **kwargs: Any,
     ):
+        if not 0.0 <= reword <= 1.0:
+            raise InputError(f"reword is a probability in [0, 1], got {reword}")
         if spec is None:
             fields = {k: kwargs.pop(k) for k in list(kwargs) if k in SyntheticSpec.__dataclass_fields__}
             spec = SyntheticSpec(**fields)
         self.spec = spec
         self.true_edits = bool(true_edits)
+        self.reword = float(reword)
         kwargs.setdefault("name", f"generated {self.spec.family} (seed {self.spec.seed})")
         super().__init__(self.spec.records(), split, image_size, **kwargs)
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         item = super().__getitem__(index)
+        mismatched = parse(item["mismatched_caption"], self.spec.family)
+        if self.reword:
+            rng = self._rng(item["index"], 3)
+            for key in ("caption", "mismatched_caption"):
+                if rng.random() < self.reword:
+                    item[key] = reword(parse(item[key], self.spec.family), self.spec.family, rng)
         if self.true_edits:
-            edited = edit_scene(self.scene(item["index"]), item["mismatched_caption"]).scene
-            target = Image.fromarray(render(edited, self.image_size).image)
+            scene = self.scene(item["index"])
+            edited = scene.with_attributes(mismatched)
+            before, after = render(scene, self.image_size), render(edited, self.image_size)
+            target = Image.fromarray(after.image)
+            weight = part_weights(before, after, Edit(edited, mismatched, scene.diff(edited)).changed_parts)
             if item["flipped"]:
                 target = target.transpose(Image.FLIP_LEFT_RIGHT)
+                weight = weight[:, ::-1]
             item["mismatched_target"] = pil_to_tensor(target)
+            item["mismatched_weight"] = torch.from_numpy(weight.copy())[None]
         return item
 
     def scene(self, index: int) -> Scene:
         return self.spec.scene(self.records[index].extras["index"])
+
+    def build_vocabulary(self, min_count: int = 1, max_size: int | None = None) -> Vocabulary:
+        """The vocabulary of the training captions and, with ``reword``, of one rewording of each."""
+        texts = self.captions("train")
+        if self.reword and texts:
+            rng = np.random.default_rng([self.seed, 3])
+            texts += [reword(parse(t, self.spec.family), self.spec.family, rng) for t in texts]
+        if not texts:
+            raise InputError(f"{self.name} has no training captions to build a vocabulary from")
+        return Vocabulary.build(texts, min_count=min_count, max_size=max_size)
 
     def read_image(self, index: int) -> Image.Image:
         return Image.fromarray(render(self.scene(index), self.image_size).image)
@@ -182,6 +216,19 @@ def edit_mask(before: Rendering, after: Rendering, parts: tuple[str, ...]) -> np
     for p in parts:
         m = np.maximum(m, np.maximum(before.part_masks[p], after.part_masks[p]))
     return np.ceil(m * 255.0) / 255.0
+
+
+def part_weights(before: Rendering, after: Rendering, parts: tuple[str, ...]) -> np.ndarray:
+    """``(s, s)`` float32: each of ``parts`` covers (before or after) with total weight 1.
+
+    Pixel weights for an edit-region loss that weighs every changed part alike: a beak
+    that grows by a few pixels then counts as much as a recoloured body.
+    """
+    w = np.zeros_like(before.object_mask, dtype=np.float32)
+    for p in parts:
+        m = np.maximum(before.part_masks[p], after.part_masks[p])
+        w += m / max(float(m.sum()), 1e-6)
+    return w
 
 
 def _one_hot(labels: np.ndarray, n_parts: int) -> torch.Tensor:

@@ -4,7 +4,7 @@ and clothing descriptions. A trainer replaces it by its captions' vocabulary
 
 from __future__ import annotations
 
-__all__ = ["DESCRIPTION_WORDS"]
+__all__ = ["DESCRIPTION_WORDS", "DESCRIPTION_SYNONYMS", "NOUN_WORDS"]
 
 _FUNCTION = """
 a an the this that these those it its is are has have with and or but of on in at to from
@@ -46,6 +46,14 @@ DESCRIPTION_WORDS: tuple[str, ...] = tuple(
         for block in (_FUNCTION, _COLOURS, _PATTERNS, _BIRD, _FLOWER, _FACE_CLOTHES)
         for w in block.split()
     )
+)
+
+#: the vocabulary's nouns of objects and their parts (birds, flowers, faces, clothes)
+NOUN_WORDS: frozenset[str] = frozenset(
+    w
+    for block in (_BIRD, _FLOWER, _FACE_CLOTHES)
+    for w in block.split()
+    if w not in {"layered", "ruffled", "frilly", "wavy", "young", "old", "oval", "smiling", "wearing", "sleeveless"}
 )
 
 #: word -> the word training captions use for it: colour shades onto the eleven colour

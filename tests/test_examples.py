@@ -18,6 +18,7 @@ def test_there_are_examples():
     assert {"edit_image.py", "compose_variant.py", "tiny_plugin.py", "train_tiny.py"} <= names
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("script", SCRIPTS, ids=[p.name for p in SCRIPTS])
 def test_example_runs(script, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}

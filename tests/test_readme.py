@@ -76,3 +76,24 @@ def test_the_docs_name_the_bundled_models_recipe():
         assert f"--config {recipe}" in text, f"{page} does not name the recipe {recipe}"
         others = set(re.findall(r"trained by the shipped recipe\s+`textedit train --config (\w+)", text))
         assert others <= {recipe}, (page, others)
+
+
+def test_install_lines_get_this_project_not_the_pypi_namesake():
+    # "textedit" on PyPI is an unrelated package (TextEdit 1.4): `pip install "textedit[mimnet]"`
+    # installed it, with a warning that it has no extra mimnet
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["name"] == "textedit-mimnet"
+    bad = re.compile(r"pip install (?:-U )?[\"']?textedit(?:\[|[\"'\s]|$)")
+    # the getting-started warning about the namesake quotes the wrong line on purpose
+    warning = re.compile(r'!!! warning "`pip install textedit` is another project".*?(?=\n\S|\Z)', re.S)
+    offenders = [page for page, text in _docs().items() if bad.search(warning.sub("", text))]
+    for path in (ROOT / "src").rglob("*.py"):
+        if bad.search(path.read_text(encoding="utf-8")):
+            offenders.append(str(path.relative_to(ROOT)))
+    for plugin in (ROOT / "plugins").glob("*/pyproject.toml"):
+        deps = tomllib.loads(plugin.read_text())["project"]["dependencies"]
+        if any(re.match(r"textedit\b(?!-)", d) for d in deps):
+            offenders.append(str(plugin.relative_to(ROOT)))
+    assert offenders == []

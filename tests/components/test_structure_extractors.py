@@ -89,7 +89,7 @@ def test_timm_edge_explains_missing_weights(tmp_path, monkeypatch):
 
 def test_timm_edge_without_timm_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "timm", None)
-    with pytest.raises(MissingDependencyError, match=r"pip install textedit\[mimnet\]"):
+    with pytest.raises(MissingDependencyError, match=r"pip install 'textedit-mimnet\[mimnet\]'"):
         TimmEdgeStructureExtractor()
 
 

@@ -25,6 +25,10 @@ PLUGIN = ROOT / "plugins" / "textedit-sentence-transformers"
 EXAMPLE = ROOT / "examples" / "compose_variant.py"
 
 
+#: every test here installs the plug-in into a folder and runs a fresh interpreter
+pytestmark = pytest.mark.subprocess
+
+
 @pytest.fixture(scope="module")
 def plugin_site(tmp_path_factory):
     site = tmp_path_factory.mktemp("site")

@@ -21,6 +21,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ROOT / "plugins" / "textedit-plugin-example"
 
 
+#: every test here installs the plug-in into a folder and runs a fresh interpreter
+pytestmark = pytest.mark.subprocess
+
+
 @pytest.fixture(scope="module")
 def plugin_site(tmp_path_factory):
     site = tmp_path_factory.mktemp("site")

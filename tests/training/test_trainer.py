@@ -84,6 +84,7 @@ def _cli(*args, env=None):
     return [sys.executable, "-m", "textedit", "train", *args]
 
 
+@pytest.mark.subprocess
 def test_killed_run_resumes_exactly(tiny, tmp_path):
     """SIGKILL a real training process after a checkpoint; the resumed run ends where the
     uninterrupted run ends, bit for bit."""
@@ -117,6 +118,7 @@ def test_killed_run_resumes_exactly(tiny, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.subprocess
 def test_two_processes_train_like_one(tiny, tmp_path):
     """torchrun with 2 CPU processes (gloo), each on half the global batch, trains the same
     model as one process on the whole batch. The model must draw no random numbers of its

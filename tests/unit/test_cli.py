@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 import textedit
 from textedit.cli import main
 
@@ -18,6 +20,7 @@ def test_version(capsys):
     assert capsys.readouterr().out.strip() == f"textedit {textedit.__version__}"
 
 
+@pytest.mark.subprocess
 def test_python_m_textedit():
     out = subprocess.run([sys.executable, "-m", "textedit", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and textedit.__version__ in out.stdout

@@ -238,12 +238,14 @@ def _interpreted(args: list[str], timeout: int = 300) -> subprocess.CompletedPro
     )
 
 
+@pytest.mark.subprocess
 @pytest.mark.skipif(not HAS_TRITON, reason="triton is not installed")
 def test_triton_kernels_match_the_reference_under_the_interpreter():
     result = _interpreted(["-c", _TRITON_SCRIPT])
     assert result.returncode == 0 and "triton-ok" in result.stdout, result.stderr[-4000:]
 
 
+@pytest.mark.subprocess
 @pytest.mark.slow  # 15-30 s on a shared 2-core CPU
 @pytest.mark.skipif(not HAS_TRITON, reason="triton is not installed")
 def test_triton_passes_the_property_tests_under_the_interpreter():
@@ -256,6 +258,7 @@ def test_triton_passes_the_property_tests_under_the_interpreter():
     assert "6 passed" in result.stdout, result.stdout[-2000:]
 
 
+@pytest.mark.subprocess
 def test_textedit_works_without_triton():
     script = textwrap.dedent(
         """

@@ -40,6 +40,7 @@ def test_seven_groups_are_named_after_the_package():
     }
 
 
+@pytest.mark.subprocess
 def test_import_textedit_is_cheap():
     code = "import sys, textedit; print('torch' in sys.modules, 'textedit.components' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -174,6 +174,8 @@ class SyntheticCaptionDataset(CaptionDataset):
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         item = super().__getitem__(index)
+        if not (self.reword or self.true_edits):
+            return item
         mismatched = parse(item["mismatched_caption"], self.spec.family)
         if self.reword:
             rng = self._rng(item["index"], 3)

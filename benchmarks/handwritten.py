@@ -163,12 +163,17 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         ap.exit(2, f"error: {exc}\n")
     rows = read_descriptions(args.descriptions)
-    misread = sum(parse(text, "birds") != requested for text, requested in rows)
+    misread = refused = 0
+    for text, requested in rows:
+        try:
+            misread += parse(text, "birds") != requested
+        except InputError:
+            refused += 1
     c = manifest["counts"]
     print(
         f"wrote {args.out}: {c['test']} test images x {len(rows)} descriptions = {c['edits']} "
         f"pairs ({manifest['spec']['benchmark']['wording']}); the grammar's parser misreads "
-        f"{misread}/{len(rows)} of the hand-written descriptions"
+        f"{misread}/{len(rows)} of the hand-written descriptions and refuses {refused}"
     )
     return 0
 

@@ -13,8 +13,9 @@ can be written, every description, every output name against existing files, and
 ``strict`` every image), so a refused run writes nothing; each file is written
 atomically; existing edits are only replaced with ``overwrite``. Runs share a folder: the
 gallery gains a table per run, and an input already saved under the same name is kept when
-its pixels are the same (a second run on the same image with other descriptions). Without ``strict`` an image that cannot be read is skipped
-with a warning and counted in the summary and the gallery.
+its pixels are the same (a second run on the same image with other descriptions). Without
+``strict`` an image that cannot be read is skipped with a warning and counted in the
+summary and the gallery.
 """
 
 from __future__ import annotations

@@ -348,3 +348,29 @@ def test_each_paired_loss_alone_gets_its_true_edits(tiny):
         metrics = Trainer(tiny(steps=1, **fields), progress=False).train_step()
         assert {"true_edit_l1", "edit_region_l1"} <= set(metrics)
         assert ("edit_mask_bce" in metrics) == (name == "edit_mask")
+
+
+def test_dataloader_workers_give_the_batches_of_the_main_process(tiny):
+    # data.num_workers > 0 used to hang: the batch sampler was a list over an endless count
+    from textedit.training.data import build_training_data
+
+    plain = build_training_data(tiny(losses={"true_edit": 1.0}))
+    workers = build_training_data(tiny(losses={"true_edit": 1.0}, data={**tiny().data.model_dump(), "num_workers": 2}))
+    for step in (0, 1, 2, 5):  # consecutive, then a jump (the loader restarts)
+        a, b = plain.batch(step), workers.batch(step)
+        assert a.captions == b.captions and a.mismatched == b.mismatched and a.seeds == b.seeds
+        assert torch.equal(a.images, b.images) and torch.equal(a.mismatched_targets, b.mismatched_targets)
+
+
+def test_device_cuda_gets_an_index(monkeypatch):
+    # `textedit train device=cuda` crashed: torch.cuda.set_device(torch.device("cuda"))
+    from textedit.training.distributed import DistributedContext
+
+    chosen = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "set_device", lambda d: chosen.append(torch.device(d)))
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    monkeypatch.setenv("LOCAL_RANK", "0")
+    for device in ("cuda", "auto", "cuda:0"):
+        assert DistributedContext.from_environment(device).device == torch.device("cuda:0")
+    assert chosen == [torch.device("cuda:0")] * 3

@@ -152,7 +152,7 @@ class TrainingData:
             return _collate([self.positions[k] for k in self._range(step, rank, world_size)])
         # with workers: one DataLoader streaming consecutive steps, restarted on a jump
         if self._loader_iter is None or step != self._next_step or (rank, world_size) != self._slice:
-            sampler = [list(self._range(s, rank, world_size)) for s in _count(step)]
+            sampler = _Steps(self, step, rank, world_size)
             loader = torch.utils.data.DataLoader(
                 self.positions, batch_sampler=sampler, num_workers=self.num_workers,
                 collate_fn=_collate, persistent_workers=False, prefetch_factor=2,
@@ -171,17 +171,18 @@ class TrainingData:
         return SampleBatch(torch.stack([i["image"] for i in items]).to(device), texts)
 
 
-class _count:
-    """``step, step + 1, ...`` as a re-iterable batch sampler source."""
+class _Steps:
+    """The positions of steps ``start, start + 1, ...`` of one process: an endless, lazy
+    batch sampler (a list of it would never end)."""
 
-    def __init__(self, start: int):
-        self.start = start
+    def __init__(self, data: TrainingData, start: int, rank: int, world_size: int):
+        self.data, self.start, self.rank, self.world_size = data, start, rank, world_size
 
     def __iter__(self):
-        s = self.start
+        step = self.start
         while True:
-            yield s
-            s += 1
+            yield list(self.data._range(step, self.rank, self.world_size))
+            step += 1
 
 
 def open_dataset(data: Any, split: str, image_size: int, *, train: bool, seed: int, true_edits: bool = False) -> Any:

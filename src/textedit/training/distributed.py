@@ -43,7 +43,7 @@ class DistributedContext:
         local = int(os.environ.get("LOCAL_RANK", "0"))
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
-        if device == "cuda" and world > 1:
+        if device == "cuda":  # set_device needs an index: this process's GPU under torchrun
             device = f"cuda:{local}"
         dev = torch.device(device)
         if dev.type == "cuda":

@@ -478,11 +478,11 @@ def _build_lexicon(fam: Family) -> _Lexicon:
     nouns: dict[str, list[tuple[tuple[str, ...], Part]]] = {}
     for words, part in sorted(((tuple(w.split()), p) for w, p in by_word.items()), key=lambda t: -len(t[0])):
         nouns.setdefault(words[0], []).append((words, part))
+    # word -> value, the grammar's own words first, then the vocabulary's shades and forms
     colours = dict(COLOUR_SYNONYMS)
-    colours.update({w: t for w, t in DESCRIPTION_SYNONYMS.items() if t in COLOUR_SYNONYMS and w not in colours})
+    colours.update({w: COLOUR_SYNONYMS[t] for w, t in DESCRIPTION_SYNONYMS.items() if t in COLOUR_SYNONYMS and w not in colours})
     patterns = dict(_PATTERN_LOOKUP)
-    patterns.update({w: t for w, t in DESCRIPTION_SYNONYMS.items() if t in _PATTERN_LOOKUP and w not in patterns})
-    patterns = {w: _PATTERN_LOOKUP.get(t, t) for w, t in patterns.items()}
+    patterns.update({w: _PATTERN_LOOKUP[t] for w, t in DESCRIPTION_SYNONYMS.items() if t in _PATTERN_LOOKUP and w not in patterns})
     sizes = {}
     for p in fam.parts:
         for value in p.sizes or ():

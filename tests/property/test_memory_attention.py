@@ -1,12 +1,15 @@
 """Properties of memory attention (spec section 2) that hold for every backend.
 
-Parametrised over ``available_backends()``: ``"triton"`` joins when CUDA is available or
-when this file runs under ``TRITON_INTERPRET=1`` (tests/unit/test_memory_attention_backends.py
-does that in a subprocess). The fused backend gets small drawn block sizes so that the
+Parametrised over ``available_backends()``: ``"triton"`` joins when CUDA is available (its
+cases then run on CUDA tensors and carry the ``gpu`` marker; they used to feed it CPU
+tensors and fail on any CUDA machine) or when this file runs under ``TRITON_INTERPRET=1``
+on the CPU (tests/unit/test_memory_attention_backends.py does that in a subprocess). The fused backend gets small drawn block sizes so that the
 online softmax really crosses block boundaries on these small memory banks.
 """
 
 from __future__ import annotations
+
+import os
 
 import pytest
 import torch
@@ -16,8 +19,30 @@ from hypothesis import strategies as st
 from textedit.ops.memory_attention import available_backends, memory_attention
 from textedit.testing.strategies import MemoryAttentionInputs, memory_attention_inputs
 
-BACKENDS = available_backends()
-OTHER_BACKENDS = [name for name in BACKENDS if name != "reference"]
+#: where each backend's inputs live: triton runs on CUDA tensors, except under
+#: TRITON_INTERPRET=1, where it runs on the CPU (the subprocess test); the rest on the CPU
+DEVICES = {"triton": "cpu" if os.environ.get("TRITON_INTERPRET") == "1" else "cuda"}
+
+
+def _param(name: str):
+    marks = [pytest.mark.gpu] if DEVICES.get(name, "cpu") == "cuda" else []
+    return pytest.param(name, marks=marks, id=name)
+
+
+BACKENDS = [_param(name) for name in available_backends()]
+OTHER_BACKENDS = [_param(name) for name in available_backends() if name != "reference"]
+
+
+def attend(*args, backend: str, **kwargs):
+    """``memory_attention`` on the backend's device, with the outputs back on the CPU (the
+    moves are differentiable, so gradients reach the CPU leaves)."""
+    device = DEVICES.get(backend, "cpu")
+
+    def move(v):
+        return v.to(device) if isinstance(v, torch.Tensor) else v
+
+    out = memory_attention(*map(move, args), backend=backend, **{k: move(v) for k, v in kwargs.items()})
+    return type(out)(*(v.cpu() if isinstance(v, torch.Tensor) else v for v in out))
 
 # Score magnitudes from near-uniform weights to near one-hot ones (the online softmax's
 # running max matters there).
@@ -28,9 +53,7 @@ block_sizes = st.integers(1, 8)
 
 
 def run(x: MemoryAttentionInputs, backend: str, block_size: int, **kwargs):
-    return memory_attention(
-        **x.kwargs(**kwargs), backend=backend, return_attention=True, block_size=block_size
-    )
+    return attend(**x.kwargs(**kwargs), backend=backend, return_attention=True, block_size=block_size)
 
 
 def tolerance(dtype: torch.dtype) -> dict:
@@ -77,7 +100,7 @@ def test_permuting_memory_slots_changes_nothing(backend, x, block_size, data):
     base = run(x, backend, block_size)
     kwargs = x.kwargs()
     kwargs["memories"] = kwargs["memories"][order]
-    permuted = memory_attention(
+    permuted = attend(
         **kwargs, backend=backend, return_attention=True, block_size=block_size
     )
     torch.testing.assert_close(permuted.texture, base.texture, **tolerance(x.words.dtype))
@@ -106,7 +129,7 @@ def test_padded_words_change_nothing(backend, x, block_size, extra, garbage_scal
     words = torch.cat([words, padding], dim=1)
     mask = torch.cat([x.word_mask, torch.zeros(b, extra, dtype=torch.bool)], dim=1)
     order = torch.tensor(data.draw(st.permutations(range(t + extra)), label="word order"))
-    out = memory_attention(
+    out = attend(
         words[:, order],
         mask[:, order],
         x.memories,
@@ -124,7 +147,7 @@ def test_padded_words_change_nothing(backend, x, block_size, extra, garbage_scal
 
 def _values_and_gradients(x: MemoryAttentionInputs, backend: str, block_size: int):
     leaves = x.kwargs(requires_grad=True)
-    out = memory_attention(**leaves, backend=backend, return_attention=True, block_size=block_size)
+    out = attend(**leaves, backend=backend, return_attention=True, block_size=block_size)
     g = torch.Generator().manual_seed(x.seed + 2)
     dtype = x.words.dtype
     upstream_texture = torch.randn(out.texture.shape, generator=g, dtype=torch.float64)
@@ -157,7 +180,7 @@ def test_texture_gradients_agree_without_attention(backend, x, block_size):
     grads = {}
     for name in ("reference", backend):
         leaves = x.kwargs(requires_grad=True)
-        texture = memory_attention(**leaves, backend=name, block_size=block_size).texture
+        texture = attend(**leaves, backend=name, block_size=block_size).texture
         g = torch.Generator().manual_seed(x.seed + 3)
         (texture * torch.randn(texture.shape, generator=g, dtype=texture.dtype)).sum().backward()
         grads[name] = [leaves[k].grad for k in ("words", "memories", "key_weight")]

@@ -27,6 +27,7 @@ def tiny_config(tmp_path, **fields):
         "num_samples": 2,
         "output_dir": str(tmp_path / "run"),
         "threads": 1,
+        "device": "cpu",  # on purpose: the exact-resume comparisons are CPU comparisons
     }
     data.update(fields)
     return TrainConfig.model_validate(data)

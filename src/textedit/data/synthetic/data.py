@@ -169,6 +169,7 @@ class SyntheticCaptionDataset(CaptionDataset):
         self.spec = spec
         self.true_edits = bool(true_edits)
         self.reword = float(reword)
+        self._last_drawn: tuple[int | None, Any] = (None, None)
         kwargs.setdefault("name", f"generated {self.spec.family} (seed {self.spec.seed})")
         super().__init__(self.spec.records(), split, image_size, **kwargs)
 
@@ -176,16 +177,18 @@ class SyntheticCaptionDataset(CaptionDataset):
         item = super().__getitem__(index)
         if not (self.reword or self.true_edits):
             return item
-        mismatched = parse(item["mismatched_caption"], self.spec.family)
+        family = self.spec.family
+        mismatched = parse(item["mismatched_caption"], family)
         if self.reword:
             rng = self._rng(item["index"], 3)
             for key in ("caption", "mismatched_caption"):
                 if rng.random() < self.reword:
-                    item[key] = reword(parse(item[key], self.spec.family), self.spec.family, rng)
+                    meaning = mismatched if key == "mismatched_caption" else parse(item[key], family)
+                    item[key] = reword(meaning, family, rng)
         if self.true_edits:
-            scene = self.scene(item["index"])
+            scene, before = self._drawn(item["index"])
             edited = scene.with_attributes(mismatched)
-            before, after = render(scene, self.image_size), render(edited, self.image_size)
+            after = render(edited, self.image_size)
             target = Image.fromarray(after.image)
             weight = part_weights(before, after, Edit(edited, mismatched, scene.diff(edited)).changed_parts)
             if item["flipped"]:
@@ -209,7 +212,15 @@ class SyntheticCaptionDataset(CaptionDataset):
         return Vocabulary.build(texts, min_count=min_count, max_size=max_size)
 
     def read_image(self, index: int) -> Image.Image:
-        return Image.fromarray(render(self.scene(index), self.image_size).image)
+        return Image.fromarray(self._drawn(index)[1].image)
+
+    def _drawn(self, index: int) -> tuple[Scene, Rendering]:
+        """Record ``index``'s scene and its rendering, kept for the last index asked: an item
+        reads its image and then, for the true edit, its part masks."""
+        if self._last_drawn[0] != index:
+            scene = self.scene(index)
+            self._last_drawn = (index, (scene, render(scene, self.image_size)))
+        return self._last_drawn[1]
 
 
 def edit_mask(before: Rendering, after: Rendering, parts: tuple[str, ...]) -> np.ndarray:

@@ -47,6 +47,7 @@ from textedit.data.synthetic.palette import COLOUR_SYNONYMS
 from textedit.data.synthetic.scene import Scene, weighted_choice
 from textedit.errors import InputError
 from textedit.text import split_words
+from textedit.text.description_words import DESCRIPTION_SYNONYMS, DESCRIPTION_WORDS, NOUN_WORDS
 
 __all__ = ["Description", "describe", "describe_many", "reword", "parse", "edit_scene", "Edit"]
 
@@ -460,8 +461,6 @@ def _lexicon(fam: Family) -> _Lexicon:
 
 
 def _build_lexicon(fam: Family) -> _Lexicon:
-    from textedit.text.description_words import DESCRIPTION_SYNONYMS, DESCRIPTION_WORDS, NOUN_WORDS
-
     by_word: dict[str, Part] = {w: p for p in fam.parts for w in p.words}
     by_word.update({p.name: p for p in fam.parts})
     for word, target in DESCRIPTION_SYNONYMS.items():

@@ -1,23 +1,17 @@
-"""Size, cost and speed of the MIM-Net presets on this machine's CPU.
+"""Size, cost and speed of the model presets on this machine's CPU.
 
-For each preset: parameters, forward FLOPs of one edit (batch 1, counted with
-``torch.utils.flop_counter.FlopCounterMode``; the LSTMs are not counted by it), edit
-latency at batch 1, training throughput at batch 8 and the peak memory of one training
-step at batch 8.
+For each preset: parameters (discriminator apart), forward FLOPs of one edit (batch 1,
+counted with ``torch.utils.flop_counter.FlopCounterMode``; the LSTMs are not counted by
+it), FLOPs of one training iteration at batch 8, edit latency at batch 1, training
+throughput at batch 8 and the peak memory of one training iteration at batch 8.
 
-Two training steps are timed, both with Adam on each side:
+The training iteration is the model's own recipe (``recipe_step``): the recipe the trainer
+runs, imported from the model's package (MIM-Net: reconstruction step, then D and G
+adversarial steps; TAGAN: D step, G step with the reconstruction pass; SISGAN: D step, G
+step), with Adam per parameter group, without the trainer's data pipeline, EMA or logging.
 
-* ``stand-in``: a reconstruction pass with an L1 loss on both stages, one discriminator
-  forward/backward on real and reconstructed images (reality + conformity), the
-  generator's adversarial + L1 backward.
-* ``two-stage``: the full iteration of spec section 6 written with the composition's
-  methods: reconstruction step (L1 + L_pgt + the randomised-memory pass judged by D_r),
-  then the adversarial step (manipulation with mismatched text, D step on real / mismatched
-  / fake, G step). It mirrors ``textedit.training.Trainer``'s step without its data
-  pipeline, EMA or logging.
-
-    python benchmarks/model_presets.py                  # all presets, markdown table
-    python benchmarks/model_presets.py --presets mimnet_128 --repeats 20
+    python benchmarks/model_presets.py                  # the default presets, markdown table
+    python benchmarks/model_presets.py --presets mimnet_128 tagan_128 --repeats 20
 
 Peak memory is measured in a fresh subprocess per preset as the growth of the peak
 resident set size (``VmHWM``) over one training step, so it includes activations,
@@ -27,6 +21,7 @@ gradients and Adam state but not the Python/torch baseline.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import statistics
@@ -35,11 +30,11 @@ import sys
 import time
 
 import torch
-import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 import textedit
-from textedit.interfaces import log1mexp
+from textedit.interfaces import TrainingBatch
+from textedit.registry.api import create_recipe
 
 TEXTS = [
     "this bird has a red head and white wings",
@@ -61,71 +56,45 @@ def _texts(batch: int) -> list[str]:
     return [TEXTS[i % len(TEXTS)] for i in range(batch)]
 
 
-def stand_in_training_step(model, image, tokens, opt_g, opt_d) -> None:
-    """Reconstruction L1 + one D and one G update (see the module docstring)."""
-    text = model.encode_text(tokens)
-    out = model.reconstruct(image, text)
-    real = model.stage_images(image)
-    fixed = text.detach()
-    d_real = model.discriminate(real, fixed)
-    d_fake = model.discriminate([i.detach() for i in out.images], fixed)
-    loss_d = sum(
-        F.softplus(-r).mean() + F.softplus(f).mean() - c.mean()
-        for r, f, c in zip(d_real.reality, d_fake.reality, d_real.conformity)
-    )
-    opt_d.zero_grad(set_to_none=True)
-    loss_d.backward()
-    opt_d.step()
-    d_gen = model.discriminate(out.images, fixed)
-    loss_g = sum(F.softplus(-r).mean() - c.mean() for r, c in zip(d_gen.reality, d_gen.conformity))
-    loss_g = loss_g + sum((o - t).abs().mean() for o, t in zip(out.images, real))
-    opt_g.zero_grad(set_to_none=True)
-    loss_g.backward()
-    opt_g.step()
+class _Context:
+    """The trainer's services a recipe uses (``TrainingContext``), without its data
+    pipeline, EMA, schedule or logging: float32, one Adam per parameter group."""
+
+    def __init__(self):
+        self.groups: dict[str, list[torch.nn.Parameter]] = {}
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+
+    def autocast(self):
+        return contextlib.nullcontext()
+
+    def update(self, group: str, loss: torch.Tensor) -> None:
+        optimizer = self.optimizers[group]
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
 
 
-def two_stage_training_step(model, image, tokens, opt_g, opt_d) -> None:
-    """Reconstruction step, then a D and a G adversarial step (spec section 6)."""
-    real = model.stage_images(image)
-    text = model.encode_text(tokens)
-    structure = model.extract_structure(image)
-    out = model.reconstruct(image, text, structure)
-    loss = sum((o - t).abs().mean() for o, t in zip(out.images, real))
-    loss = loss + (out.texture_feature - out.localized_feature.detach()).abs().mean()
-    random = model.random_memory_pass(image, text, structure=structure)
-    loss = loss + sum(F.softplus(-r).mean() for r in model.discriminate(random.images).reality)
-    opt_g.zero_grad(set_to_none=True)
-    loss.backward()
-    opt_g.step()
+def recipe_step(model):
+    """The model's own training iteration: its default recipe with its default weights
+    (``textedit.interfaces.recipe``), on a fixed batch whose mismatched descriptions are the
+    batch's own rolled by one."""
+    context = _Context()
+    recipe = create_recipe(model.default_recipe, model, context)
+    context.groups = recipe.parameter_groups()
+    context.optimizers = {
+        name: torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999)) for name, params in context.groups.items()
+    }
 
-    mismatched = model.encode_text(tokens.select(torch.arange(len(tokens)).roll(1)))
-    fake = model.manipulate(image, mismatched)
-    own, other = model.encode_text(tokens).detach(), mismatched.detach()
-    d_real, d_mis = model.discriminate(real, own), model.discriminate(real, other)
-    d_fake = model.discriminate([f.detach() for f in fake.images])
-    loss_d = sum(
-        F.softplus(-r).mean() + F.softplus(f).mean() - c.mean() - log1mexp(m).mean()
-        for r, f, c, m in zip(d_real.reality, d_fake.reality, d_real.conformity, d_mis.conformity)
-    )
-    opt_d.zero_grad(set_to_none=True)
-    loss_d.backward()
-    opt_d.step()
-    d_gen = model.discriminate(fake.images, other)
-    loss_g = sum(F.softplus(-r).mean() - c.mean() for r, c in zip(d_gen.reality, d_gen.conformity))
-    opt_g.zero_grad(set_to_none=True)
-    loss_g.backward()
-    opt_g.step()
+    def step(image, texts):
+        batch = TrainingBatch(
+            image=image,
+            tokens=model.tokenize(texts),
+            mismatched_tokens=model.tokenize(texts[1:] + texts[:1]),
+            seeds=list(range(len(texts))),
+        )
+        recipe.step(batch)
 
-
-STEPS = {"stand-in": stand_in_training_step, "two-stage": two_stage_training_step}
-
-
-def _optimizers(model):
-    d_params = list(model.discriminator.parameters())
-    d_ids = {id(p) for p in d_params}
-    g_params = [p for p in model.parameters() if id(p) not in d_ids]
-    make = lambda ps: torch.optim.Adam(ps, lr=2e-4, betas=(0.5, 0.999))  # noqa: E731
-    return make(g_params), make(d_params)
+    return step
 
 
 def measure(name: str, repeats: int, train_steps: int) -> dict:
@@ -142,10 +111,6 @@ def measure(name: str, repeats: int, train_steps: int) -> dict:
     with FlopCounterMode(display=False) as counter:
         model.edit(image, _texts(1))
     row["edit_gflop"] = counter.get_total_flops() / 1e9
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        model.discriminate(model.stage_images(image), model.encode_text(model.tokenize(_texts(1))))
-    row["d_gflop"] = counter.get_total_flops() / 1e9
-
     for _ in range(3):
         model.edit(image, _texts(1))
     times = []
@@ -157,26 +122,27 @@ def measure(name: str, repeats: int, train_steps: int) -> dict:
     row["edit_ms_min"] = 1e3 * min(times)
 
     model.train()
-    batch = _images(8, size)
-    tokens = model.tokenize(_texts(8))
-    opt_g, opt_d = _optimizers(model)
-    for kind, step in STEPS.items():
-        step(model, batch, tokens, opt_g, opt_d)  # warm-up
-        times = []
-        for _ in range(train_steps):
-            start = time.perf_counter()
-            step(model, batch, tokens, opt_g, opt_d)
-            times.append(time.perf_counter() - start)
-        row[f"{kind}_img_s_median"] = 8 / statistics.median(times)
-        row[f"{kind}_img_s_best"] = 8 / min(times)
-        row[f"{kind}_peak_gib"] = _peak_memory_subprocess(name, kind)
+    batch, texts = _images(8, size), _texts(8)
+    step = recipe_step(model)
+    step(batch, texts)  # warm-up
+    with FlopCounterMode(display=False) as counter:
+        step(batch, texts)
+    row["train_gflop"] = counter.get_total_flops() / 1e9
+    times = []
+    for _ in range(train_steps):
+        start = time.perf_counter()
+        step(batch, texts)
+        times.append(time.perf_counter() - start)
+    row["train_img_s_median"] = 8 / statistics.median(times)
+    row["train_img_s_best"] = 8 / min(times)
+    row["train_peak_gib"] = _peak_memory_subprocess(name)
     return row
 
 
-def _peak_memory_subprocess(name: str, kind: str) -> float:
-    """Growth of the peak RSS over one batch-8 training step, in a fresh process."""
+def _peak_memory_subprocess(name: str) -> float:
+    """Growth of the peak RSS over one batch-8 training iteration, in a fresh process."""
     out = subprocess.run(
-        [sys.executable, __file__, "--peak-of", name, "--step", kind],
+        [sys.executable, __file__, "--peak-of", name],
         capture_output=True,
         text=True,
         check=True,
@@ -184,14 +150,14 @@ def _peak_memory_subprocess(name: str, kind: str) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def peak_of(name: str, kind: str) -> float:
+def peak_of(name: str) -> float:
     torch.manual_seed(0)
     model = textedit.create_model(name).train()
     size = model.image_size
-    batch, tokens = _images(8, size), model.tokenize(_texts(8))
-    opt_g, opt_d = _optimizers(model)
+    step = recipe_step(model)
+    batch, texts = _images(8, size), _texts(8)
     before = _peak_rss_kib()
-    STEPS[kind](model, batch, tokens, opt_g, opt_d)
+    step(batch, texts)
     return (_peak_rss_kib() - before) / 2**20
 
 
@@ -215,31 +181,25 @@ def _verdict(row: dict) -> str:
     parts = []
     edit_ms, img_s, gib = target
     if edit_ms is not None:
-        ok = row["edit_ms_median"] <= edit_ms
-        parts.append(f"edit ≤ {edit_ms:g} ms: {'met' if ok else 'MISSED'}")
+        parts.append(f"edit ≤ {edit_ms:g} ms: {'met' if row['edit_ms_median'] <= edit_ms else 'MISSED'}")
     if img_s is not None:
-        for kind in STEPS:
-            ok = row[f"{kind}_img_s_median"] >= img_s
-            parts.append(f"{kind} ≥ {img_s:g} img/s: {'met' if ok else 'MISSED'}")
+        parts.append(f"training ≥ {img_s:g} img/s: {'met' if row['train_img_s_median'] >= img_s else 'MISSED'}")
     if gib is not None:
-        ok = row["two-stage_peak_gib"] <= gib
-        parts.append(f"step < {gib:g} GiB: {'met' if ok else 'MISSED'}")
+        parts.append(f"step < {gib:g} GiB: {'met' if row['train_peak_gib'] <= gib else 'MISSED'}")
     return "; ".join(parts)
 
 
 def to_markdown(rows: list[dict]) -> str:
     head = (
-        "| preset | params G / D (M) | edit GFLOP (b=1) | D GFLOP (b=1, both stages) | edit ms median (min) "
-        "| stand-in img/s b=8 median (best) | two-stage img/s b=8 median (best) "
-        "| peak GiB b=8 stand-in / two-stage | targets |\n"
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+        "| preset | params G / D (M) | edit GFLOP (b=1) | training GFLOP (b=8) | edit ms median (min) "
+        "| training img/s b=8 median (best) | peak GiB b=8 | targets |\n"
+        "| --- | --- | --- | --- | --- | --- | --- | --- |"
     )
     lines = [
         f"| {r['preset']} | {r['params_g_M']:.2f} / {r['params_d_M']:.2f} | {r['edit_gflop']:.2f} "
-        f"| {r['d_gflop']:.2f} | {r['edit_ms_median']:.0f} ({r['edit_ms_min']:.0f}) "
-        f"| {r['stand-in_img_s_median']:.2f} ({r['stand-in_img_s_best']:.2f}) "
-        f"| {r['two-stage_img_s_median']:.2f} ({r['two-stage_img_s_best']:.2f}) "
-        f"| {r['stand-in_peak_gib']:.2f} / {r['two-stage_peak_gib']:.2f} | {_verdict(r)} |"
+        f"| {r['train_gflop']:.1f} | {r['edit_ms_median']:.0f} ({r['edit_ms_min']:.0f}) "
+        f"| {r['train_img_s_median']:.2f} ({r['train_img_s_best']:.2f}) "
+        f"| {r['train_peak_gib']:.2f} | {_verdict(r)} |"
         for r in rows
     ]
     return "\n".join([head, *lines])
@@ -247,7 +207,9 @@ def to_markdown(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--presets", nargs="*", default=["mimnet_64", "mimnet_128", "mimnet_256"])
+    parser.add_argument(
+        "--presets", nargs="*", default=["mimnet_64", "tagan_64", "sisgan_64", "mimnet_128", "mimnet_256"]
+    )
     parser.add_argument("--repeats", type=int, default=15, help="edits timed per preset")
     parser.add_argument(
         "--train-steps", type=int, default=3, help="training steps timed per preset"
@@ -259,12 +221,11 @@ def main(argv: list[str] | None = None) -> None:
         help="torch CPU threads (default: torch's); 1 is steadier on a busy machine",
     )
     parser.add_argument("--peak-of", help=argparse.SUPPRESS)
-    parser.add_argument("--step", default="stand-in", choices=list(STEPS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.peak_of:
-        print(peak_of(args.peak_of, args.step))
+        print(peak_of(args.peak_of))
         return
     rows = [measure(name, args.repeats, args.train_steps) for name in args.presets]
     load = " ".join(f"{x:.1f}" for x in __import__("os").getloadavg())

@@ -30,7 +30,7 @@ def test_stages_and_outputs(generator, tlu):
     assert [tuple(i.shape) for i in out.images] == [(3, 3, 8, 8), (3, 3, 16, 16)]
     assert all(i.abs().max() <= 1 for i in out.images)
     assert out.localization.shape == (3, 1, 4, 4)
-    assert out.texture_feature.shape == out.localized_feature.shape == (3, 8)
+    assert out.aux["texture_feature"].shape == out.aux["localized_feature"].shape == (3, 8)
     mask = inputs["memory"].word_mask
     gamma = out.word_attention
     assert gamma.shape == (3, 5, 8, 8)
@@ -45,7 +45,7 @@ def test_localized_feature_is_the_beta_weighted_mean_of_the_image_features(gener
     out = generator(**inputs, localizer=tlu)
     beta = out.localization
     expected = (beta * seen["original"]).sum((2, 3)) / beta.sum((2, 3))
-    torch.testing.assert_close(out.localized_feature, expected)
+    torch.testing.assert_close(out.aux["localized_feature"], expected)
 
 
 def test_without_a_localizer_the_coarse_features_are_used_everywhere(generator):

@@ -10,7 +10,7 @@ from PIL import Image
 
 import textedit
 from textedit.editing import EditResult, EditWarning
-from textedit.interfaces import GeneratorOutput
+from textedit.interfaces import EditOutput
 
 TEXT = "this bird has a red head and white wings"
 
@@ -18,7 +18,7 @@ TEXT = "this bird has a red head and white wings"
 def test_edit_a_path_gives_a_result_with_every_explanation(standin, tmp_path):
     bird(48).save(tmp_path / "b.png")
     result = standin.edit(tmp_path / "b.png", TEXT)
-    assert isinstance(result, EditResult) and isinstance(result, GeneratorOutput)
+    assert isinstance(result, EditResult) and isinstance(result, EditOutput)
     assert len(result) == 1
     assert result.image.size == (32, 32) and result.image.mode == "RGB"
     assert result.fine.shape == (1, 3, 32, 32) and result.coarse.shape == (1, 3, 16, 16)

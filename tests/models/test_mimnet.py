@@ -64,7 +64,7 @@ def test_trainer_methods(model):
     rec = model.reconstruct(image, tokens)
     assert isinstance(rec, GeneratorOutput)
     assert rec.memory_attention.shape == (2, tokens.ids.shape[1], 5)
-    assert rec.texture_feature.shape == rec.localized_feature.shape == (2, 8)
+    assert rec.aux["texture_feature"].shape == rec.aux["localized_feature"].shape == (2, 8)
     man = model.manipulate(image, text.select([1, 0]))
     assert [i.shape[-1] for i in man.images] == [8, 16]
     g1 = model.random_memory_pass(image, text, generator=torch.Generator().manual_seed(1))
@@ -86,7 +86,7 @@ def test_losses_backpropagate_to_the_memories(model):
     image = _image()
     out = model.reconstruct(image, model.tokenize(TEXTS))
     loss = sum((o - t).abs().mean() for o, t in zip(out.images, model.stage_images(image)))
-    loss = loss + (out.texture_feature - out.localized_feature.detach()).abs().mean()
+    loss = loss + (out.aux["texture_feature"] - out.aux["localized_feature"].detach()).abs().mean()
     loss.backward()
     assert model.memory_bank.slots.grad.abs().sum() > 0
     assert model.text_encoder.embedding.weight.grad.abs().sum() > 0

@@ -53,15 +53,12 @@ def test_tiny_run_writes_everything(tiny):
 
 def test_memories_only_change_in_the_reconstruction_stage(tiny):
     trainer = Trainer(tiny(ema_decay=None), progress=False)
-    before = [p.detach().clone() for p in trainer.memory_params]
-    batch = trainer.data.batch(0)
-    tokenize = trainer.model.tokenize
-    batch = {"image": batch.images, "tokens": tokenize(batch.captions),
-             "mismatched_tokens": tokenize(batch.mismatched), "seeds": batch.seeds}
-    trainer.adversarial_step(batch)
-    assert all(torch.equal(a, b) for a, b in zip(before, trainer.memory_params))
-    trainer.reconstruction_step(batch)
-    assert not all(torch.equal(a, b) for a, b in zip(before, trainer.memory_params))
+    before = [p.detach().clone() for p in trainer.recipe.memory_params]
+    batch = trainer.training_batch(0)
+    trainer.recipe.adversarial_step(batch)
+    assert all(torch.equal(a, b) for a, b in zip(before, trainer.recipe.memory_params))
+    trainer.recipe.reconstruction_step(batch)
+    assert not all(torch.equal(a, b) for a, b in zip(before, trainer.recipe.memory_params))
 
 
 def test_resume_in_process_equals_uninterrupted(tiny, tmp_path):
@@ -200,7 +197,7 @@ def test_epochs_or_steps():
 
 
 def test_true_edit_loss_trains_towards_the_renderers_edit(tiny):
-    trainer = Trainer(tiny(steps=1, losses={"true_edit": 10.0}), progress=False)
+    trainer = Trainer(tiny(steps=1, recipe={"losses": {"true_edit": 10.0}}), progress=False)
     batch = trainer.data.batch(0)
     assert batch.mismatched_targets is not None and batch.mismatched_targets.shape == batch.images.shape
     metrics = trainer.train_step()
@@ -225,8 +222,8 @@ def test_true_edit_target_is_the_edit_of_the_flipped_image():
 def test_true_edit_needs_generated_data(tmp_path):
     from textedit.training.config import TrainConfig
 
-    with pytest.raises(ValueError, match="losses.true_edit needs the true edited images"):
-        TrainConfig(steps=1, losses={"true_edit": 1.0}, data={"type": "folder", "root": str(tmp_path)})
+    with pytest.raises(ValueError, match="recipe.losses.true_edit needs the true edited images"):
+        TrainConfig(steps=1, recipe={"losses": {"true_edit": 1.0}}, data={"type": "folder", "root": str(tmp_path)})
 
 
 #: the bundled recipe's options on the tiny model
@@ -238,10 +235,10 @@ EDIT_OPTIONS = {
                       "word_attention": "every_level", "attention_keys": "word_and_texture",
                       "output": "composite"},
     },
-    "losses": {"true_edit": 10.0, "edit_region": 2.0, "edit_mask": 1.0, "edit_region_weighting": "part"},
+    "recipe": {"losses": {"true_edit": 10.0, "edit_region": 2.0, "edit_mask": 1.0, "edit_region_weighting": "part"},
+               "memory_updates": "every_step"},
     "data": {"type": "synthetic", "family": "birds", "num_images": 12, "sample_split": "test", "reword": 0.5},
     "optimizer": {"lr_generator": 1e-3, "schedule": "cosine", "warmup_steps": 2},
-    "memory_updates": "every_step",
     "channels_last": True,
 }
 
@@ -265,15 +262,9 @@ def test_the_bundled_recipes_options_train_and_resume_exactly(tiny, tmp_path, mo
 
 def test_memories_learn_in_every_step_when_asked(tiny):
     trainer = Trainer(tiny(**{**EDIT_OPTIONS, "ema_decay": None}), progress=False)
-    before = [p.detach().clone() for p in trainer.memory_params]
-    batch = trainer.data.batch(0)
-    tokenize = trainer.model.tokenize
-    trainer.adversarial_step({
-        "image": batch.images, "tokens": tokenize(batch.captions),
-        "mismatched_tokens": tokenize(batch.mismatched), "seeds": batch.seeds,
-        "mismatched_target": batch.mismatched_targets, "mismatched_weight": batch.mismatched_weights,
-    })
-    assert not all(torch.equal(a, b) for a, b in zip(before, trainer.memory_params))
+    before = [p.detach().clone() for p in trainer.recipe.memory_params]
+    trainer.recipe.adversarial_step(trainer.training_batch(0))
+    assert not all(torch.equal(a, b) for a, b in zip(before, trainer.recipe.memory_params))
 
 
 def test_cosine_schedule_warms_up_then_decays_to_zero(tiny):
@@ -283,12 +274,12 @@ def test_cosine_schedule_warms_up_then_decays_to_zero(tiny):
     assert all(a >= b for a, b in zip(factors[1:], factors[2:]))
     assert factors[10] == pytest.approx(0.0, abs=1e-12)
     trainer.train_step()
-    assert trainer.opt_g.param_groups[0]["lr"] == pytest.approx(2e-4 * 0.5)
+    assert trainer.optimizers["generator"].param_groups[0]["lr"] == pytest.approx(2e-4 * 0.5)
     assert Trainer(tiny(steps=10), progress=False).learning_rate_factor(7) == 1.0
 
 
 def test_edit_region_loss_weighs_the_changed_pixels_only():
-    from textedit.training.losses import edit_region_loss
+    from textedit.losses import edit_region_loss
 
     x = torch.zeros(2, 3, 8, 8)
     y = x.clone()
@@ -301,7 +292,7 @@ def test_edit_region_loss_weighs_the_changed_pixels_only():
 
 
 def test_part_weighting_counts_a_small_changed_part_as_much_as_a_large_one():
-    from textedit.training.losses import edit_region_loss
+    from textedit.losses import edit_region_loss
 
     x = torch.zeros(1, 3, 8, 8)
     y = x.clone()
@@ -319,13 +310,13 @@ def test_part_weighting_counts_a_small_changed_part_as_much_as_a_large_one():
 def test_paired_losses_need_generated_data(tmp_path):
     from textedit.training.config import TrainConfig
 
-    with pytest.raises(ValueError, match="losses.edit_region needs the true edited images"):
-        TrainConfig(steps=1, losses={"edit_region": 1.0}, data={"type": "folder", "root": str(tmp_path)})
+    with pytest.raises(ValueError, match="recipe.losses.edit_region needs the true edited images"):
+        TrainConfig(steps=1, recipe={"losses": {"edit_region": 1.0}}, data={"type": "folder", "root": str(tmp_path)})
 
 
 def test_edit_mask_loss_balances_changed_and_unchanged_pixels():
     from textedit.errors import TextEditError
-    from textedit.training.losses import edit_mask_loss
+    from textedit.losses import edit_mask_loss
 
     x = torch.zeros(1, 3, 8, 8)
     y = x.clone()
@@ -342,7 +333,7 @@ def test_edit_mask_loss_balances_changed_and_unchanged_pixels():
 
 def test_each_paired_loss_alone_gets_its_true_edits(tiny):
     for name in ("edit_region", "edit_mask"):
-        fields = {"losses": {name: 1.0}}
+        fields = {"recipe": {"losses": {name: 1.0}}}
         if name == "edit_mask":
             fields["model"] = EDIT_OPTIONS["model"]
         metrics = Trainer(tiny(steps=1, **fields), progress=False).train_step()
@@ -354,8 +345,8 @@ def test_dataloader_workers_give_the_batches_of_the_main_process(tiny):
     # data.num_workers > 0 used to hang: the batch sampler was a list over an endless count
     from textedit.training.data import build_training_data
 
-    plain = build_training_data(tiny(losses={"true_edit": 1.0}))
-    workers = build_training_data(tiny(losses={"true_edit": 1.0}, data={**tiny().data.model_dump(), "num_workers": 2}))
+    plain = build_training_data(tiny(recipe={"losses": {"true_edit": 1.0}}))
+    workers = build_training_data(tiny(recipe={"losses": {"true_edit": 1.0}}, data={**tiny().data.model_dump(), "num_workers": 2}))
     for step in (0, 1, 2, 5):  # consecutive, then a jump (the loader restarts)
         a, b = plain.batch(step), workers.batch(step)
         assert a.captions == b.captions and a.mismatched == b.mismatched and a.seeds == b.seeds

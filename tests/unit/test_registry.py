@@ -28,7 +28,7 @@ class NotALocalizer:
 '''
 
 
-def test_seven_groups_are_named_after_the_package():
+def test_eight_groups_are_named_after_the_package():
     assert ENTRY_POINT_GROUPS == {
         "text_encoder": "textedit.text_encoders",
         "memory_bank": "textedit.memory_banks",
@@ -37,6 +37,7 @@ def test_seven_groups_are_named_after_the_package():
         "generator": "textedit.generators",
         "discriminator": "textedit.discriminators",
         "model": "textedit.models",
+        "recipe": "textedit.recipes",
     }
 
 

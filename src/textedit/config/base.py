@@ -23,7 +23,8 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from textedit.errors import ConfigError, UnknownComponentError, AmbiguousComponentError
+from textedit.errors import AmbiguousComponentError, ConfigError, UnknownComponentError
+from textedit.registry.kinds import get_registry
 
 __all__ = [
     "ComponentConfig",
@@ -93,8 +94,6 @@ def _spec_validator(kind: str):
         name = fields.pop("type", None)
         if name is None:
             raise _error_at(("type",), "missing", "Field required", value)
-        from textedit.registry.kinds import get_registry
-
         registry = get_registry(kind)
         try:
             cls = registry.get(name)

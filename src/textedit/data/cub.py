@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from textedit.data.base import CaptionDataset, CaptionRecord
+from textedit.data.images import load_image
 from textedit.data.pickles import load_pickle
 from textedit.errors import InputError
 
@@ -164,8 +165,6 @@ class CUBDataset(CaptionDataset):
         super().__init__(read_cub(self.root, captions_from), split, image_size, **kwargs)
 
     def read_image(self, index: int):
-        from textedit.data.images import load_image
-
         record = self.records[index]
         img = load_image(record.path)
         bbox = record.extras.get("bbox")

@@ -7,6 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from textedit.data.base import CaptionDataset
+from textedit.data.cub import CUBDataset
+from textedit.data.folder import FolderDataset
+from textedit.data.oxford import Oxford102Dataset
 from textedit.errors import InputError
 
 __all__ = ["detect_layout", "open_dataset", "LAYOUTS"]
@@ -36,15 +39,9 @@ def open_dataset(
     """The data set in ``root`` with the loader its layout needs (``layout`` forces one)."""
     layout = detect_layout(root) if layout == "auto" else layout
     if layout == "cub":
-        from textedit.data.cub import CUBDataset
-
         return CUBDataset(root, split, image_size, **kwargs)
     if layout == "oxford102":
-        from textedit.data.oxford import Oxford102Dataset
-
         return Oxford102Dataset(root, split, image_size, **kwargs)
     if layout == "folder":
-        from textedit.data.folder import FolderDataset
-
         return FolderDataset(root, split, image_size, **kwargs)
     raise InputError(f"unknown layout {layout!r}; choose one of: auto, {', '.join(LAYOUTS)}")

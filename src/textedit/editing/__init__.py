@@ -14,7 +14,7 @@ from textedit.editing.composite import COMPOSITE_MODES, composite_onto_original
 from textedit.editing.explain import Explanation, explanation_figure
 from textedit.editing.inputs import PreparedImages, prepare_images, square_box
 from textedit.editing.request import EditRequest, prepare_edit
-from textedit.editing.result import EditResult
+from textedit.editing.result import EditOutput, EditResult
 from textedit.editing.text import (
     MAX_DESCRIPTION_CHARS,
     DescriptionInfo,
@@ -23,6 +23,7 @@ from textedit.editing.text import (
 )
 
 __all__ = [
+    "EditOutput",
     "EditResult",
     "EditRequest",
     "prepare_edit",

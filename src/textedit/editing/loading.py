@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from textedit.errors import CheckpointError, InputError
+from textedit.interfaces.model import EditingModel
+from textedit import pretrained
 
 __all__ = ["load_for_editing", "resolve_device"]
 
@@ -34,19 +36,17 @@ def load_for_editing(name_or_path: str | Path | None = None, device: str = "auto
     Raises:
         CheckpointError: no such model, a damaged one, or one saved by a newer textedit.
     """
-    from textedit.pretrained import DEFAULT_MODEL, list_pretrained, load
-
-    name = str(name_or_path) if name_or_path is not None else DEFAULT_MODEL
-    if name == DEFAULT_MODEL and name not in list_pretrained() and not Path(name).exists():
+    name = str(name_or_path) if name_or_path is not None else pretrained.DEFAULT_MODEL
+    if name == pretrained.DEFAULT_MODEL and name not in pretrained.list_pretrained() and not Path(name).exists():
         raise CheckpointError(
-            f"the default model {DEFAULT_MODEL!r} is not bundled with this copy of textedit "
-            f"(bundled: {', '.join(list_pretrained()) or 'none'}); pass --model with a saved "
+            f"the default model {pretrained.DEFAULT_MODEL!r} is not bundled with this copy of textedit "
+            f"(bundled: {', '.join(pretrained.list_pretrained()) or 'none'}); pass --model with a saved "
             f"model folder, e.g. the run folder of `textedit train --config mimnet64_birds`"
         )
-    model = load(name, map_location=resolve_device(device))
-    if not callable(getattr(model, "edit", None)) or not hasattr(model, "image_size"):
+    model = pretrained.load(name, map_location=resolve_device(device))
+    if not isinstance(model, EditingModel):
         raise InputError(
-            f"{name} holds a {type(model).__name__}, which has no edit method; pass a model "
-            f"that edits images (e.g. MIM-Net)"
+            f"{name} holds a {type(model).__name__}, which does not edit images (not a "
+            f"textedit.interfaces.EditingModel); pass an editing model (MIM-Net, TAGAN, SISGAN, ...)"
         )
     return model.eval()

@@ -20,24 +20,56 @@ from textedit.editing.explain import Explanation, explanation_figure
 from textedit.editing.inputs import PreparedImages
 from textedit.editing.text import DescriptionInfo
 from textedit.errors import InputError
-from textedit.interfaces.generator import GeneratorOutput
 from textedit.utils.atomic import atomic_save
 
-__all__ = ["EditResult"]
+__all__ = ["EditOutput", "EditResult"]
 
 
 @dataclass
-class EditResult(GeneratorOutput):
-    """The result of ``model.edit``: a :class:`GeneratorOutput` plus what explains it.
+class EditOutput:
+    """What a model's edit pass returns (the :class:`~textedit.interfaces.EditingModel`
+    contract): the edited images and the explanation maps the model has.
+
+    Attributes:
+        images: one ``(b, 3, s_k, s_k)`` image per stage, coarse to fine, in ``[-1, 1]``;
+            the last is the result at the model's size ``s``.
+        localization: ``(b, 1, h, w)`` where the edit applies, in ``[0, 1]`` (MIM-Net's TLU
+            map), or None.
+        word_attention: ``(b, t, h', w')`` attention of each output position over the
+            words, or None.
+        memory_attention: ``(b, t, n)`` attention of each word over memory slots, or None.
+        boundary: ``(b, 1, s, s)`` the boundary map the model kept, in ``[0, 1]``, or None.
+    """
+
+    images: tuple[Tensor, ...]
+    localization: Tensor | None = None
+    word_attention: Tensor | None = None
+    memory_attention: Tensor | None = None
+    boundary: Tensor | None = None
+
+    @property
+    def coarse(self) -> Tensor:
+        """The first stage's image."""
+        return self.images[0]
+
+    @property
+    def fine(self) -> Tensor:
+        """The last stage's image, the result."""
+        return self.images[-1]
+
+
+@dataclass
+class EditResult(EditOutput):
+    """The result of ``model.edit``: an :class:`EditOutput` plus what explains it.
 
     Inherited (tensors, batched): ``images`` (one ``(b, 3, s_k, s_k)`` per stage, coarse to
-    fine), ``coarse``, ``fine`` (``(b, 3, s, s)``, the result), ``localization``
-    (``(b, 1, h, w)`` TLU weights in ``[0, 1]``), ``word_attention`` (``(b, t, h', w')``),
-    ``memory_attention`` (``(b, t, n)``).
+    fine), ``coarse``, ``fine`` (``(b, 3, s, s)``, the result), and the maps the model has
+    (None otherwise): ``localization`` (``(b, 1, h, w)`` in ``[0, 1]``), ``word_attention``
+    (``(b, t, h', w')``), ``memory_attention`` (``(b, t, n)``), ``boundary``
+    (``(b, 1, s, s)``).
 
     Attributes:
         inputs: ``(b, 3, s, s)`` the images as the model saw them (after the size policy).
-        boundary: ``(b, 1, s, s)`` the boundary map in ``[0, 1]``, or None.
         texts: the ``b`` descriptions (normalised).
         words: per edit, the tokens the model read.
         unknown_words: per edit, the tokens it does not know.
@@ -51,7 +83,6 @@ class EditResult(GeneratorOutput):
     """
 
     inputs: Tensor | None = None
-    boundary: Tensor | None = None
     texts: tuple[str, ...] = ()
     words: list[tuple[str, ...]] = field(default_factory=list)
     unknown_words: list[tuple[str, ...]] = field(default_factory=list)
@@ -63,22 +94,19 @@ class EditResult(GeneratorOutput):
     @classmethod
     def from_output(
         cls,
-        output: GeneratorOutput,
+        output: EditOutput,
         prepared: PreparedImages,
         infos: list[DescriptionInfo],
-        boundary: Tensor | None = None,
     ) -> EditResult:
-        """Wrap a generator's output with the inputs and descriptions that produced it
+        """Wrap a model's edit output with the inputs and descriptions that produced it
         (tensors stay on the model's device)."""
         return cls(
             images=tuple(output.images),
             localization=output.localization,
-            memory_attention=output.memory_attention,
             word_attention=output.word_attention,
-            texture_feature=output.texture_feature,
-            localized_feature=output.localized_feature,
+            memory_attention=output.memory_attention,
+            boundary=output.boundary,
             inputs=prepared.tensor,
-            boundary=boundary,
             texts=tuple(i.text for i in infos),
             words=[i.words for i in infos],
             unknown_words=[i.unknown_words for i in infos],

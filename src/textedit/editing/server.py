@@ -35,8 +35,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from PIL import Image
 
+from textedit.data.images import load_image, tensor_to_pil
 from textedit.editing.page import PAGE, SCRIPT
-from textedit.errors import TextEditError
+from textedit.errors import InputError, TextEditError
+from textedit.visualize import heatmap
 
 __all__ = ["EditServer", "make_server", "is_loopback", "MAX_SERVER_PIXELS", "DEFAULT_MAX_UPLOAD_MB"]
 
@@ -94,10 +96,6 @@ class EditServer(ThreadingHTTPServer):
 
     def edit(self, data: bytes, name: str, text: str) -> dict[str, Any]:
         """Edit an uploaded file; raises :class:`TextEditError` with a message for the user."""
-        from textedit.data.images import load_image, tensor_to_pil
-        from textedit.errors import InputError
-        from textedit.visualize import heatmap
-
         safe_name = Path(name or "upload").name or "upload"
         with tempfile.TemporaryDirectory(prefix="textedit-serve-") as tmp:
             path = Path(tmp) / "upload"

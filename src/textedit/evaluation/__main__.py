@@ -9,6 +9,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from textedit.errors import TextEditError
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m textedit.evaluation")
@@ -45,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     import torch
 
-    from textedit.errors import TextEditError
+    # lazy: classifier_train imports torch; --help stays fast
     from textedit.evaluation.classifier_train import train_classifier
 
     if args.threads:

@@ -15,7 +15,14 @@ import numpy as np
 import torch
 
 from textedit.errors import InputError
-from textedit.evaluation.metrics import manipulative_precision, mean_std, metric_info
+from textedit.evaluation.classifier import classifier_score
+from textedit.evaluation.inception import frechet_distance, kernel_distance
+from textedit.evaluation.metrics import (
+    inception_score,
+    manipulative_precision,
+    mean_std,
+    metric_info,
+)
 
 __all__ = ["aggregate", "load_features"]
 
@@ -50,10 +57,6 @@ def load_features(folder: Path, n: int) -> dict[str, np.ndarray]:
 def _set_metrics(
     model_dir: Path, reference_dir: Path, n: int, metrics: list[str]
 ) -> dict[str, dict[str, float]]:
-    from textedit.evaluation.classifier import classifier_score
-    from textedit.evaluation.inception import frechet_distance, kernel_distance
-    from textedit.evaluation.metrics import inception_score
-
     wanted = [m for m in metrics if not metric_info(m).per_item and m != "mp"]
     if not wanted:
         return {}

@@ -27,6 +27,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from textedit.data.synthetic.families import get_family
+from textedit.data.synthetic.render import render
 from textedit.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -84,9 +86,6 @@ class Candidates:
 
 def synthesis_candidates(scene, part: str, attribute: str, size: int) -> Candidates:
     """Draw ``scene`` at ``size`` with every value of ``part``'s ``attribute``."""
-    from textedit.data.synthetic.families import get_family
-    from textedit.data.synthetic.render import render
-
     fam = get_family(scene.family)
     try:
         values = fam.part(part).values(attribute)

@@ -32,7 +32,9 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 from torch import Tensor, nn
 
+from textedit.data.synthetic.families import get_family
 from textedit.errors import InputError
+from textedit.evaluation._io import load_network_weights, read_network_config, save_network
 
 __all__ = [
     "AttributeClassifierConfig",
@@ -81,8 +83,6 @@ class AttributeClassifier(nn.Module):
 
     def __init__(self, config: AttributeClassifierConfig | dict[str, Any] | None = None):
         super().__init__()
-        from textedit.data.synthetic.families import get_family
-
         self.config = (
             config
             if isinstance(config, AttributeClassifierConfig)
@@ -163,8 +163,6 @@ class AttributeClassifier(nn.Module):
     # ------------------------------------------------------------------ saving
     def save_pretrained(self, directory: str | Path) -> Path:
         """Write ``config.json`` + ``model.safetensors`` to ``directory`` (atomically)."""
-        from textedit.evaluation._io import save_network
-
         return save_network(self, self.config.model_dump(), TYPE_NAME, directory)
 
     @classmethod
@@ -172,8 +170,6 @@ class AttributeClassifier(nn.Module):
         cls, directory: str | Path, map_location: Any = "cpu"
     ) -> "AttributeClassifier":
         """Load a classifier written by :meth:`save_pretrained` (strictly)."""
-        from textedit.evaluation._io import load_network_weights, read_network_config
-
         model = cls(AttributeClassifierConfig(**read_network_config(directory, TYPE_NAME)))
         load_network_weights(model, directory, map_location)
         return model.eval()

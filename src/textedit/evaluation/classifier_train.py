@@ -23,6 +23,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from textedit.data.synthetic.data import SyntheticSpec
+from textedit.data.synthetic.families import get_family
+from textedit.data.synthetic.render import render
+from textedit.evaluation.classifier import AttributeClassifier
 from textedit.utils.atomic import atomic_write_text
 
 __all__ = ["render_labelled", "train_classifier", "classifier_accuracy"]
@@ -32,9 +36,6 @@ def render_labelled(
     spec, indices: list[int], size: int, progress: Callable[[int], Any] | None = None
 ) -> tuple[Tensor, dict[str, Tensor]]:
     """``(n, 3, s, s)`` uint8 images of ``indices`` and per slot ``(n,)`` value ids."""
-    from textedit.data.synthetic.families import get_family
-    from textedit.data.synthetic.render import render
-
     fam = get_family(spec.family)
     slots = fam.slots()
     images = torch.empty(len(indices), 3, size, size, dtype=torch.uint8)
@@ -96,9 +97,6 @@ def train_classifier(
     settings and the wall time). Returns the contents of ``eval.json``.
     """
     from tqdm import tqdm
-
-    from textedit.data.synthetic.data import SyntheticSpec
-    from textedit.evaluation.classifier import AttributeClassifier
 
     out = Path(out)
     torch.manual_seed(seed)

@@ -33,7 +33,9 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 from torch import Tensor, nn
 
+from textedit.components.text_encoder.bilstm import BiLSTMTextEncoder
 from textedit.errors import CheckpointError, InputError
+from textedit.evaluation._io import load_network_weights, read_network_config, save_network
 from textedit.evaluation.inception import INCEPTION_BLOCKS
 
 __all__ = ["DAMSMConfig", "DAMSM", "words_loss", "sentence_loss", "damsm_loss", "cosine"]
@@ -178,8 +180,6 @@ class DAMSM(nn.Module):
 
     def __init__(self, config: DAMSMConfig | dict[str, Any]):
         super().__init__()
-        from textedit.components.text_encoder.bilstm import BiLSTMTextEncoder
-
         self.config = config if isinstance(config, DAMSMConfig) else DAMSMConfig(**config)
         c = self.config
         if c.feature_dim % 2:
@@ -238,15 +238,11 @@ class DAMSM(nn.Module):
 
     def save_pretrained(self, directory: str | Path) -> Path:
         """Write ``config.json`` + ``model.safetensors`` to ``directory`` (atomically)."""
-        from textedit.evaluation._io import save_network
-
         return save_network(self, self.config.model_dump(mode="json"), TYPE_NAME, directory)
 
     @classmethod
     def from_pretrained(cls, directory: str | Path, map_location: Any = "cpu") -> "DAMSM":
         """Load a DAMSM written by :meth:`save_pretrained` (strictly)."""
-        from textedit.evaluation._io import load_network_weights, read_network_config
-
         model = cls(DAMSMConfig(**read_network_config(directory, TYPE_NAME)))
         load_network_weights(model, directory, map_location)
         return model.eval()

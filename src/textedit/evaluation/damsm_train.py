@@ -22,7 +22,20 @@ from typing import Any
 
 import torch
 
+from textedit.data.detect import open_dataset
+from textedit.data.synthetic.data import SyntheticCaptionDataset, SyntheticSpec
 from textedit.errors import InputError, TextEditError
+from textedit.evaluation.damsm import DAMSM
+from textedit.evaluation.sources import open_eval_data
+from textedit.training.checkpoint import (
+    latest_checkpoint,
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
+from textedit.training.data import TrainingData
+from textedit.training.metrics import MetricsLogger
 from textedit.utils.atomic import atomic_write_text
 
 __all__ = ["train_damsm", "sim_gap", "open_caption_data"]
@@ -42,8 +55,6 @@ def open_caption_data(
     Generated images are kept in memory once drawn (a step re-reads images of earlier epochs).
     """
     if data.startswith("synthetic:"):
-        from textedit.data.synthetic.data import SyntheticCaptionDataset, SyntheticSpec
-
         class _Cached(SyntheticCaptionDataset):
             _cache: dict[int, Any] = {}
 
@@ -56,8 +67,6 @@ def open_caption_data(
         ds = _Cached(spec, split=split, image_size=image_size, train=train, seed=seed, flip=train)
         ds._cache = {}
         return ds
-    from textedit.data.detect import open_dataset
-
     if not Path(data).is_dir():
         raise InputError(f"--data {data!r} is neither synthetic:<family> nor a data set folder")
     return open_dataset(
@@ -148,17 +157,6 @@ def train_damsm(
         TextEditError: ``resume`` without a checkpoint, or ``OUT`` already holds a run.
     """
     from tqdm import tqdm
-
-    from textedit.evaluation.damsm import DAMSM
-    from textedit.training.checkpoint import (
-        latest_checkpoint,
-        load_checkpoint,
-        rng_state,
-        save_checkpoint,
-        set_rng_state,
-    )
-    from textedit.training.data import TrainingData
-    from textedit.training.metrics import MetricsLogger
 
     out = Path(out)
     checkpoint = None
@@ -255,8 +253,6 @@ def train_damsm(
     test = open_caption_data(data, "test", image_size, False, seed, data_n, data_seed)
     pairs = None
     if data.startswith("synthetic:"):
-        from textedit.evaluation.sources import open_eval_data
-
         pairs = open_eval_data(data, "test", data_n, data_seed)
     gap = sim_gap(model.eval(), test, eval_images, pairs=pairs, n_pairs=eval_images)
     summary = {

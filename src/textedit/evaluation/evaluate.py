@@ -39,8 +39,19 @@ import torch
 
 from textedit.errors import InputError
 from textedit.evaluation import metrics as M
-from textedit.evaluation.models import EvalModel
+from textedit.evaluation._io import file_digest, folder_digest
+from textedit.evaluation.aggregate import aggregate
+from textedit.evaluation.attributes import parse_requested, prepare_truth
+from textedit.evaluation.classifier import AttributeClassifier
+from textedit.evaluation.damsm import DAMSM
+from textedit.evaluation.inception import find_inception_weights, load_inception
+from textedit.evaluation.measure import measure_batch, set_features
+from textedit.evaluation.models import EvalModel, resolve_model
+from textedit.evaluation.report import write_reports
+from textedit.evaluation.selection import select_metrics
+from textedit.evaluation.sources import open_eval_data
 from textedit.utils.atomic import atomic_save, atomic_write_text
+from textedit.visualize import heatmap, to_pil
 
 __all__ = ["EvalSettings", "Evaluation", "evaluate"]
 
@@ -70,8 +81,6 @@ class EvalSettings:
 
 
 def _write_png(tensor: torch.Tensor, path: Path) -> None:
-    from textedit.visualize import to_pil
-
     atomic_save(path, lambda tmp: to_pil(tensor).save(tmp, format="PNG"))
 
 
@@ -114,9 +123,6 @@ class Evaluation:
         overwrite: bool = False,
         log: Callable[[str], None] = print,
     ):
-        from textedit.evaluation.selection import select_metrics
-        from textedit.evaluation.sources import open_eval_data
-
         if not models:
             raise InputError(
                 "give at least one --model (a saved model, a bundled name, identity or true-edit)"
@@ -149,20 +155,14 @@ class Evaluation:
 
     # ---------------------------------------------------------------- evaluators
     def _load_evaluators(self) -> None:
-        from textedit.evaluation._io import folder_digest
-
         s = self.settings
         if s.damsm:
-            from textedit.evaluation.damsm import DAMSM
-
             self.evaluators["damsm"] = DAMSM.from_pretrained(s.damsm)
             self.evaluator_info["damsm"] = {
                 "path": str(Path(s.damsm).resolve()),
                 "digest": folder_digest(s.damsm),
             }
         if s.classifier:
-            from textedit.evaluation.classifier import AttributeClassifier
-
             clf = AttributeClassifier.from_pretrained(s.classifier)
             if clf.config.family != self.data.family:
                 self.log(
@@ -180,9 +180,6 @@ class Evaluation:
     def _load_inception(self) -> None:
         """IS/FID/KID: an error when asked for (by name, weight file or download) and not
         loadable; under ``auto``, used when the weights are found locally, else left out."""
-        from textedit.evaluation._io import file_digest
-        from textedit.evaluation.inception import find_inception_weights, load_inception
-
         s = self.settings
         asked = {x.strip() for x in (s.metrics or "auto").split(",")}
         explicit = bool(s.inception_weights or s.download_inception or asked & {"is", "fid", "kid"})
@@ -266,9 +263,6 @@ class Evaluation:
         """Compute what is missing, then aggregate and write the reports; returns the results."""
         from tqdm import tqdm
 
-        from textedit.evaluation.aggregate import aggregate
-        from textedit.evaluation.report import write_reports
-
         self._prepare_folder()
         done = {
             m.label: set(_read_records(self.out / "models" / m.label / "records.jsonl"))
@@ -287,8 +281,6 @@ class Evaluation:
         return results
 
     def _batch(self, idx: list[int], done: dict[str, set[int]]) -> None:
-        from textedit.evaluation.measure import measure_batch
-
         needs_set = any(m in self.metrics for m in ("is", "fid", "kid", "cs", "cfd"))
         cache: dict[int, tuple[list[dict], list]] = {}
 
@@ -300,8 +292,6 @@ class Evaluation:
                     m in self.metrics
                     for m in ("attr_acc", "edit_acc", "colour_acc", "size_acc", "pattern_acc")
                 ):
-                    from textedit.evaluation.attributes import parse_requested, prepare_truth
-
                     truths = [
                         prepare_truth(
                             it["scene"], it["target_scene"], parse_requested(it["requested"]), size
@@ -335,8 +325,6 @@ class Evaluation:
             self._reference_features(idx, items_at)
 
     def _reference_features(self, idx: list[int], items_at) -> None:
-        from textedit.evaluation.measure import set_features
-
         for size in sorted({self._size(m) for m in self.models}):
             folder = self.out / "reference" / str(size) / "features"
             name = f"{idx[0]:07d}-{idx[-1]:07d}.npz"
@@ -353,8 +341,6 @@ class Evaluation:
     def _save_images(
         self, model: EvalModel, folder: Path, items: list[dict], images: dict[str, Any]
     ) -> None:
-        from textedit.visualize import heatmap
-
         for k, it in enumerate(items):
             gallery = it["index"] < self.settings.gallery
             if self.settings.save_outputs or gallery:
@@ -385,8 +371,6 @@ def evaluate(
     **settings: Any,
 ) -> dict[str, Any]:
     """Evaluate ``models`` (``--model`` strings) on ``data``; see :class:`EvalSettings` for ``settings``."""
-    from textedit.evaluation.models import resolve_model
-
     resolved = [resolve_model(m) for m in models]
     return Evaluation(
         EvalSettings(data=data, **settings), resolved, out, progress=progress, overwrite=overwrite

@@ -12,6 +12,7 @@ import torch
 from torch import Tensor
 
 from textedit.evaluation import metrics as M
+from textedit.evaluation.attributes import accuracy_metrics, judge, parse_requested
 
 __all__ = ["measure_batch", "set_features", "preservation_masks"]
 
@@ -26,8 +27,6 @@ def preservation_masks(item: dict[str, Any], part_names: tuple[str, ...]) -> tup
     parts cover the pixel. Unmentioned parts: pixels of the input whose part the description
     does not name.
     """
-    from textedit.evaluation.attributes import parse_requested
-
     keep = item["edit_mask"] == 0
     target_parts = item["target_part_masks"].sum(0, keepdim=True) > 0
     background = (item["object_mask"] == 0) & ~target_parts & keep
@@ -85,8 +84,6 @@ def measure_batch(
         features with an ``index`` row; the quantised ``output``, ``identity`` outputs and
         ``tlu`` maps for saving.
     """
-    from textedit.evaluation.attributes import accuracy_metrics, judge
-
     image = torch.stack([it["image"] for it in items]).float()
     texts = [it["description"] for it in items]
     target = torch.stack([it["target"] for it in items]).float() if data.has_truth else None

@@ -24,6 +24,10 @@ import torch
 from torch import Tensor
 
 from textedit.errors import InputError
+from textedit.evaluation._io import folder_digest
+from textedit.interfaces.model import EditingModel
+from textedit.pretrained import load as load_model
+from textedit.pretrained import pretrained_path
 
 __all__ = [
     "EvalModel",
@@ -87,7 +91,7 @@ class TrueEditModel(EvalModel):
 
 
 class LoadedModel(EvalModel):
-    """A textedit model (anything with ``edit(image, texts) -> GeneratorOutput``)."""
+    """A textedit model (a :class:`~textedit.interfaces.EditingModel`)."""
 
     def __init__(self, label: str, source: str, model: Any, fingerprint: dict[str, Any]):
         super().__init__(label, source, int(model.image_size), fingerprint)
@@ -146,21 +150,16 @@ def resolve_model(spec: str, map_location: Any = "cpu") -> EvalModel:
         return IdentityModel(label, source, fingerprint={"reference": "identity"})
     if source == "true-edit":
         return TrueEditModel(label, source, fingerprint={"reference": "true-edit"})
-    import textedit
-    from textedit.evaluation._io import folder_digest
-
-    model = textedit.load(source, map_location=map_location)
+    model = load_model(source, map_location=map_location)
     path = Path(source)
     if not path.exists():
-        from textedit.pretrained import pretrained_path
-
         path = pretrained_path(source)
     elif (path / "model").is_dir() and not (path / "model_index.json").exists():
         path = path / "model"
-    if not hasattr(model, "edit") or not hasattr(model, "image_size"):
+    if not isinstance(model, EditingModel):
         raise InputError(
-            f"{source} loads as a {type(model).__name__}, which has no edit(image, texts); "
-            "evaluate an editing model"
+            f"{source} loads as a {type(model).__name__}, which does not edit images (not a "
+            "textedit.interfaces.EditingModel); evaluate an editing model"
         )
     return LoadedModel(
         label, source, model, {"path": str(path.resolve()), "digest": folder_digest(path)}

@@ -32,7 +32,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from textedit.data.detect import detect_layout, open_dataset
+from textedit.data.folder import read_folder, read_manifest
+from textedit.data.synthetic.data import SyntheticSpec, load_scenes, make_edit_pair, true_edit
+from textedit.data.synthetic.families import get_family
+from textedit.data.synthetic.writer import GENERATOR_VERSION
 from textedit.errors import InputError
+from textedit.evaluation.attributes import parse_requested
 
 __all__ = ["GeneratedPairs", "CaptionPairs", "open_eval_data", "DEFAULT_SYNTHETIC"]
 
@@ -74,8 +80,6 @@ class GeneratedPairs:
         fingerprint: dict[str, Any],
         native_size: int | None = None,
     ):
-        from textedit.data.synthetic.families import get_family
-
         self._entry, self._count = entries, count
         self._cache: dict[int, _Entry] = {}
         self.family = family
@@ -117,11 +121,6 @@ class GeneratedPairs:
     @classmethod
     def from_folder(cls, root: str | os.PathLike[str], split: str = "test") -> "GeneratedPairs":
         """The pairs of a folder written by ``textedit data generate``."""
-        from textedit.data.folder import read_folder, read_manifest
-        from textedit.data.synthetic.data import load_scenes
-        from textedit.data.synthetic.writer import GENERATOR_VERSION
-        from textedit.evaluation.attributes import parse_requested
-
         root = Path(root)
         manifest = read_manifest(root) or {}
         if manifest.get("generator_version", GENERATOR_VERSION) != GENERATOR_VERSION:
@@ -177,8 +176,6 @@ class GeneratedPairs:
 
     def item(self, index: int, size: int) -> dict[str, Any]:
         """Pair ``index`` drawn at ``size`` (module doc)."""
-        from textedit.data.synthetic.data import make_edit_pair, true_edit
-
         e = self.entry(index)
         item = make_edit_pair(e.scene, e.description, size, e.requested)
         item.update(
@@ -200,8 +197,6 @@ class CaptionPairs:
     part_names: tuple[str, ...] = ()
 
     def __init__(self, root: str | os.PathLike[str], split: str = "test", seed: int = 0):
-        from textedit.data.detect import detect_layout, open_dataset
-
         self.root, self.split, self.seed = Path(root), split, seed
         self.layout = detect_layout(root)
         self._open = lambda size: open_dataset(
@@ -268,8 +263,6 @@ def open_eval_data(
         InputError: an unknown form, a missing folder, or a split without pairs.
     """
     if data.startswith("synthetic:"):
-        from textedit.data.synthetic.data import SyntheticSpec
-
         family = data.split(":", 1)[1]
         spec = SyntheticSpec(
             family=family,

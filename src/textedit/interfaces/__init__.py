@@ -1,4 +1,5 @@
-"""The six component contracts and the composition base.
+"""The six component contracts, the composition base, the model contract and the recipe
+contract.
 
 Each kind is an abstract ``torch.nn.Module`` with a documented contract (inputs, output
 dataclass, shapes, value ranges); implementations live under ``textedit.components`` or in
@@ -11,6 +12,8 @@ from textedit.interfaces.discriminator import Discriminator, DiscriminatorOutput
 from textedit.interfaces.generator import Generator, GeneratorOutput
 from textedit.interfaces.localizer import Localization, Localizer, fuse
 from textedit.interfaces.memory_bank import MemoryBank, MemoryRead, masked_mean
+from textedit.interfaces.model import EditingModel, EditOutput
+from textedit.interfaces.recipe import Recipe, RecipeConfig, TrainingBatch, TrainingContext
 from textedit.interfaces.structure_extractor import Structure, StructureExtractor
 from textedit.interfaces.text_encoder import TextEncoder, TextEncoding, TokenBatch
 
@@ -18,6 +21,12 @@ __all__ = [
     "Component",
     "Composition",
     "Preset",
+    "EditingModel",
+    "EditOutput",
+    "Recipe",
+    "RecipeConfig",
+    "TrainingBatch",
+    "TrainingContext",
     "TextEncoder",
     "TextEncoding",
     "TokenBatch",

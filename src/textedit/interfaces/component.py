@@ -10,6 +10,8 @@ import torch
 from torch import nn
 
 from textedit.config.base import ComponentConfig, validate_config
+from textedit.errors import CheckpointError
+from textedit.serialization import load_component, save_component
 
 __all__ = ["Component"]
 
@@ -81,8 +83,6 @@ class Component(nn.Module):
             dtype: store floating tensors in this dtype (e.g. ``torch.float16``); they
                 are cast back to the model's dtype on load.
         """
-        from textedit.serialization import save_component
-
         return save_component(self, directory, overwrite=overwrite, dtype=dtype)
 
     @classmethod
@@ -94,12 +94,8 @@ class Component(nn.Module):
         Called on an interface (``Generator.from_pretrained``) it builds whatever registered
         type the folder names; called on a concrete class it also checks the type matches.
         """
-        from textedit.serialization import load_component
-
         component = load_component(directory, kind=cls.kind, map_location=map_location)
         if not isinstance(component, cls):
-            from textedit.errors import CheckpointError
-
             raise CheckpointError(
                 f"{directory} holds a {type(component).__qualname__}, not a {cls.__qualname__}; "
                 f"load it with {type(component).__qualname__}.from_pretrained or "

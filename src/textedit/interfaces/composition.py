@@ -1,4 +1,4 @@
-"""Composition: a model made of named component slots, and presets of compositions.
+"""Composition: a model made of named component slots.
 
 A composition's config (a :class:`~textedit.config.CompositionConfig`) holds one
 ``{"type": ...}`` spec per slot plus the composition's own fields. Building it builds every
@@ -10,10 +10,7 @@ saving and reloading rebuilds exactly the same architecture.
 
 from __future__ import annotations
 
-import copy
-import sys
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -23,8 +20,12 @@ from torch import nn
 from textedit.config.base import ComponentSpec, CompositionConfig, validate_config
 from textedit.errors import TextEditError
 from textedit.interfaces.component import Component
+from textedit.registry.api import create_component
+from textedit.registry.kinds import get_registry
+from textedit.registry.presets import Preset, merge_overrides
+from textedit.serialization import load_composition, save_composition
 
-__all__ = ["Composition", "Preset", "merge_overrides"]
+__all__ = ["Composition", "Preset", "merge_overrides", "wire"]
 
 M = TypeVar("M", bound="Composition")
 
@@ -75,8 +76,6 @@ class Composition(nn.Module):
         Override to pass one slot's dimensions into another's config
         (``spec.replace(word_dim=...)``) before building it.
         """
-        from textedit.registry.api import create_component
-
         out = dict(given)
         for slot, kind in config.slot_kinds.items():
             if slot not in out:
@@ -118,8 +117,6 @@ class Composition(nn.Module):
             dtype: store floating tensors in this dtype (e.g. ``torch.float16``); they
                 are cast back to the model's dtype on load.
         """
-        from textedit.serialization import save_composition
-
         return save_composition(self, directory, overwrite=overwrite, dtype=dtype)
 
     @classmethod
@@ -127,8 +124,6 @@ class Composition(nn.Module):
         cls: type[M], directory: str | Path, map_location: str | torch.device = "cpu"
     ) -> M:
         """Load a composition written by :meth:`save_pretrained`."""
-        from textedit.serialization import load_composition
-
         model = load_composition(directory, map_location=map_location)
         if not isinstance(model, cls):
             raise TextEditError(
@@ -137,10 +132,19 @@ class Composition(nn.Module):
         return model
 
 
+def wire(spec: ComponentSpec, **fields: Any) -> ComponentSpec:
+    """``spec`` with the given fields set, skipping those its component type does not have.
+
+    What :meth:`Composition.build_components` uses to pass one slot's widths into another
+    (``wire(config.generator, word_dim=text.word_dim)``) whatever types fill the slots.
+    """
+    known = type(spec.config).model_fields
+    changed = {k: v for k, v in fields.items() if k in known and getattr(spec.config, k) != v}
+    return spec.replace(**changed) if changed else spec
+
+
 def _spec_of(component: Component, requested: ComponentSpec | None) -> ComponentSpec:
     """The spec that rebuilds ``component``, keeping the requested name when it matches."""
-    from textedit.registry.kinds import get_registry
-
     registry = get_registry(component.kind)
     if requested is not None:
         try:
@@ -151,54 +155,3 @@ def _spec_of(component: Component, requested: ComponentSpec | None) -> Component
     entry = registry.entry_for(type(component))
     name = registry.public_name(entry)
     return ComponentSpec(component.kind, name, component.config)
-
-
-def merge_overrides(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Deep-merge ``overrides`` into a config mapping.
-
-    A slot override that names another ``type`` replaces the slot's spec instead of being
-    merged into it, since the old fields belong to the old type.
-    """
-    out = copy.deepcopy(dict(base))
-    for key, value in overrides.items():
-        old = out.get(key)
-        if isinstance(old, Mapping) and isinstance(value, Mapping):
-            if "type" in value and old.get("type") not in (None, value["type"]):
-                out[key] = copy.deepcopy(dict(value))
-            else:
-                out[key] = merge_overrides(old, value)
-        elif isinstance(value, Mapping):
-            out[key] = copy.deepcopy(dict(value))
-        else:
-            out[key] = value
-    return out
-
-
-@dataclass
-class Preset:
-    """A named configuration of a composition, registered in ``textedit.models``.
-
-    Attributes:
-        name: registry name, e.g. ``"mimnet_64"``.
-        composition: registry name of the composition class, e.g. ``"mimnet"``.
-        config: the composition config as a mapping, or a callable returning one (lets a
-            preset read data lazily, e.g. a default vocabulary).
-        description: one line shown by ``textedit components``.
-    """
-
-    name: str
-    composition: str
-    config: Mapping[str, Any] | Callable[[], Mapping[str, Any]]
-    description: str = ""
-
-    def __post_init__(self) -> None:
-        # The registry reads __module__ to tell which distribution a preset comes from:
-        # record the module that created the preset, not this one.
-        self.__module__ = sys._getframe(2).f_globals.get("__name__", "")
-        self.__qualname__ = self.name
-        self.__name__ = self.name
-
-    def config_dict(self, **overrides: Any) -> dict[str, Any]:
-        """The preset's config with ``overrides`` deep-merged in."""
-        base = self.config() if callable(self.config) else self.config
-        return merge_overrides(base, overrides)

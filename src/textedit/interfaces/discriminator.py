@@ -4,10 +4,16 @@ Shape legend: ``b`` batch, ``s_k`` the size of stage ``k``, ``t`` words.
 
 Contract: :meth:`Discriminator.forward` takes one image batch per stage (``(b, 3, s_k, s_k)``
 in ``[-1, 1]``) and, for a conditional discriminator, the text, and returns a
-:class:`DiscriminatorOutput` in log space: reality *logits* (``log D_r = logsigmoid(logit)``)
-and conformity *log-probabilities* ``log D_c ≤ 0`` (``log(1 − D_c)`` is
-:func:`log1mexp` of it). Computing in log space keeps the losses finite when a score
-saturates.
+:class:`DiscriminatorOutput` in log space. Per stage it gives either
+
+* a reality *logit* of the unconditional ``D_r`` (``log D_r = logsigmoid(logit)``), and,
+  when given text, a conformity *log-probability* ``log D_c ≤ 0`` (``log(1 − D_c)`` is
+  :func:`log1mexp` of it) — TAGAN's text-adaptive discriminator; or
+* for a purely matching-aware discriminator (GAN-INT-CLS, SISGAN), ``reality=()`` and,
+  when given text, a *matching* logit: the single score that the image is real **and**
+  matches the text (such a discriminator needs the text).
+
+Computing in log space keeps the losses finite when a score saturates.
 """
 
 from __future__ import annotations
@@ -39,13 +45,17 @@ def log1mexp(log_p: Tensor) -> Tensor:
 @dataclass
 class DiscriminatorOutput:
     """Attributes:
-    reality: per stage, ``(b,)`` logits of the unconditional real/fake score ``D_r``.
+    reality: per stage, ``(b,)`` logits of the unconditional real/fake score ``D_r``;
+        ``()`` for a purely matching-aware discriminator.
     conformity: per stage, ``(b,)`` log-probabilities ``log D_c`` that the image matches
         the text, or None for an unconditional discriminator or when no text was given.
+    matching: per stage, ``(b,)`` logits that the image is real *and* matches the text:
+        the single score of a matching-aware discriminator (GAN-INT-CLS, SISGAN), or None.
     """
 
     reality: tuple[Tensor, ...]
     conformity: tuple[Tensor, ...] | None = None
+    matching: tuple[Tensor, ...] | None = None
 
 
 class Discriminator(Component):

@@ -13,7 +13,7 @@ with ``H = W = image_size`` and what the other slots of a composition produced (
 from __future__ import annotations
 
 from abc import abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
@@ -40,20 +40,20 @@ class GeneratorOutput:
         memory_attention: ``(b, t, n)`` attention of each word over the memories, or None.
         word_attention: ``(b, t, h', w')`` attention of each refined position over the
             words (FIR), or None.
-        texture_feature: ``(b, c)`` projected global texture ``W_g g``, or None.
-        localized_feature: ``(b, c)`` original image features pooled with the localization
-            map (the pseudo ground truth of ``texture_feature``), or None.
         decoded: for a generator that composites its output with the input, the images it
             decoded before compositing (one per stage), or None.
+        aux: named tensors that only a training recipe's losses read, e.g. MIM-Net's
+            ``texture_feature`` (``W_g g``) and ``localized_feature`` (the TLU-pooled image
+            features, its pseudo ground truth), or a conditioning augmentation's
+            ``ca_mean`` and ``ca_logvar`` (for its KL term). Editing never reads them.
     """
 
     images: tuple[Tensor, ...]
     localization: Tensor | None = None
     memory_attention: Tensor | None = None
     word_attention: Tensor | None = None
-    texture_feature: Tensor | None = None
-    localized_feature: Tensor | None = None
     decoded: tuple[Tensor, ...] | None = None
+    aux: dict[str, Tensor] = field(default_factory=dict)
 
     @property
     def coarse(self) -> Tensor:

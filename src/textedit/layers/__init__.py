@@ -3,8 +3,10 @@
 Shape legend: ``b`` batch, ``c`` channels, ``h``/``w`` spatial size, ``t`` words.
 """
 
+from textedit.layers.conditioning_augmentation import ConditioningAugmentation
 from textedit.layers.conv_block import ConvNormAct
 from textedit.layers.downsampling_encoder import DownsamplingEncoder
+from textedit.layers.init import dcgan_init
 from textedit.layers.masked_softmax import masked_log_softmax, masked_softmax
 from textedit.layers.packed_lstm import PackedBiLSTM
 from textedit.layers.residual_block import ResidualBlock
@@ -13,7 +15,9 @@ from textedit.layers.upsample_block import UpsampleBlock
 from textedit.layers.word_attention import WordAttention
 
 __all__ = [
+    "ConditioningAugmentation",
     "ConvNormAct",
+    "dcgan_init",
     "DownsamplingEncoder",
     "masked_softmax",
     "masked_log_softmax",

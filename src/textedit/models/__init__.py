@@ -1,6 +1,12 @@
-"""Built-in compositions and presets; importing this registers them."""
+"""Built-in models, one package each (composition, presets, training recipe); importing
+this registers them."""
 
-from textedit.models import mimnet, mimnet_presets  # noqa: F401  (registration)
-from textedit.models.mimnet import MIMNet, MIMNetConfig
+from textedit.models.mimnet import MIMNet, MIMNetConfig, MIMNetRecipe
+from textedit.models.sisgan import SISGAN, SISGANConfig, SISGANRecipe
+from textedit.models.tagan import TAGAN, TAGANConfig, TAGANRecipe
 
-__all__ = ["MIMNet", "MIMNetConfig"]
+__all__ = [
+    "MIMNet", "MIMNetConfig", "MIMNetRecipe",
+    "TAGAN", "TAGANConfig", "TAGANRecipe",
+    "SISGAN", "SISGANConfig", "SISGANRecipe",
+]

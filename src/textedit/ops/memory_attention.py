@@ -249,7 +249,7 @@ def _fused(words, mask, memories, key_weight, block_size, return_attention):
 
 
 def _triton(words, mask, memories, key_weight, return_attention):
-    from textedit.ops._triton_memory_attention import triton_rows
+    from textedit.ops._triton_memory_attention import triton_rows  # lazy: imports triton (optional)
 
     b, t, _ = words.shape
     # Padded words were zeroed, so their rows go through the kernel as q = 0 and are

@@ -64,6 +64,7 @@ def load(name_or_path: str | Path | None = None, map_location: Any = "cpu") -> A
         CheckpointError: neither a bundled model nor a saved model; the message lists
             the bundled models.
     """
+    # lazy: serialization imports torch; listing the bundled models stays torch-free
     from textedit.serialization import load_composition
 
     if name_or_path is None:

@@ -13,7 +13,8 @@ from typing import Any
 
 from textedit.config.base import ComponentConfig, ComponentSpec, validate_config
 from textedit.errors import TextEditError
-from textedit.registry.kinds import KINDS, MODEL_KIND, get_registry, registries
+from textedit.registry.kinds import KINDS, MODEL_KIND, RECIPE_KIND, get_registry, registries
+from textedit.registry.presets import Preset, merge_overrides
 
 __all__ = [
     "create_component",
@@ -27,6 +28,8 @@ __all__ = [
     "resolve_model_config",
     "list_components",
     "list_models",
+    "list_recipes",
+    "create_recipe",
     "get_component_class",
     "register_text_encoder",
     "register_memory_bank",
@@ -36,6 +39,7 @@ __all__ = [
     "register_discriminator",
     "register_model",
     "register_preset",
+    "register_recipe",
 ]
 
 Spec = str | Mapping[str, Any] | ComponentSpec | ComponentConfig
@@ -98,8 +102,6 @@ def resolve_model_config(spec: str | Mapping[str, Any], **overrides: Any) -> tup
 
     See :func:`create_model` for the forms of ``spec`` and ``overrides``.
     """
-    from textedit.interfaces.composition import Preset, merge_overrides
-
     if isinstance(spec, str):
         spec = {"type": spec}
     if not isinstance(spec, Mapping) or "type" not in spec:
@@ -152,6 +154,23 @@ def list_models() -> list[str]:
     return get_registry(MODEL_KIND).names()
 
 
+def list_recipes() -> list[str]:
+    """Registered training recipes."""
+    return get_registry(RECIPE_KIND).names()
+
+
+def create_recipe(spec: Spec, model: Any, context: Any) -> Any:
+    """Build a training recipe for ``model`` from a registered name, a ``{"type": ...}``
+    mapping or a resolved spec (see :mod:`textedit.interfaces.recipe`)."""
+    if isinstance(spec, ComponentSpec):
+        cls, config = get_registry(RECIPE_KIND).get(spec.type), spec.config
+    else:
+        fields = {"type": spec} if isinstance(spec, str) else dict(spec)
+        cls = get_registry(RECIPE_KIND).get(fields.pop("type"))
+        config = validate_config(cls.config_class, fields, prefix="recipe")
+    return cls(config, model, context)
+
+
 def _registrar(kind: str) -> Callable[..., Any]:
     def register(name: str | None = None, *, force: bool = False) -> Callable[[Any], Any]:
         return get_registry(kind).register(name, force=force)
@@ -180,6 +199,12 @@ def register_model(name: str | None = None, *, force: bool = False) -> Callable[
     :func:`register_preset`.
     """
     return get_registry(MODEL_KIND).register(name, force=force)
+
+
+def register_recipe(name: str | None = None, *, force: bool = False) -> Callable[[Any], Any]:
+    """Decorator registering a :class:`~textedit.interfaces.recipe.Recipe` class in code under
+    ``name``. Plug-in packages declare an entry point in the group ``textedit.recipes``."""
+    return get_registry(RECIPE_KIND).register(name, force=force)
 
 
 def register_preset(preset: Any, *, force: bool = False) -> Any:

@@ -1,13 +1,16 @@
-"""The seven registries: one per component kind, plus ``model`` for compositions and presets."""
+"""The eight registries: one per component kind, ``model`` for compositions and presets,
+and ``recipe`` for training recipes."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from typing import Any
 
+from textedit.registry.presets import Preset
 from textedit.registry.registry import Registry
 
-__all__ = ["KINDS", "MODEL_KIND", "ENTRY_POINT_GROUPS", "get_registry", "registries"]
+__all__ = ["KINDS", "MODEL_KIND", "RECIPE_KIND", "ENTRY_POINT_GROUPS", "get_registry", "registries"]
 
 #: component kind -> (entry-point group, import path of the kind's base class)
 KINDS: dict[str, tuple[str, str]] = {
@@ -22,10 +25,12 @@ KINDS: dict[str, tuple[str, str]] = {
     "discriminator": ("textedit.discriminators", "textedit.interfaces.discriminator:Discriminator"),
 }
 MODEL_KIND = "model"
+RECIPE_KIND = "recipe"
 #: every entry-point group textedit reads, by kind
 ENTRY_POINT_GROUPS: dict[str, str] = {
     **{kind: group for kind, (group, _) in KINDS.items()},
     MODEL_KIND: "textedit.models",
+    RECIPE_KIND: "textedit.recipes",
 }
 
 # Built-in components register themselves when these modules are imported; the registries
@@ -34,16 +39,21 @@ _BUILTIN_MODULES = ("textedit.components", "textedit.models")
 
 
 def _import_object(path: str) -> Any:
-    import importlib
-
     module, _, name = path.partition(":")
     return getattr(importlib.import_module(module), name)
 
 
+#: the classes the validators check against, named by path and imported when the first entry
+#: is validated (the registries sit below the contracts they check)
+_COMPONENT_CONFIG = "textedit.config.base:ComponentConfig"
+_COMPOSITION = "textedit.interfaces.composition:Composition"
+_RECIPE = "textedit.interfaces.recipe:Recipe"
+_RECIPE_CONFIG = "textedit.interfaces.recipe:RecipeConfig"
+
+
 def _component_validator(kind: str, base_path: str):
     def validate(obj: Any) -> None:
-        from textedit.config.base import ComponentConfig
-
+        ComponentConfig = _import_object(_COMPONENT_CONFIG)
         base = _import_object(base_path)
         if not (inspect.isclass(obj) and issubclass(obj, base)):
             raise TypeError(
@@ -63,8 +73,7 @@ def _component_validator(kind: str, base_path: str):
 
 
 def _model_validator(obj: Any) -> None:
-    from textedit.interfaces.composition import Composition, Preset
-
+    Composition = _import_object(_COMPOSITION)
     if isinstance(obj, Preset):
         return
     if inspect.isclass(obj) and issubclass(obj, Composition) and not inspect.isabstract(obj):
@@ -74,12 +83,29 @@ def _model_validator(obj: Any) -> None:
     )
 
 
+def _recipe_validator(obj: Any) -> None:
+    Recipe, RecipeConfig = _import_object(_RECIPE), _import_object(_RECIPE_CONFIG)
+    if not (inspect.isclass(obj) and issubclass(obj, Recipe)):
+        raise TypeError(f"a recipe must be a subclass of textedit.interfaces.recipe.Recipe, got {obj!r}")
+    if inspect.isabstract(obj):
+        raise TypeError(f"{obj.__qualname__} is abstract: implement {sorted(obj.__abstractmethods__)}")
+    config_class = getattr(obj, "config_class", None)
+    if not (inspect.isclass(config_class) and issubclass(config_class, RecipeConfig)):
+        raise TypeError(
+            f"{obj.__qualname__}.config_class must be a subclass of "
+            f"textedit.interfaces.recipe.RecipeConfig, got {config_class!r}"
+        )
+
+
 _REGISTRIES: dict[str, Registry] = {
     kind: Registry(kind, group, _component_validator(kind, base), _BUILTIN_MODULES)
     for kind, (group, base) in KINDS.items()
 }
 _REGISTRIES[MODEL_KIND] = Registry(
     MODEL_KIND, ENTRY_POINT_GROUPS[MODEL_KIND], _model_validator, _BUILTIN_MODULES
+)
+_REGISTRIES[RECIPE_KIND] = Registry(
+    RECIPE_KIND, ENTRY_POINT_GROUPS[RECIPE_KIND], _recipe_validator, _BUILTIN_MODULES
 )
 
 

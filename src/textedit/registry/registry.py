@@ -77,7 +77,7 @@ class RegistryEntry:
 
     @property
     def origin(self) -> str:
-        """Human-readable origin: ``"textedit 0.1.0 (built-in)"`` or ``"mypkg 1.2"``."""
+        """Human-readable origin: ``"textedit 0.2.0 (built-in)"`` or ``"mypkg 1.2"``."""
         version = f" {self.version}" if self.version else ""
         suffix = " (built-in)" if self.builtin and self.distribution == BUILTIN_DISTRIBUTION else ""
         return f"{self.distribution}{version}{suffix}"

@@ -2,6 +2,9 @@
 
 * :func:`run_conformance` — the checks every component of a kind must pass.
 * :func:`registered_components` — every registered component, to parametrise tests over.
+* :func:`run_model_conformance` and :func:`registered_models` — the same for models
+  (:mod:`textedit.testing.models`: edit contract, determinism, one training iteration
+  through the model's recipe, save/load).
 * :mod:`textedit.testing.strategies` — hypothesis strategies for images, token batches,
   masks and kernel inputs (needs the ``test`` extra).
 """
@@ -13,5 +16,15 @@ from textedit.testing.conformance import (
     run_conformance,
     tensors_of,
 )
+from textedit.testing.models import MODEL_CHECKS, registered_models, run_model_conformance
 
-__all__ = ["CHECKS", "ConformanceError", "registered_components", "run_conformance", "tensors_of"]
+__all__ = [
+    "CHECKS",
+    "MODEL_CHECKS",
+    "ConformanceError",
+    "registered_components",
+    "registered_models",
+    "run_conformance",
+    "run_model_conformance",
+    "tensors_of",
+]

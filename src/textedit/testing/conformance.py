@@ -42,6 +42,8 @@ from textedit.interfaces import (
     TextEncoder,
     TextEncoding,
 )
+from textedit.registry.kinds import KINDS, get_registry
+from textedit.serialization import load_component
 
 __all__ = ["ConformanceError", "run_conformance", "CHECKS", "registered_components", "tensors_of"]
 
@@ -174,12 +176,23 @@ def _discriminator_contract(c: Discriminator, inputs: dict[str, Any], out: Any) 
     if not isinstance(out, DiscriminatorOutput):
         raise _fail(c, "contract", f"forward must return DiscriminatorOutput, got {type(out).__name__}")
     b = inputs["images"][0].shape[0]
-    if len(out.reality) != len(c.stage_sizes):
-        raise _fail(c, "contract", f"{len(out.reality)} reality scores for {len(c.stage_sizes)} stages")
+    stages = len(c.stage_sizes)
+    matching_only = len(out.reality) == 0 and out.matching is not None
+    if not matching_only and len(out.reality) != stages:
+        raise _fail(
+            c, "contract",
+            f"{len(out.reality)} reality scores for {stages} stages (a purely matching-aware "
+            "discriminator returns reality=() and one matching logit per stage instead)",
+        )
     for k, r in enumerate(out.reality):
         _shape(c, "contract", f"reality[{k}]", r, (b,))
-    if c.word_dim is not None and "text" in inputs:
-        if out.conformity is None or len(out.conformity) != len(c.stage_sizes):
+    if out.matching is not None:
+        if len(out.matching) != stages:
+            raise _fail(c, "contract", f"{len(out.matching)} matching scores for {stages} stages")
+        for k, m in enumerate(out.matching):
+            _shape(c, "contract", f"matching[{k}]", m, (b,))
+    if c.word_dim is not None and "text" in inputs and not matching_only:
+        if out.conformity is None or len(out.conformity) != stages:
             raise _fail(c, "contract", "a conditional discriminator given text must return one conformity per stage")
         for k, s in enumerate(out.conformity):
             _shape(c, "contract", f"conformity[{k}]", s, (b,))
@@ -244,8 +257,6 @@ def run_conformance(
         seed: seed of the example inputs.
         workdir: where ``save_load`` writes (a temporary directory by default).
     """
-    from textedit.serialization import load_component
-
     checks = tuple(checks)
     unknown = set(checks) - set(CHECKS)
     if unknown:
@@ -289,8 +300,6 @@ def run_conformance(
 
 def registered_components(kinds: Iterable[str] | None = None) -> list[tuple[str, str]]:
     """``(kind, name)`` of every loadable registered component, for ``pytest.mark.parametrize``."""
-    from textedit.registry.kinds import KINDS, get_registry
-
     out = []
     for kind in kinds or KINDS:
         registry = get_registry(kind)

@@ -1,13 +1,7 @@
-"""Training: the two-stage MIM-Net trainer, its config, checkpoints and logs."""
+"""Training: the generic trainer, its config, checkpoints and logs (each model's objective
+is its recipe, :mod:`textedit.interfaces.recipe`)."""
 
-from textedit.training.config import LossWeights, OptimizerConfig, TrainConfig, TrainDataConfig
+from textedit.training.config import OptimizerConfig, TrainConfig, TrainDataConfig
+from textedit.training.trainer import Trainer
 
-__all__ = ["TrainConfig", "TrainDataConfig", "OptimizerConfig", "LossWeights", "Trainer"]
-
-
-def __getattr__(name: str):
-    if name == "Trainer":
-        from textedit.training.trainer import Trainer
-
-        return Trainer
-    raise AttributeError(name)
+__all__ = ["TrainConfig", "TrainDataConfig", "OptimizerConfig", "Trainer"]

@@ -8,7 +8,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["TrainConfig", "OptimizerConfig", "LossWeights", "TrainDataConfig", "find_config", "shipped_configs"]
+from textedit.config.base import SlotSpec
+from textedit.errors import ConfigError
+from textedit.registry.api import resolve_model_config
+from textedit.registry.presets import merge_overrides
+
+__all__ = ["TrainConfig", "OptimizerConfig", "TrainDataConfig", "find_config", "shipped_configs"]
 
 
 class _Strict(BaseModel):
@@ -16,10 +21,15 @@ class _Strict(BaseModel):
 
 
 class OptimizerConfig(_Strict):
-    """Adam for both players, as in the paper (β₁ = 0.5 is our choice)."""
+    """One Adam per parameter group of the recipe (``generator`` and ``discriminator`` for
+    the GAN recipes), as in the papers (β₁ = 0.5)."""
 
-    lr_generator: float = Field(2e-4, gt=0, description="Learning rate of every generator-side slot.")
-    lr_discriminator: float = Field(2e-4, gt=0, description="Learning rate of the discriminator.")
+    lr_generator: float = Field(2e-4, gt=0, description="Learning rate of the recipe's generator group (every generator-side slot).")
+    lr_discriminator: float = Field(2e-4, gt=0, description="Learning rate of the recipe's discriminator group.")
+    learning_rates: dict[str, float] = Field(
+        default_factory=dict,
+        description="Learning rates of other parameter groups a recipe declares, by group name (also overrides lr_generator / lr_discriminator when it names those groups).",
+    )
     beta1: float = Field(0.5, ge=0, lt=1, description="Adam β₁.")
     beta2: float = Field(0.999, ge=0, lt=1, description="Adam β₂.")
     weight_decay: float = Field(0.0, ge=0, description="Adam weight decay.")
@@ -30,40 +40,13 @@ class OptimizerConfig(_Strict):
     )
     warmup_steps: int = Field(0, ge=0, description="Warm-up steps of the cosine schedule.")
 
-
-class LossWeights(_Strict):
-    """The λ of spec section 6."""
-
-    reconstruction: float = Field(10.0, ge=0, description="λ₂: L1 reconstruction at every stage (reconstruction stage).")
-    pseudo_ground_truth: float = Field(1.0, ge=0, description="λ₃: ‖W_g g − p‖₁ between global texture and TLU-pooled features.")
-    random_memory: float = Field(1.0, ge=0, description="λ₄: −log D_r of images made from random convex memory weights.")
-    generator_conformity: float = Field(10.0, ge=0, description="λ₁: −log D_c(G(x, t̂), t̂) in the generator's adversarial step.")
-    discriminator_conformity: float = Field(10.0, ge=0, description="λ_c: the text-conformity terms of the discriminator loss.")
-    manipulation_l1: float = Field(0.0, ge=0, description="Optional L1 between G(x, t̂) and x in the adversarial step (TAGAN's content term; 0 = as the spec).")
-    true_edit: float = Field(
-        0.0,
-        ge=0,
-        description="Optional L1 between G(x, t̂) and the renderer's true edit of x by t̂ at every stage, in the generator's adversarial step: paired supervision that only generated data has (a deviation from the paper's unpaired objective; 0 = as the spec).",
-    )
-    edit_region: float = Field(
-        0.0,
-        ge=0,
-        description="Optional L1 between G(x, t̂) and the true edit inside the region the true edit changes, averaged over that region (generated data only): the whole-image true_edit L1 is dominated by the ~98% of pixels that must not change, and its cheapest minimiser ignores the text; 0 = off.",
-    )
-    edit_region_weighting: Literal["pixel", "part"] = Field(
-        "pixel",
-        description="How edit_region averages over the changed region: pixel (every changed pixel alike) or part (every changed part alike, so that a beak grown by a few pixels counts as much as a recoloured body).",
-    )
-    edit_mask: float = Field(
-        0.0,
-        ge=0,
-        description="Optional binary cross-entropy between a compositing generator's edit mask (its localization at the output's size) and where the true edit differs from the input, changed and unchanged pixels weighed alike (generated data only): it teaches the mask where to edit directly instead of through the L1 losses, under which it shuts everywhere early in training; 0 = off.",
-    )
-    discriminator_stages: tuple[float, ...] | None = Field(None, description="λ_{D,s} per stage (None: 1 for every stage).")
-
-    def paired(self) -> list[str]:
-        """The paired losses switched on (those that need the true edits of generated data)."""
-        return [n for n in ("true_edit", "edit_region", "edit_mask") if getattr(self, n) > 0]
+    def learning_rate(self, group: str) -> float:
+        """The base learning rate of a recipe's parameter group."""
+        if group in self.learning_rates:
+            return self.learning_rates[group]
+        if group in ("generator", "discriminator"):
+            return getattr(self, f"lr_{group}")
+        raise ConfigError([(f"optimizer.learning_rates.{group}", f"the recipe has a parameter group {group!r}; give its learning rate")])
 
 
 class TrainDataConfig(_Strict):
@@ -102,7 +85,10 @@ class TrainConfig(_Strict):
     )
     data: TrainDataConfig = Field(default_factory=TrainDataConfig, description="Training data.")
     optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig, description="Optimisers.")
-    losses: LossWeights = Field(default_factory=LossWeights, description="Loss weights.")
+    recipe: SlotSpec("recipe") = Field(
+        None,
+        description="The training recipe: `{type: <registered recipe>, ...its fields}` (loss weights and options; see `textedit components recipe`). Left out, or without `type`: the model's default recipe.",
+    )
     batch_size: int = Field(16, gt=0, description="Global batch size (split across processes under torchrun).")
     steps: int | None = Field(None, gt=0, description="Training iterations (one reconstruction + one adversarial step each); give this or epochs.")
     epochs: float | None = Field(None, gt=0, description="Training length in passes over the training split (the paper's unit); give this or steps.")
@@ -119,23 +105,45 @@ class TrainConfig(_Strict):
     )
     device: str = Field("auto", description="'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'.")
     threads: int | None = Field(None, gt=0, description="torch intra-op threads on the CPU (None: torch's default).")
-    memory_updates: Literal["reconstruction", "every_step"] = Field(
-        "reconstruction",
-        description="When the memories learn: only in the reconstruction step (the paper), or in the adversarial step's generator update too, where the paired losses live.",
-    )
     channels_last: bool = Field(False, description="Train in the channels-last memory format (faster convolutions on recent CPUs and GPUs; same results up to rounding).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _recipe_type(cls, data: Any) -> Any:
+        """Fill in the recipe's type from the model; merge the top-level ``losses`` and
+        ``memory_updates`` of configs written before recipes existed into the recipe."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        legacy = {k: data.pop(k) for k in ("losses", "memory_updates") if k in data}
+        recipe = data.get("recipe")
+        if recipe is None:
+            recipe = {}
+        if isinstance(recipe, str):
+            recipe = {"type": recipe}
+        if legacy and isinstance(recipe, dict):
+            recipe = merge_overrides(recipe, legacy)
+        if isinstance(recipe, dict) and "type" not in recipe:
+            composition, _ = resolve_model_config(data.get("model") or cls.model_fields["model"].default_factory())
+            recipe = {"type": getattr(composition, "default_recipe", None), **recipe}
+        data["recipe"] = recipe
+        return data
 
     @model_validator(mode="after")
     def _length(self) -> "TrainConfig":
         if (self.steps is None) == (self.epochs is None):
             raise ValueError("give exactly one of steps and epochs")
-        paired = self.losses.paired()
+        paired = self.recipe.config.true_edit_losses()
         if paired and self.data.type != "synthetic":
             raise ValueError(
-                f"losses.{paired[0]} needs the true edited images that only generated data has; "
-                f"data.type is {self.data.type!r}: set losses.{paired[0]} to 0 or train on data.type: synthetic"
+                f"recipe.{paired[0]} needs the true edited images that only generated data has; "
+                f"data.type is {self.data.type!r}: set recipe.{paired[0]} to 0 or train on data.type: synthetic"
             )
         return self
+
+    def true_edits_needed(self) -> bool:
+        """Whether the recipe's losses read the true edits of generated data."""
+        return bool(self.recipe.config.true_edit_losses())
 
     def total_steps(self, num_images: int) -> int:
         """Iterations of the run for a training split of ``num_images`` images."""
@@ -159,8 +167,6 @@ def shipped_configs() -> list[str]:
 
 def find_config(name_or_path: str | Path) -> Path:
     """A config file: the path if it exists, else the shipped config of that name."""
-    from textedit.errors import ConfigError
-
     path = Path(name_or_path)
     if path.is_file():
         return path

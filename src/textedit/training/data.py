@@ -20,7 +20,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from textedit.errors import TextEditError
+from textedit.data.cub import CUBDataset
+from textedit.data.folder import FolderDataset
+from textedit.data.oxford import Oxford102Dataset
+from textedit.data.synthetic.data import SyntheticCaptionDataset, SyntheticSpec
+from textedit.errors import InputError, TextEditError
+from textedit.registry.api import resolve_model_config
 from textedit.text import Vocabulary
 
 __all__ = ["TrainingData", "Batch", "SampleBatch", "build_training_data", "open_dataset"]
@@ -194,23 +199,15 @@ def open_dataset(data: Any, split: str, image_size: int, *, train: bool, seed: i
     elif not data.flip:
         common["flip"] = False
     if data.type == "synthetic":
-        from textedit.data.synthetic.data import SyntheticCaptionDataset, SyntheticSpec
-
         spec = SyntheticSpec(family=data.family, n=data.num_images, seed=data.data_seed)
         return SyntheticCaptionDataset(
             spec, split=split, true_edits=true_edits, reword=data.reword if train else 0.0, **common
         )
     if data.type == "folder":
-        from textedit.data.folder import FolderDataset
-
         return FolderDataset(data.root, split=split, **common)
     if data.type == "cub":
-        from textedit.data.cub import CUBDataset
-
         return CUBDataset(data.root, split=split, **common)
     if data.type == "oxford102":
-        from textedit.data.oxford import Oxford102Dataset
-
         return Oxford102Dataset(data.root, split=split, **common)
     raise TextEditError(f"unknown data.type {data.type!r}")
 
@@ -223,18 +220,16 @@ def build_training_data(config: Any, vocabulary_words: Sequence[str] | None = No
         vocabulary_words: the vocabulary to use (a resumed run keeps its own); None builds
             it from the training captions.
     """
-    import textedit
-
     image_size = _model_image_size(config.model)
     data = config.data
     dataset = open_dataset(
-        data, data.split, image_size, train=True, seed=config.seed, true_edits=bool(config.losses.paired())
+        data, data.split, image_size, train=True, seed=config.seed, true_edits=config.true_edits_needed()
     )
     sample = None
     if data.sample_split and data.sample_split != data.split:
         try:
             sample = open_dataset(data, data.sample_split, image_size, train=False, seed=config.seed)
-        except textedit.InputError:
+        except InputError:
             sample = None  # no such split: sample from the training split
     if vocabulary_words is not None:
         vocabulary = Vocabulary(vocabulary_words)
@@ -245,8 +240,6 @@ def build_training_data(config: Any, vocabulary_words: Sequence[str] | None = No
 
 def _model_image_size(spec: dict[str, Any]) -> int:
     """The input size of the model a spec builds, without building it."""
-    from textedit.registry.api import resolve_model_config
-
     _, config = resolve_model_config(spec)
     size = getattr(config, "image_size", None)
     if not isinstance(size, int):

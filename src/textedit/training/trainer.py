@@ -1,10 +1,11 @@
-"""The two-stage MIM-Net trainer (spec section 6), resumable and optionally distributed.
+"""The trainer: what every recipe shares, resumable and optionally distributed.
 
-Each iteration is one **reconstruction step** (the image with its own description:
-L1 at every stage, pseudo ground-truth feature matching, the randomised memory loss; the
-only step that updates the memories unless ``memory_updates: every_step``) followed by one
-**adversarial step** (a mismatched description; a discriminator step, then a generator
-step, with the optional paired losses of generated data).
+The model's training recipe (:mod:`textedit.interfaces.recipe`, named by the config's
+``recipe``, else the model's default) owns the objective: the losses, the parameter groups
+and the passes of one iteration. The trainer owns the rest: the data stream, one Adam per
+parameter group with the learning-rate schedule, gradient averaging across ``torchrun``
+processes and clipping, autocast, the EMA, checkpoints and exact resume, logs, sample grids
+and the export of the final model.
 
 Everything random is drawn from generators seeded by ``(seed, step)`` or by the position
 in the data stream, and the global RNG states are checkpointed, so a run interrupted and
@@ -26,7 +27,11 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from textedit.config.io import write_config_file
 from textedit.errors import TextEditError
+from textedit.interfaces.model import EditingModel
+from textedit.interfaces.recipe import Recipe, TrainingBatch
+from textedit.registry.api import create_recipe, resolve_model_config
 from textedit.training import distributed as dist_utils
 from textedit.training.checkpoint import (
     latest_checkpoint,
@@ -37,38 +42,15 @@ from textedit.training.checkpoint import (
 )
 from textedit.training.config import TrainConfig
 from textedit.training.data import TrainingData, build_training_data
-from textedit.training.losses import (
-    discriminator_loss,
-    edit_mask_loss,
-    edit_region_loss,
-    generator_adversarial_loss,
-    generator_reality_loss,
-    pseudo_ground_truth_loss,
-    reconstruction_loss,
-)
 from textedit.training.metrics import MetricsLogger
+from textedit.training.samples import sample_grid
 from textedit.utils.cpu import cpu_has_native_bf16
 
-__all__ = ["Trainer", "REQUIRED_SLOTS"]
-
-REQUIRED_SLOTS = ("text_encoder", "memory_bank", "structure_extractor", "localizer", "generator", "discriminator")
-
-
-@contextlib.contextmanager
-def frozen(params: list[nn.Parameter]) -> Iterator[None]:
-    """Temporarily stop gradients to ``params`` (restoring their previous flags)."""
-    flags = [p.requires_grad for p in params]
-    for p in params:
-        p.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for p, flag in zip(params, flags):
-            p.requires_grad_(flag)
+__all__ = ["Trainer"]
 
 
 class Trainer:
-    """Trains a composition with MIM-Net's slots on the data a :class:`TrainConfig` names.
+    """Trains a model with its recipe on the data a :class:`TrainConfig` names.
 
     Args:
         config: the training config.
@@ -98,14 +80,16 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.data: TrainingData = build_training_data(config, vocabulary_words=_saved_vocabulary(checkpoint))
         self.model = self._build_model()
-        self.generator_modules = [getattr(self.model, s) for s in REQUIRED_SLOTS if s != "discriminator"]
-        self.g_params = [p for m in self.generator_modules for p in m.parameters()]
-        self.d_params = list(self.model.discriminator.parameters())
-        self.memory_params = list(self.model.memory_bank.memory_parameters())
+        self.recipe: Recipe = create_recipe(config.recipe, self.model, self)
+        self.groups = self.recipe.parameter_groups()
+        _check_groups(self.model, self.groups, type(self.recipe).__name__)
         opt = config.optimizer
-        self.opt_g = torch.optim.Adam(self.g_params, lr=opt.lr_generator, betas=(opt.beta1, opt.beta2), weight_decay=opt.weight_decay)
-        self.opt_d = torch.optim.Adam(self.d_params, lr=opt.lr_discriminator, betas=(opt.beta1, opt.beta2), weight_decay=opt.weight_decay)
-        self.ema = [p.detach().clone() for p in self.g_params] if config.ema_decay else None
+        self.optimizers = {
+            name: torch.optim.Adam(params, lr=opt.learning_rate(name), betas=(opt.beta1, opt.beta2), weight_decay=opt.weight_decay)
+            for name, params in self.groups.items()
+        }
+        self.ema_params = self.recipe.ema_parameters()
+        self.ema = [p.detach().clone() for p in self.ema_params] if config.ema_decay else None
         self.step = 0
         self.total_steps = config.total_steps(len(self.data.dataset))
         if checkpoint is not None:
@@ -128,9 +112,7 @@ class Trainer:
             return None
         return torch.bfloat16 if mode == "bf16" else torch.float16
 
-    def _build_model(self) -> nn.Module:
-        from textedit.registry.api import resolve_model_config
-
+    def _build_model(self) -> EditingModel:
         spec = dict(self.config.model)
         composition, config = resolve_model_config(spec)
         text_encoder = getattr(config, "text_encoder", None)
@@ -140,21 +122,28 @@ class Trainer:
             slot = {"type": slot} if isinstance(slot, str) else dict(slot)
             spec = {**spec, "text_encoder": {**slot, "vocabulary": list(self.data.vocabulary.words)}}
             composition, config = resolve_model_config(spec)
+        if not issubclass(composition, EditingModel):
+            raise TextEditError(
+                f"model {spec.get('type')!r} is a {composition.__name__}, which does not edit "
+                f"images (not a textedit.interfaces.EditingModel); train an editing model"
+            )
         model = composition.from_config(config)
         if self.config.channels_last:
             model = model.to(memory_format=torch.channels_last)
-        missing = [s for s in REQUIRED_SLOTS if not hasattr(model, s)]
-        if missing:
-            raise TextEditError(
-                f"the MIM-Net trainer needs a model with the slots {list(REQUIRED_SLOTS)}; "
-                f"{type(model).__name__} lacks {missing}"
-            )
         return model.to(self.device)
 
     def _restore(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
+        # checkpoints written before recipes existed name the two optimisers opt_g and opt_d
+        saved = state.get("optimizers") or {"generator": state.get("opt_g"), "discriminator": state.get("opt_d")}
+        for name, optimizer in self.optimizers.items():
+            if saved.get(name) is None:
+                raise TextEditError(
+                    f"the checkpoint has no optimiser state for parameter group {name!r} "
+                    f"(it has {sorted(k for k, v in saved.items() if v is not None)}); it was written "
+                    f"by another recipe: resume with the run's own config"
+                )
+            optimizer.load_state_dict(saved[name])
         if self.ema is not None and state.get("ema") is not None:
             for e, s in zip(self.ema, state["ema"]):
                 e.copy_(s)
@@ -165,130 +154,33 @@ class Trainer:
         """What a checkpoint holds (see :mod:`textedit.training.checkpoint`)."""
         return {
             "model": self.model.state_dict(),
-            "opt_g": self.opt_g.state_dict(),
-            "opt_d": self.opt_d.state_dict(),
+            "optimizers": {name: o.state_dict() for name, o in self.optimizers.items()},
             "ema": self.ema,
             "rng": rng_state(),
             "config": self.config.model_dump(mode="json"),
             "vocabulary": list(self.data.vocabulary.words) if self.data.vocabulary is not None else None,
         }
 
-    # ------------------------------------------------------------------ steps
-    def _autocast(self):
+    # --------------------------------------------- what recipes use (TrainingContext)
+    def autocast(self) -> contextlib.AbstractContextManager[Any]:
+        """The run's autocast context (a no-op without mixed precision)."""
         if self.autocast_dtype is None:
             return contextlib.nullcontext()
         return torch.autocast(device_type=self.device.type, dtype=self.autocast_dtype)
 
-    def _generate(self, image: Tensor, tokens: Any, structure: Any = None, random_memory_seeds: list[int] | None = None):
-        """Text -> memory read -> generator output.
-
-        With ``random_memory_seeds`` (one per row), the memory is read with random convex
-        weights drawn per row from a generator of that seed, so the draw of a row does not
-        depend on the batch it sits in (padding, other rows, the process under torchrun).
-        """
-        m = self.model
-        text = m.encode_text(tokens)
-        if random_memory_seeds is not None:
-            mask = text.word_mask
-            weights = torch.cat([
-                m.memory_bank.sample_convex_weights(
-                    mask[i : i + 1], generator=torch.Generator(device=mask.device).manual_seed(seed)
-                )
-                for i, seed in enumerate(random_memory_seeds)
-            ])
-            memory = m.memory_bank.read(weights, mask)
-        else:
-            memory = m.read_memory(text, return_attention=False)
-        if structure is None:
-            structure = m.extract_structure(image)
-        return text, structure, m.generate(image, text, memory, structure)
-
-    def _sync(self, params: list[nn.Parameter]) -> None:
+    def update(self, group: str, loss: Tensor) -> None:
+        """Back-propagate ``loss`` and step the optimiser of parameter group ``group``
+        (gradients averaged across processes, then clipped)."""
+        optimizer, params = self.optimizers[group], self.groups[group]
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
         self.dist.average_gradients(params)
         clip = self.config.optimizer.grad_clip
         if clip is not None:
             torch.nn.utils.clip_grad_norm_(params, clip)
+        optimizer.step()
 
-    def reconstruction_step(self, batch: dict[str, Any]) -> dict[str, float]:
-        """Own descriptions; updates every generator-side weight, memories included."""
-        m, w = self.model, self.config.losses
-        image = batch["image"]
-        targets = m.stage_images(image)
-        with frozen(self.d_params), self._autocast():
-            _, structure, out = self._generate(image, batch["tokens"])
-            rec = reconstruction_loss(out.images, targets)
-            pgt = (
-                pseudo_ground_truth_loss(out.texture_feature, out.localized_feature)
-                if out.texture_feature is not None and out.localized_feature is not None
-                else torch.zeros((), device=image.device)
-            )
-            loss = w.reconstruction * rec + w.pseudo_ground_truth * pgt
-            mem = torch.zeros((), device=image.device)
-            if w.random_memory > 0:
-                _, _, random_out = self._generate(
-                    image, batch["tokens"], structure, random_memory_seeds=batch["seeds"]
-                )
-                mem = generator_reality_loss(m.discriminate(random_out.images))
-                loss = loss + w.random_memory * mem
-        self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        self._sync(self.g_params)
-        self.opt_g.step()
-        return {"rec_l1": rec.item(), "pgt": pgt.item(), "mem": mem.item(), "g_rec_total": loss.item()}
-
-    def adversarial_step(self, batch: dict[str, Any]) -> dict[str, float]:
-        """Mismatched descriptions; a D step then a G step; memories frozen unless
-        ``memory_updates`` is ``every_step``."""
-        m, w = self.model, self.config.losses
-        image = batch["image"]
-        reals = m.stage_images(image)
-        memory = self.memory_params if self.config.memory_updates == "reconstruction" else []
-        with frozen(memory):
-            with frozen(self.d_params), self._autocast():
-                text_hat, _, fake = self._generate(image, batch["mismatched_tokens"])
-                own_text = m.encode_text(batch["tokens"]).detach()
-            # discriminator step
-            with self._autocast():
-                d_real = m.discriminate(reals, own_text)
-                d_mismatch = m.discriminate(reals, text_hat.detach())
-                d_fake = m.discriminate([f.detach() for f in fake.images])
-                loss_d, parts_d = discriminator_loss(
-                    d_real, d_mismatch, d_fake, w.discriminator_conformity, w.discriminator_stages
-                )
-            self.opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            self._sync(self.d_params)
-            self.opt_d.step()
-            # generator step
-            with frozen(self.d_params), self._autocast():
-                d_fake = m.discriminate(fake.images, text_hat.detach())
-                loss_g, parts_g = generator_adversarial_loss(d_fake, w.generator_conformity)
-                if w.manipulation_l1 > 0:
-                    loss_g = loss_g + w.manipulation_l1 * reconstruction_loss(fake.images, reals)
-                if w.paired():
-                    truths = m.stage_images(batch["mismatched_target"])
-                    true_l1 = reconstruction_loss(fake.images, truths)
-                    weights = None
-                    if w.edit_region_weighting == "part":
-                        weights = m.stage_images(batch["mismatched_weight"])
-                    # a compositing generator's decoder learns the edited region even where
-                    # its mask is still closed
-                    region_l1 = sum(
-                        edit_region_loss(o, truths, reals, weights) for o in _images_and_decoded(fake)
-                    )
-                    loss_g = loss_g + w.true_edit * true_l1 + w.edit_region * region_l1
-                    if w.edit_mask > 0:
-                        mask_bce = edit_mask_loss(fake.localization, batch["mismatched_target"], image)
-                        loss_g = loss_g + w.edit_mask * mask_bce
-                        parts_g["edit_mask_bce"] = mask_bce.item()
-                    parts_g["true_edit_l1"] = true_l1.item()
-                    parts_g["edit_region_l1"] = region_l1.item()
-            self.opt_g.zero_grad(set_to_none=True)
-            loss_g.backward()
-            self._sync(self.g_params)
-            self.opt_g.step()
-        return {"d_total": loss_d.item(), "g_adv_total": loss_g.item(), **parts_d, **parts_g}
-
+    # ------------------------------------------------------------------ steps
     def learning_rate_factor(self, step: int) -> float:
         """Multiplier of the configured learning rates at ``step`` (0-based)."""
         opt = self.config.optimizer
@@ -303,34 +195,38 @@ class Trainer:
         # a function of the step alone, so a resumed run follows the same schedule
         factor = self.learning_rate_factor(self.step)
         opt = self.config.optimizer
-        for optimizer, lr in ((self.opt_g, opt.lr_generator), (self.opt_d, opt.lr_discriminator)):
+        for name, optimizer in self.optimizers.items():
             for group in optimizer.param_groups:
-                group["lr"] = lr * factor
+                group["lr"] = opt.learning_rate(name) * factor
 
     def _update_ema(self) -> None:
         if self.ema is None:
             return
         decay = min(self.config.ema_decay, (1 + self.step) / (10 + self.step))
         with torch.no_grad():
-            torch._foreach_lerp_(self.ema, [p.detach() for p in self.g_params], 1 - decay)
+            torch._foreach_lerp_(self.ema, [p.detach() for p in self.ema_params], 1 - decay)
 
-    def train_step(self) -> dict[str, float]:
-        """One iteration: the batch of this step, both stages, the EMA update."""
-        batch = self.data.batch(self.step, rank=self.dist.rank, world_size=self.dist.world_size)
+    def training_batch(self, step: int) -> TrainingBatch:
+        """This process's share of ``step``'s batch, tokenised and on the training device."""
+        batch = self.data.batch(step, rank=self.dist.rank, world_size=self.dist.world_size)
         tokenize = self.model.tokenize
         fmt = torch.channels_last if self.config.channels_last else torch.contiguous_format
+        optional = lambda t: None if t is None else t.to(self.device)
+        return TrainingBatch(
+            image=batch.images.to(self.device, memory_format=fmt),
+            tokens=tokenize(batch.captions),
+            mismatched_tokens=tokenize(batch.mismatched),
+            seeds=batch.seeds,
+            mismatched_target=optional(batch.mismatched_targets),
+            mismatched_weight=optional(batch.mismatched_weights),
+        )
+
+    def train_step(self) -> dict[str, float]:
+        """One iteration: the batch of this step, the recipe's step, the EMA update."""
+        batch = self.training_batch(self.step)
         self._set_learning_rates()
-        batch = {
-            "image": batch.images.to(self.device, memory_format=fmt),
-            "tokens": tokenize(batch.captions),
-            "mismatched_tokens": tokenize(batch.mismatched),
-            "seeds": batch.seeds,
-            "mismatched_target": None if batch.mismatched_targets is None else batch.mismatched_targets.to(self.device),
-            "mismatched_weight": None if batch.mismatched_weights is None else batch.mismatched_weights.to(self.device),
-        }
         self.model.train()
-        metrics = self.reconstruction_step(batch)
-        metrics.update(self.adversarial_step(batch))
+        metrics = self.recipe.step(batch)
         self.step += 1
         self._update_ema()
         return metrics
@@ -366,8 +262,8 @@ class Trainer:
                     elapsed = time.perf_counter() - window_start
                     rate = window_images / elapsed if elapsed > 0 else float("nan")
                     window_start, window_images = time.perf_counter(), 0
-                    bar.set_postfix(rec=f"{metrics['rec_l1']:.3f}", d=f"{metrics['d_total']:.2f}",
-                                    g=f"{metrics['g_adv_total']:.2f}", img_s=f"{rate:.1f}")
+                    shown = {k: f"{metrics[m]:.3f}" for k, m in self.recipe.progress.items() if m in metrics}
+                    bar.set_postfix(**shown, img_s=f"{rate:.1f}")
                     if logger is not None:
                         logger.log({"step": self.step, "images_per_s": rate, "time": time.time(), **metrics})
                 if self.dist.is_main and self.step % cfg.sample_every == 0:
@@ -394,15 +290,15 @@ class Trainer:
         if self.ema is None:
             yield self.model
             return
-        backup = [p.detach().clone() for p in self.g_params]
+        backup = [p.detach().clone() for p in self.ema_params]
         with torch.no_grad():
-            for p, e in zip(self.g_params, self.ema):
+            for p, e in zip(self.ema_params, self.ema):
                 p.copy_(e)
         try:
             yield self.model
         finally:
             with torch.no_grad():
-                for p, b in zip(self.g_params, backup):
+                for p, b in zip(self.ema_params, backup):
                     p.copy_(b)
 
     def export(self, directory: Path) -> Path:
@@ -414,18 +310,23 @@ class Trainer:
 
     def save_samples(self) -> Path:
         """A grid of (input, coarse, fine, TLU map) for fixed examples and descriptions."""
-        from textedit.training.samples import sample_grid
-
         path = self.out / "samples" / f"step_{self.step:08d}.png"
         with self.ema_weights() as model:
             sample_grid(model, self.data.sample_batch(self.config.num_samples, self.device), path)
         return path
 
 
-def _images_and_decoded(out: Any) -> list[tuple[Tensor, ...]]:
-    """The output images, and for a generator that composites its output with the input,
-    the images it decoded before compositing."""
-    return [out.images] if out.decoded is None else [out.images, out.decoded]
+def _check_groups(model: nn.Module, groups: dict[str, list[nn.Parameter]], recipe: str) -> None:
+    """Every trainable parameter of ``model`` in exactly one group."""
+    seen: dict[int, str] = {}
+    for name, params in groups.items():
+        for p in params:
+            if id(p) in seen:
+                raise TextEditError(f"{recipe} puts a parameter in both groups {seen[id(p)]!r} and {name!r}")
+            seen[id(p)] = name
+    missing = [n for n, p in model.named_parameters() if p.requires_grad and id(p) not in seen]
+    if missing:
+        raise TextEditError(f"{recipe} leaves parameters out of every optimiser: {missing[:5]}")
 
 
 def _saved_vocabulary(checkpoint: dict[str, Any] | None) -> list[str] | None:
@@ -433,6 +334,4 @@ def _saved_vocabulary(checkpoint: dict[str, Any] | None) -> list[str] | None:
 
 
 def _write_config(path: Path, config: TrainConfig) -> None:
-    from textedit.config.io import write_config_file
-
     write_config_file(path, config.model_dump(mode="json"))

@@ -113,7 +113,7 @@ class MIMNetGenerator(Generator):
     masked); ``x̂_1 = tanh(conv(up(ResBlock([U; R]))))`` at ``H``.
 
     Without a localizer the coarse features are used everywhere (``F = C``), the output's
-    ``localization`` is None and ``localized_feature`` is the plain spatial mean of ``F_x``.
+    ``localization`` is None and ``aux["localized_feature"]`` is the plain spatial mean of ``F_x``.
 
     The config's options beyond the paper (``skip_connections``, ``word_attention``,
     ``attention_keys``, ``output``; all off by default) add U-Net skip paths, word attention
@@ -286,9 +286,8 @@ class MIMNetGenerator(Generator):
             localization=weights,
             memory_attention=memory.attention,
             word_attention=gamma,
-            texture_feature=texture_feature,
-            localized_feature=localized,
             decoded=decoded,
+            aux={"texture_feature": texture_feature, "localized_feature": localized},
         )
 
     def _check_inputs(

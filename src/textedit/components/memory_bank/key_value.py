@@ -11,6 +11,7 @@ from pydantic import Field
 from torch import Tensor, nn
 
 from textedit.config.base import ComponentConfig
+from textedit.errors import InputError
 from textedit.interfaces.memory_bank import MemoryBank, MemoryRead
 from textedit.ops.memory_attention import memory_attention
 from textedit.registry.api import register_memory_bank
@@ -79,8 +80,6 @@ class KeyValueMemoryBank(MemoryBank):
             asked, the ``(b, t, n)`` attention.
         """
         if words.shape[-1] != self.config.word_dim:
-            from textedit.errors import InputError
-
             raise InputError(
                 f"{type(self).__name__} reads {self.config.word_dim}-wide word features, got "
                 f"{tuple(words.shape)}; set memory_bank.word_dim to the text encoder's word_dim "

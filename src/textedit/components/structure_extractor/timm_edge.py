@@ -13,6 +13,7 @@ from textedit.errors import CheckpointError, MissingDependencyError, TextEditErr
 from textedit.interfaces.structure_extractor import Structure, StructureExtractor
 from textedit.layers.sobel import SobelEdges
 from textedit.registry.api import register_structure_extractor
+from textedit.serialization import is_restoring
 
 __all__ = ["TimmEdgeStructureExtractor", "TimmEdgeStructureExtractorConfig"]
 
@@ -108,8 +109,6 @@ class TimmEdgeStructureExtractor(StructureExtractor):
         return level, probe.feature_info.channels()[level]
 
     def _create_backbone(self, timm, kwargs: dict) -> nn.Module:
-        from textedit.serialization import is_restoring
-
         c = self.config
         if is_restoring():  # the saved weights replace any pretrained ones
             return timm.create_model(c.model_name, pretrained=False, **kwargs)

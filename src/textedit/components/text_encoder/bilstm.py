@@ -9,10 +9,16 @@ from pydantic import Field
 from torch import nn
 
 from textedit.config.base import ComponentConfig
-from textedit.interfaces.text_encoder import TextEncoder, TextEncoding, TokenBatch
+from textedit.errors import InputError
+from textedit.interfaces.text_encoder import (
+    EXAMPLE_DESCRIPTIONS,
+    TextEncoder,
+    TextEncoding,
+    TokenBatch,
+)
 from textedit.layers.packed_lstm import PackedBiLSTM
 from textedit.registry.api import register_text_encoder
-from textedit.text.vocabulary import Vocabulary
+from textedit.text.vocabulary import Vocabulary, split_words
 
 __all__ = ["BiLSTMTextEncoder", "BiLSTMTextEncoderConfig"]
 
@@ -63,9 +69,6 @@ class BiLSTMTextEncoder(TextEncoder):
 
     @classmethod
     def example_config(cls) -> BiLSTMTextEncoderConfig:
-        from textedit.interfaces.text_encoder import EXAMPLE_DESCRIPTIONS
-        from textedit.text.vocabulary import split_words
-
         words = sorted({w for text in EXAMPLE_DESCRIPTIONS for w in split_words(text)})
         return cls.config_class(
             vocabulary=tuple(words), embedding_dim=16, hidden_dim=8, max_words=8
@@ -85,8 +88,6 @@ class BiLSTMTextEncoder(TextEncoder):
             texts = [texts]
         encoded = [self.vocabulary.encode(text, self.config.max_words) for text in texts]
         if not encoded:
-            from textedit.errors import InputError
-
             raise InputError("tokenize needs at least one description, got an empty list")
         length = max(len(ids) for ids, _, _ in encoded)
         ids = torch.full((len(encoded), length), Vocabulary.pad_id, dtype=torch.long)

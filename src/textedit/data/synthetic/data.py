@@ -43,6 +43,7 @@ import torch
 from PIL import Image
 
 from textedit.data.base import CaptionDataset, CaptionRecord
+from textedit.data.folder import read_manifest
 from textedit.data.images import load_image, pil_to_tensor
 from textedit.data.synthetic.families import get_family
 from textedit.data.synthetic.grammar import Edit, describe, describe_many, edit_scene, parse, reword
@@ -355,8 +356,6 @@ class FolderEditPairs(torch.utils.data.Dataset):
     """
 
     def __init__(self, root: str | os.PathLike[str]):
-        from textedit.data.folder import read_manifest
-
         self.root = Path(root)
         self.manifest = read_manifest(self.root) or {}
         path = self.root / "edits.jsonl"

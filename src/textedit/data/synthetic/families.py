@@ -143,4 +143,5 @@ def get_family(name: str | Family) -> Family:
 
 def _load_builtins() -> None:
     # The geometry modules register their family on import.
+    # lazy: birds and flowers import this module to register themselves (a cycle at module level)
     from textedit.data.synthetic import birds, flowers  # noqa: F401

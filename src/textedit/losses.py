@@ -1,21 +1,33 @@
-"""MIM-Net's losses (spec section 6), in log space.
+"""The losses training recipes share, in log space.
 
-Shape legend: ``b`` batch. Discriminator outputs are reality *logits* and conformity
-*log-probabilities* (see :mod:`textedit.interfaces.discriminator`), so every
+Shape legend: ``b`` batch, ``s`` a stage's size. Discriminator outputs are reality *logits*
+and conformity *log-probabilities* (see :mod:`textedit.interfaces.discriminator`), so every
 ``log D`` and ``log(1 − D)`` below is computed without ever forming ``D`` itself.
+
+The adversarial terms are MIM-Net's (spec section 6) and TAGAN's; the paired terms
+(:class:`PairedLossWeights`, :func:`paired_edit_loss`) supervise an edit with the
+renderer's true edit, which only generated data has, and any recipe can switch them on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from typing import ClassVar, Literal
+
 import torch
 import torch.nn.functional as F
+from pydantic import Field
 from torch import Tensor
 
+from textedit.config.base import ComponentConfig
+from textedit.errors import TextEditError
 from textedit.interfaces.discriminator import DiscriminatorOutput, log1mexp
 
 __all__ = [
+    "PairedLossWeights",
+    "paired_edit_loss",
+    "kl_loss",
     "reconstruction_loss",
     "pseudo_ground_truth_loss",
     "edit_region_loss",
@@ -78,8 +90,6 @@ def edit_mask_loss(mask: Tensor | None, truth: Tensor, image: Tensor) -> Tensor:
     ~2% of pixels an edit changes weigh as much as the rest.
     """
     if mask is None or mask.shape[-2:] != image.shape[-2:]:
-        from textedit.errors import TextEditError
-
         shape = None if mask is None else tuple(mask.shape)
         raise TextEditError(
             f"losses.edit_mask needs a generator whose localization is an edit mask at the "
@@ -152,3 +162,73 @@ def generator_adversarial_loss(
         total = total + conditional_weight * conformity
         parts["g_conformity"] = conformity.item()
     return total, parts
+
+
+def kl_loss(mean: Tensor, logvar: Tensor) -> Tensor:
+    """``KL(N(μ, σ²) ‖ N(0, I))`` of a conditioning augmentation, averaged over the batch and
+    the condition's dimensions, as the SISGAN and TAGAN reference code computes it.
+
+    Args:
+        mean: ``(b, k)`` the condition's mean; logvar: ``(b, k)`` its log-variance.
+    """
+    mean, logvar = mean.float(), logvar.float()
+    return (0.5 * (mean.pow(2) + logvar.exp() - 1 - logvar)).mean()
+
+
+class PairedLossWeights(ComponentConfig):
+    """Weights of the paired losses that compare an edit with the renderer's true edit
+    (generated data only; a deviation from every paper's unpaired objective, 0 = off)."""
+
+    true_edit: float = Field(
+        0.0,
+        ge=0,
+        description="L1 between G(x, t̂) and the renderer's true edit of x by t̂ at every stage, in the generator's adversarial step: paired supervision that only generated data has (a deviation from the papers' unpaired objectives; 0 = off).",
+    )
+    edit_region: float = Field(
+        0.0,
+        ge=0,
+        description="L1 between G(x, t̂) and the true edit inside the region the true edit changes, averaged over that region (generated data only): the whole-image true_edit L1 is dominated by the ~98% of pixels that must not change, and its cheapest minimiser ignores the text; 0 = off.",
+    )
+    edit_region_weighting: Literal["pixel", "part"] = Field(
+        "pixel",
+        description="How edit_region averages over the changed region: pixel (every changed pixel alike) or part (every changed part alike, so that a beak grown by a few pixels counts as much as a recoloured body).",
+    )
+
+    #: the fields that are paired losses (a subclass adding one lists it here)
+    paired_losses: ClassVar[tuple[str, ...]] = ("true_edit", "edit_region")
+
+    def paired(self) -> list[str]:
+        """The paired losses switched on (those that need the true edits of generated data)."""
+        return [n for n in self.paired_losses if getattr(self, n) > 0]
+
+
+def paired_edit_loss(
+    weights: PairedLossWeights,
+    outputs: Sequence[Tensor],
+    truths: Sequence[Tensor],
+    inputs: Sequence[Tensor],
+    part_weights: Sequence[Tensor] | None = None,
+    decoded: Sequence[Tensor] | None = None,
+) -> tuple[Tensor, dict[str, float]]:
+    """``true_edit · L1(x̂, y) + edit_region · Σ region-L1`` per :class:`PairedLossWeights`.
+
+    Args:
+        weights: the loss weights.
+        outputs: the edit, one ``(b, 3, s, s)`` per stage; truths: the true edits and
+            inputs: the inputs, resized to the same stages.
+        part_weights: ``(b, 1, s, s)`` per stage, read under ``edit_region_weighting: part``.
+        decoded: for a generator that composites its output with the input, the images it
+            decoded before compositing: the region loss teaches them too, so that the decoder
+            learns the edited region even where the mask is still closed.
+
+    Returns:
+        The weighted sum and its parts for logging.
+    """
+    true_l1 = reconstruction_loss(outputs, truths)
+    regional = part_weights if weights.edit_region_weighting == "part" else None
+    region_l1 = sum(
+        edit_region_loss(o, truths, inputs, regional)
+        for o in ([outputs] if decoded is None else [outputs, decoded])
+    )
+    total = weights.true_edit * true_l1 + weights.edit_region * region_l1
+    return total, {"true_edit_l1": true_l1.item(), "edit_region_l1": region_l1.item()}

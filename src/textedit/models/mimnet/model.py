@@ -6,7 +6,6 @@ Shape legend: ``b`` batch, ``H`` the input size (``image_size``), ``t`` words.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
@@ -15,16 +14,14 @@ from torch import Tensor
 
 from textedit.config.base import ComponentSpec, CompositionConfig, SlotSpec
 from textedit.interfaces.component import Component
-from textedit.interfaces.composition import Composition
+from textedit.interfaces.composition import wire
 from textedit.interfaces.discriminator import DiscriminatorOutput
 from textedit.interfaces.generator import GeneratorOutput
 from textedit.interfaces.memory_bank import MemoryRead
+from textedit.interfaces.model import EditingModel, EditOutput
 from textedit.interfaces.structure_extractor import Structure
 from textedit.interfaces.text_encoder import TextEncoding, TokenBatch
-from textedit.registry.api import register_model
-
-if TYPE_CHECKING:  # pragma: no cover
-    from textedit.editing import EditResult
+from textedit.registry.api import create_component, register_model
 
 __all__ = ["MIMNet", "MIMNetConfig"]
 
@@ -49,15 +46,8 @@ class MIMNetConfig(CompositionConfig):
     )
 
 
-def _wire(spec: ComponentSpec, **fields: Any) -> ComponentSpec:
-    """``spec`` with the given fields set, skipping those its component type does not have."""
-    known = type(spec.config).model_fields
-    changed = {k: v for k, v in fields.items() if k in known and getattr(spec.config, k) != v}
-    return spec.replace(**changed) if changed else spec
-
-
 @register_model("mimnet")
-class MIMNet(Composition):
+class MIMNet(EditingModel):
     """Memory-based image manipulation network.
 
     Slots are built in dependency order and each takes the widths it shares with the others
@@ -69,19 +59,31 @@ class MIMNet(Composition):
     generator ``channels`` -> localizer ``channels``; generator stage sizes -> discriminator.
     A wired field is only set on slot types that have it.
 
-    Trainer-facing methods: :meth:`reconstruct`, :meth:`manipulate`,
-    :meth:`random_memory_pass`, :meth:`discriminate`, :meth:`stage_images`; inference:
-    :meth:`edit`.
+    Methods its recipe (:class:`~textedit.models.mimnet.recipe.MIMNetRecipe`) uses:
+    :meth:`reconstruct`, :meth:`manipulate`, :meth:`random_memory_pass`,
+    :meth:`discriminate`, :meth:`stage_images`; editing: :meth:`edit_tensors` (through
+    :meth:`~textedit.interfaces.model.EditingModel.edit`).
     """
 
     config_class = MIMNetConfig
+    default_recipe = "mimnet"
+
+    @classmethod
+    def example_config(cls) -> MIMNetConfig:
+        """A 16-px MIM-Net with a few channels per slot (trains a step in well under a second)."""
+        return MIMNetConfig(
+            image_size=16,
+            text_encoder={"type": "bilstm", "embedding_dim": 8, "hidden_dim": 6},
+            memory_bank={"type": "key_value", "num_slots": 5, "slot_dim": 4},
+            structure_extractor={"type": "edge_cnn", "channels": 4},
+            generator={"type": "mimnet", "feature_size": 4, "channels": 8, "base_channels": 4},
+            discriminator={"type": "tagan", "base_channels": 4, "max_channels": 8, "num_layers": 2, "hidden_dim": 4},
+        )
 
     @classmethod
     def build_components(
         cls, config: MIMNetConfig, given: dict[str, Component]
     ) -> dict[str, Component]:
-        from textedit.registry.api import create_component
-
         out = dict(given)
 
         def build(slot: str, spec: ComponentSpec) -> Component:
@@ -90,8 +92,8 @@ class MIMNet(Composition):
             return out[slot]
 
         text = build("text_encoder", config.text_encoder)
-        memory = build("memory_bank", _wire(config.memory_bank, word_dim=text.word_dim))
-        generator_spec = _wire(
+        memory = build("memory_bank", wire(config.memory_bank, word_dim=text.word_dim))
+        generator_spec = wire(
             config.generator,
             image_size=config.image_size,
             word_dim=text.word_dim,
@@ -101,17 +103,17 @@ class MIMNet(Composition):
         feature_size = getattr(out.get("generator", generator_spec).config, "feature_size", None)
         structure_spec = config.structure_extractor
         if feature_size:
-            structure_spec = _wire(structure_spec, reduction=config.image_size // feature_size)
+            structure_spec = wire(structure_spec, reduction=config.image_size // feature_size)
         structure = build("structure_extractor", structure_spec)
         generator = build(
-            "generator", _wire(generator_spec, structure_channels=structure.out_channels)
+            "generator", wire(generator_spec, structure_channels=structure.out_channels)
         )
         channels = getattr(generator, "feature_channels", None)
         wired = {"texture_dim": memory.slot_dim, **({"channels": channels} if channels else {})}
-        build("localizer", _wire(config.localizer, **wired))
+        build("localizer", wire(config.localizer, **wired))
         build(
             "discriminator",
-            _wire(
+            wire(
                 config.discriminator,
                 word_dim=text.word_dim,
                 stage_sizes=tuple(generator.stage_sizes),
@@ -121,18 +123,9 @@ class MIMNet(Composition):
 
     # ------------------------------------------------------------------ pieces
     @property
-    def image_size(self) -> int:
-        """Input size ``H``."""
-        return self.config.image_size
-
-    @property
     def stage_sizes(self) -> tuple[int, ...]:
         """Output size of each stage, coarse to fine."""
         return tuple(self.generator.stage_sizes)
-
-    def tokenize(self, texts: Sequence[str]) -> TokenBatch:
-        """Tokenise descriptions with the text encoder (on this model's device)."""
-        return self.text_encoder.tokenize(list(texts)).to(self.device)
 
     def encode_text(self, tokens: TokenBatch | TextEncoding) -> TextEncoding:
         """Word and sentence features of a token batch (an encoding passes through)."""
@@ -213,40 +206,17 @@ class MIMNet(Composition):
         """Same as :meth:`manipulate`."""
         return self.manipulate(image, tokens)
 
-    # --------------------------------------------------------------- inference
-    def edit(
-        self, image: Any, texts: Sequence[str] | str, *, allow_unknown: bool = False
-    ) -> EditResult:
-        """Edit images as the descriptions say (eval mode, no gradients).
-
-        Args:
-            image: a path, a PIL image, a list of them (any size, mode or aspect: the size
-                policy of :mod:`textedit.editing.inputs` brings them to ``image_size``), or
-                a ``(b, 3, H, H)`` tensor in ``[-1, 1]`` with ``H = image_size``.
-            texts: one description per image, one for all images, or several for one image.
-            allow_unknown: edit even when a description has no word the model knows.
-
-        Returns:
-            :class:`~textedit.editing.EditResult`: ``.image`` (PIL) and ``.fine``
-            (``(b, 3, H, H)``) are the result; ``.coarse``, ``.localization`` (TLU map),
-            ``.boundary``, ``.word_attention``, ``.words``, ``.explain()``, ``.save()``.
-
-        Raises:
-            InputError: an unreadable image, a tensor of the wrong shape or range, an empty
-                or too long description, one made only of unknown words, or counts of
-                images and descriptions that do not pair up.
-        """
-        from textedit.editing import EditResult, prepare_edit
-
-        request = prepare_edit(self, image, texts, allow_unknown=allow_unknown)
-        was_training = self.training
-        self.eval()
-        try:
-            with torch.no_grad():
-                x = request.images.tensor.to(self.device)
-                x = x.contiguous(memory_format=torch.channels_last)
-                structure = self.extract_structure(x)
-                out = self.manipulate(x, request.tokens.to(self.device), structure)
-        finally:
-            self.train(was_training)
-        return EditResult.from_output(out, request.images, request.infos, structure.boundary)
+    # --------------------------------------------------------------- editing
+    def edit_tensors(self, images: Tensor, tokens: TokenBatch) -> EditOutput:
+        """The edit pass of :meth:`~textedit.interfaces.model.EditingModel.edit`: the
+        adversarial stage's pass, with the TLU map, the boundary map and the attention maps."""
+        x = images.contiguous(memory_format=torch.channels_last)
+        structure = self.extract_structure(x)
+        out = self.manipulate(x, tokens, structure)
+        return EditOutput(
+            images=tuple(out.images),
+            localization=out.localization,
+            word_attention=out.word_attention,
+            memory_attention=out.memory_attention,
+            boundary=structure.boundary,
+        )

@@ -1,0 +1,57 @@
+"""SISGAN presets: ``sisgan_128`` (the reference's widths at 128 px) and ``sisgan_64``
+(CPU-sized: the reference trains at 64 px with its full widths; ``sisgan_64`` keeps its
+depth, narrows its widths and gives the text encoder ``mimnet_64``'s widths)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textedit.interfaces.composition import Preset
+from textedit.registry.api import register_preset
+from textedit.text.description_words import DESCRIPTION_SYNONYMS, DESCRIPTION_WORDS
+
+__all__ = ["PRESET_WIDTHS"]
+
+#: name -> (image_size, text, generator, discriminator) fields
+PRESET_WIDTHS: dict[str, dict[str, Any]] = {
+    "sisgan_64": dict(
+        image_size=64,
+        text_encoder=dict(embedding_dim=128, hidden_dim=64),
+        generator=dict(condition_dim=64, base_channels=16, max_channels=128),
+        discriminator=dict(condition_dim=64, base_channels=16, max_channels=128),
+    ),
+    "sisgan_128": dict(
+        image_size=128,
+        text_encoder=dict(embedding_dim=300, hidden_dim=150),
+        generator=dict(condition_dim=128, base_channels=128, max_channels=512),
+        discriminator=dict(condition_dim=128, base_channels=64, max_channels=512),
+    ),
+}
+
+
+def _config(name: str) -> Callable[[], dict[str, Any]]:
+    def config() -> dict[str, Any]:
+        w = PRESET_WIDTHS[name]
+        return {
+            "image_size": w["image_size"],
+            "text_encoder": {
+                "type": "bilstm",
+                "vocabulary": list(DESCRIPTION_WORDS),
+                "synonyms": dict(DESCRIPTION_SYNONYMS),
+                **w["text_encoder"],
+            },
+            "generator": {"type": "sisgan", **w["generator"]},
+            "discriminator": {"type": "sisgan", **w["discriminator"]},
+        }
+
+    return config
+
+
+_DESCRIPTIONS = {
+    "sisgan_64": "SISGAN, 64 px, widths for a CPU (mimnet_64's text encoder widths)",
+    "sisgan_128": "SISGAN with the reference's widths, 128 px",
+}
+
+for _name, _text in _DESCRIPTIONS.items():
+    register_preset(Preset(name=_name, composition="sisgan", config=_config(_name), description=_text))

@@ -1,0 +1,164 @@
+"""The model conformance kit: what every registered model must do, built-in or plug-in.
+
+Shape legend: ``b`` batch, ``H`` the model's input size.
+
+Use it in a plug-in's tests::
+
+    from textedit.testing import run_model_conformance
+
+    def test_my_model_conforms(tmp_path):
+        run_model_conformance("my_model", workdir=tmp_path)
+
+The checks (:data:`MODEL_CHECKS`), on the model built from its ``example_config()``:
+
+* ``contract``: it is an :class:`~textedit.interfaces.EditingModel`; ``edit`` of a tensor
+  batch and of a PIL image returns ``(b, 3, H, H)`` images in ``[-1, 1]`` and only maps of
+  the documented shapes;
+* ``determinism``: two edits in eval mode are identical;
+* ``training``: one iteration of its default recipe through the trainer, on a few
+  generated images: finite metrics, and every parameter group changed;
+* ``save_load``: ``save_pretrained`` then :func:`textedit.load` gives a model of the same
+  type and config whose edits are identical.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+from torch import Tensor
+
+from textedit.editing.text import EditWarning
+
+from textedit.interfaces.model import EditingModel, EditOutput
+from textedit.registry.api import resolve_model_config
+from textedit.registry.kinds import MODEL_KIND, get_registry
+from textedit.registry.presets import Preset
+from textedit.serialization import load_composition
+from textedit.testing.conformance import ConformanceError
+from textedit.training.config import TrainConfig
+from textedit.training.trainer import Trainer
+
+__all__ = ["MODEL_CHECKS", "registered_models", "run_model_conformance"]
+
+MODEL_CHECKS = ("contract", "determinism", "training", "save_load")
+
+_TEXTS = ("this bird has a red head and white wings", "the bird is blue")
+
+
+def registered_models() -> list[str]:
+    """Every registered composition (not presets), built-in or plug-in, by name."""
+    registry = get_registry(MODEL_KIND)
+    return [n for n in registry.names() if not isinstance(registry.get(n), Preset)]
+
+
+def _fail(name: str, check: str, message: str) -> ConformanceError:
+    return ConformanceError(f"model {name!r} fails {check!r}: {message}")
+
+
+def _check_output(name: str, out: EditOutput, b: int, size: int) -> None:
+    if not isinstance(out, EditOutput) or not out.images:
+        raise _fail(name, "contract", f"edit must return an EditOutput with images, got {type(out).__name__}")
+    if tuple(out.fine.shape) != (b, 3, size, size):
+        raise _fail(name, "contract", f"the result is {tuple(out.fine.shape)}, expected {(b, 3, size, size)}")
+    for k, image in enumerate(out.images):
+        if image.dim() != 4 or image.shape[:2] != (b, 3):
+            raise _fail(name, "contract", f"images[{k}] is {tuple(image.shape)}, expected (b, 3, s, s)")
+        if not torch.isfinite(image).all() or image.min() < -1 - 1e-4 or image.max() > 1 + 1e-4:
+            raise _fail(name, "contract", f"images[{k}] leaves [-1, 1] or is not finite")
+    if out.localization is not None:
+        loc = out.localization
+        if loc.dim() != 4 or loc.shape[:2] != (b, 1) or loc.min() < -1e-6 or loc.max() > 1 + 1e-6:
+            raise _fail(name, "contract", f"localization must be (b, 1, h, w) in [0, 1], got {tuple(loc.shape)}")
+    if out.boundary is not None and tuple(out.boundary.shape) != (b, 1, size, size):
+        raise _fail(name, "contract", f"boundary must be (b, 1, H, H), got {tuple(out.boundary.shape)}")
+
+
+def _train_one_iteration(name: str, spec: dict[str, Any], workdir: Path) -> None:
+    config = TrainConfig.model_validate({
+        "model": spec,
+        "data": {"type": "synthetic", "family": "birds", "num_images": 8, "sample_split": None},
+        "batch_size": 2,
+        "steps": 1,
+        "ema_decay": None,
+        "output_dir": str(workdir / "run"),
+        "device": "cpu",
+    })
+    trainer = Trainer(config, progress=False)
+    before = {g: [p.detach().clone() for p in ps] for g, ps in trainer.groups.items()}
+    metrics = trainer.train_step()
+    if not metrics or not all(torch.isfinite(torch.tensor(v)) for v in metrics.values()):
+        raise _fail(name, "training", f"one iteration of its recipe gave {metrics}")
+    for group, params in trainer.groups.items():
+        if params and all(torch.equal(a, p) for a, p in zip(before[group], params)):
+            raise _fail(name, "training", f"one iteration left parameter group {group!r} unchanged")
+
+
+def run_model_conformance(
+    name: str,
+    *,
+    checks: Iterable[str] = MODEL_CHECKS,
+    workdir: str | Path | None = None,
+    seed: int = 0,
+) -> None:
+    """Run the model checks (module docstring) on registered model ``name``; raise
+    :class:`~textedit.testing.ConformanceError` on the first failure.
+
+    Args:
+        name: a registered composition.
+        checks: a subset of :data:`MODEL_CHECKS`.
+        workdir: where ``training`` and ``save_load`` write (a temporary folder by default).
+        seed: seed of the model's initialisation and the example inputs.
+    """
+    checks = tuple(checks)
+    unknown = set(checks) - set(MODEL_CHECKS)
+    if unknown:
+        raise ValueError(f"unknown checks {sorted(unknown)}; choose from {MODEL_CHECKS}")
+    composition, _ = resolve_model_config(name)
+    if not issubclass(composition, EditingModel):
+        raise _fail(name, "contract", f"{composition.__name__} is not a textedit.interfaces.EditingModel")
+    example = composition.example_config()
+    spec = {**example.to_dict(), "type": name}
+    torch.manual_seed(seed)
+    model = composition.from_config(example)
+    size = model.image_size
+    images = torch.rand(2, 3, size, size, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EditWarning)  # the example vocabulary is tiny
+        _run_checks(name, model, spec, images, checks, workdir)
+
+
+def _run_checks(
+    name: str, model: EditingModel, spec: dict[str, Any], images: Tensor, checks: tuple[str, ...], workdir: Any
+) -> None:
+    size = model.image_size
+    try:
+        out = model.edit(images, list(_TEXTS), allow_unknown=True)
+    except TypeError as exc:
+        raise _fail(name, "contract", str(exc)) from exc
+    if "contract" in checks:
+        _check_output(name, out, 2, size)
+        picture = Image.new("RGB", (size + 7, size), (200, 40, 40))
+        single = model.edit(picture, _TEXTS[0], allow_unknown=True)
+        _check_output(name, single, 1, size)
+        if single.image.size != (size, size):
+            raise _fail(name, "contract", f"result.image is {single.image.size}, expected {(size, size)}")
+    if "determinism" in checks:
+        again = model.edit(images, list(_TEXTS), allow_unknown=True)
+        if not torch.equal(out.fine, again.fine):
+            raise _fail(name, "determinism", "two edits of the same input in eval mode differ")
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        if "training" in checks:
+            _train_one_iteration(name, spec, Path(tmp))
+        if "save_load" in checks:
+            model.save_pretrained(Path(tmp) / "saved")
+            loaded = load_composition(Path(tmp) / "saved")
+            if type(loaded) is not type(model) or loaded.config != model.config:
+                raise _fail(name, "save_load", "the reloaded model has another type or config")
+            if not torch.equal(loaded.edit(images, list(_TEXTS), allow_unknown=True).fine, out.fine):
+                raise _fail(name, "save_load", "the reloaded model edits differently")

@@ -1,0 +1,42 @@
+"""Every registered model, built-in or plug-in, passes the model conformance kit; every
+preset resolves to a registered model."""
+
+from __future__ import annotations
+
+import pytest
+
+import textedit
+from textedit.registry.kinds import MODEL_KIND, get_registry
+from textedit.registry.presets import Preset
+from textedit.testing import registered_models, run_model_conformance
+
+MODELS = registered_models()
+PRESETS = [n for n in textedit.list_models() if n not in MODELS]
+
+
+def test_the_papers_models_are_registered():
+    assert {"mimnet", "tagan", "sisgan"} <= set(MODELS)
+    assert {"mimnet_64", "mimnet_128", "tagan_64", "tagan_128", "sisgan_64", "sisgan_128"} <= set(PRESETS)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_model_conformance(name, tmp_path):
+    run_model_conformance(name, workdir=tmp_path)
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_preset_resolves_to_a_model_with_a_recipe(name):
+    preset = get_registry(MODEL_KIND).get(name)
+    assert isinstance(preset, Preset)
+    composition, config = textedit.registry.resolve_model_config(name)
+    assert composition.__name__ and config.image_size > 0
+    assert composition.default_recipe in textedit.registry.list_recipes()
+
+
+def test_a_model_that_breaks_the_contract_fails_the_kit(monkeypatch):
+    from textedit.models.sisgan import SISGAN
+    from textedit.testing import ConformanceError
+
+    monkeypatch.setattr(SISGAN, "edit_tensors", lambda self, images, tokens: images)
+    with pytest.raises(ConformanceError, match="EditOutput"):
+        run_model_conformance("sisgan", checks=["contract"])

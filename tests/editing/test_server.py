@@ -23,6 +23,7 @@ from editing_fixtures import bird, png_claiming_size
 from PIL import Image
 
 from textedit.cli import main
+from textedit.editing.page import PAGE, SCRIPT
 from textedit.editing.server import make_server
 from textedit.errors import TextEditError
 
@@ -95,10 +96,10 @@ def test_page_and_info(server):
     }
 
 
-def test_edit_returns_the_edit_and_its_tlu_map(server):
+def test_edit_returns_the_edit_and_its_edit_map(server):
     status, answer = _post(server, _png(bird(48)))
     assert status == 200, answer
-    for key in ("input", "edited", "tlu", "explanation"):
+    for key in ("input", "edited", "map", "explanation"):
         assert answer[key].startswith("data:image/png;base64,")
     assert (
         answer["words"] == TEXT.split()
@@ -210,14 +211,14 @@ def test_the_page_in_a_headless_browser(server, tmp_path):
             page.goto(server.url)
             expect(page.locator("#model")).to_contain_text("stand-in")
             # what a person sees before any upload: no result panels, no broken images
-            for hidden in ("#result", "#input", "#edited", "#tlu", "#explanation"):
+            for hidden in ("#result", "#input", "#edited", "#map", "#explanation"):
                 expect(page.locator(hidden)).to_be_hidden()
 
-            # the main path: upload, describe, see the edit and the TLU map
+            # the main path: upload, describe, see the edit and the edit map
             page.set_input_files("#file", str(tmp_path / "bird.png"))
             page.fill("#text", TEXT)
             page.click("#submit")
-            for shown in ("#result", "#input", "#edited", "#tlu", "#explanation"):
+            for shown in ("#result", "#input", "#edited", "#map", "#explanation"):
                 expect(page.locator(shown)).to_be_visible()
             expect(page.locator("#status")).to_contain_text(
                 "the model read this bird has a red head"
@@ -226,11 +227,11 @@ def test_the_page_in_a_headless_browser(server, tmp_path):
             page.screenshot(path=str(shot), full_page=True)
             assert Image.open(shot).size[0] > 0
             assert page.text_content("#error") == ""
-            for image in ("#input", "#edited", "#tlu", "#figure"):
+            for image in ("#input", "#edited", "#map", "#figure"):
                 expect(page.locator(image)).to_have_js_property("complete", True)
                 assert page.eval_on_selector(image, "e => e.naturalWidth") > 0, image
             assert page.eval_on_selector("#edited", "e => e.naturalWidth") == 32
-            assert page.eval_on_selector("#tlu", "e => e.naturalWidth") == 256
+            assert page.eval_on_selector("#map", "e => e.naturalWidth") == 256
 
             # bad inputs: a message, never a crash
             page.fill("#text", "")
@@ -254,3 +255,17 @@ def test_the_page_in_a_headless_browser(server, tmp_path):
             assert not page.is_disabled("#submit")
         finally:
             browser.close()
+
+
+def test_a_model_without_an_edit_map_is_served_without_one():
+    """The demo uses only the model contract: a TAGAN (no maps) edits, with an empty map."""
+    from textedit.models import TAGAN
+
+    model = TAGAN(TAGAN.example_config()).eval()
+    srv = make_server(model, port=0, model_name="tagan", quiet=True)
+    try:
+        data = srv.edit(_png(bird(40)), "bird.png", "a bird with a red head")
+    finally:
+        srv.server_close()
+    assert data["map"] == "" and data["edited"].startswith("data:image/png;base64,")
+    assert "map-figure').hidden = !data.map" in PAGE + SCRIPT

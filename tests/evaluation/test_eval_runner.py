@@ -102,7 +102,7 @@ def test_resume_adds_items_and_models_without_recomputing(refs_run, tiny_model_d
     )  # old records kept, not recomputed
     assert r["n"] == 5 and set(r["models"]) == {"identity", "true-edit", "tiny"}
     assert r["models"]["tiny"]["image_size"] == 64 and 0 < _mean(r, "tiny", "diff") < 1
-    assert (out / "models" / "tiny" / "tlu").is_dir()
+    assert (out / "models" / "tiny" / "maps").is_dir()
 
 
 def test_other_settings_in_the_same_folder_are_refused(refs_run, tmp_path):

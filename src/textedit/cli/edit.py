@@ -15,7 +15,7 @@ Size policy: an image of any size and aspect is scaled so that its shorter side 
 model's resolution (64 px for the bundled model) and its centre square is edited. With
 --keep-size the edit is put back onto the original at its original size: the change the
 model made is scaled up and added (--composite difference, the default; detail outside
-the change is the original's), or the upscaled edit is blended in with the TLU map as a
+the change is the original's), or the upscaled edit is blended in with the model's edit map as a
 soft mask (--composite mask); pixels outside the centre square stay exactly as they were.
 
 Nothing is written until every input is checked; existing files are replaced only with
@@ -53,7 +53,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--explain",
         action="store_true",
-        help="also write a figure per edit: input, boundary map, TLU map, coarse, fine, "
+        help="also write a figure per edit: input, boundary map, edit map, coarse, fine, "
         "attention of each word",
     )
     p.add_argument(

@@ -10,9 +10,9 @@ from typing import Any
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "serve",
-        help="a local web demo: upload an image, type a description, see the edit and its TLU map",
+        help="a local web demo: upload an image, type a description, see the edit and its edit map",
         description="Serve a page where you upload an image, type a description and see the "
-        "edit, the TLU map (where the model edited) and the explanation figure. Binds to "
+        "edit, the edit map (where the model edited, for models that have one) and the explanation figure. Binds to "
         "127.0.0.1 (this machine only) unless --host says otherwise. Standard library only.",
     )
     p.add_argument(

@@ -1,4 +1,4 @@
-"""``textedit train``: train MIM-Net from a YAML config, resumably."""
+"""``textedit train``: train a model by its recipe from a YAML config, resumably."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "train",
-        help="train a model (MIM-Net's two-stage recipe) from a YAML config",
+        help="train a model by its recipe (MIM-Net, TAGAN, SISGAN, ...) from a YAML config",
         description="Train from a shipped config (by name) or a config file, with key=value "
         "overrides, e.g. `textedit train --config mimnet64_birds_paired steps=2000 "
         "data.num_workers=2` or `--config my.yaml`. Checkpoints are written atomically; "

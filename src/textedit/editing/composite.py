@@ -10,7 +10,7 @@ exactly as it was:
   is scaled to ``S x S`` and added to the original square. The original's detail survives
   everywhere; an edit that changes nothing gives back the original exactly.
 * ``"mask"``: the edited square, scaled to ``S x S``, is blended into the original with
-  the localization map (MIM-Net's TLU map ``β``) as a soft mask: ``original + β (edited -
+  the model's localization map ``β`` (its edit map) as a soft mask: ``original + β (edited -
   original)``. Where ``β = 0`` the original is kept exactly; where ``β = 1`` the result is
   the (upscaled, softer) model output.
 """

@@ -3,7 +3,7 @@
 Shape legend: ``s`` model resolution, ``t`` tokens, ``h``/``w`` map sizes.
 
 Top row: the input as the model saw it, the boundary map (structure kept from the input),
-the localization weights (MIM-Net's TLU map β: 1 = take the edit, 0 = keep the input),
+the localization weights (the model's edit map: 1 = take the edit, 0 = keep the input),
 the coarse image (first stage) and the fine image (the result). Below: for each word, how
 much the refining stage attended to it at each position, drawn over the input in grey.
 The word maps share one colour scale, stretched to the largest weight of the figure (the
@@ -92,7 +92,7 @@ def explanation_figure(e: Explanation) -> Image.Image:
     if e.boundary is not None:
         top.append(("boundary map", heatmap(e.boundary, _CELL)))
     if e.localization is not None:
-        top.append(("TLU map (where)", heatmap(e.localization, _CELL)))
+        top.append(("edit map (where)", heatmap(e.localization, _CELL)))
     if e.coarse is not None:
         top.append((f"coarse ({e.coarse.shape[-1]} px)", to_pil(e.coarse)))
     top.append((f"fine: result ({e.fine.shape[-1]} px)", to_pil(e.fine)))

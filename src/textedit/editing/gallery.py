@@ -172,7 +172,7 @@ def write_gallery(path: str | Path, sections: Sequence[GallerySection]) -> Path:
         f"<style>{_STYLE}</style></head><body>",
         (
             "<h1>textedit edits</h1><p class='small'>Click an edit for its explanation figure "
-            "(input, boundary map, TLU map, coarse, fine, attention of each word). Newest run "
+            "(input, boundary map, edit map, coarse, fine, attention of each word). Newest run "
             "first.</p>"
         ),
     ]

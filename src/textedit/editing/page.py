@@ -30,7 +30,7 @@ figcaption { font-size: .9rem; color: #444; }
 <body>
 <h1>textedit</h1>
 <p>Upload an image, describe how it should look, and see the edit and where the model put
-it (the TLU map: bright = edited, dark = kept). <span class="small" id="model"></span></p>
+it (the model's edit map, when it has one: bright = edited, dark = kept). <span class="small" id="model"></span></p>
 <form id="form">
   <label>Image <input type="file" id="file" accept="image/*"></label>
   <label>Description <input type="text" id="text" maxlength="1000"
@@ -43,7 +43,7 @@ it (the TLU map: bright = edited, dark = kept). <span class="small" id="model"><
 <div class="panels" id="result" hidden>
   <figure><img id="input" alt="the input as the model saw it"><figcaption>input (as the model saw it)</figcaption></figure>
   <figure><img id="edited" alt="the edited image"><figcaption>edited</figcaption></figure>
-  <figure><img id="tlu" alt="TLU map"><figcaption>TLU map (where the edit went)</figcaption></figure>
+  <figure id="map-figure"><img id="map" alt="edit map"><figcaption>edit map (where the edit went)</figcaption></figure>
 </div>
 <details id="explanation" hidden><summary>Explanation: boundary map, coarse image, attention of each word</summary>
   <img id="figure" alt="explanation figure">
@@ -93,7 +93,8 @@ $('form').addEventListener('submit', async (event) => {
   if (!response.ok) return fail(data.error || ('Error ' + response.status));
   $('input').src = data.input;
   $('edited').src = data.edited;
-  $('tlu').src = data.tlu;
+  $('map').src = data.map || '';
+  $('map-figure').hidden = !data.map;
   $('figure').src = data.explanation;
   $('notes').textContent = (data.warnings || []).join(' ');
   $('result').hidden = false;

@@ -3,7 +3,7 @@
 A composition can offer ``edit`` through this module when it has ``image_size`` and a
 ``text_encoder`` slot with ``tokenize`` (every text encoder has); it then runs its own
 pipeline on :attr:`EditRequest.images` and :attr:`EditRequest.tokens` and wraps the output
-with :meth:`textedit.editing.EditResult.from_output`. See ``MIMNet.edit``.
+with :meth:`textedit.editing.EditResult.from_output`. See :class:`textedit.interfaces.EditingModel`.
 """
 
 from __future__ import annotations

@@ -33,8 +33,8 @@ class EditOutput:
     Attributes:
         images: one ``(b, 3, s_k, s_k)`` image per stage, coarse to fine, in ``[-1, 1]``;
             the last is the result at the model's size ``s``.
-        localization: ``(b, 1, h, w)`` where the edit applies, in ``[0, 1]`` (MIM-Net's TLU
-            map), or None.
+        localization: ``(b, 1, h, w)`` where the edit applies (the edit map), in ``[0, 1]``,
+            or None.
         word_attention: ``(b, t, h', w')`` attention of each output position over the
             words, or None.
         memory_attention: ``(b, t, n)`` attention of each word over memory slots, or None.
@@ -172,7 +172,7 @@ class EditResult(EditOutput):
         )
 
     def explain(self, index: int = 0) -> Image.Image:
-        """The explanation figure of edit ``index``: input, boundary map, TLU map, coarse,
+        """The explanation figure of edit ``index``: input, boundary map, edit map, coarse,
         fine and the attention of each word (see :mod:`textedit.editing.explain`)."""
         return explanation_figure(self.explanation(index))
 

@@ -1,12 +1,12 @@
 """The local web demo of ``textedit serve``: upload an image, type a description, see the
-edit, its TLU map and its explanation figure.
+edit, its edit map (when the model has one) and its explanation figure.
 
 Standard library only (:class:`http.server.ThreadingHTTPServer`). Routes::
 
     GET  /              the page            GET /app.js    its script
     GET  /api/info      model name, resolution, upload limit (JSON)
     POST /api/edit?text=...&name=...   body: the image file's bytes -> JSON with data URLs
-                        of the input (as the model saw it), the edit, the TLU map and the
+                        of the input (as the model saw it), the edit, the edit map and the
                         explanation figure, the words read and warnings; or {"error": ...}
                         with status 400 (bad image or description), 411, 413 (too large)
 
@@ -110,7 +110,7 @@ class EditServer(ThreadingHTTPServer):
         return {
             "input": _png_url(tensor_to_pil(result.inputs[0])),
             "edited": _png_url(result.image),
-            "tlu": _png_url(heatmap(result.localization[0], 256))
+            "map": _png_url(heatmap(result.localization[0], 256))
             if result.localization is not None
             else "",
             "explanation": _png_url(result.explain(0)),

@@ -19,7 +19,7 @@ Protocol (the same for every model and both references):
 Output folder::
 
     eval_config.json         the settings, the data's and the evaluators' fingerprints
-    models/<label>/model.json, records.jsonl, features/*.npz, outputs/*.png, identity/*.png, tlu/*.png
+    models/<label>/model.json, records.jsonl, features/*.npz, outputs/*.png, identity/*.png, maps/*.png
     reference/<size>/features/*.npz   set features of the reference images
     images/<id>_input.png, images/<id>_target.png   (gallery items)
     results.json, results.csv, results.md, index.html
@@ -348,11 +348,11 @@ class Evaluation:
                 if images.get("identity") is not None:
                     _write_png(images["identity"][k], folder / "identity" / f"{it['id']}.png")
             if gallery:
-                if images.get("tlu") is not None:
+                if images.get("map") is not None:
                     size = it["image"].shape[-1]
-                    pic = heatmap(images["tlu"][k][0], size)
+                    pic = heatmap(images["map"][k][0], size)
                     atomic_save(
-                        folder / "tlu" / f"{it['id']}.png",
+                        folder / "maps" / f"{it['id']}.png",
                         lambda tmp, p=pic: p.save(tmp, format="PNG"),
                     )
                 shared = self.out / "images"

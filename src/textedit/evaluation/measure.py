@@ -82,12 +82,12 @@ def measure_batch(
         ``description``, ``own_caption``, ``metrics``, and for edit pairs ``requested`` and the
         attribute ``verdicts``); the set
         features with an ``index`` row; the quantised ``output``, ``identity`` outputs and
-        ``tlu`` maps for saving.
+        ``map`` edit maps for saving.
     """
     image = torch.stack([it["image"] for it in items]).float()
     texts = [it["description"] for it in items]
     target = torch.stack([it["target"] for it in items]).float() if data.has_truth else None
-    output, tlu = model.edit(image, texts, target)
+    output, edit_map = model.edit(image, texts, target)
     inp = M.quantize(M.to_unit(image))  # 8-bit pictures, like the outputs
     out = M.quantize(M.to_unit(output))
     values: dict[str, Tensor | None] = {"diff": M.diff(inp, out)}
@@ -142,6 +142,6 @@ def measure_batch(
         {
             "output": out * 2 - 1,
             "identity": None if identity is None else identity * 2 - 1,
-            "tlu": tlu,
+            "map": edit_map,
         },
     )

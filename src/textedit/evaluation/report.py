@@ -1,7 +1,7 @@
 """Writing an evaluation's results: JSON, CSV, a Markdown table and an HTML gallery.
 
 Every file is written atomically. The gallery shows, for the first ``--gallery`` items, the
-input, the description, the true edit when known and each model's output and TLU map; its
+input, the description, the true edit when known and each model's output and edit map; its
 images are the PNG files saved beside it by the runner.
 """
 
@@ -147,7 +147,7 @@ def _gallery(out: Path, results: dict[str, Any]) -> str:
     e = html.escape
     head = ["input", "description"] + (["true edit"] if has_target else [])
     for label in labels:
-        head += [e(label), f"{e(label)} TLU"]
+        head += [e(label), f"{e(label)} map"]
     rows = []
     for i in items:
         rid = records[i]["id"]
@@ -159,7 +159,7 @@ def _gallery(out: Path, results: dict[str, Any]) -> str:
             cells.append(f'<img src="images/{e(rid)}_target.png">')
         for label in labels:
             folder = out / "models" / label
-            for sub in ("outputs", "tlu"):
+            for sub in ("outputs", "maps"):
                 exists = (folder / sub / f"{rid}.png").is_file()
                 cells.append(f'<img src="models/{e(label)}/{sub}/{e(rid)}.png">' if exists else "–")
         rows.append(

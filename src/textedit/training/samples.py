@@ -1,4 +1,4 @@
-"""Sample grids written during training: input, coarse, fine and TLU map per description."""
+"""Sample grids written during training: input, coarse, fine and the edit map (when the model has one) per description."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def sample_grid(model: nn.Module, sample: SampleBatch, path: Path, cell: int = 9
         if out.localization is not None:
             row.append(heatmap(out.localization[i], cell))
         rows.append(row)
-    titles = ["input", "coarse", "fine"] + (["TLU map"] if out.localization is not None else [])
+    titles = ["input", "coarse", "fine"] + (["edit map"] if out.localization is not None else [])
     grid = labelled_grid(rows, titles, [f"“{t}”" for t in sample.texts], cell=cell)
     atomic_save(path, lambda tmp: grid.save(tmp, format="PNG"))
     return path

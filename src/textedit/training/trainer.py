@@ -309,7 +309,7 @@ class Trainer:
         return directory
 
     def save_samples(self) -> Path:
-        """A grid of (input, coarse, fine, TLU map) for fixed examples and descriptions."""
+        """A grid of (input, coarse, fine, edit map) for fixed examples and descriptions."""
         path = self.out / "samples" / f"step_{self.step:08d}.png"
         with self.ema_weights() as model:
             sample_grid(model, self.data.sample_batch(self.config.num_samples, self.device), path)

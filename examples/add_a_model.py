@@ -34,10 +34,9 @@ from textedit.interfaces import (
     TextEncoding,
     TrainingBatch,
 )
-from textedit.interfaces.composition import wire
+from textedit.interfaces.composition import SlotBuilder, wire
 from textedit.losses import PairedLossWeights, paired_edit_loss, reconstruction_loss
 from textedit.registry import (
-    create_component,
     register_generator,
     register_model,
     register_preset,
@@ -115,15 +114,11 @@ class FiLMEditor(EditingModel):
 
     @classmethod
     def build_components(cls, config, given):
-        out = dict(given)
-        if "text_encoder" not in out:
-            out["text_encoder"] = create_component("text_encoder", config.text_encoder)
-        text = out["text_encoder"]
-        if "generator" not in out:
-            spec = wire(config.generator, image_size=config.image_size, word_dim=text.word_dim,
-                        sentence_dim=text.sentence_dim)
-            out["generator"] = create_component("generator", spec)
-        return out
+        build = SlotBuilder(config, given)  # keeps the components given, builds the others
+        text = build("text_encoder")
+        build("generator", wire(config.generator, image_size=config.image_size,
+                                word_dim=text.word_dim, sentence_dim=text.sentence_dim))
+        return build.built
 
     @classmethod
     def example_config(cls) -> FiLMEditorConfig:

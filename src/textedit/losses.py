@@ -7,6 +7,13 @@ and conformity *log-probabilities* (see :mod:`textedit.interfaces.discriminator`
 The adversarial terms are MIM-Net's (spec section 6) and TAGAN's; the paired terms
 (:class:`PairedLossWeights`, :func:`paired_edit_loss`) supervise an edit with the
 renderer's true edit, which only generated data has, and any recipe can switch them on.
+
+DAMSM's matching losses (AttnGAN's ``miscc/losses.py``: :func:`words_loss`,
+:func:`sentence_loss`, :func:`damsm_loss`) score how well images and descriptions agree
+through a text encoder and an image encoder trained together (``b`` pairs, ``t`` words,
+``d`` the common width, ``h``/``w`` the region grid): ``textedit train-damsm`` minimises
+them, the Sim metric reads the same encoders, and a recipe can add them as AttnGAN's DAMSM
+term.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from torch import Tensor
 from textedit.config.base import ComponentConfig
 from textedit.errors import TextEditError
 from textedit.interfaces.discriminator import DiscriminatorOutput, log1mexp
+from textedit.interfaces.image_encoder import ImageEncoding
+from textedit.interfaces.text_encoder import TextEncoding
 
 __all__ = [
     "PairedLossWeights",
@@ -35,6 +44,11 @@ __all__ = [
     "generator_reality_loss",
     "discriminator_loss",
     "generator_adversarial_loss",
+    "cosine",
+    "word_region_similarity",
+    "words_loss",
+    "sentence_loss",
+    "damsm_loss",
 ]
 
 
@@ -232,3 +246,116 @@ def paired_edit_loss(
     )
     total = weights.true_edit * true_l1 + weights.edit_region * region_l1
     return total, {"true_edit_l1": true_l1.item(), "edit_region_l1": region_l1.item()}
+
+
+# ---------------------------------------------------------------------------- DAMSM
+def cosine(a: Tensor, b: Tensor, eps: float = 1e-8) -> Tensor:
+    """Cosine similarity along the last axis, the norm product clamped at ``eps`` (AttnGAN)."""
+    return (a * b).sum(-1) / (a.norm(dim=-1) * b.norm(dim=-1)).clamp_min(eps)
+
+
+def _mask_classes(scores: Tensor, class_ids: Tensor | None) -> Tensor:
+    if class_ids is None:
+        return scores
+    same = class_ids[:, None] == class_ids[None, :]
+    same.fill_diagonal_(False)
+    return scores.masked_fill(same.to(scores.device), float("-inf"))
+
+
+def sentence_loss(
+    code: Tensor, sentence: Tensor, gamma3: float = 10.0, class_ids: Tensor | None = None
+) -> tuple[Tensor, Tensor]:
+    """AttnGAN's ``sent_loss``: cross-entropy of ``γ3 · cos(image_i, sentence_j)`` both ways.
+
+    Args:
+        code: ``(b, d)`` global image features.
+        sentence: ``(b, d)`` sentence features; pair ``i`` matches image ``i``.
+        gamma3: ``γ3``, the smoothing factor of the matching softmax.
+        class_ids: ``(b,)`` classes; other pairs of one class are left out (AttnGAN).
+
+    Returns:
+        ``(loss0, loss1)``: images choosing their sentence, sentences choosing their image.
+    """
+    scores = cosine(code[:, None, :], sentence[None, :, :]) * gamma3
+    scores = _mask_classes(scores, class_ids)
+    labels = torch.arange(code.shape[0], device=code.device)
+    return F.cross_entropy(scores, labels), F.cross_entropy(scores.t(), labels)
+
+
+def word_region_similarity(
+    regions: Tensor, words: Tensor, word_mask: Tensor, gamma1: float = 4.0, gamma2: float = 5.0
+) -> tuple[Tensor, Tensor]:
+    """``R(image j, text i)`` for every pair, AttnGAN's ``words_loss`` before scaling.
+
+    Args:
+        regions: ``(b, d, h, w)`` region features.
+        words: ``(b, t, d)`` word features; ``word_mask`` ``(b, t)`` True on real words.
+        gamma1: ``γ1``, the sharpness of the word-to-region attention.
+        gamma2: ``γ2``, how much the best-matching words dominate ``R(Q, D)``.
+
+    Returns:
+        ``(similarities, attention)``: ``(b_img, b_txt)`` log-sum-exp scores and the ``(b, t,
+        h, w)`` attention of each text's words over its own image's regions.
+    """
+    b, d, h, w = regions.shape
+    context = regions.reshape(b, d, h * w)
+    # scores[j, i, r, t] = <region r of image j, word t of text i>
+    scores = torch.einsum("jdr,itd->jirt", context, words)
+    pad = ~word_mask[None, :, None, :]
+    attn = scores.masked_fill(pad, float("-inf")).softmax(-1)  # Eq. (8): over words
+    attn = (attn.transpose(2, 3) * gamma1).softmax(-1)  # Eq. (9): over regions -> (j, i, t, r)
+    weighted = torch.einsum("jdr,jitr->jitd", context, attn)
+    row = cosine(words[None].expand_as(weighted), weighted)  # (j, i, t)
+    row = (row * gamma2).exp().masked_fill(~word_mask[None], 0.0).sum(-1)  # Eq. (10)
+    idx = torch.arange(b, device=regions.device)
+    return row.log(), attn[idx, idx].reshape(b, -1, h, w)
+
+
+def words_loss(
+    regions: Tensor,
+    words: Tensor,
+    word_mask: Tensor,
+    gamma1: float = 4.0,
+    gamma2: float = 5.0,
+    gamma3: float = 10.0,
+    class_ids: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    """AttnGAN's ``words_loss``: cross-entropy of ``γ3 · R(image, text)`` both ways.
+
+    Args and shapes as :func:`word_region_similarity`; ``class_ids`` as :func:`sentence_loss`.
+    """
+    sim, _ = word_region_similarity(regions, words, word_mask, gamma1, gamma2)
+    sim = _mask_classes(sim * gamma3, class_ids)
+    labels = torch.arange(sim.shape[0], device=sim.device)
+    return F.cross_entropy(sim, labels), F.cross_entropy(sim.t(), labels)
+
+
+def damsm_loss(
+    image: ImageEncoding,
+    text: TextEncoding,
+    gamma1: float = 4.0,
+    gamma2: float = 5.0,
+    gamma3: float = 10.0,
+    class_ids: Tensor | None = None,
+) -> dict[str, Tensor]:
+    """The four terms of AttnGAN's ``pretrain_DAMSM.py`` and their sum ``loss``.
+
+    Args:
+        image: an image encoder's output for ``b`` images (``regions`` ``(b, d, h, w)``,
+            ``global_feature`` ``(b, d)``).
+        text: a text encoder's output for their ``b`` descriptions (``words`` ``(b, t, d)``,
+            ``sentence`` ``(b, d)``); pair ``i`` matches image ``i``.
+        gamma1: ``γ1`` (AttnGAN: 4), the sharpness of the word-to-region attention.
+        gamma2: ``γ2`` (AttnGAN: 5), how much the best-matching words dominate.
+        gamma3: ``γ3`` (AttnGAN: 10), the smoothing factor of the matching softmax.
+        class_ids: ``(b,)`` classes; other pairs of one class are left out.
+
+    Returns:
+        ``loss`` (the sum), ``w_loss0``/``w_loss1`` (word level, images choosing texts and
+        texts choosing images) and ``s_loss0``/``s_loss1`` (sentence level).
+    """
+    w0, w1 = words_loss(
+        image.regions, text.words, text.word_mask, gamma1, gamma2, gamma3, class_ids
+    )
+    s0, s1 = sentence_loss(image.global_feature, text.sentence, gamma3, class_ids)
+    return {"loss": w0 + w1 + s0 + s1, "w_loss0": w0, "w_loss1": w1, "s_loss0": s0, "s_loss1": s1}

@@ -45,6 +45,7 @@ __all__ = [
     "INDEX_NAME",
     "is_composition_dir",
     "is_restoring",
+    "restoring",
 ]
 
 _RESTORING = contextvars.ContextVar("textedit_restoring", default=False)
@@ -61,7 +62,10 @@ def is_restoring() -> bool:
 
 
 @contextlib.contextmanager
-def _restoring() -> Iterator[None]:
+def restoring() -> Iterator[None]:
+    """Build components inside this block as if a saved model were being rebuilt
+    (:func:`is_restoring` is true): for code that loads weights of its own right after,
+    such as resuming a training checkpoint."""
     token = _RESTORING.set(True)
     try:
         yield
@@ -294,7 +298,7 @@ def load_component(
     directory = Path(directory)
     where = kind or "component"
     cls, spec = _read_component_spec(directory, kind, where)
-    with _restoring():
+    with restoring():
         component = cls(spec.config)
     _load_weights(component, directory / WEIGHTS_NAME, where, map_location)
     return component.to(map_location)
@@ -328,7 +332,7 @@ def load_composition(directory: str | Path, map_location: Any = "cpu") -> Any:
     own = index.get("config") or {}
     config = validate_config(cls.config_class, {**own, **specs}, source=str(directory / INDEX_NAME))
     # 2. build the architecture, 3. load weights strictly
-    with _restoring():
+    with restoring():
         components = {slot: classes[slot](specs[slot].config) for slot in expected_slots}
     for slot, component in components.items():
         _load_weights(component, directory / slot / WEIGHTS_NAME, slot, map_location)

@@ -6,9 +6,11 @@ import pytest
 import torch
 
 from textedit.components.discriminator.sisgan import SISGANDiscriminator
+from textedit.components.generator.sentence_conditioned import SentenceConditionedGenerator
 from textedit.components.generator.sisgan import SISGANGenerator
 from textedit.errors import ConfigError, InputError
 from textedit.interfaces import TextEncoding
+from textedit.registry.kinds import get_registry
 
 
 def _with_sentence(text: TextEncoding, sentence: torch.Tensor) -> TextEncoding:
@@ -46,6 +48,29 @@ def test_generator_reference_widths_at_64px():
         features = gen.encoder(gen.stem(torch.zeros(1, 3, 64, 64)))[-1]
     assert features.shape == (1, 512, 16, 16)  # SISGAN's encoder downsamples by 4
     assert gen.num_parameters() == 25_970_819
+
+
+def test_generator_config_and_state_dict_layout_are_stable(gen):
+    # saved configs and checkpoints of SISGAN must keep loading: pin the fields, defaults and
+    # the top-level modules (in order); the 64-px test above pins the parameter count
+    assert SISGANGenerator.config_class().to_dict() == dict(
+        image_size=64, word_dim=256, sentence_dim=None, condition_dim=128, base_channels=128,
+        max_channels=512, num_downsamples=2, num_residual_blocks=4,
+    )
+    keys = list(gen.state_dict())
+    assert list(dict.fromkeys(k.split(".")[0] for k in keys)) == [
+        "stem", "encoder", "augmentation", "fusion", "residual_blocks", "decoder"
+    ]
+    assert "augmentation.mean.0.weight" in keys
+    assert "augmentation.mean.0.bias" not in keys  # SISGAN's has no biases
+    assert "residual_blocks.1.body.1.1.bias" in keys
+
+
+def test_generator_shares_the_unregistered_sentence_conditioned_base():
+    assert issubclass(SISGANGenerator, SentenceConditionedGenerator)
+    assert get_registry("generator").get("sisgan") is SISGANGenerator
+    registered = [get_registry("generator").get(n) for n in get_registry("generator").names()]
+    assert SentenceConditionedGenerator not in registered
 
 
 def test_generator_aux_determinism_and_sampling(gen):

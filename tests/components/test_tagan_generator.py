@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
+from textedit.components.generator.sentence_conditioned import SentenceConditionedGenerator
 from textedit.components.generator.tagan import TAGANGenerator
 from textedit.errors import ConfigError, InputError
 from textedit.interfaces import TextEncoding
+from textedit.registry.kinds import get_registry
 
 
 @pytest.fixture
@@ -41,6 +43,28 @@ def test_reference_widths_at_64px():
         features = gen.encoder(gen.stem(torch.zeros(1, 3, 64, 64)))[-1]
     assert features.shape == (1, 512, 8, 8)  # TAGAN's encoder downsamples by 8
     assert gen.num_parameters() == 26_172_739
+
+
+def test_config_and_state_dict_layout_are_stable(gen):
+    # saved configs and checkpoints of TAGAN must keep loading: pin the fields, defaults and
+    # the top-level modules (in order); test_reference_widths_at_64px pins the parameter count
+    assert TAGANGenerator.config_class().to_dict() == dict(
+        image_size=128, word_dim=256, sentence_dim=None, condition_dim=128, base_channels=64,
+        max_channels=512, num_downsamples=3, num_residual_blocks=4,
+    )
+    keys = list(gen.state_dict())
+    assert list(dict.fromkeys(k.split(".")[0] for k in keys)) == [
+        "stem", "encoder", "augmentation", "merge", "residual_blocks", "decoder"
+    ]
+    assert "augmentation.mean.0.bias" in keys  # TAGAN's conditioning augmentation has biases
+    assert "residual_blocks.1.body.1.1.bias" in keys
+
+
+def test_shares_the_unregistered_sentence_conditioned_base():
+    assert issubclass(TAGANGenerator, SentenceConditionedGenerator)
+    assert get_registry("generator").get("tagan") is TAGANGenerator
+    registered = [get_registry("generator").get(n) for n in get_registry("generator").names()]
+    assert SentenceConditionedGenerator not in registered
 
 
 def test_conditioning_augmentation_in_aux(gen):

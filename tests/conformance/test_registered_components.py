@@ -13,7 +13,8 @@ CASES = registered_components()
 def test_every_kind_has_a_builtin():
     kinds = {kind for kind, _ in CASES}
     assert kinds == {
-        "text_encoder", "memory_bank", "localizer", "structure_extractor", "generator", "discriminator"
+        "text_encoder", "memory_bank", "localizer", "structure_extractor", "generator", "discriminator",
+        "image_encoder",
     }
 
 

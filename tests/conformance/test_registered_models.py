@@ -11,11 +11,12 @@ from textedit.registry.presets import Preset
 from textedit.testing import registered_models, run_model_conformance
 
 MODELS = registered_models()
-PRESETS = [n for n in textedit.list_models() if n not in MODELS]
+PRESETS = [n for n in textedit.list_models() if isinstance(get_registry(MODEL_KIND).get(n), Preset)]
 
 
 def test_the_papers_models_are_registered():
     assert {"mimnet", "tagan", "sisgan"} <= set(MODELS)
+    assert "damsm" in textedit.list_models() and "damsm" not in MODELS  # not an editing model
     assert {"mimnet_64", "mimnet_128", "tagan_64", "tagan_128", "sisgan_64", "sisgan_128"} <= set(PRESETS)
 
 

@@ -109,6 +109,15 @@ def test_train_damsm_command(tmp_path, capsys):
     ]
     assert main(args) == 0
     assert "held-out Sim" in capsys.readouterr().out
-    assert (tmp_path / "d" / "model" / "config.json").is_file()
+    assert (tmp_path / "d" / "model" / "model_index.json").is_file()  # a composition
     assert main(args) == 1  # the folder already holds a run
     assert "--resume" in capsys.readouterr().err
+    evaluated = [
+        "eval", "--model", "identity", "--model", "true-edit", "--data", "synthetic:birds",
+        "--data-n", "60", "--limit", "2", "--image-size", "16", "--metrics", "sim,mp",
+        "--damsm", str(tmp_path / "d" / "model"), "--out", str(tmp_path / "e"), "--no-progress",
+    ]
+    assert main(evaluated) == 0
+    results = json.loads((tmp_path / "e" / "results.json").read_text())
+    for label in ("identity", "true-edit"):
+        assert {"sim", "mp"} <= set(results["models"][label]["results"])

@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from textedit.errors import CheckpointError, InputError
 from textedit.evaluation.damsm import (
     DAMSM,
     DAMSMConfig,
@@ -67,6 +68,12 @@ def _attngan_sent_loss(cnn_code, rnn_code):
     )
 
 
+def test_losses_live_in_the_shared_losses_module():
+    import textedit.losses as shared
+
+    assert words_loss is shared.words_loss and sentence_loss is shared.sentence_loss
+
+
 def test_losses_equal_attngan_loops():
     g = torch.Generator().manual_seed(0)
     b, d, t = 5, 8, 6
@@ -96,8 +103,15 @@ def test_class_ids_leave_same_class_pairs_out():
     assert masked < plain  # a rival of the same class no longer competes
 
 
+TINY_WORDS = ("a", "bird", "red", "blue", "head", "wings")
 TINY = {
-    "vocabulary": ("a", "bird", "red", "blue", "head", "wings"),
+    "text_encoder": {"type": "bilstm", "vocabulary": TINY_WORDS, "embedding_dim": 8, "dropout": 0.5},
+    "image_encoder": {"type": "small_cnn", "image_size": 16, "width": 4},
+    "feature_dim": 8,
+}
+#: the same DAMSM in the flat config of the old single-folder format
+TINY_LEGACY = {
+    "vocabulary": TINY_WORDS,
     "embedding_dim": 8,
     "feature_dim": 8,
     "image_encoder": "small_cnn",
@@ -106,33 +120,90 @@ TINY = {
 }
 
 
-def test_gammas_default_to_attngan():
+def test_gammas_default_to_attngan_and_widths_are_wired():
     c = DAMSMConfig(**TINY)
     assert (c.gamma1, c.gamma2, c.gamma3) == (4.0, 5.0, 10.0)
+    model = DAMSM(c)
+    assert model.text_encoder.word_dim == model.image_encoder.feature_dim == 8
+    assert model.text_encoder.config.dropout == 0.5 and model.image_size == 16
+
+
+def test_is_a_registered_composition_not_an_editing_model():
+    import textedit
+    from textedit.interfaces import Composition, EditingModel
+
+    assert textedit.registry.get_registry("model").get("damsm") is DAMSM
+    assert issubclass(DAMSM, Composition) and not issubclass(DAMSM, EditingModel)
+    with pytest.raises(Exception, match="feature_dim"):
+        DAMSM({**TINY, "feature_dim": 7})
 
 
 def test_save_load_and_sim(tmp_path):
+    import textedit
+
     model = DAMSM(TINY).eval()
     images = torch.rand(3, 3, 16, 16) * 2 - 1
     texts = ["a red bird", "a blue bird", "red wings"]
     sim = model.sim(images, texts)
     assert sim.shape == (3,) and bool(((sim >= -1) & (sim <= 1)).all())
     model.save_pretrained(tmp_path / "d")
+    assert (tmp_path / "d" / "model_index.json").is_file()
+    assert (tmp_path / "d" / "image_encoder" / "config.json").is_file()
     back = DAMSM.from_pretrained(tmp_path / "d")
-    assert torch.allclose(back.sim(images, texts), sim)
+    assert not back.training and torch.allclose(back.sim(images, texts), sim)
+    again = textedit.load(tmp_path / "d")
+    assert isinstance(again, DAMSM) and torch.allclose(again.sim(images, texts), sim)
     losses = model.train().losses(images, texts)
     assert set(losses) == {"loss", "w_loss0", "w_loss1", "s_loss0", "s_loss1"}
     losses["loss"].backward()
+    with pytest.raises(InputError, match=r"\(b, 3, H, W\)"):
+        model.encode_images(torch.zeros(3, 16, 16))
+
+
+def test_old_single_folder_format_is_read(tmp_path):
+    """A folder written before DAMSM was a composition (config.json + model.safetensors,
+    the same tensor names) loads, with a warning to save it again."""
+    import json
+
+    from safetensors.torch import save_model
+
+    import textedit
+
+    model = DAMSM(TINY).eval()
+    old = tmp_path / "old"
+    old.mkdir()
+    config = {"type": "damsm", **TINY_LEGACY, "_textedit": {"format": 1, "textedit_version": "0.2.0"}}
+    (old / "config.json").write_text(json.dumps(config))
+    save_model(model, str(old / "model.safetensors"))
+    images = torch.rand(2, 3, 16, 16) * 2 - 1
+    with pytest.warns(FutureWarning, match="save it again|Save it again"):
+        back = DAMSM.from_pretrained(old)
+    assert back.config == model.config
+    assert torch.equal(back.sim(images, ["a red bird", "wings"]), model.sim(images, ["a red bird", "wings"]))
+    with pytest.warns(FutureWarning):
+        assert isinstance(textedit.load(old), DAMSM)
+    (old / "model.safetensors").unlink()
+    with pytest.raises(CheckpointError, match="train-damsm"):
+        DAMSM.from_pretrained(old)
 
 
 def test_inception_image_encoder_shapes():
-    model = DAMSM({**TINY, "image_encoder": "inception", "freeze_backbone": True}).eval()
-    regions, code = model.encode_images(torch.zeros(1, 3, 32, 32))
-    assert regions.shape == (1, 8, 17, 17) and code.shape == (1, 8)
-    trainable = {
-        n.split(".")[1] for n, p in model.image_encoder.named_parameters() if p.requires_grad
-    }
-    assert trainable == {"weight", "bias"} or trainable <= {"weight", "bias"}
+    model = DAMSM(
+        {**TINY, "image_encoder": {"type": "inception", "freeze_backbone": True}}
+    ).eval()
+    encoded = model.encode_images(torch.zeros(1, 3, 32, 32))
+    assert encoded.regions.shape == (1, 8, 17, 17) and encoded.global_feature.shape == (1, 8)
+    assert model.image_encoder.region_size == 17 and model.image_size == 299
+    trainable = {n for n, p in model.image_encoder.named_parameters() if p.requires_grad}
+    assert trainable == {"emb_features.weight", "emb_cnn_code.weight", "emb_cnn_code.bias"}
+
+
+def test_inception_backbone_file_errors_are_clear(tmp_path):
+    with pytest.raises(CheckpointError, match="does not exist"):
+        DAMSM({**TINY, "image_encoder": {"type": "inception", "backbone_weights": str(tmp_path / "no.pth")}})
+    torch.save({"fc.weight": torch.zeros(2, 2)}, tmp_path / "other.pth")
+    with pytest.raises(CheckpointError, match="not torchvision's Inception-v3"):
+        DAMSM({**TINY, "image_encoder": {"type": "inception", "backbone_weights": str(tmp_path / "other.pth")}})
 
 
 def test_training_resumes_exactly(tmp_path):

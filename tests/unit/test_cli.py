@@ -26,12 +26,13 @@ def test_python_m_textedit():
     assert out.returncode == 0 and textedit.__version__ in out.stdout
 
 
-def test_components_lists_seven_groups(capsys, toy_registered):
+def test_components_lists_every_group(capsys, toy_registered):
     assert main(["components"]) == 0
     out = capsys.readouterr().out
     for group in ("textedit.text_encoders", "textedit.memory_banks", "textedit.localizers",
                   "textedit.structure_extractors", "textedit.generators",
-                  "textedit.discriminators", "textedit.models"):
+                  "textedit.discriminators", "textedit.image_encoders", "textedit.models",
+                  "textedit.recipes"):
         assert group in out
     assert "toy_localizer" in out
 

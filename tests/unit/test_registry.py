@@ -28,7 +28,7 @@ class NotALocalizer:
 '''
 
 
-def test_eight_groups_are_named_after_the_package():
+def test_nine_groups_are_named_after_the_package():
     assert ENTRY_POINT_GROUPS == {
         "text_encoder": "textedit.text_encoders",
         "memory_bank": "textedit.memory_banks",
@@ -36,6 +36,7 @@ def test_eight_groups_are_named_after_the_package():
         "structure_extractor": "textedit.structure_extractors",
         "generator": "textedit.generators",
         "discriminator": "textedit.discriminators",
+        "image_encoder": "textedit.image_encoders",
         "model": "textedit.models",
         "recipe": "textedit.recipes",
     }

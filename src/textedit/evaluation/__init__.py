@@ -6,7 +6,8 @@ One command runs it all (``textedit eval``); the pieces are importable:
 * :mod:`~textedit.evaluation.attributes`: reading a part's colour, size and pattern;
 * :mod:`~textedit.evaluation.inception`: the FID Inception-v3 from a local file, FID/KID;
 * :mod:`~textedit.evaluation.classifier`: the attribute classifier (CS, CFD, patterns);
-* :mod:`~textedit.evaluation.damsm`: AttnGAN's DAMSM encoders and losses (Sim);
+* :mod:`~textedit.evaluation.damsm`: the DAMSM behind Sim (the ``damsm`` composition of
+  :mod:`textedit.models.damsm` and its losses in :mod:`textedit.losses`, re-exported);
 * :mod:`~textedit.evaluation.evaluate`: the resumable runner; :mod:`.aggregate`, :mod:`.report`.
 
 Names are loaded on first access, so ``import textedit.evaluation`` stays cheap.

@@ -1,4 +1,5 @@
-"""Saving and loading the evaluation networks (attribute classifier, DAMSM).
+"""Saving and loading the evaluation networks that are not compositions (the attribute
+classifier; DAMSM is a composition, saved with ``save_pretrained``).
 
 A saved network is a folder like a saved component: ``config.json`` (``{"type": ...,
 ...fields, "_textedit": {format, textedit_version}}``) and ``model.safetensors``, written

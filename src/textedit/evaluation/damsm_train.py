@@ -26,6 +26,7 @@ from textedit.data.detect import open_dataset
 from textedit.data.synthetic.data import SyntheticCaptionDataset, SyntheticSpec
 from textedit.errors import InputError, TextEditError
 from textedit.evaluation.damsm import DAMSM
+from textedit.models.damsm import legacy_config
 from textedit.evaluation.sources import open_eval_data
 from textedit.training.checkpoint import (
     latest_checkpoint,
@@ -34,11 +35,47 @@ from textedit.training.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
+from textedit.serialization import restoring
 from textedit.training.data import TrainingData
 from textedit.training.metrics import MetricsLogger
 from textedit.utils.atomic import atomic_write_text
 
-__all__ = ["train_damsm", "sim_gap", "open_caption_data"]
+__all__ = ["train_damsm", "damsm_config", "sim_gap", "open_caption_data"]
+
+
+def damsm_config(
+    vocabulary: tuple[str, ...],
+    image_encoder: str = "small_cnn",
+    image_size: int = 64,
+    feature_dim: int = 256,
+    embedding_dim: int = 300,
+    width: int = 32,
+    freeze_backbone: bool = False,
+    backbone_weights: str | None = None,
+) -> dict[str, Any]:
+    """The :class:`~textedit.models.damsm.DAMSMConfig` (as a mapping) that ``textedit
+    train-damsm`` trains: a Bi-LSTM text encoder over ``vocabulary`` (dropout 0.5, 18 words
+    at most) and the image encoder ``image_encoder`` (``small_cnn`` at ``image_size`` with
+    ``width`` channels, or ``inception``, optionally from ``backbone_weights`` and frozen)."""
+    if image_encoder == "small_cnn":
+        image: dict[str, Any] = {"type": "small_cnn", "image_size": image_size, "width": width}
+    else:
+        image = {
+            "type": image_encoder,
+            "freeze_backbone": freeze_backbone,
+            "backbone_weights": str(backbone_weights) if backbone_weights else None,
+        }
+    return {
+        "text_encoder": {
+            "type": "bilstm",
+            "vocabulary": tuple(vocabulary),
+            "max_words": 18,
+            "embedding_dim": embedding_dim,
+            "dropout": 0.5,
+        },
+        "image_encoder": image,
+        "feature_dim": feature_dim,
+    }
 
 
 def open_caption_data(
@@ -173,26 +210,30 @@ def train_damsm(
         )
     torch.manual_seed(seed)
     train = open_caption_data(data, "train", image_size, True, seed, data_n, data_seed)
+    if backbone_weights and checkpoint is None and image_encoder != "inception":
+        raise InputError(
+            "--backbone-weights starts the Inception image encoder; use it with "
+            "--image-encoder inception"
+        )
     if checkpoint is not None:
         config = checkpoint["config"]
+        if "vocabulary" in config:  # a run started before DAMSM was a composition
+            config = legacy_config(config)
+        with restoring():  # the checkpoint's weights replace any backbone file's
+            model = DAMSM(config)
     else:
-        config = {
-            "vocabulary": tuple(train.build_vocabulary().words),
-            "image_encoder": image_encoder,
-            "image_size": image_size,
-            "feature_dim": feature_dim,
-            "embedding_dim": embedding_dim,
-            "width": width,
-            "freeze_backbone": freeze_backbone,
-        }
-    model = DAMSM(config)
-    if backbone_weights and checkpoint is None:
-        if image_encoder != "inception":
-            raise InputError(
-                "--backbone-weights starts the Inception image encoder; use it with "
-                "--image-encoder inception"
+        model = DAMSM(
+            damsm_config(
+                tuple(train.build_vocabulary().words),
+                image_encoder=image_encoder,
+                image_size=image_size,
+                feature_dim=feature_dim,
+                embedding_dim=embedding_dim,
+                width=width,
+                freeze_backbone=freeze_backbone,
+                backbone_weights=backbone_weights,
             )
-        model.image_encoder.load_backbone(backbone_weights)
+        )
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999))
     step = 0
@@ -225,7 +266,7 @@ def train_damsm(
             {
                 "model": model.state_dict(),
                 "optimizer": opt.state_dict(),
-                "config": model.config.model_dump(mode="json"),
+                "config": model.config.to_dict(),
                 "rng": rng_state(),
                 "settings": settings,
             },
@@ -255,13 +296,13 @@ def train_damsm(
     if data.startswith("synthetic:"):
         pairs = open_eval_data(data, "test", data_n, data_seed)
     gap = sim_gap(model.eval(), test, eval_images, pairs=pairs, n_pairs=eval_images)
+    config = model.config.to_dict()
+    vocabulary = config["text_encoder"].pop("vocabulary", ())
     summary = {
         "held_out": gap,
         "settings": settings,
-        "config": {
-            k: v for k, v in model.config.model_dump(mode="json").items() if k != "vocabulary"
-        },
-        "vocabulary_size": len(model.config.vocabulary),
+        "config": config,
+        "vocabulary_size": len(vocabulary),
         "wall_time_s": round(time.time() - began, 1),
     }
     atomic_write_text(out / "eval.json", json.dumps(summary, indent=2) + "\n")

@@ -1,4 +1,4 @@
-"""The six component contracts, the composition base, the model contract and the recipe
+"""The seven component contracts, the composition base, the model contract and the recipe
 contract.
 
 Each kind is an abstract ``torch.nn.Module`` with a documented contract (inputs, output
@@ -10,6 +10,7 @@ from textedit.interfaces.component import Component
 from textedit.interfaces.composition import Composition, Preset
 from textedit.interfaces.discriminator import Discriminator, DiscriminatorOutput, log1mexp
 from textedit.interfaces.generator import Generator, GeneratorOutput
+from textedit.interfaces.image_encoder import ImageEncoder, ImageEncoding
 from textedit.interfaces.localizer import Localization, Localizer, fuse
 from textedit.interfaces.memory_bank import MemoryBank, MemoryRead, masked_mean
 from textedit.interfaces.model import EditingModel, EditOutput
@@ -43,4 +44,6 @@ __all__ = [
     "Discriminator",
     "DiscriminatorOutput",
     "log1mexp",
+    "ImageEncoder",
+    "ImageEncoding",
 ]

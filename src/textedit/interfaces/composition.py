@@ -25,7 +25,7 @@ from textedit.registry.kinds import get_registry
 from textedit.registry.presets import Preset, merge_overrides
 from textedit.serialization import load_composition, save_composition
 
-__all__ = ["Composition", "Preset", "merge_overrides", "wire"]
+__all__ = ["Composition", "Preset", "SlotBuilder", "merge_overrides", "wire"]
 
 M = TypeVar("M", bound="Composition")
 
@@ -73,14 +73,15 @@ class Composition(nn.Module):
     ) -> dict[str, Component]:
         """Build every slot not in ``given`` from its spec, in slot order.
 
-        Override to pass one slot's dimensions into another's config
-        (``spec.replace(word_dim=...)``) before building it.
+        Override to pass one slot's dimensions into another's config before building it,
+        with a :class:`SlotBuilder` and :func:`wire`:
+        ``text = build("text_encoder")``, then
+        ``build("generator", wire(config.generator, word_dim=text.word_dim))``.
         """
-        out = dict(given)
-        for slot, kind in config.slot_kinds.items():
-            if slot not in out:
-                out[slot] = create_component(kind, config.slot(slot))
-        return out
+        build = SlotBuilder(config, given)
+        for slot in config.slot_kinds:
+            build(slot)
+        return build.built
 
     @classmethod
     def from_config(cls: type[M], config: CompositionConfig | Mapping[str, Any] | None = None) -> M:
@@ -130,6 +131,30 @@ class Composition(nn.Module):
                 f"{directory} holds a {type(model).__qualname__}, not a {cls.__qualname__}"
             )
         return model
+
+
+class SlotBuilder:
+    """Builds a composition's slots one at a time, keeping the components already given.
+
+    Args:
+        config: the composition config.
+        given: slot -> an already-built component (used as is).
+
+    Attributes:
+        built: slot -> component, every slot built or given so far.
+    """
+
+    def __init__(self, config: CompositionConfig, given: Mapping[str, Component]):
+        self.config = config
+        self.built: dict[str, Component] = dict(given)
+
+    def __call__(self, slot: str, spec: ComponentSpec | None = None) -> Component:
+        """The component of ``slot``: the given one, else one built from ``spec`` (default:
+        the slot's spec in the config)."""
+        if slot not in self.built:
+            spec = spec if spec is not None else self.config.slot(slot)
+            self.built[slot] = create_component(self.config.slot_kinds[slot], spec)
+        return self.built[slot]
 
 
 def wire(spec: ComponentSpec, **fields: Any) -> ComponentSpec:

@@ -14,14 +14,13 @@ from collections.abc import Sequence
 
 from torch import Tensor
 
-from textedit.config.base import ComponentSpec, CompositionConfig
+from textedit.config.base import CompositionConfig
 from textedit.interfaces.component import Component
-from textedit.interfaces.composition import wire
+from textedit.interfaces.composition import SlotBuilder, wire
 from textedit.interfaces.discriminator import DiscriminatorOutput
 from textedit.interfaces.generator import GeneratorOutput
 from textedit.interfaces.model import EditingModel, EditOutput
 from textedit.interfaces.text_encoder import TextEncoding, TokenBatch
-from textedit.registry.api import create_component
 
 __all__ = ["SingleStageEditor"]
 
@@ -39,14 +38,8 @@ class SingleStageEditor(EditingModel):
     def build_components(
         cls, config: CompositionConfig, given: dict[str, Component]
     ) -> dict[str, Component]:
-        out = dict(given)
-
-        def build(slot: str, spec: ComponentSpec) -> Component:
-            if slot not in out:
-                out[slot] = create_component(config.slot_kinds[slot], spec)
-            return out[slot]
-
-        text = build("text_encoder", config.text_encoder)
+        build = SlotBuilder(config, given)
+        text = build("text_encoder")
         widths = {"word_dim": text.word_dim, "sentence_dim": text.sentence_dim}
         generator = build("generator", wire(config.generator, image_size=config.image_size, **widths))
         build(
@@ -58,7 +51,7 @@ class SingleStageEditor(EditingModel):
                 **widths,
             ),
         )
-        return out
+        return build.built
 
     @property
     def stage_sizes(self) -> tuple[int, ...]:

@@ -73,6 +73,12 @@ def load(name_or_path: str | Path | None = None, map_location: Any = "cpu") -> A
     if path.exists():
         if (path / "model").is_dir() and not (path / "model_index.json").exists():
             path = path / "model"  # a training run's folder
+        if not (path / "model_index.json").exists() and (path / "config.json").is_file():
+            # lazy: the DAMSM composition imports torch; only a folder without an index gets here
+            from textedit.models.damsm import DAMSM, is_legacy_folder
+
+            if is_legacy_folder(path):  # DAMSM's old single-folder format
+                return DAMSM.from_pretrained(path, map_location=map_location)
         return load_composition(path, map_location=map_location)
     if str(name_or_path) in _catalogue():
         return load_composition(pretrained_path(str(name_or_path)), map_location=map_location)

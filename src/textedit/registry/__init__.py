@@ -16,11 +16,12 @@ from textedit.registry.registry import Registry, RegistryEntry
 
 _API = (
     "create_component", "create_text_encoder", "create_memory_bank", "create_localizer",
-    "create_structure_extractor", "create_generator", "create_discriminator", "create_model",
-    "resolve_model_config", "list_components", "list_models", "list_recipes", "create_recipe",
+    "create_structure_extractor", "create_generator", "create_discriminator",
+    "create_image_encoder", "create_model", "resolve_model_config", "list_components",
+    "list_models", "list_recipes", "create_recipe",
     "get_component_class", "register_text_encoder", "register_memory_bank", "register_localizer",
     "register_structure_extractor", "register_generator", "register_discriminator",
-    "register_model", "register_preset", "register_recipe",
+    "register_image_encoder", "register_model", "register_preset", "register_recipe",
 )
 
 __all__ = [

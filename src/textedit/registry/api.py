@@ -24,6 +24,7 @@ __all__ = [
     "create_structure_extractor",
     "create_generator",
     "create_discriminator",
+    "create_image_encoder",
     "create_model",
     "resolve_model_config",
     "list_components",
@@ -37,6 +38,7 @@ __all__ = [
     "register_structure_extractor",
     "register_generator",
     "register_discriminator",
+    "register_image_encoder",
     "register_model",
     "register_preset",
     "register_recipe",
@@ -95,6 +97,7 @@ create_localizer = _creator("localizer")
 create_structure_extractor = _creator("structure_extractor")
 create_generator = _creator("generator")
 create_discriminator = _creator("discriminator")
+create_image_encoder = _creator("image_encoder")
 
 
 def resolve_model_config(spec: str | Mapping[str, Any], **overrides: Any) -> tuple[type, Any]:
@@ -190,6 +193,7 @@ register_localizer = _registrar("localizer")
 register_structure_extractor = _registrar("structure_extractor")
 register_generator = _registrar("generator")
 register_discriminator = _registrar("discriminator")
+register_image_encoder = _registrar("image_encoder")
 
 
 def register_model(name: str | None = None, *, force: bool = False) -> Callable[[Any], Any]:

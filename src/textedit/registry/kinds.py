@@ -1,4 +1,4 @@
-"""The eight registries: one per component kind, ``model`` for compositions and presets,
+"""The nine registries: one per component kind, ``model`` for compositions and presets,
 and ``recipe`` for training recipes."""
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ KINDS: dict[str, tuple[str, str]] = {
     ),
     "generator": ("textedit.generators", "textedit.interfaces.generator:Generator"),
     "discriminator": ("textedit.discriminators", "textedit.interfaces.discriminator:Discriminator"),
+    "image_encoder": ("textedit.image_encoders", "textedit.interfaces.image_encoder:ImageEncoder"),
 }
 MODEL_KIND = "model"
 RECIPE_KIND = "recipe"

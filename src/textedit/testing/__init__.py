@@ -2,9 +2,9 @@
 
 * :func:`run_conformance` — the checks every component of a kind must pass.
 * :func:`registered_components` — every registered component, to parametrise tests over.
-* :func:`run_model_conformance` and :func:`registered_models` — the same for models
-  (:mod:`textedit.testing.models`: edit contract, determinism, one training iteration
-  through the model's recipe, save/load).
+* :func:`run_model_conformance` and :func:`registered_models` — the same for editing
+  models (:mod:`textedit.testing.models`: edit contract, determinism, one training
+  iteration through the model's recipe, save/load).
 * :mod:`textedit.testing.strategies` — hypothesis strategies for images, token batches,
   masks and kernel inputs (needs the ``test`` extra).
 """

@@ -33,6 +33,8 @@ from textedit.interfaces import (
     DiscriminatorOutput,
     Generator,
     GeneratorOutput,
+    ImageEncoder,
+    ImageEncoding,
     Localization,
     Localizer,
     MemoryBank,
@@ -200,6 +202,18 @@ def _discriminator_contract(c: Discriminator, inputs: dict[str, Any], out: Any) 
                 raise _fail(c, "contract", f"conformity[{k}] holds log-probabilities, which must be <= 0")
 
 
+def _image_encoder_contract(c: ImageEncoder, inputs: dict[str, Any], out: Any) -> None:
+    if not isinstance(out, ImageEncoding):
+        raise _fail(c, "contract", f"forward must return ImageEncoding, got {type(out).__name__}")
+    b = inputs["image"].shape[0]
+    d, r = c.feature_dim, c.region_size
+    _shape(c, "contract", "regions", out.regions, (b, d, r, r))
+    _shape(c, "contract", "global_feature", out.global_feature, (b, d))
+    other = c.image_size // 2 + 1  # any input size is resized to image_size
+    resized = c(torch.nn.functional.interpolate(inputs["image"], size=(other, other)))
+    _shape(c, "contract", f"regions of a {other} px input", resized.regions, (b, d, r, r))
+
+
 _CONTRACTS: dict[str, Callable[[Any, dict[str, Any], Any], None]] = {
     "text_encoder": _text_encoder_contract,
     "memory_bank": _memory_bank_contract,
@@ -207,6 +221,7 @@ _CONTRACTS: dict[str, Callable[[Any, dict[str, Any], Any], None]] = {
     "structure_extractor": _structure_contract,
     "generator": _generator_contract,
     "discriminator": _discriminator_contract,
+    "image_encoder": _image_encoder_contract,
 }
 
 

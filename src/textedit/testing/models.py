@@ -52,9 +52,16 @@ _TEXTS = ("this bird has a red head and white wings", "the bird is blue")
 
 
 def registered_models() -> list[str]:
-    """Every registered composition (not presets), built-in or plug-in, by name."""
+    """Every registered editing model, built-in or plug-in, by name: the compositions that
+    implement :class:`~textedit.interfaces.EditingModel`. Presets are left out, and so are
+    compositions that are not editing models (DAMSM)."""
     registry = get_registry(MODEL_KIND)
-    return [n for n in registry.names() if not isinstance(registry.get(n), Preset)]
+    names = []
+    for name in registry.names():
+        obj = registry.get(name)
+        if not isinstance(obj, Preset) and issubclass(obj, EditingModel):
+            names.append(name)
+    return names
 
 
 def _fail(name: str, check: str, message: str) -> ConformanceError:

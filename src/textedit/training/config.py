@@ -90,7 +90,7 @@ class TrainConfig(_Strict):
         description="The training recipe: `{type: <registered recipe>, ...its fields}` (loss weights and options; see `textedit components recipe`). Left out, or without `type`: the model's default recipe.",
     )
     batch_size: int = Field(16, gt=0, description="Global batch size (split across processes under torchrun).")
-    steps: int | None = Field(None, gt=0, description="Training iterations (one reconstruction + one adversarial step each); give this or epochs.")
+    steps: int | None = Field(None, gt=0, description="Training iterations (one step of the recipe each: MIM-Net's is a reconstruction and an adversarial step); give this or epochs.")
     epochs: float | None = Field(None, gt=0, description="Training length in passes over the training split (the paper's unit); give this or steps.")
     seed: int = Field(0, description="Seed of model initialisation, data order and sampling.")
     output_dir: Path = Field(Path("runs/train"), description="Run folder: checkpoints, logs, samples, final model.")

@@ -39,7 +39,7 @@ class Batch:
         images: ``(b, 3, s, s)`` in ``[-1, 1]``.
         captions: the images' own descriptions.
         mismatched: descriptions of other images (the adversarial stage's ``t̂``).
-        seeds: one seed per row for the row's random draws (random memory weights).
+        seeds: one seed per row for a recipe's random draws (MIM-Net: its random memory weights).
         mismatched_targets: ``(b, 3, s, s)`` the true edits of the images by ``mismatched``
             (generated data under the paired losses only; else None).
         mismatched_weights: ``(b, 1, s, s)`` per-pixel weights that give every changed part

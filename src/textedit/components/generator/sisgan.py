@@ -7,80 +7,48 @@ feature width, ``k`` condition width, ``c`` feature channels.
 Follows the PyTorch reference (github.com/woozzu/dong_iccv_2017, ``model.py``) with the
 encoder it trains from scratch; its scripts can instead use a frozen ImageNet VGG-16-BN up to
 ``conv4_3`` (dilated) as the encoder (``--use_vgg``), which needs downloaded weights and is
-not built here. As in :mod:`textedit.components.generator.tagan`, normalisation is per-sample
+not built here. As in TAGAN (the shared part is
+:mod:`textedit.components.generator.sentence_conditioned`), normalisation is per-sample
 GroupNorm instead of BatchNorm and the conditioning augmentation uses its mean in eval mode.
 """
 
 from __future__ import annotations
 
-import torch
-from pydantic import Field, model_validator
+from pydantic import Field
 from torch import Tensor, nn
 
-from textedit.config.base import ComponentConfig
-from textedit.errors import InputError
-from textedit.interfaces.generator import Generator, GeneratorOutput
-from textedit.interfaces.localizer import Localizer
-from textedit.interfaces.memory_bank import MemoryRead
-from textedit.interfaces.structure_extractor import Structure
-from textedit.interfaces.text_encoder import TextEncoding
-from textedit.layers.conditioning_augmentation import ConditioningAugmentation
+from textedit.components.generator.sentence_conditioned import (
+    BaseChannels,
+    ImageSize,
+    NumDownsamples,
+    SentenceConditionedGenerator,
+    SentenceConditionedGeneratorConfig,
+)
 from textedit.layers.conv_block import ConvNormAct
-from textedit.layers.downsampling_encoder import DownsamplingEncoder
-from textedit.layers.init import dcgan_init
 from textedit.layers.residual_block import ResidualBlock
-from textedit.layers.upsample_block import UpsampleBlock
 from textedit.registry.api import register_generator
 
 __all__ = ["SISGANGenerator", "SISGANGeneratorConfig"]
 
 
-class SISGANGeneratorConfig(ComponentConfig):
-    image_size: int = Field(
-        64, gt=0, description="input and output size H (divisible by 2^num_downsamples)"
-    )
-    word_dim: int = Field(
-        256,
-        gt=0,
-        description="width of the text encoder's word features (not read: the generator "
-        "reads the sentence feature only)",
-    )
-    sentence_dim: int | None = Field(
-        None, gt=0, description="width d_s of the sentence feature it reads; None: word_dim"
-    )
-    condition_dim: int = Field(
-        128, gt=0, description="width k of the conditioning augmentation's sample (128 in SISGAN)"
-    )
-    base_channels: int = Field(
-        128, gt=0, description="channels of the full-resolution stem; doubled per stride-2 block"
-    )
-    max_channels: int = Field(512, gt=0, description="cap on the channels of any block")
-    num_downsamples: int = Field(
+class SISGANGeneratorConfig(SentenceConditionedGeneratorConfig):
+    """SISGAN's defaults: 64 px, widths 128 to 512, residual blocks at ``H/4``."""
+
+    image_size: ImageSize = 64
+    base_channels: BaseChannels = 128
+    num_downsamples: NumDownsamples = Field(
         2,
-        ge=1,
         description="stride-2 blocks of the encoder and ×2 upsamplings of the decoder "
         "(2 in SISGAN: the residual blocks run at H/4)",
     )
-    num_residual_blocks: int = Field(
-        4, ge=0, description="residual blocks after the image-text fusion (4 in SISGAN)"
-    )
-
-    @model_validator(mode="after")
-    def _check_size(self) -> "SISGANGeneratorConfig":
-        factor = 1 << self.num_downsamples
-        if self.image_size % factor:
-            raise ValueError(
-                f"image_size ({self.image_size}) must be divisible by 2^num_downsamples = {factor}"
-            )
-        return self
 
 
 @register_generator("sisgan")
-class SISGANGenerator(Generator):
+class SISGANGenerator(SentenceConditionedGenerator):
     """Synthesises an image from an input image and a sentence, in one stage.
 
     ``e = encoder(x)``: a 3×3 stem then ``n`` stride-2 4×4 blocks, ``(b, c, h, h)``;
-    ``c_s`` = conditioning augmentation of the sentence feature, ``(b, k)``;
+    ``c_s`` = conditioning augmentation of the sentence feature (without biases), ``(b, k)``;
     ``f = ResBlocks(norm(conv([e; tile(c_s)])))`` (each block ``relu(x + body(x))``);
     ``x̂ = tanh(decoder(f))`` with ``n`` nearest ×2 upsampling blocks and a 3×3
     convolution to RGB. Unlike TAGAN there is no skip from ``e`` around the residual blocks.
@@ -91,94 +59,14 @@ class SISGANGenerator(Generator):
     """
 
     config_class = SISGANGeneratorConfig
-    uses = frozenset()
+    augmentation_bias = False
 
-    def __init__(self, config: SISGANGeneratorConfig | dict | None = None):
-        super().__init__(config)
-        c = self.config
-        widths = [min(c.max_channels, c.base_channels << j) for j in range(c.num_downsamples + 1)]
-        self.stem = ConvNormAct(3, widths[0], norm=False)
-        self.encoder = DownsamplingEncoder(widths[0], widths[1:], kernel_size=4)
-        self.augmentation = ConditioningAugmentation(self.sentence_dim, c.condition_dim, bias=False)
+    def _build_fusion(self, channels: int, condition_dim: int) -> None:
         # the reference's fusion conv is followed by a norm but no activation
-        self.fusion = ConvNormAct(widths[-1] + c.condition_dim, widths[-1], activation="none")
+        self.fusion = ConvNormAct(channels + condition_dim, channels, activation="none")
         self.residual_blocks = nn.Sequential(
-            *(ResidualBlock(widths[-1], widths[-1]) for _ in range(c.num_residual_blocks))
-        )
-        self.decoder = nn.Sequential(
-            *(UpsampleBlock(widths[j + 1], widths[j]) for j in reversed(range(c.num_downsamples))),
-            nn.Conv2d(widths[0], 3, 3, padding=1),
-            nn.Tanh(),
-        )
-        self.apply(dcgan_init)
-
-    @classmethod
-    def example_config(cls) -> SISGANGeneratorConfig:
-        return cls.config_class(
-            image_size=16,
-            word_dim=6,
-            sentence_dim=5,
-            condition_dim=4,
-            base_channels=4,
-            max_channels=16,
-            num_downsamples=2,
-            num_residual_blocks=2,
+            *(ResidualBlock(channels, channels) for _ in range(self.config.num_residual_blocks))
         )
 
-    @property
-    def image_size(self) -> int:
-        return self.config.image_size
-
-    @property
-    def stage_sizes(self) -> tuple[int, ...]:
-        return (self.config.image_size,)
-
-    @property
-    def word_dim(self) -> int:
-        return self.config.word_dim
-
-    @property
-    def sentence_dim(self) -> int:
-        return self.config.sentence_dim or self.config.word_dim
-
-    def forward(
-        self,
-        image: Tensor,
-        text: TextEncoding,
-        memory: MemoryRead | None = None,
-        structure: Structure | None = None,
-        localizer: Localizer | None = None,
-    ) -> GeneratorOutput:
-        """Synthesise an image that keeps ``image``'s layout and follows the sentence of ``text``.
-
-        Args:
-            image: ``(b, 3, H, H)`` in ``[-1, 1]``.
-            text: the description's encoding; only ``text.sentence`` ``(b, d_s)`` is read.
-            memory: ignored (SISGAN has no memory bank).
-            structure: ignored.
-            localizer: ignored (SISGAN edits everywhere).
-
-        Returns:
-            :class:`GeneratorOutput` with one ``(b, 3, H, H)`` image and ``aux`` holding
-            ``ca_mean`` and ``ca_logvar``, each ``(b, k)``.
-        """
-        size = self.config.image_size
-        if image.ndim != 4 or image.shape[1:] != (3, size, size):
-            raise InputError(
-                f"{type(self).__name__} takes (b, 3, {size}, {size}) images, got "
-                f"{tuple(image.shape)}; resize the image to {size}×{size}"
-            )
-        sentence = text.sentence
-        if sentence.ndim != 2 or sentence.shape != (image.shape[0], self.sentence_dim):
-            raise InputError(
-                f"{type(self).__name__} reads a (b, {self.sentence_dim}) sentence feature for "
-                f"{image.shape[0]} images, got {tuple(sentence.shape)}; set "
-                f"generator.sentence_dim to the text encoder's sentence_dim"
-            )
-        features = self.encoder(self.stem(image))[-1]  # e, (b, c, h, h)
-        condition, mean, logvar = self.augmentation(sentence.to(features.dtype))
-        h, w = features.shape[-2:]
-        tiled = condition[:, :, None, None].expand(-1, -1, h, w)
-        fused = self.residual_blocks(self.fusion(torch.cat([features, tiled], dim=1)))
-        output = self.decoder(fused)
-        return GeneratorOutput(images=(output,), aux={"ca_mean": mean, "ca_logvar": logvar})
+    def _fuse(self, features: Tensor, joint: Tensor) -> Tensor:
+        return self.residual_blocks(self.fusion(joint))  # f; no skip from e

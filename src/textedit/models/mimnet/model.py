@@ -12,16 +12,16 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor
 
-from textedit.config.base import ComponentSpec, CompositionConfig, SlotSpec
+from textedit.config.base import CompositionConfig, SlotSpec
 from textedit.interfaces.component import Component
-from textedit.interfaces.composition import wire
+from textedit.interfaces.composition import SlotBuilder, wire
 from textedit.interfaces.discriminator import DiscriminatorOutput
 from textedit.interfaces.generator import GeneratorOutput
 from textedit.interfaces.memory_bank import MemoryRead
 from textedit.interfaces.model import EditingModel, EditOutput
 from textedit.interfaces.structure_extractor import Structure
 from textedit.interfaces.text_encoder import TextEncoding, TokenBatch
-from textedit.registry.api import create_component, register_model
+from textedit.registry.api import register_model
 
 __all__ = ["MIMNet", "MIMNetConfig"]
 
@@ -84,14 +84,8 @@ class MIMNet(EditingModel):
     def build_components(
         cls, config: MIMNetConfig, given: dict[str, Component]
     ) -> dict[str, Component]:
-        out = dict(given)
-
-        def build(slot: str, spec: ComponentSpec) -> Component:
-            if slot not in out:
-                out[slot] = create_component(config.slot_kinds[slot], spec)
-            return out[slot]
-
-        text = build("text_encoder", config.text_encoder)
+        build = SlotBuilder(config, given)
+        text = build("text_encoder")
         memory = build("memory_bank", wire(config.memory_bank, word_dim=text.word_dim))
         generator_spec = wire(
             config.generator,
@@ -100,7 +94,7 @@ class MIMNet(EditingModel):
             sentence_dim=text.sentence_dim,
             texture_dim=memory.slot_dim,
         )
-        feature_size = getattr(out.get("generator", generator_spec).config, "feature_size", None)
+        feature_size = getattr(build.built.get("generator", generator_spec).config, "feature_size", None)
         structure_spec = config.structure_extractor
         if feature_size:
             structure_spec = wire(structure_spec, reduction=config.image_size // feature_size)
@@ -119,7 +113,7 @@ class MIMNet(EditingModel):
                 stage_sizes=tuple(generator.stage_sizes),
             ),
         )
-        return out
+        return build.built
 
     # ------------------------------------------------------------------ pieces
     @property

@@ -7,12 +7,9 @@ throughput, memory); every preset's vocabulary is :data:`DESCRIPTION_WORDS`, rea
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from textedit.interfaces.composition import Preset
-from textedit.text.description_words import DESCRIPTION_SYNONYMS, DESCRIPTION_WORDS
-from textedit.registry.api import register_preset
+from textedit.models.presets import register_width_presets
 
 __all__ = ["PRESET_WIDTHS"]
 
@@ -45,34 +42,17 @@ PRESET_WIDTHS: dict[str, dict[str, Any]] = {
 }
 
 
-def _config(name: str) -> Callable[[], dict[str, Any]]:
-    def config() -> dict[str, Any]:
-        w = PRESET_WIDTHS[name]
-        return {
-            "image_size": w["image_size"],
-            "text_encoder": {
-                "type": "bilstm",
-                "vocabulary": list(DESCRIPTION_WORDS),
-                "synonyms": dict(DESCRIPTION_SYNONYMS),
-                **w["text_encoder"],
-            },
-            "memory_bank": {"type": "key_value", **w["memory_bank"]},
-            "structure_extractor": {"type": "edge_cnn", **w["structure_extractor"]},
-            "localizer": {"type": "tlu"},
-            "generator": {"type": "mimnet", **w["generator"]},
-            "discriminator": {"type": "tagan", **w["discriminator"]},
-        }
-
-    return config
-
-
 _DESCRIPTIONS = {
     "mimnet_64": "MIM-Net, 64 px in, 32/64 px out; small enough to train on a CPU",
     "mimnet_128": "MIM-Net as in the paper, 128 px in, 64/128 px out",
     "mimnet_256": "MIM-Net as in the paper, 256 px in, 128/256 px out",
 }
 
-for _name, _text in _DESCRIPTIONS.items():
-    register_preset(
-        Preset(name=_name, composition="mimnet", config=_config(_name), description=_text)
-    )
+_SLOT_TYPES = {
+    "memory_bank": "key_value",
+    "structure_extractor": "edge_cnn",
+    "localizer": "tlu",
+    "generator": "mimnet",
+    "discriminator": "tagan",
+}
+register_width_presets("mimnet", PRESET_WIDTHS, _DESCRIPTIONS, _SLOT_TYPES, __name__)

@@ -4,12 +4,9 @@ depth, narrows its widths and gives the text encoder ``mimnet_64``'s widths)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from textedit.interfaces.composition import Preset
-from textedit.registry.api import register_preset
-from textedit.text.description_words import DESCRIPTION_SYNONYMS, DESCRIPTION_WORDS
+from textedit.models.presets import register_width_presets
 
 __all__ = ["PRESET_WIDTHS"]
 
@@ -30,28 +27,9 @@ PRESET_WIDTHS: dict[str, dict[str, Any]] = {
 }
 
 
-def _config(name: str) -> Callable[[], dict[str, Any]]:
-    def config() -> dict[str, Any]:
-        w = PRESET_WIDTHS[name]
-        return {
-            "image_size": w["image_size"],
-            "text_encoder": {
-                "type": "bilstm",
-                "vocabulary": list(DESCRIPTION_WORDS),
-                "synonyms": dict(DESCRIPTION_SYNONYMS),
-                **w["text_encoder"],
-            },
-            "generator": {"type": "sisgan", **w["generator"]},
-            "discriminator": {"type": "sisgan", **w["discriminator"]},
-        }
-
-    return config
-
-
 _DESCRIPTIONS = {
     "sisgan_64": "SISGAN, 64 px, widths for a CPU (mimnet_64's text encoder widths)",
     "sisgan_128": "SISGAN with the reference's widths, 128 px",
 }
 
-for _name, _text in _DESCRIPTIONS.items():
-    register_preset(Preset(name=_name, composition="sisgan", config=_config(_name), description=_text))
+register_width_presets("sisgan", PRESET_WIDTHS, _DESCRIPTIONS, {"generator": "sisgan", "discriminator": "sisgan"}, __name__)

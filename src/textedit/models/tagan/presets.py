@@ -7,12 +7,9 @@ generator and the recipe only; its measured cost per step is in ``docs/evaluatio
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from textedit.interfaces.composition import Preset
-from textedit.registry.api import register_preset
-from textedit.text.description_words import DESCRIPTION_SYNONYMS, DESCRIPTION_WORDS
+from textedit.models.presets import register_width_presets
 
 __all__ = ["PRESET_WIDTHS"]
 
@@ -33,28 +30,9 @@ PRESET_WIDTHS: dict[str, dict[str, Any]] = {
 }
 
 
-def _config(name: str) -> Callable[[], dict[str, Any]]:
-    def config() -> dict[str, Any]:
-        w = PRESET_WIDTHS[name]
-        return {
-            "image_size": w["image_size"],
-            "text_encoder": {
-                "type": "bilstm",
-                "vocabulary": list(DESCRIPTION_WORDS),
-                "synonyms": dict(DESCRIPTION_SYNONYMS),
-                **w["text_encoder"],
-            },
-            "generator": {"type": "tagan", **w["generator"]},
-            "discriminator": {"type": "tagan", **w["discriminator"]},
-        }
-
-    return config
-
-
 _DESCRIPTIONS = {
     "tagan_64": "TAGAN, 64 px, widths for a CPU (mimnet_64's text encoder and discriminator widths)",
     "tagan_128": "TAGAN as in the paper, 128 px",
 }
 
-for _name, _text in _DESCRIPTIONS.items():
-    register_preset(Preset(name=_name, composition="tagan", config=_config(_name), description=_text))
+register_width_presets("tagan", PRESET_WIDTHS, _DESCRIPTIONS, {"generator": "tagan", "discriminator": "tagan"}, __name__)

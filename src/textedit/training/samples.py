@@ -1,4 +1,5 @@
-"""Sample grids written during training: input, coarse, fine and the edit map (when the model has one) per description."""
+"""Sample grids written during training: input, coarse (multi-stage models), fine and the edit
+map (when the model has one) per description."""
 
 from __future__ import annotations
 
@@ -26,13 +27,15 @@ def sample_grid(model: nn.Module, sample: SampleBatch, path: Path, cell: int = 9
             out = model.edit(sample.images, list(sample.texts))
     finally:
         model.train(was_training)
+    staged = len(out.images) > 1  # a one-stage model has no coarse image
     rows = []
     for i in range(sample.images.shape[0]):
-        row = [to_pil(sample.images[i]), to_pil(out.coarse[i]), to_pil(out.fine[i])]
+        row = [to_pil(sample.images[i]), *([to_pil(out.coarse[i])] if staged else []), to_pil(out.fine[i])]
         if out.localization is not None:
             row.append(heatmap(out.localization[i], cell))
         rows.append(row)
-    titles = ["input", "coarse", "fine"] + (["edit map"] if out.localization is not None else [])
+    titles = ["input", *(["coarse", "fine"] if staged else ["result"])]
+    titles += ["edit map"] if out.localization is not None else []
     grid = labelled_grid(rows, titles, [f"“{t}”" for t in sample.texts], cell=cell)
     atomic_save(path, lambda tmp: grid.save(tmp, format="PNG"))
     return path

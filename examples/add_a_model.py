@@ -30,12 +30,11 @@ from textedit.interfaces import (
     GeneratorOutput,
     Preset,
     Recipe,
-    RecipeConfig,
     TextEncoding,
     TrainingBatch,
 )
 from textedit.interfaces.composition import SlotBuilder, wire
-from textedit.losses import PairedLossWeights, paired_edit_loss, reconstruction_loss
+from textedit.losses import PairedLossWeights, PairedRecipeConfig, paired_edit_loss, reconstruction_loss
 from textedit.registry import (
     register_generator,
     register_model,
@@ -140,11 +139,8 @@ class FiLMLosses(PairedLossWeights):
     reconstruction: float = Field(1.0, ge=0, description="L1 between G(x, t) with x's own description and x")
 
 
-class FiLMRecipeConfig(RecipeConfig):
+class FiLMRecipeConfig(PairedRecipeConfig):
     losses: FiLMLosses = Field(default_factory=FiLMLosses, description="Loss weights.")
-
-    def true_edit_losses(self) -> list[str]:
-        return [f"losses.{name}" for name in self.losses.paired()]
 
 
 @register_recipe("film_l1")

@@ -30,11 +30,13 @@ from torch import Tensor
 from textedit.config.base import ComponentConfig
 from textedit.errors import TextEditError
 from textedit.interfaces.discriminator import DiscriminatorOutput, log1mexp
+from textedit.interfaces.recipe import RecipeConfig
 from textedit.interfaces.image_encoder import ImageEncoding
 from textedit.interfaces.text_encoder import TextEncoding
 
 __all__ = [
     "PairedLossWeights",
+    "PairedRecipeConfig",
     "paired_edit_loss",
     "kl_loss",
     "reconstruction_loss",
@@ -214,6 +216,16 @@ class PairedLossWeights(ComponentConfig):
     def paired(self) -> list[str]:
         """The paired losses switched on (those that need the true edits of generated data)."""
         return [n for n in self.paired_losses if getattr(self, n) > 0]
+
+
+class PairedRecipeConfig(RecipeConfig):
+    """A recipe config whose ``losses`` include the paired losses (a subclass narrows
+    ``losses`` to its own :class:`PairedLossWeights` subclass)."""
+
+    losses: PairedLossWeights = Field(default_factory=PairedLossWeights, description="Loss weights.")
+
+    def true_edit_losses(self) -> list[str]:
+        return [f"losses.{name}" for name in self.losses.paired()]
 
 
 def paired_edit_loss(

@@ -33,29 +33,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from textedit.components.image_encoder.inception import DEEP_BLOCKS, TRUNK_BLOCKS
 from textedit.errors import CheckpointError, MissingDependencyError
 
 #: Inception-v3's blocks in forward order, by their torchvision / pytorch-fid attribute names
-INCEPTION_BLOCKS = (
-    "Conv2d_1a_3x3",
-    "Conv2d_2a_3x3",
-    "Conv2d_2b_3x3",
-    "maxpool1",
-    "Conv2d_3b_1x1",
-    "Conv2d_4a_3x3",
-    "maxpool2",
-    "Mixed_5b",
-    "Mixed_5c",
-    "Mixed_5d",
-    "Mixed_6a",
-    "Mixed_6b",
-    "Mixed_6c",
-    "Mixed_6d",
-    "Mixed_6e",
-    "Mixed_7a",
-    "Mixed_7b",
-    "Mixed_7c",
-)
+INCEPTION_BLOCKS = TRUNK_BLOCKS + DEEP_BLOCKS
 
 
 __all__ = [

@@ -30,7 +30,7 @@ from textedit.config.base import CompositionConfig
 from textedit.editing.request import prepare_edit
 from textedit.editing.result import EditOutput, EditResult
 from textedit.interfaces.composition import Composition
-from textedit.interfaces.text_encoder import TokenBatch
+from textedit.interfaces.text_encoder import TextEncoding, TokenBatch
 
 __all__ = ["EditingModel", "EditOutput"]
 
@@ -57,6 +57,10 @@ class EditingModel(Composition):
     def tokenize(self, texts: Sequence[str]) -> TokenBatch:
         """Tokenise descriptions with the text encoder, on this model's device."""
         return self.text_encoder.tokenize(list(texts)).to(self.device)
+
+    def encode_text(self, tokens: TokenBatch | TextEncoding) -> TextEncoding:
+        """Word and sentence features of a token batch (an encoding passes through)."""
+        return tokens if isinstance(tokens, TextEncoding) else self.text_encoder(tokens)
 
     def edit_tensors(self, images: Tensor, tokens: TokenBatch) -> EditOutput:
         """The model's edit pass: ``(b, 3, H, H)`` images in ``[-1, 1]`` on the model's

@@ -58,10 +58,6 @@ class SingleStageEditor(EditingModel):
         """Output size of each stage of the generator (one stage: ``(H,)``)."""
         return tuple(self.generator.stage_sizes)
 
-    def encode_text(self, tokens: TokenBatch | TextEncoding) -> TextEncoding:
-        """Word and sentence features of a token batch (an encoding passes through)."""
-        return tokens if isinstance(tokens, TextEncoding) else self.text_encoder(tokens)
-
     def generate(self, image: Tensor, text: TokenBatch | TextEncoding) -> GeneratorOutput:
         """``image`` edited as ``text`` says."""
         return self.generator(image, self.encode_text(text))

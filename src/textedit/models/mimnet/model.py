@@ -121,10 +121,6 @@ class MIMNet(EditingModel):
         """Output size of each stage, coarse to fine."""
         return tuple(self.generator.stage_sizes)
 
-    def encode_text(self, tokens: TokenBatch | TextEncoding) -> TextEncoding:
-        """Word and sentence features of a token batch (an encoding passes through)."""
-        return tokens if isinstance(tokens, TextEncoding) else self.text_encoder(tokens)
-
     def read_memory(self, text: TextEncoding, return_attention: bool = True) -> MemoryRead:
         """``(b, t, d)`` word-level textures read from the memory bank."""
         return self.memory_bank(text.words, text.word_mask, return_attention=return_attention)

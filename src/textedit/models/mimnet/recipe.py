@@ -19,11 +19,12 @@ from torch import Tensor, nn
 
 from textedit.interfaces.generator import GeneratorOutput
 from textedit.interfaces.memory_bank import MemoryRead
-from textedit.interfaces.recipe import Recipe, RecipeConfig, TrainingBatch, frozen
+from textedit.interfaces.recipe import Recipe, TrainingBatch, frozen
 from textedit.interfaces.structure_extractor import Structure
 from textedit.interfaces.text_encoder import TextEncoding
 from textedit.losses import (
     PairedLossWeights,
+    PairedRecipeConfig,
     discriminator_loss,
     edit_mask_loss,
     generator_adversarial_loss,
@@ -57,7 +58,7 @@ class MIMNetLosses(PairedLossWeights):
     paired_losses: ClassVar[tuple[str, ...]] = ("true_edit", "edit_region", "edit_mask")
 
 
-class MIMNetRecipeConfig(RecipeConfig):
+class MIMNetRecipeConfig(PairedRecipeConfig):
     """MIM-Net's objective: its loss weights and when the memories learn."""
 
     losses: MIMNetLosses = Field(default_factory=MIMNetLosses, description="Loss weights (spec section 6).")
@@ -65,9 +66,6 @@ class MIMNetRecipeConfig(RecipeConfig):
         "reconstruction",
         description="When the memories learn: only in the reconstruction step (the paper), or in the adversarial step's generator update too, where the paired losses live.",
     )
-
-    def true_edit_losses(self) -> list[str]:
-        return [f"losses.{name}" for name in self.losses.paired()]
 
 
 @register_recipe("mimnet")

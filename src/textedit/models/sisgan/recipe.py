@@ -18,8 +18,8 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor, nn
 
-from textedit.interfaces.recipe import Recipe, RecipeConfig, TrainingBatch, frozen
-from textedit.losses import PairedLossWeights, kl_loss, paired_edit_loss
+from textedit.interfaces.recipe import Recipe, TrainingBatch, frozen
+from textedit.losses import PairedLossWeights, PairedRecipeConfig, kl_loss, paired_edit_loss
 from textedit.models.sisgan.model import SISGAN
 from textedit.registry.api import register_recipe
 
@@ -34,16 +34,13 @@ class SISGANLosses(PairedLossWeights):
     kl: float = Field(1.0, ge=0, description="Weight of the conditioning augmentation's KL term.")
 
 
-class SISGANRecipeConfig(RecipeConfig):
+class SISGANRecipeConfig(PairedRecipeConfig):
     """SISGAN's objective."""
 
     losses: SISGANLosses = Field(default_factory=SISGANLosses, description="Loss weights.")
     mismatched_fraction: float = Field(
         0.5, ge=0, le=1, description="Fraction of each batch (its first rows) edited with a mismatched description; the rest keep their own (the reference: half)."
     )
-
-    def true_edit_losses(self) -> list[str]:
-        return [f"losses.{name}" for name in self.losses.paired()]
 
 
 def _matching(out) -> Tensor:

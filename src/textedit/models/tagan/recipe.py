@@ -16,9 +16,10 @@ from __future__ import annotations
 from pydantic import Field
 from torch import nn
 
-from textedit.interfaces.recipe import Recipe, RecipeConfig, TrainingBatch, frozen
+from textedit.interfaces.recipe import Recipe, TrainingBatch, frozen
 from textedit.losses import (
     PairedLossWeights,
+    PairedRecipeConfig,
     discriminator_loss,
     generator_adversarial_loss,
     kl_loss,
@@ -39,13 +40,10 @@ class TAGANLosses(PairedLossWeights):
     kl: float = Field(0.5, ge=0, description="Weight of the conditioning augmentation's KL term (on both generator passes).")
 
 
-class TAGANRecipeConfig(RecipeConfig):
+class TAGANRecipeConfig(PairedRecipeConfig):
     """TAGAN's objective."""
 
     losses: TAGANLosses = Field(default_factory=TAGANLosses, description="Loss weights.")
-
-    def true_edit_losses(self) -> list[str]:
-        return [f"losses.{name}" for name in self.losses.paired()]
 
 
 @register_recipe("tagan")

@@ -28,7 +28,7 @@ from torch import Tensor, nn
 from textedit.config.base import ComponentConfig
 from textedit.errors import TextEditError
 
-__all__ = ["Recipe", "RecipeConfig", "TrainingBatch", "TrainingContext", "frozen"]
+__all__ = ["Recipe", "RecipeConfig", "TrainingBatch", "TrainingContext", "adversarial_groups", "frozen"]
 
 
 class RecipeConfig(ComponentConfig):
@@ -85,6 +85,16 @@ def frozen(params: list[nn.Parameter]) -> Iterator[None]:
     finally:
         for p, flag in zip(params, flags):
             p.requires_grad_(flag)
+
+
+def adversarial_groups(model: Any) -> dict[str, list[nn.Parameter]]:
+    """The parameter groups of a GAN recipe: ``discriminator`` (the slot of that name) and
+    ``generator`` (every other slot, in slot order)."""
+    slots = model.components()
+    return {
+        "generator": [p for slot, c in slots.items() if slot != "discriminator" for p in c.parameters()],
+        "discriminator": list(slots["discriminator"].parameters()),
+    }
 
 
 class Recipe(ABC):

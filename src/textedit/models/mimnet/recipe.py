@@ -19,7 +19,7 @@ from torch import Tensor, nn
 
 from textedit.interfaces.generator import GeneratorOutput
 from textedit.interfaces.memory_bank import MemoryRead
-from textedit.interfaces.recipe import Recipe, TrainingBatch, frozen
+from textedit.interfaces.recipe import Recipe, TrainingBatch, adversarial_groups, frozen
 from textedit.interfaces.structure_extractor import Structure
 from textedit.interfaces.text_encoder import TextEncoding
 from textedit.losses import (
@@ -84,12 +84,7 @@ class MIMNetRecipe(Recipe):
     config: MIMNetRecipeConfig
 
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
-        m = self.model
-        generator = [m.text_encoder, m.memory_bank, m.structure_extractor, m.localizer, m.generator]
-        return {
-            "generator": [p for module in generator for p in module.parameters()],
-            "discriminator": list(m.discriminator.parameters()),
-        }
+        return adversarial_groups(self.model)
 
     @property
     def memory_params(self) -> list[nn.Parameter]:

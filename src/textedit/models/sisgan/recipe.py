@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor, nn
 
-from textedit.interfaces.recipe import Recipe, TrainingBatch, frozen
+from textedit.interfaces.recipe import Recipe, TrainingBatch, adversarial_groups, frozen
 from textedit.losses import PairedLossWeights, PairedRecipeConfig, kl_loss, paired_edit_loss
 from textedit.models.sisgan.model import SISGAN
 from textedit.registry.api import register_recipe
@@ -64,11 +64,7 @@ class SISGANRecipe(Recipe):
     config: SISGANRecipeConfig
 
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
-        m = self.model
-        return {
-            "generator": [*m.text_encoder.parameters(), *m.generator.parameters()],
-            "discriminator": list(m.discriminator.parameters()),
-        }
+        return adversarial_groups(self.model)
 
     def step(self, batch: TrainingBatch) -> dict[str, float]:
         m, w = self.model, self.config.losses

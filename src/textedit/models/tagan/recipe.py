@@ -16,7 +16,7 @@ from __future__ import annotations
 from pydantic import Field
 from torch import nn
 
-from textedit.interfaces.recipe import Recipe, TrainingBatch, frozen
+from textedit.interfaces.recipe import Recipe, TrainingBatch, adversarial_groups, frozen
 from textedit.losses import (
     PairedLossWeights,
     PairedRecipeConfig,
@@ -61,11 +61,7 @@ class TAGANRecipe(Recipe):
     config: TAGANRecipeConfig
 
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
-        m = self.model
-        return {
-            "generator": [*m.text_encoder.parameters(), *m.generator.parameters()],
-            "discriminator": list(m.discriminator.parameters()),
-        }
+        return adversarial_groups(self.model)
 
     def step(self, batch: TrainingBatch) -> dict[str, float]:
         m, w = self.model, self.config.losses

@@ -109,6 +109,39 @@ def test_auto_follows_the_measured_crossovers(monkeypatch, b, t, n, train, expec
     assert at_inference == resolve_backend("auto", words.detach(), memories)
 
 
+class _CudaLike:
+    """Stands in for a CUDA tensor on machines without one: what resolve_backend reads."""
+
+    is_cuda = True
+    device = "cuda:0"
+
+    def __init__(self, *shape: int, requires_grad: bool = False):
+        self.shape, self.requires_grad = shape, requires_grad
+
+
+def test_auto_on_cuda_picks_triton_from_the_device_crossover(monkeypatch):
+    # (the package's `memory_attention` attribute is the function, so import the module)
+    ops = importlib.import_module("textedit.ops.memory_attention")
+    monkeypatch.delenv(BACKEND_ENV_VAR, raising=False)
+    monkeypatch.setattr(ops, "_triton_installed", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "NVIDIA H200")
+    small = (_CudaLike(8, 18, 256), _CudaLike(4096, 256))  # 589 824 weights
+    large = (_CudaLike(256, 32, 256), _CudaLike(16384, 256))  # 2**27 weights
+    # A device not measured: triton where the reference's weights would take 64 MiB.
+    assert ops.triton_crossover("cuda:0") == (1 << 24, 1 << 24)
+    assert resolve_backend("auto", *small) == "reference"
+    assert resolve_backend("auto", *large) == "triton"
+    # A measured device: its own forward and training crossovers.
+    monkeypatch.setitem(ops._TRITON_CROSSOVERS, "NVIDIA H", (1 << 19, 1 << 30))
+    assert resolve_backend("auto", *small) == "triton"
+    training = (_CudaLike(8, 18, 256, requires_grad=True), small[1])
+    assert resolve_backend("auto", *training) == "reference"
+    with torch.no_grad():
+        assert resolve_backend("auto", *training) == "triton"
+    monkeypatch.setattr(ops, "_triton_installed", lambda: False)
+    assert resolve_backend("auto", *large) == "reference"
+
+
 def test_environment_variable_forces_what_auto_resolves_to(monkeypatch):
     monkeypatch.setenv(BACKEND_ENV_VAR, "reference")
     words = torch.zeros(8, 18, 4)
@@ -202,7 +235,10 @@ _TRITON_SCRIPT = textwrap.dedent(
     """
     import torch
     from textedit.ops.memory_attention import available_backends, memory_attention
+    from textedit.ops._triton_memory_attention import _slot_chunk
     assert "triton" in available_backends(), available_backends()
+    # The shapes below split the slots (the merge of partial results runs).
+    assert _slot_chunk(120, 150, torch.device("cpu")) < 150
     # Several row and slot blocks (the kernels use blocks of 16 to 64).
     for dtype, (b, t, n, d, big_d) in [
         (torch.float64, (3, 40, 150, 20, 12)),
@@ -224,6 +260,21 @@ _TRITON_SCRIPT = textwrap.dedent(
         tol = dict(rtol=1e-9, atol=1e-10) if dtype == torch.float64 else dict(rtol=1e-4, atol=1e-5)
         for a, e in zip(results["triton"], results["reference"]):
             torch.testing.assert_close(a, e, **tol)
+    # Reduced precision: the kernels' bfloat16 result against the reference in float32 on
+    # the same (rounded) inputs.
+    g = torch.Generator().manual_seed(1)
+    words, memories = torch.randn(2, 30, 8, generator=g), torch.randn(300, 24, generator=g)
+    key_weight = torch.randn(8, 24, generator=g) / 4
+    upstream = torch.randn(2, 30, 24, generator=g)
+    results = {}
+    for backend, dtype in (("reference", torch.float32), ("triton", torch.bfloat16)):
+        leaves = [x.to(torch.bfloat16).to(dtype).requires_grad_() for x in (words, memories, key_weight)]
+        out = memory_attention(leaves[0], None, leaves[1], leaves[2], backend=backend)
+        assert out.texture.dtype == dtype
+        (out.texture.float() * upstream).sum().backward()
+        results[backend] = [out.texture] + [x.grad for x in leaves]
+    for a, e in zip(results["triton"], results["reference"]):
+        torch.testing.assert_close(a.float(), e, rtol=0.05, atol=0.05 * e.abs().max().item())
     print("triton-ok")
     """
 )

@@ -1,22 +1,46 @@
-"""Triton kernels for memory attention (forward and backward), flash-attention style.
+"""Triton kernels for memory attention (forward and backward), FlashAttention-2 style.
 
 Shape legend: ``r`` rows (words, flattened over the batch), ``n`` memory slots, ``d``
-memory width; ``R``, ``N``, ``P`` are the row block, slot block and the padded width (``d``
-rounded up to a power of two).
+memory width, ``S`` slot splits; ``R``, ``N``, ``P`` are the row block, the slot block and
+the padded width (``d`` rounded up to a power of two).
 
 Importing this module imports triton, so :mod:`textedit.ops.memory_attention` imports it
 only when the ``"triton"`` backend runs. The kernels run on CUDA tensors, and on CPU
 tensors under the Triton interpreter (``TRITON_INTERPRET=1`` set before triton is
 imported), which is how the test suite checks them on machines without a GPU.
 
-The math is the one of :mod:`textedit.ops._fused_memory_attention`: the forward kernel
-keeps a running max, normaliser and weighted sum per row over blocks of memories and saves
-the log-sum-exp; the backward pass recomputes each block of weights, once in a kernel that
-owns a block of rows (``dq``) and once in a kernel that owns a block of slots (``dm``, both
-the key and the value contribution), so neither needs atomics.
+The math is the one of :mod:`textedit.ops._fused_memory_attention` (scores
+``s = q mᵀ``, ``p = softmax(s)``, texture ``t = p m``), organised for a GPU:
+
+* **Split over slots as well as rows.** Memory attention has few rows (``b·t``: 144 words
+  at batch 8) and many slots (up to 65 536), so one program per block of rows leaves most
+  of a GPU idle. The forward and ``dq`` kernels run on a ``(row blocks, S)`` grid, each
+  program walking one chunk of slots; the forward writes a normalised partial texture and
+  log-sum-exp per split, which :func:`_merge_splits` combines (the "flash-decoding" merge),
+  and the ``dq`` partials are summed. ``S`` is chosen from the number of row blocks and the
+  device's multiprocessor count (:func:`_slot_chunk`).
+* **Online softmax, nothing of size (r, n).** A running max, normaliser and weighted sum per
+  row in the forward; the backward recomputes each block of scores from the saved
+  log-sum-exp. The ``dM`` kernel owns a block of slots and computes its scores transposed
+  (``sᵀ = m qᵀ``), accumulating both the key term ``dsᵀ q`` and the value term ``pᵀ dt``:
+  no atomics, deterministic results.
+* **Tensor cores.** Every product is a ``tl.dot`` on ``(R, P)`` × ``(P, N)`` tiles,
+  accumulated in float32 (float64 for float64 inputs). bfloat16/float16 inputs go to the
+  tensor cores as they are (the softmax weights are cast to the input type for the second
+  product, as FlashAttention does); float32 inputs use TF32 exactly when torch would for a
+  matmul (``torch.get_float32_matmul_precision() != "highest"``), else full-precision
+  ("ieee") products.
+* **Autotuned block sizes.** On a GPU each kernel is wrapped in ``triton.autotune`` over
+  row/slot blocks, warps and pipeline stages, keyed by the padded width and the row and
+  slot counts rounded to powers of two; configurations whose tiles would not fit the
+  register file are pruned before tuning. Under the interpreter one small configuration
+  runs, with small slot chunks so that the split-and-merge path is exercised.
 """
 
 from __future__ import annotations
+
+import functools
+import os
 
 import torch
 import triton
@@ -25,26 +49,35 @@ from torch import Tensor
 
 __all__ = ["TritonMemoryAttention", "triton_rows"]
 
+_INTERPRETING = os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
+
 
 @triton.jit
 def _forward_kernel(
-    q_ptr, m_ptr, out_ptr, lse_ptr, rows, slots, width,
+    q_ptr, m_ptr, out_ptr, lse_ptr, rows, slots, width, chunk, rows_key, slots_key,
     BLOCK_R: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_P: tl.constexpr,
-    ACC: tl.constexpr, PRECISION: tl.constexpr,
+    ACC: tl.constexpr, DOT: tl.constexpr, PRECISION: tl.constexpr,
 ):  # fmt: skip
+    split = tl.program_id(1)
     r = tl.program_id(0) * BLOCK_R + tl.arange(0, BLOCK_R)
     p = tl.arange(0, BLOCK_P)
     row_ok = r < rows
-    tile_ok = row_ok[:, None] & (p[None, :] < width)
-    q = tl.load(q_ptr + r[:, None] * width + p[None, :], mask=tile_ok, other=0.0).to(ACC)
+    width_ok = p < width
+    tile_ok = row_ok[:, None] & width_ok[None, :]
+    q = tl.load(q_ptr + r[:, None] * width + p[None, :], mask=tile_ok, other=0.0).to(DOT)
+    first = split * chunk
+    last = tl.minimum(first + chunk, slots)
     running_max = tl.full([BLOCK_R], float("-inf"), ACC)
     normaliser = tl.zeros([BLOCK_R], ACC)
     total = tl.zeros([BLOCK_R, BLOCK_P], ACC)
-    for start in range(0, slots, BLOCK_N):
+    for start in range(first, last, BLOCK_N):
         n = start + tl.arange(0, BLOCK_N)
-        slot_ok = n < slots
-        mem_ok = slot_ok[:, None] & (p[None, :] < width)
-        mem = tl.load(m_ptr + n[:, None] * width + p[None, :], mask=mem_ok, other=0.0).to(ACC)
+        slot_ok = n < last
+        mem = tl.load(
+            m_ptr + n[:, None] * width + p[None, :],
+            mask=slot_ok[:, None] & width_ok[None, :],
+            other=0.0,
+        ).to(DOT)
         scores = tl.dot(q, tl.trans(mem), input_precision=PRECISION, out_dtype=ACC)
         scores = tl.where(slot_ok[None, :], scores, float("-inf"))
         new_max = tl.maximum(running_max, tl.max(scores, 1))
@@ -52,85 +85,208 @@ def _forward_kernel(
         weights = tl.exp(scores - new_max[:, None])
         normaliser = normaliser * rescale + tl.sum(weights, 1)
         total = total * rescale[:, None] + tl.dot(
-            weights, mem, input_precision=PRECISION, out_dtype=ACC
+            weights.to(DOT), mem, input_precision=PRECISION, out_dtype=ACC
         )
         running_max = new_max
-    out = total / normaliser[:, None]
-    tl.store(out_ptr + r[:, None] * width + p[None, :], out, mask=tile_ok)
-    tl.store(lse_ptr + r, running_max + tl.log(normaliser), mask=row_ok)
+    # Every chunk holds at least one slot, so the normaliser is >= 1 on every row.
+    base = split * rows
+    tl.store(
+        out_ptr + (base + r)[:, None] * width + p[None, :],
+        total / normaliser[:, None],
+        mask=tile_ok,
+    )
+    tl.store(lse_ptr + base + r, running_max + tl.log(normaliser), mask=row_ok)
 
 
 @triton.jit
 def _grad_q_kernel(
-    q_ptr, m_ptr, dout_ptr, lse_ptr, delta_ptr, dq_ptr, rows, slots, width,
+    q_ptr, m_ptr, dout_ptr, lse_ptr, delta_ptr, dq_ptr, rows, slots, width, chunk,
+    rows_key, slots_key,
     BLOCK_R: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_P: tl.constexpr,
-    ACC: tl.constexpr, PRECISION: tl.constexpr,
+    ACC: tl.constexpr, DOT: tl.constexpr, PRECISION: tl.constexpr,
 ):  # fmt: skip
+    split = tl.program_id(1)
     r = tl.program_id(0) * BLOCK_R + tl.arange(0, BLOCK_R)
     p = tl.arange(0, BLOCK_P)
     row_ok = r < rows
-    tile_ok = row_ok[:, None] & (p[None, :] < width)
+    width_ok = p < width
+    tile_ok = row_ok[:, None] & width_ok[None, :]
     offsets = r[:, None] * width + p[None, :]
-    q = tl.load(q_ptr + offsets, mask=tile_ok, other=0.0).to(ACC)
-    dout = tl.load(dout_ptr + offsets, mask=tile_ok, other=0.0).to(ACC)
+    q = tl.load(q_ptr + offsets, mask=tile_ok, other=0.0).to(DOT)
+    dout = tl.load(dout_ptr + offsets, mask=tile_ok, other=0.0).to(DOT)
     lse = tl.load(lse_ptr + r, mask=row_ok, other=0.0)
     delta = tl.load(delta_ptr + r, mask=row_ok, other=0.0)
+    first = split * chunk
+    last = tl.minimum(first + chunk, slots)
     dq = tl.zeros([BLOCK_R, BLOCK_P], ACC)
-    for start in range(0, slots, BLOCK_N):
+    for start in range(first, last, BLOCK_N):
         n = start + tl.arange(0, BLOCK_N)
-        slot_ok = n < slots
-        mem_ok = slot_ok[:, None] & (p[None, :] < width)
-        mem = tl.load(m_ptr + n[:, None] * width + p[None, :], mask=mem_ok, other=0.0).to(ACC)
+        slot_ok = n < last
+        mem = tl.load(
+            m_ptr + n[:, None] * width + p[None, :],
+            mask=slot_ok[:, None] & width_ok[None, :],
+            other=0.0,
+        ).to(DOT)
         scores = tl.dot(q, tl.trans(mem), input_precision=PRECISION, out_dtype=ACC)
         weights = tl.where(slot_ok[None, :], tl.exp(scores - lse[:, None]), 0.0)
         dweights = tl.dot(dout, tl.trans(mem), input_precision=PRECISION, out_dtype=ACC)
         dscores = weights * (dweights - delta[:, None])
-        dq += tl.dot(dscores, mem, input_precision=PRECISION, out_dtype=ACC)
-    tl.store(dq_ptr + offsets, dq, mask=tile_ok)
+        dq += tl.dot(dscores.to(DOT), mem, input_precision=PRECISION, out_dtype=ACC)
+    tl.store(dq_ptr + (split * rows + r)[:, None] * width + p[None, :], dq, mask=tile_ok)
 
 
 @triton.jit
 def _grad_m_kernel(
     q_ptr, m_ptr, dout_ptr, lse_ptr, delta_ptr, dm_ptr, rows, slots, width,
+    rows_key, slots_key,
     BLOCK_R: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_P: tl.constexpr,
-    ACC: tl.constexpr, PRECISION: tl.constexpr,
+    ACC: tl.constexpr, DOT: tl.constexpr, PRECISION: tl.constexpr,
 ):  # fmt: skip
     n = tl.program_id(0) * BLOCK_N + tl.arange(0, BLOCK_N)
     p = tl.arange(0, BLOCK_P)
     slot_ok = n < slots
-    mem_ok = slot_ok[:, None] & (p[None, :] < width)
-    mem = tl.load(m_ptr + n[:, None] * width + p[None, :], mask=mem_ok, other=0.0).to(ACC)
+    width_ok = p < width
+    mem_ok = slot_ok[:, None] & width_ok[None, :]
+    mem = tl.load(m_ptr + n[:, None] * width + p[None, :], mask=mem_ok, other=0.0).to(DOT)
     dm = tl.zeros([BLOCK_N, BLOCK_P], ACC)
     for start in range(0, rows, BLOCK_R):
         r = start + tl.arange(0, BLOCK_R)
         row_ok = r < rows
-        tile_ok = row_ok[:, None] & (p[None, :] < width)
+        tile_ok = row_ok[:, None] & width_ok[None, :]
         offsets = r[:, None] * width + p[None, :]
-        q = tl.load(q_ptr + offsets, mask=tile_ok, other=0.0).to(ACC)
-        dout = tl.load(dout_ptr + offsets, mask=tile_ok, other=0.0).to(ACC)
+        q = tl.load(q_ptr + offsets, mask=tile_ok, other=0.0).to(DOT)
+        dout = tl.load(dout_ptr + offsets, mask=tile_ok, other=0.0).to(DOT)
         lse = tl.load(lse_ptr + r, mask=row_ok, other=0.0)
         delta = tl.load(delta_ptr + r, mask=row_ok, other=0.0)
-        scores = tl.dot(q, tl.trans(mem), input_precision=PRECISION, out_dtype=ACC)
+        # Transposed (N, R) tiles: the products then land in dM's (N, P) layout directly.
+        scores_t = tl.dot(mem, tl.trans(q), input_precision=PRECISION, out_dtype=ACC)
         # Rows past the end load q = 0 and lse = 0, which would give weight 1: mask them.
-        weights = tl.where(row_ok[:, None], tl.exp(scores - lse[:, None]), 0.0)
-        dweights = tl.dot(dout, tl.trans(mem), input_precision=PRECISION, out_dtype=ACC)
-        dscores = weights * (dweights - delta[:, None])
-        dm += tl.dot(tl.trans(dscores), q, input_precision=PRECISION, out_dtype=ACC)
-        dm += tl.dot(tl.trans(weights), dout, input_precision=PRECISION, out_dtype=ACC)
+        weights_t = tl.where(row_ok[None, :], tl.exp(scores_t - lse[None, :]), 0.0)
+        dweights_t = tl.dot(mem, tl.trans(dout), input_precision=PRECISION, out_dtype=ACC)
+        dscores_t = weights_t * (dweights_t - delta[None, :])
+        dm += tl.dot(dscores_t.to(DOT), q, input_precision=PRECISION, out_dtype=ACC)
+        dm += tl.dot(weights_t.to(DOT), dout, input_precision=PRECISION, out_dtype=ACC)
     tl.store(dm_ptr + n[:, None] * width + p[None, :], dm, mask=mem_ok)
 
 
-def _config(width: int, dtype: torch.dtype) -> dict:
-    """Block sizes and accumulation type for a memory width and input dtype."""
-    padded = max(16, triton.next_power_of_2(width))
-    # Keep a row block's accumulators ((R, P) and (N, P)) within a reasonable register budget.
-    block = 64 if padded <= 64 else 32 if padded <= 256 else 16
-    if dtype == torch.float64:
-        acc, precision = tl.float64, "ieee"
+# ----------------------------------------------------------------------------- launch plans
+
+# Bytes of registers one warp can hold without spilling, roughly (64 K registers of 4 bytes
+# per multiprocessor, a quarter of them for one program's tiles).
+_REGISTER_BYTES_PER_WARP = 32 * 160 * 4
+
+
+def _fits(config: triton.Config, padded: int, item: int, tiles: int) -> bool:
+    """Whether ``tiles`` row-or-slot tiles of ``(block, padded)`` fit the register budget."""
+    block_r, block_n = config.kwargs["BLOCK_R"], config.kwargs["BLOCK_N"]
+    # The two loaded / accumulated (block, P) tiles per kernel, plus the (R, N) scores.
+    elements = tiles * max(block_r, block_n) * padded + 2 * block_r * block_n
+    return elements * item <= config.num_warps * _REGISTER_BYTES_PER_WARP
+
+
+def _tuning_configs(padded: int, item: int, tiles: int) -> list[triton.Config]:
+    configs = [
+        triton.Config({"BLOCK_R": br, "BLOCK_N": bn}, num_warps=warps, num_stages=stages)
+        for br in (16, 32, 64, 128)
+        for bn in (32, 64, 128)
+        for warps in (4, 8)
+        for stages in (2, 3)
+    ]
+    kept = [c for c in configs if _fits(c, padded, item, tiles)]
+    return kept or [triton.Config({"BLOCK_R": 16, "BLOCK_N": 32}, num_warps=8, num_stages=1)]
+
+
+_INTERPRETER_CONFIG = {"BLOCK_R": 16, "BLOCK_N": 16}
+_KEYS = ["rows_key", "slots_key", "width"]
+
+
+@functools.lru_cache(maxsize=None)
+def _kernel(name: str, padded: int, item: int):
+    """The kernel ``name``, autotuned for this padded width on a GPU; the plain kernel under
+    the interpreter (launched with :data:`_INTERPRETER_CONFIG`)."""
+    kernel = {"forward": _forward_kernel, "dq": _grad_q_kernel, "dm": _grad_m_kernel}[name]
+    if _INTERPRETING:
+        return kernel
+    # Tiles each kernel keeps live: forward q, mem, total; dq q, dout, mem, dq; dm mem, q,
+    # dout, dm.
+    tiles = 3 if name == "forward" else 4
+    return triton.autotune(configs=_tuning_configs(padded, item, tiles), key=_KEYS)(kernel)
+
+
+def _launch(name: str, grid_for, args: tuple, padded: int, item: int, **constants) -> None:
+    kernel = _kernel(name, padded, item)
+    if _INTERPRETING:
+        kernel[grid_for(_INTERPRETER_CONFIG)](*args, **_INTERPRETER_CONFIG, **constants)
     else:
-        # ieee, not tf32: the backends must agree to float32 tolerance.
-        acc, precision = tl.float32, "ieee"
-    return dict(BLOCK_R=block, BLOCK_N=block, BLOCK_P=padded, ACC=acc, PRECISION=precision)
+        kernel[grid_for](*args, **constants)
+
+
+def _multiprocessors(device: torch.device) -> int:
+    if device.type == "cuda":
+        return torch.cuda.get_device_properties(device).multi_processor_count
+    return 2  # the interpreter: a pretend GPU small enough that tests split the slots
+
+
+def _slot_chunk(rows: int, slots: int, device: torch.device) -> int:
+    """Slots per split: enough splits that ``row blocks × splits`` fills the GPU about four
+    times over, but no chunk under 512 slots (a few slot blocks per program) on a GPU, 32
+    under the interpreter."""
+    smallest, align = (32, 16) if _INTERPRETING else (512, 128)
+    row_blocks = triton.cdiv(rows, 64)
+    splits = max(1, triton.cdiv(4 * _multiprocessors(device), row_blocks))
+    splits = min(splits, max(1, slots // smallest))
+    return triton.cdiv(triton.cdiv(slots, splits), align) * align
+
+
+def _merge_splits(partial: Tensor, partial_lse: Tensor) -> tuple[Tensor, Tensor]:
+    """Combine per-split normalised textures ``(S, r, d)`` and log-sum-exps ``(S, r)``."""
+    if partial.shape[0] == 1:
+        return partial[0], partial_lse[0]
+    lse = torch.logsumexp(partial_lse, dim=0)
+    share = torch.exp(partial_lse - lse)  # each split's share of the softmax mass
+    return torch.einsum("sr,srd->rd", share, partial), lse
+
+
+_TRITON_TYPES = {
+    torch.float64: tl.float64,
+    torch.float32: tl.float32,
+    torch.bfloat16: tl.bfloat16,
+    torch.float16: tl.float16,
+}
+
+
+def _precision(dtype: torch.dtype) -> dict:
+    """Accumulation type, the type tiles enter ``tl.dot`` in, and its input precision.
+
+    Tiles keep the input type (bfloat16/float16 run on the tensor cores), except under the
+    interpreter, whose reduced-precision ``tl.dot`` is wrong (triton 3.x): there they are
+    widened to the accumulation type first.
+    """
+    acc = tl.float64 if dtype == torch.float64 else tl.float32
+    dot = acc if _INTERPRETING else _TRITON_TYPES[dtype]
+    if dtype == torch.float64 or (
+        dtype == torch.float32 and torch.get_float32_matmul_precision() == "highest"
+    ):
+        precision = "ieee"
+    else:
+        precision = "tf32"  # float32 with TF32 allowed; ignored for bfloat16/float16 tiles
+    return dict(ACC=acc, DOT=dot, PRECISION=precision)
+
+
+def _plan(q: Tensor, memories: Tensor) -> dict:
+    rows, width = q.shape
+    slots = memories.shape[0]
+    return dict(
+        rows=rows,
+        slots=slots,
+        width=width,
+        padded=max(16, triton.next_power_of_2(width)),
+        item=max(4, q.element_size()),  # accumulators are float32 at least
+        chunk=_slot_chunk(rows, slots, q.device),
+        keys=(triton.next_power_of_2(rows), triton.next_power_of_2(slots)),
+        constants=_precision(q.dtype),
+        acc_dtype=torch.float64 if q.dtype == torch.float64 else torch.float32,
+    )
 
 
 class TritonMemoryAttention(torch.autograd.Function):
@@ -139,14 +295,21 @@ class TritonMemoryAttention(torch.autograd.Function):
     @staticmethod
     def forward(ctx, q: Tensor, memories: Tensor) -> Tensor:
         q, memories = q.contiguous(), memories.contiguous()
-        rows, width = q.shape
-        slots = memories.shape[0]
-        acc_dtype = torch.float64 if q.dtype == torch.float64 else torch.float32
-        config = _config(width, q.dtype)
-        out = torch.empty(rows, width, dtype=acc_dtype, device=q.device)
-        lse = torch.empty(rows, dtype=acc_dtype, device=q.device)
-        grid = (triton.cdiv(rows, config["BLOCK_R"]),)
-        _forward_kernel[grid](q, memories, out, lse, rows, slots, width, **config)
+        plan = _plan(q, memories)
+        rows, slots, width, chunk = plan["rows"], plan["slots"], plan["width"], plan["chunk"]
+        splits = triton.cdiv(slots, chunk)
+        partial = torch.empty(splits, rows, width, dtype=plan["acc_dtype"], device=q.device)
+        partial_lse = torch.empty(splits, rows, dtype=plan["acc_dtype"], device=q.device)
+        _launch(
+            "forward",
+            lambda meta: (triton.cdiv(rows, meta["BLOCK_R"]), splits),
+            (q, memories, partial, partial_lse, rows, slots, width, chunk, *plan["keys"]),
+            plan["padded"],
+            plan["item"],
+            BLOCK_P=plan["padded"],
+            **plan["constants"],
+        )
+        out, lse = _merge_splits(partial, partial_lse)
         ctx.save_for_backward(q, memories, out, lse)
         return out.to(q.dtype)
 
@@ -154,19 +317,33 @@ class TritonMemoryAttention(torch.autograd.Function):
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_out: Tensor):
         q, memories, out, lse = ctx.saved_tensors
-        rows, width = q.shape
-        slots = memories.shape[0]
-        config = _config(width, q.dtype)
-        grad_out = grad_out.contiguous()
+        plan = _plan(q, memories)
+        rows, slots, width, chunk = plan["rows"], plan["slots"], plan["width"], plan["chunk"]
+        grad_out = grad_out.to(q.dtype).contiguous()
         delta = (grad_out.to(out.dtype) * out).sum(dim=1)
-        grad_q = torch.empty(rows, width, dtype=out.dtype, device=q.device)
+        splits = triton.cdiv(slots, chunk)
+        grad_q = torch.empty(splits, rows, width, dtype=out.dtype, device=q.device)
         grad_m = torch.empty(slots, width, dtype=out.dtype, device=q.device)
-        args = (q, memories, grad_out, lse, delta)
-        grid_q = (triton.cdiv(rows, config["BLOCK_R"]),)
-        _grad_q_kernel[grid_q](*args, grad_q, rows, slots, width, **config)
-        grid_m = (triton.cdiv(slots, config["BLOCK_N"]),)
-        _grad_m_kernel[grid_m](*args, grad_m, rows, slots, width, **config)
-        return grad_q.to(q.dtype), grad_m.to(memories.dtype)
+        tensors = (q, memories, grad_out, lse, delta)
+        _launch(
+            "dq",
+            lambda meta: (triton.cdiv(rows, meta["BLOCK_R"]), splits),
+            (*tensors, grad_q, rows, slots, width, chunk, *plan["keys"]),
+            plan["padded"],
+            plan["item"],
+            BLOCK_P=plan["padded"],
+            **plan["constants"],
+        )
+        _launch(
+            "dm",
+            lambda meta: (triton.cdiv(slots, meta["BLOCK_N"]),),
+            (*tensors, grad_m, rows, slots, width, *plan["keys"]),
+            plan["padded"],
+            plan["item"],
+            BLOCK_P=plan["padded"],
+            **plan["constants"],
+        )
+        return grad_q.sum(dim=0).to(q.dtype), grad_m.to(memories.dtype)
 
 
 def triton_rows(q: Tensor, memories: Tensor) -> Tensor:

@@ -16,9 +16,9 @@ Three backends compute the same function (see ``docs/memory-attention.md``):
 * ``"triton"``: the fused algorithm as Triton kernels, for CUDA tensors (or CPU tensors
   under ``TRITON_INTERPRET=1``).
 
-``"auto"`` (the default) picks triton for CUDA tensors when triton is installed, else
-fused where a multiply-add count says it wins (see :func:`resolve_backend`), else
-reference. The environment variable ``TEXTEDIT_MEMORY_ATTENTION_BACKEND`` replaces what
+``"auto"`` (the default) picks, on CUDA, triton from a measured size on (per device, else
+where the reference's weights would take 64 MiB), else reference; on other devices fused
+where a multiply-add count says it wins, else reference (see :func:`resolve_backend`). The environment variable ``TEXTEDIT_MEMORY_ATTENTION_BACKEND`` replaces what
 ``"auto"`` would pick.
 """
 
@@ -39,6 +39,7 @@ __all__ = [
     "MemoryAttentionOutput",
     "available_backends",
     "resolve_backend",
+    "triton_crossover",
     "BACKEND_ENV_VAR",
 ]
 
@@ -53,6 +54,13 @@ _BACKENDS = ("reference", "fused", "triton")
 # cost more than the count says (and 64 MiB each in float32), so fused wins regardless.
 _FUSED_MIN_SLOTS = 256
 _FUSED_MIN_WEIGHTS = 1 << 24
+# On CUDA "auto" picks triton from this many (b, t, n) weights on, per device (the name
+# torch reports, by prefix): crossovers measured with `python benchmarks/gpu.py`, which
+# prints them (forward, training). A device without a row uses _TRITON_MIN_WEIGHTS: where
+# the reference's (b, t, n) float32 tensors reach 64 MiB each, memory rather than speed
+# decides.
+_TRITON_CROSSOVERS: dict[str, tuple[int, int]] = {}
+_TRITON_MIN_WEIGHTS = 1 << 24
 
 
 class MemoryAttentionOutput(NamedTuple):
@@ -110,11 +118,12 @@ def resolve_backend(
 ) -> str:
     """The backend that runs for ``backend`` on these inputs (``"auto"`` resolved).
 
-    ``"auto"``: the backend named by ``TEXTEDIT_MEMORY_ATTENTION_BACKEND`` if set; else
-    triton for CUDA tensors when triton is installed; else fused when it needs fewer
-    multiply-adds than the reference (counting the backward pass when autograd will need
-    it: grad mode on and an input requiring grad) and ``n >= 256``, or when the ``(b, t, n)``
-    weights would have ``2**24`` elements or more; else reference.
+    ``"auto"``: the backend named by ``TEXTEDIT_MEMORY_ATTENTION_BACKEND`` if set; else,
+    for CUDA tensors, triton when it is installed and the ``(b, t, n)`` weights reach the
+    device's :func:`triton_crossover`, reference otherwise; else fused when it needs fewer
+    multiply-adds than the reference and ``n >= 256``, or when the ``(b, t, n)`` weights
+    would have ``2**24`` elements or more; else reference. Both rules count the backward
+    pass when autograd will need it (grad mode on and an input requiring grad).
 
     Args:
         backend: a name from :func:`available_backends`, or ``"auto"``.
@@ -131,13 +140,14 @@ def resolve_backend(
         forced = os.environ.get(BACKEND_ENV_VAR, "").strip()
         if forced and forced != "auto":
             backend, source = forced, f"environment variable {BACKEND_ENV_VAR}"
-        elif words.is_cuda and _triton_installed():
-            return "triton"
         else:
             tensors = (words, memories) if key_weight is None else (words, memories, key_weight)
             backward = torch.is_grad_enabled() and any(x.requires_grad for x in tensors)
             rows = words.shape[0] * words.shape[1] if rows is None else rows
             n, d = memories.shape
+            if words.is_cuda:
+                wins = _triton_installed() and rows * n >= triton_crossover(words.device)[backward]
+                return "triton" if wins else "reference"
             cheaper = _fused_is_cheaper(rows, n, words.shape[2], d, backward)
             return "fused" if cheaper else "reference"
     if backend not in _BACKENDS:
@@ -149,6 +159,17 @@ def resolve_backend(
     if backend == "triton":
         _check_triton_usable(words)
     return backend
+
+
+def triton_crossover(device: torch.device | str) -> tuple[int, int]:
+    """``(forward, training)``: the number of ``(b, t, n)`` weights from which ``"auto"``
+    picks the triton backend on this CUDA device (measured per device; ``2**24`` for a
+    device not measured yet)."""
+    name = torch.cuda.get_device_name(device)
+    for prefix, crossover in _TRITON_CROSSOVERS.items():
+        if name.startswith(prefix):
+            return crossover
+    return (_TRITON_MIN_WEIGHTS, _TRITON_MIN_WEIGHTS)
 
 
 def _check_triton_usable(words: Tensor) -> None:

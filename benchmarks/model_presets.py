@@ -12,6 +12,13 @@ step), with Adam per parameter group, without the trainer's data pipeline, EMA o
 
     python benchmarks/model_presets.py                  # the default presets, markdown table
     python benchmarks/model_presets.py --presets mimnet_128 tagan_128 --repeats 20
+    python benchmarks/model_presets.py --presets mimnet_128 --bf16 --channels-last --compile-edit
+
+Throughput is also given in GFLOP/s (counted FLOPs over the median time), which compares
+how well presets of different sizes use the CPU. ``--bf16`` autocasts edit and training to
+bfloat16 (refused on CPUs without native bf16 arithmetic, where it is ~100x slower),
+``--channels-last`` converts model and inputs, ``--compile-edit`` times the edit through
+``torch.compile`` (``Composition.compile_components``; compile time reported apart).
 
 Peak memory is measured in a fresh subprocess per preset as the growth of the peak
 resident set size (``VmHWM``) over one training step, so it includes activations,
@@ -35,6 +42,7 @@ from torch.utils.flop_counter import FlopCounterMode
 import textedit
 from textedit.interfaces import TrainingBatch
 from textedit.registry.api import create_recipe
+from textedit.utils.cpu import cpu_has_native_bf16
 
 TEXTS = [
     "this bird has a red head and white wings",
@@ -58,14 +66,16 @@ def _texts(batch: int) -> list[str]:
 
 class _Context:
     """The trainer's services a recipe uses (``TrainingContext``), without its data
-    pipeline, EMA, schedule or logging: float32, one Adam per parameter group."""
+    pipeline, EMA, schedule or logging: float32 (or bfloat16 autocast), one Adam per
+    parameter group."""
 
-    def __init__(self):
+    def __init__(self, bf16: bool = False):
         self.groups: dict[str, list[torch.nn.Parameter]] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.bf16 = bf16
 
     def autocast(self):
-        return contextlib.nullcontext()
+        return _autocast(self.bf16)
 
     def update(self, group: str, loss: torch.Tensor) -> None:
         optimizer = self.optimizers[group]
@@ -74,11 +84,15 @@ class _Context:
         optimizer.step()
 
 
-def recipe_step(model):
+def _autocast(bf16: bool):
+    return torch.autocast("cpu", torch.bfloat16) if bf16 else contextlib.nullcontext()
+
+
+def recipe_step(model, bf16: bool = False):
     """The model's own training iteration: its default recipe with its default weights
     (``textedit.interfaces.recipe``), on a fixed batch whose mismatched descriptions are the
     batch's own rolled by one."""
-    context = _Context()
+    context = _Context(bf16)
     recipe = create_recipe(model.default_recipe, model, context)
     context.groups = recipe.parameter_groups()
     context.optimizers = {
@@ -97,33 +111,49 @@ def recipe_step(model):
     return step
 
 
-def measure(name: str, repeats: int, train_steps: int) -> dict:
+def measure(
+    name: str, repeats: int, train_steps: int, bf16: bool = False, channels_last: bool = False,
+    compile_edit: bool = False, peak: bool = True,
+) -> dict:
     torch.manual_seed(0)
     model = textedit.create_model(name)
     size = model.image_size
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    model = model.to(memory_format=fmt)
     row = {
         "preset": name,
         "params_g_M": (model.num_parameters() - model.discriminator.num_parameters()) / 1e6,
         "params_d_M": model.discriminator.num_parameters() / 1e6,
     }
     model.eval()
-    image = _images(1, size)
+    image = _images(1, size).contiguous(memory_format=fmt)
     with FlopCounterMode(display=False) as counter:
         model.edit(image, _texts(1))
     row["edit_gflop"] = counter.get_total_flops() / 1e9
-    for _ in range(3):
-        model.edit(image, _texts(1))
-    times = []
-    for _ in range(repeats):
+    if compile_edit:
         start = time.perf_counter()
-        model.edit(image, _texts(1))
-        times.append(time.perf_counter() - start)
+        model.compile_components()
+        with _autocast(bf16):
+            model.edit(image, _texts(1))
+        row["compile_s"] = time.perf_counter() - start
+    with _autocast(bf16):
+        for _ in range(3):
+            model.edit(image, _texts(1))
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            model.edit(image, _texts(1))
+            times.append(time.perf_counter() - start)
     row["edit_ms_median"] = 1e3 * statistics.median(times)
     row["edit_ms_min"] = 1e3 * min(times)
+    row["edit_gflop_s"] = row["edit_gflop"] / statistics.median(times)
+    if compile_edit:  # training is timed eagerly: compiling it did not pay on the CPU
+        torch.manual_seed(0)
+        model = textedit.create_model(name).to(memory_format=fmt)
 
     model.train()
-    batch, texts = _images(8, size), _texts(8)
-    step = recipe_step(model)
+    batch, texts = _images(8, size).contiguous(memory_format=fmt), _texts(8)
+    step = recipe_step(model, bf16)
     step(batch, texts)  # warm-up
     with FlopCounterMode(display=False) as counter:
         step(batch, texts)
@@ -135,7 +165,8 @@ def measure(name: str, repeats: int, train_steps: int) -> dict:
         times.append(time.perf_counter() - start)
     row["train_img_s_median"] = 8 / statistics.median(times)
     row["train_img_s_best"] = 8 / min(times)
-    row["train_peak_gib"] = _peak_memory_subprocess(name)
+    row["train_gflop_s"] = row["train_gflop"] / statistics.median(times)
+    row["train_peak_gib"] = _peak_memory_subprocess(name) if peak else float("nan")
     return row
 
 
@@ -192,13 +223,14 @@ def _verdict(row: dict) -> str:
 def to_markdown(rows: list[dict]) -> str:
     head = (
         "| preset | params G / D (M) | edit GFLOP (b=1) | training GFLOP (b=8) | edit ms median (min) "
-        "| training img/s b=8 median (best) | peak GiB b=8 | targets |\n"
-        "| --- | --- | --- | --- | --- | --- | --- | --- |"
+        "| training img/s b=8 median (best) | GFLOP/s edit / training | peak GiB b=8 | targets |\n"
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     )
     lines = [
         f"| {r['preset']} | {r['params_g_M']:.2f} / {r['params_d_M']:.2f} | {r['edit_gflop']:.2f} "
         f"| {r['train_gflop']:.1f} | {r['edit_ms_median']:.0f} ({r['edit_ms_min']:.0f}) "
         f"| {r['train_img_s_median']:.2f} ({r['train_img_s_best']:.2f}) "
+        f"| {r['edit_gflop_s']:.0f} / {r['train_gflop_s']:.0f} "
         f"| {r['train_peak_gib']:.2f} | {_verdict(r)} |"
         for r in rows
     ]
@@ -220,6 +252,10 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         help="torch CPU threads (default: torch's); 1 is steadier on a busy machine",
     )
+    parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast (CPUs with native bf16 only)")
+    parser.add_argument("--channels-last", action="store_true", help="channels-last model and inputs")
+    parser.add_argument("--compile-edit", action="store_true", help="time the edit through torch.compile")
+    parser.add_argument("--no-peak", action="store_true", help="skip the peak-memory subprocess")
     parser.add_argument("--peak-of", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.threads:
@@ -227,10 +263,21 @@ def main(argv: list[str] | None = None) -> None:
     if args.peak_of:
         print(peak_of(args.peak_of))
         return
-    rows = [measure(name, args.repeats, args.train_steps) for name in args.presets]
+    if args.bf16 and not cpu_has_native_bf16():
+        parser.error(
+            "--bf16: this CPU has no native bfloat16 arithmetic (AVX512-BF16 or AMX); "
+            "bfloat16 would run about 100x slower than float32 here"
+        )
+    options = dict(bf16=args.bf16, channels_last=args.channels_last, compile_edit=args.compile_edit)
+    rows = [
+        measure(name, args.repeats, args.train_steps, peak=not args.no_peak, **options)
+        for name in args.presets
+    ]
     load = " ".join(f"{x:.1f}" for x in __import__("os").getloadavg())
+    flags = ", ".join(k for k, v in options.items() if v) or "float32"
     print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, load average after: {load}"
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, {flags}, "
+        f"load average after: {load}"
     )
     print(json.dumps(rows, indent=2) if args.json else to_markdown(rows))
 

@@ -353,6 +353,31 @@ def test_dataloader_workers_give_the_batches_of_the_main_process(tiny):
         assert torch.equal(a.images, b.images) and torch.equal(a.mismatched_targets, b.mismatched_targets)
 
 
+def test_training_with_workers_resumes_exactly(tiny, tmp_path):
+    # The bar: data.num_workers=2 trains and resumes exactly (loader restarted on resume).
+    data = {**tiny().data.model_dump(), "num_workers": 2, "pin_memory": False}
+    plain = Trainer(tiny(output_dir=str(tmp_path / "plain")), progress=False)
+    plain.train()
+    first = Trainer(tiny(output_dir=str(tmp_path / "workers"), data=data), progress=False)
+    first.train(max_steps=2)
+    second = Trainer(tiny(output_dir=str(tmp_path / "workers"), data=data), resume=True, progress=False)
+    second.train()
+    _assert_same(_weights(latest_checkpoint(tmp_path / "plain" / "checkpoints")),
+                 _weights(latest_checkpoint(tmp_path / "workers" / "checkpoints")))
+
+
+def test_training_from_a_packed_data_set_with_true_edits(tiny, tmp_path):
+    from textedit.data.packed import pack_generated
+    from textedit.data.synthetic.data import SyntheticSpec
+
+    root = tmp_path / "packed"
+    pack_generated(root, SyntheticSpec(family="birds", n=12, seed=0), image_size=64, edits_per_image=1)
+    data = {"type": "packed", "root": str(root), "reword": 0.5, "num_workers": 1, "sample_split": "test"}
+    trainer = Trainer(tiny(data=data, recipe={"losses": {"true_edit": 1.0}}), progress=False)
+    assert trainer.train() is not None
+    assert "true_edit_l1" in trainer.train_step()
+
+
 def test_device_cuda_gets_an_index(monkeypatch):
     # `textedit train device=cuda` crashed: torch.cuda.set_device(torch.device("cuda"))
     from textedit.training.distributed import DistributedContext

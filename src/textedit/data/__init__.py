@@ -9,6 +9,9 @@ in [-1, 1], a caption, a mismatched caption, ids). Names are loaded on first acc
 * :class:`CUBDataset`, :class:`Oxford102Dataset`: the real data sets in their published layouts.
 * :class:`SyntheticCaptionDataset`, :class:`SyntheticEditPairs`, :class:`FolderEditPairs`:
   generated data, on the fly or from disk (:mod:`textedit.data.synthetic`).
+* :class:`PackedDataset`: a data set packed into memory-mapped arrays by
+  :func:`pack_generated` / :func:`pack_folder` (``textedit data pack``), the fast path
+  for training (:mod:`textedit.data.packed`).
 * :func:`open_dataset`: pick the loader from a folder's layout.
 * :mod:`textedit.data.images`: robust image reading and the size policy.
 """
@@ -41,6 +44,9 @@ _LAZY = {
     "convert_deepfashion": "textedit.data.convert",
     "make_edit_pair": "textedit.data.synthetic.data",
     "detect_layout": "textedit.data.detect",
+    "PackedDataset": "textedit.data.packed",
+    "pack_generated": "textedit.data.packed",
+    "pack_folder": "textedit.data.packed",
 }
 
 __all__ = sorted(_LAZY)

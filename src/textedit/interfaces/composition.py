@@ -98,6 +98,17 @@ class Composition(nn.Module):
         config = self.config.model_copy(update={s: _spec_of(c, None) for s, c in components.items()})
         return type(self)(config, kept)
 
+    def compile_components(self: M, **options: Any) -> M:
+        """Compile every component's ``forward`` in place with ``torch.compile(**options)``
+        (``nn.Module.compile``); weights, state-dict keys and saving are unchanged.
+
+        The first call of each component at a new input shape compiles it (about a minute on
+        a CPU for a MIM-Net preset); later calls run the compiled code. Returns ``self``.
+        """
+        for component in self.components().values():
+            component.compile(**options)
+        return self
+
     @property
     def device(self) -> torch.device:
         for tensor in self.parameters():

@@ -33,7 +33,7 @@ The math is the one of :mod:`textedit.ops._fused_memory_attention` (scores
 * **Autotuned block sizes.** On a GPU each kernel is wrapped in ``triton.autotune`` over
   row/slot blocks, warps and pipeline stages, keyed by the padded width and the row and
   slot counts rounded to powers of two; configurations whose tiles would not fit the
-  register file are pruned before tuning. Under the interpreter one small configuration
+  registers or the shared memory (:func:`_fits`) are pruned before tuning. Under the interpreter one small configuration
   runs, with small slot chunks so that the split-and-merge path is exercised.
 """
 
@@ -171,29 +171,41 @@ def _grad_m_kernel(
 
 # ----------------------------------------------------------------------------- launch plans
 
-# Bytes of registers one warp can hold without spilling, roughly (64 K registers of 4 bytes
-# per multiprocessor, a quarter of them for one program's tiles).
-_REGISTER_BYTES_PER_WARP = 32 * 160 * 4
+# What one program may hold: accumulators and score tiles in registers (128 four-byte
+# registers per thread of each warp), operand tiles in shared memory (streamed tiles once
+# per pipeline stage; H100/H200 have 228 KiB per multiprocessor).
+_REGISTER_BYTES_PER_WARP = 32 * 128 * 4
+_SHARED_BYTES = 160 * 1024
 
 
-def _fits(config: triton.Config, padded: int, item: int, tiles: int) -> bool:
-    """Whether ``tiles`` row-or-slot tiles of ``(block, padded)`` fit the register budget."""
-    block_r, block_n = config.kwargs["BLOCK_R"], config.kwargs["BLOCK_N"]
-    # The two loaded / accumulated (block, P) tiles per kernel, plus the (R, N) scores.
-    elements = tiles * max(block_r, block_n) * padded + 2 * block_r * block_n
-    return elements * item <= config.num_warps * _REGISTER_BYTES_PER_WARP
+def _fits(config: triton.Config, name: str, padded: int, item: int) -> bool:
+    """Whether kernel ``name``'s tiles under ``config`` fit the register and shared-memory
+    budgets at padded width ``padded`` and input element size ``item``."""
+    r, n = config.kwargs["BLOCK_R"], config.kwargs["BLOCK_N"]
+    stages = max(1, config.num_stages)
+    if name == "forward":  # total (R, P); scores, weights (R, N); q resident, memories streamed
+        accumulators, operands = r * padded + 2 * r * n, r * padded + stages * n * padded
+    elif name == "dq":  # dq (R, P); three (R, N) tiles; q, dout resident, memories streamed
+        accumulators, operands = r * padded + 3 * r * n, 2 * r * padded + stages * n * padded
+    else:  # dm (N, P); three (N, R) tiles; memories resident, q and dout streamed
+        accumulators, operands = n * padded + 3 * r * n, n * padded + 2 * stages * r * padded
+    return (
+        accumulators * 4 <= config.num_warps * _REGISTER_BYTES_PER_WARP
+        and operands * item <= _SHARED_BYTES
+    )
 
 
-def _tuning_configs(padded: int, item: int, tiles: int) -> list[triton.Config]:
+def _tuning_configs(name: str, padded: int, item: int) -> list[triton.Config]:
+    # Four warps for tiles up to 32×64, eight above: about 20 configurations survive the
+    # pruning at width 256 (each is compiled once and timed once per key).
     configs = [
-        triton.Config({"BLOCK_R": br, "BLOCK_N": bn}, num_warps=warps, num_stages=stages)
+        triton.Config({"BLOCK_R": br, "BLOCK_N": bn}, num_warps=4 if br * bn <= 2048 else 8, num_stages=stages)
         for br in (16, 32, 64, 128)
-        for bn in (32, 64, 128)
-        for warps in (4, 8)
+        for bn in (16, 32, 64, 128)
         for stages in (2, 3)
     ]
-    kept = [c for c in configs if _fits(c, padded, item, tiles)]
-    return kept or [triton.Config({"BLOCK_R": 16, "BLOCK_N": 32}, num_warps=8, num_stages=1)]
+    kept = [c for c in configs if _fits(c, name, padded, item)]
+    return kept or [triton.Config({"BLOCK_R": 16, "BLOCK_N": 16}, num_warps=8, num_stages=1)]
 
 
 _INTERPRETER_CONFIG = {"BLOCK_R": 16, "BLOCK_N": 16}
@@ -207,10 +219,7 @@ def _kernel(name: str, padded: int, item: int):
     kernel = {"forward": _forward_kernel, "dq": _grad_q_kernel, "dm": _grad_m_kernel}[name]
     if _INTERPRETING:
         return kernel
-    # Tiles each kernel keeps live: forward q, mem, total; dq q, dout, mem, dq; dm mem, q,
-    # dout, dm.
-    tiles = 3 if name == "forward" else 4
-    return triton.autotune(configs=_tuning_configs(padded, item, tiles), key=_KEYS)(kernel)
+    return triton.autotune(configs=_tuning_configs(name, padded, item), key=_KEYS)(kernel)
 
 
 def _launch(name: str, grid_for, args: tuple, padded: int, item: int, **constants) -> None:
@@ -228,12 +237,13 @@ def _multiprocessors(device: torch.device) -> int:
 
 
 def _slot_chunk(rows: int, slots: int, device: torch.device) -> int:
-    """Slots per split: enough splits that ``row blocks × splits`` fills the GPU about four
-    times over, but no chunk under 512 slots (a few slot blocks per program) on a GPU, 32
-    under the interpreter."""
+    """Slots per split: enough splits that ``row blocks × splits`` gives every
+    multiprocessor two programs, but no chunk under 512 slots (a few slot blocks per
+    program) on a GPU, 32 under the interpreter. The partial results cost ``splits × r × d``
+    floats: at 8×18 words, width 256 and 132 multiprocessors, 88 splits, 13 MiB."""
     smallest, align = (32, 16) if _INTERPRETING else (512, 128)
     row_blocks = triton.cdiv(rows, 64)
-    splits = max(1, triton.cdiv(4 * _multiprocessors(device), row_blocks))
+    splits = max(1, triton.cdiv(2 * _multiprocessors(device), row_blocks))
     splits = min(splits, max(1, slots // smallest))
     return triton.cdiv(triton.cdiv(slots, splits), align) * align
 

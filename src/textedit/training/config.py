@@ -52,8 +52,8 @@ class OptimizerConfig(_Strict):
 class TrainDataConfig(_Strict):
     """Which data to train on (see ``textedit.data`` for the layouts)."""
 
-    type: Literal["synthetic", "folder", "cub", "oxford102"] = Field(
-        "synthetic", description="synthetic: rendered on the fly; folder: the generic layout (also what `textedit data generate` writes); cub / oxford102: the real data sets."
+    type: Literal["synthetic", "packed", "folder", "cub", "oxford102"] = Field(
+        "synthetic", description="synthetic: rendered on the fly; packed: a folder written by `textedit data pack` (images, and true edits of generated data, already drawn: the fast path); folder: the generic layout (also what `textedit data generate` writes); cub / oxford102: the real data sets."
     )
     root: Path | None = Field(None, description="Data folder (all types but synthetic).")
     family: Literal["birds", "flowers"] = Field("birds", description="Synthetic family.")
@@ -63,7 +63,9 @@ class TrainDataConfig(_Strict):
     sample_split: str | None = Field("test", description="Split to draw the fixed sample grid from (None: the training split).")
     strict: bool = Field(False, description="Fail on the first corrupt or missing image instead of skipping it.")
     flip: bool = Field(True, description="Random horizontal flips.")
-    num_workers: int = Field(0, ge=0, description="DataLoader worker processes.")
+    num_workers: int = Field(0, ge=0, description="DataLoader worker processes (they live for the whole run: the loader streams one endless epoch).")
+    prefetch_factor: int = Field(2, ge=1, description="Batches each worker prepares ahead (with num_workers > 0).")
+    pin_memory: bool | None = Field(None, description="Page-locked batches for faster, asynchronous copies to the GPU (None: on when training on CUDA).")
     vocabulary_min_count: int = Field(1, ge=1, description="Keep words seen at least this often in the training captions.")
     reword: float = Field(0.0, ge=0.0, le=1.0, description="Synthetic: probability of rewording a caption (commands, requests, relative clauses, compound adjectives, terse lists) with the same meaning; paraphrase augmentation for hand-written descriptions.")
 
@@ -71,8 +73,8 @@ class TrainDataConfig(_Strict):
     def _root(self) -> "TrainDataConfig":
         if self.type != "synthetic" and self.root is None:
             raise ValueError(f"data.root is required for data.type={self.type!r}")
-        if self.type != "synthetic" and self.reword:
-            raise ValueError("data.reword rewrites generated descriptions; it needs data.type=synthetic")
+        if self.type not in ("synthetic", "packed") and self.reword:
+            raise ValueError("data.reword rewrites generated descriptions; it needs data.type synthetic or packed")
         return self
 
 
@@ -106,6 +108,8 @@ class TrainConfig(_Strict):
     device: str = Field("auto", description="'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'.")
     threads: int | None = Field(None, gt=0, description="torch intra-op threads on the CPU (None: torch's default).")
     channels_last: bool = Field(False, description="Train in the channels-last memory format (faster convolutions on recent CPUs and GPUs; same results up to rounding).")
+    compile: bool = Field(False, description="torch.compile every component (Composition.compile_components): the first steps compile (minutes), later ones run fused code; same results up to rounding. Needs a C++ compiler on the CPU.")
+    fused_optimizer: bool | None = Field(None, description="Adam's fused kernel, one launch for all parameters of a group (None: on when training on CUDA; PyTorch has it for CUDA and, in recent versions, the CPU).")
 
     @model_validator(mode="before")
     @classmethod
@@ -134,10 +138,11 @@ class TrainConfig(_Strict):
         if (self.steps is None) == (self.epochs is None):
             raise ValueError("give exactly one of steps and epochs")
         paired = self.recipe.config.true_edit_losses()
-        if paired and self.data.type != "synthetic":
+        if paired and self.data.type not in ("synthetic", "packed"):
             raise ValueError(
                 f"recipe.{paired[0]} needs the true edited images that only generated data has; "
-                f"data.type is {self.data.type!r}: set recipe.{paired[0]} to 0 or train on data.type: synthetic"
+                f"data.type is {self.data.type!r}: set recipe.{paired[0]} to 0 or train on data.type "
+                f"synthetic (or packed, from `textedit data pack --edits-per-image K`)"
             )
         return self
 

@@ -23,6 +23,7 @@ from torch import Tensor
 from textedit.data.cub import CUBDataset
 from textedit.data.folder import FolderDataset
 from textedit.data.oxford import Oxford102Dataset
+from textedit.data.packed import PackedDataset
 from textedit.data.synthetic.data import SyntheticCaptionDataset, SyntheticSpec
 from textedit.errors import InputError, TextEditError
 from textedit.registry.api import resolve_model_config
@@ -52,6 +53,19 @@ class Batch:
     seeds: list[int]
     mismatched_targets: Tensor | None = None
     mismatched_weights: Tensor | None = None
+
+    def pin_memory(self) -> "Batch":
+        """The batch with its tensors in page-locked memory (what ``DataLoader(pin_memory=True)``
+        calls), so that copies to a GPU can be asynchronous."""
+        pinned = lambda t: None if t is None else t.pin_memory()
+        return Batch(
+            images=self.images.pin_memory(),
+            captions=self.captions,
+            mismatched=self.mismatched,
+            seeds=self.seeds,
+            mismatched_targets=pinned(self.mismatched_targets),
+            mismatched_weights=pinned(self.mismatched_weights),
+        )
 
 
 @dataclass
@@ -119,7 +133,11 @@ class TrainingData:
         vocabulary: the vocabulary the model's text encoder uses (None when the encoder has
             its own tokenizer).
         sample_dataset: where the fixed sample-grid examples come from.
-        num_workers: DataLoader workers (the data does not depend on it).
+        num_workers: DataLoader workers (the data does not depend on it). They live as long
+            as the stream: the loader iterates one endless epoch, so there is nothing for
+            ``persistent_workers`` to keep; a new loader starts only when a step is skipped.
+        prefetch_factor: batches each worker prepares ahead.
+        pin_memory: return batches in page-locked memory (for asynchronous GPU copies).
     """
 
     def __init__(
@@ -130,6 +148,8 @@ class TrainingData:
         vocabulary: Vocabulary | None,
         sample_dataset: Any | None = None,
         num_workers: int = 0,
+        prefetch_factor: int = 2,
+        pin_memory: bool = False,
     ):
         self.dataset = dataset
         self.batch_size = batch_size
@@ -137,6 +157,8 @@ class TrainingData:
         self.vocabulary = vocabulary
         self.sample_dataset = sample_dataset if sample_dataset is not None else dataset
         self.num_workers = num_workers
+        self.prefetch_factor = prefetch_factor
+        self.pin_memory = pin_memory
         self.positions = _Positions(dataset, seed)
         self._loader_iter: Any = None
         self._next_step = -1
@@ -154,13 +176,18 @@ class TrainingData:
     def batch(self, step: int, rank: int = 0, world_size: int = 1) -> Batch:
         """The batch of ``step`` for process ``rank`` of ``world_size``."""
         if self.num_workers == 0:
-            return _collate([self.positions[k] for k in self._range(step, rank, world_size)])
+            batch = _collate([self.positions[k] for k in self._range(step, rank, world_size)])
+            return batch.pin_memory() if self.pin_memory else batch
         # with workers: one DataLoader streaming consecutive steps, restarted on a jump
         if self._loader_iter is None or step != self._next_step or (rank, world_size) != self._slice:
             sampler = _Steps(self, step, rank, world_size)
             loader = torch.utils.data.DataLoader(
                 self.positions, batch_sampler=sampler, num_workers=self.num_workers,
-                collate_fn=_collate, persistent_workers=False, prefetch_factor=2,
+                collate_fn=_collate, prefetch_factor=self.prefetch_factor, pin_memory=self.pin_memory,
+                # its own generator: a loader seeds its workers from the global torch RNG
+                # otherwise, which would shift the run's random draws (and results) whenever
+                # workers are on or a loader restarts
+                generator=torch.Generator().manual_seed(self.seed),
             )
             self._loader_iter, self._slice = iter(loader), (rank, world_size)
         self._next_step = step + 1
@@ -203,6 +230,10 @@ def open_dataset(data: Any, split: str, image_size: int, *, train: bool, seed: i
         return SyntheticCaptionDataset(
             spec, split=split, true_edits=true_edits, reword=data.reword if train else 0.0, **common
         )
+    if data.type == "packed":
+        return PackedDataset(
+            data.root, split=split, true_edits=true_edits, reword=data.reword if train else 0.0, **common
+        )
     if data.type == "folder":
         return FolderDataset(data.root, split=split, **common)
     if data.type == "cub":
@@ -235,7 +266,13 @@ def build_training_data(config: Any, vocabulary_words: Sequence[str] | None = No
         vocabulary = Vocabulary(vocabulary_words)
     else:
         vocabulary = dataset.build_vocabulary(min_count=data.vocabulary_min_count)
-    return TrainingData(dataset, config.batch_size, config.seed, vocabulary, sample, data.num_workers)
+    pin = data.pin_memory
+    if pin is None:  # on when the run trains on CUDA
+        pin = config.device != "cpu" and torch.cuda.is_available()
+    return TrainingData(
+        dataset, config.batch_size, config.seed, vocabulary, sample, data.num_workers,
+        prefetch_factor=data.prefetch_factor, pin_memory=pin,
+    )
 
 
 def _model_image_size(spec: dict[str, Any]) -> int:

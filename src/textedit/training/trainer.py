@@ -84,8 +84,12 @@ class Trainer:
         self.groups = self.recipe.parameter_groups()
         _check_groups(self.model, self.groups, type(self.recipe).__name__)
         opt = config.optimizer
+        fused = config.fused_optimizer if config.fused_optimizer is not None else self.device.type == "cuda"
         self.optimizers = {
-            name: torch.optim.Adam(params, lr=opt.learning_rate(name), betas=(opt.beta1, opt.beta2), weight_decay=opt.weight_decay)
+            name: torch.optim.Adam(
+                params, lr=opt.learning_rate(name), betas=(opt.beta1, opt.beta2),
+                weight_decay=opt.weight_decay, fused=fused or None,
+            )
             for name, params in self.groups.items()
         }
         self.ema_params = self.recipe.ema_parameters()
@@ -130,7 +134,8 @@ class Trainer:
         model = composition.from_config(config)
         if self.config.channels_last:
             model = model.to(memory_format=torch.channels_last)
-        return model.to(self.device)
+        model = model.to(self.device)
+        return model.compile_components() if self.config.compile else model
 
     def _restore(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
@@ -211,9 +216,10 @@ class Trainer:
         batch = self.data.batch(step, rank=self.dist.rank, world_size=self.dist.world_size)
         tokenize = self.model.tokenize
         fmt = torch.channels_last if self.config.channels_last else torch.contiguous_format
-        optional = lambda t: None if t is None else t.to(self.device)
+        # non_blocking: asynchronous from pinned batches on CUDA, an ordinary copy otherwise
+        optional = lambda t: None if t is None else t.to(self.device, non_blocking=True)
         return TrainingBatch(
-            image=batch.images.to(self.device, memory_format=fmt),
+            image=batch.images.to(self.device, memory_format=fmt, non_blocking=True),
             tokens=tokenize(batch.captions),
             mismatched_tokens=tokenize(batch.mismatched),
             seeds=batch.seeds,

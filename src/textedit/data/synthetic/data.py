@@ -62,6 +62,8 @@ __all__ = [
     "edit_mask",
     "part_weights",
     "load_scenes",
+    "reworded_item",
+    "reworded_vocabulary",
 ]
 
 
@@ -178,14 +180,9 @@ class SyntheticCaptionDataset(CaptionDataset):
         item = super().__getitem__(index)
         if not (self.reword or self.true_edits):
             return item
-        family = self.spec.family
-        mismatched = parse(item["mismatched_caption"], family)
+        mismatched = parse(item["mismatched_caption"], self.spec.family)
         if self.reword:
-            rng = self._rng(item["index"], 3)
-            for key in ("caption", "mismatched_caption"):
-                if rng.random() < self.reword:
-                    meaning = mismatched if key == "mismatched_caption" else parse(item[key], family)
-                    item[key] = reword(meaning, family, rng)
+            reworded_item(item, self.spec.family, self._rng(item["index"], 3), self.reword)
         if self.true_edits:
             scene, before = self._drawn(item["index"])
             edited = scene.with_attributes(mismatched)
@@ -204,13 +201,9 @@ class SyntheticCaptionDataset(CaptionDataset):
 
     def build_vocabulary(self, min_count: int = 1, max_size: int | None = None) -> Vocabulary:
         """The vocabulary of the training captions and, with ``reword``, of one rewording of each."""
-        texts = self.captions("train")
-        if self.reword and texts:
-            rng = np.random.default_rng([self.seed, 3])
-            texts += [reword(parse(t, self.spec.family), self.spec.family, rng) for t in texts]
-        if not texts:
-            raise InputError(f"{self.name} has no training captions to build a vocabulary from")
-        return Vocabulary.build(texts, min_count=min_count, max_size=max_size)
+        if self.reword:
+            return reworded_vocabulary(self.captions("train"), self.spec.family, self.seed, min_count, max_size)
+        return super().build_vocabulary(min_count, max_size)
 
     def read_image(self, index: int) -> Image.Image:
         return Image.fromarray(self._drawn(index)[1].image)
@@ -222,6 +215,25 @@ class SyntheticCaptionDataset(CaptionDataset):
             scene = self.scene(index)
             self._last_drawn = (index, (scene, render(scene, self.image_size)))
         return self._last_drawn[1]
+
+
+def reworded_item(item: dict[str, Any], family: str, rng: np.random.Generator, probability: float) -> None:
+    """Reword an item's ``caption`` and, independently, its ``mismatched_caption``, each with
+    ``probability`` (in place; the meaning stays, see :func:`~.grammar.reword`)."""
+    for key in ("caption", "mismatched_caption"):
+        if rng.random() < probability:
+            item[key] = reword(parse(item[key], family), family, rng)
+
+
+def reworded_vocabulary(
+    texts: list[str], family: str, seed: int, min_count: int = 1, max_size: int | None = None
+) -> Vocabulary:
+    """The vocabulary of ``texts`` and of one rewording of each (seeded by ``seed``)."""
+    if not texts:
+        raise InputError("no training captions to build a vocabulary from")
+    rng = np.random.default_rng([seed, 3])
+    texts = texts + [reword(parse(t, family), family, rng) for t in texts]
+    return Vocabulary.build(texts, min_count=min_count, max_size=max_size)
 
 
 def edit_mask(before: Rendering, after: Rendering, parts: tuple[str, ...]) -> np.ndarray:

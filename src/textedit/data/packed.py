@@ -1,0 +1,441 @@
+"""Packed data sets: every image already at the training size, in memory-mapped arrays.
+
+Shape legend: ``N`` images (all splits), ``K`` true edits per image, ``s`` image side.
+
+Training from image files decodes a PNG or JPEG per item, and training on generated data
+draws every scene (and, for the paired losses, its true edit) per item: on a GPU either
+starves the model. ``textedit data pack`` does that work once and writes a folder that
+:class:`PackedDataset` reads with no decoding and no drawing, only array slicing::
+
+    packed.json        format, version, image size, counts, the source, K, family
+    records.jsonl      {"id", "captions", "split"} per row of images.npy
+    images.npy         (N, s, s, 3) uint8 RGB, after the size policy
+    edits.jsonl        generated data: {"id", "descriptions"}: each row's K edit descriptions
+    edit_targets.npy   (N, K, s, s, 3) uint8: the true edit of row i by description k
+    edit_weights.npy   (N, K, s, s) float16: its per-part pixel weights (:func:`part_weights`)
+
+The arrays are plain ``.npy`` files (``numpy.load(..., mmap_mode="r")``), opened lazily in
+each process, so DataLoader workers share the pages through the operating system's cache.
+
+Packing writes into ``.<name>.partial`` beside the output, records its progress after
+every chunk of rows, and renames the folder into place when complete: an interrupted
+``textedit data pack`` continues where it stopped when run again with the same arguments.
+
+A packed generated data set serves training exactly the images, captions and flips the
+on-the-fly one does (:class:`~textedit.data.synthetic.data.SyntheticCaptionDataset` with
+the same spec; tested). What differs is the mismatched description under the paired
+losses: the on-the-fly data set edits each image by any other image's caption, drawn anew
+each epoch, while a packed one draws among its ``K`` pre-drawn edits (each another image's
+caption of the same split, fixed at packing).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from textedit._version import __version__
+from textedit.data.base import CaptionDataset, CaptionRecord
+from textedit.data.detect import detect_layout, open_dataset
+from textedit.data.images import fit_square, to_rgb
+from textedit.data.synthetic.data import SyntheticSpec, part_weights, reworded_item, reworded_vocabulary
+from textedit.data.synthetic.grammar import Edit, parse
+from textedit.data.synthetic.render import render
+from textedit.errors import InputError
+from textedit.text import Vocabulary
+from textedit.utils.atomic import atomic_write_text
+
+__all__ = ["PackedDataset", "pack_generated", "pack_folder", "read_packed_manifest", "PACKED_FORMAT"]
+
+PACKED_FORMAT = "textedit-packed"
+PACKED_VERSION = 1
+_MANIFEST = "packed.json"
+_PROGRESS = "progress.json"
+_CHUNK = 256  # rows per unit of work (and per progress record)
+
+
+def read_packed_manifest(root: str | os.PathLike[str]) -> dict[str, Any]:
+    """The ``packed.json`` of a packed folder.
+
+    Raises:
+        InputError: ``root`` is not a packed data set, or one of another format version.
+    """
+    path = Path(root) / _MANIFEST
+    if not path.is_file():
+        raise InputError(
+            f"{root} is not a packed data set (no {_MANIFEST}); write one with 'textedit data "
+            f"pack', or use data.type folder / cub / oxford102 for image folders"
+        )
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise InputError(f"{path} is not valid JSON ({exc}); pack the data set again") from None
+    if manifest.get("format") != PACKED_FORMAT or manifest.get("format_version") != PACKED_VERSION:
+        raise InputError(
+            f"{root} holds packed format {manifest.get('format')!r} version "
+            f"{manifest.get('format_version')!r}; this textedit ({__version__}) reads "
+            f"{PACKED_FORMAT!r} version {PACKED_VERSION}: pack the data set again"
+        )
+    return manifest
+
+
+# ------------------------------------------------------------------------------ packing
+
+
+class _Source:
+    """What a pack is made of: records, and a function drawing one chunk of rows."""
+
+    def __init__(self, records: list[CaptionRecord], description: dict[str, Any], edits: int):
+        self.records, self.description, self.edits = records, description, edits
+
+    def draw(self, rows: range) -> dict[str, np.ndarray | list]:  # runs in pool workers
+        raise NotImplementedError
+
+
+class _GeneratedSource(_Source):
+    def __init__(self, spec: SyntheticSpec, size: int, edits: int):
+        records = spec.records()
+        super().__init__(records, {"type": "generated", "spec": spec.to_dict()}, edits)
+        self.spec, self.size = spec, size
+        self.family = spec.family
+        by_split: dict[str, list[int]] = {}
+        for i, r in enumerate(records):
+            by_split.setdefault(r.split, []).append(i)
+        self._by_split = by_split
+
+    def edit_descriptions(self, i: int) -> list[str]:
+        """Row ``i``'s ``K`` edit descriptions: captions of other images of its split."""
+        rng = np.random.default_rng([self.spec.seed, i, 5])
+        same = self._by_split[self.records[i].split]
+        out = []
+        for _ in range(self.edits):
+            j = i
+            while j == i and len(same) > 1:
+                j = same[int(rng.integers(len(same)))]
+            captions = self.records[j].captions
+            out.append(captions[int(rng.integers(len(captions)))])
+        return out
+
+    def draw(self, rows: range) -> dict[str, Any]:
+        s, k = self.size, self.edits
+        images = np.empty((len(rows), s, s, 3), np.uint8)
+        targets = np.empty((len(rows), k, s, s, 3), np.uint8)
+        weights = np.empty((len(rows), k, s, s), np.float16)
+        descriptions = []
+        for row, i in enumerate(rows):
+            scene = self.spec.scene(i)
+            before = render(scene, s)
+            images[row] = before.image
+            texts = self.edit_descriptions(i)
+            for e, text in enumerate(texts):
+                meaning = parse(text, self.family)
+                edited = scene.with_attributes(meaning)
+                after = render(edited, s)
+                targets[row, e] = after.image
+                changed = Edit(edited, meaning, scene.diff(edited)).changed_parts
+                weights[row, e] = part_weights(before, after, changed)
+            descriptions.append(texts)
+        return {"images": images, "edit_targets": targets, "edit_weights": weights, "descriptions": descriptions}
+
+
+class _FolderSource(_Source):
+    def __init__(self, root: Path, size: int, layout: str):
+        datasets = []
+        splits = _folder_splits(root, layout)
+        for split in splits:
+            datasets.append(open_dataset(root, split=split, image_size=size, layout=layout, train=False))
+        records = [r for ds in datasets for r in ds.records]
+        super().__init__(records, {"type": "folder", "root": str(root), "layout": layout}, 0)
+        self.datasets, self.size = datasets, size
+        self._where = [(d, i) for d in datasets for i in range(len(d.records))]
+
+    def draw(self, rows: range) -> dict[str, Any]:
+        images = np.empty((len(rows), self.size, self.size, 3), np.uint8)
+        for row, i in enumerate(rows):
+            ds, index = self._where[i]
+            images[row] = np.asarray(to_rgb(fit_square(ds.read_image(index), self.size)))
+        return {"images": images}
+
+
+def _folder_splits(root: Path, layout: str) -> list[str]:
+    layout = detect_layout(root) if layout == "auto" else layout
+    probe = None
+    for split in ("train", "test", "val"):
+        try:
+            probe = open_dataset(root, split=split, image_size=8, layout=layout)
+            break
+        except InputError:
+            continue
+    if probe is None:
+        raise InputError(f"{root}: no train, test or val split found to pack")
+    return probe.splits
+
+
+_WORKER_SOURCE: _Source | None = None
+
+
+def _init_worker(source: _Source) -> None:
+    global _WORKER_SOURCE
+    torch.set_num_threads(1)
+    _WORKER_SOURCE = source
+
+
+def _draw_chunk(rows: range) -> dict[str, Any]:
+    assert _WORKER_SOURCE is not None
+    return _WORKER_SOURCE.draw(rows)
+
+
+def _chunks(n: int, start: int) -> list[range]:
+    return [range(a, min(a + _CHUNK, n)) for a in range(start, n, _CHUNK)]
+
+
+def _drawn_chunks(source: _Source, chunks: list[range], workers: int) -> Iterator[dict[str, Any]]:
+    if workers <= 0:
+        yield from (source.draw(rows) for rows in chunks)
+        return
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    with context.Pool(workers, initializer=_init_worker, initargs=(source,)) as pool:
+        yield from pool.imap(_draw_chunk, chunks)  # in order: rows are written as they come
+
+
+def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, progress) -> dict[str, Any]:
+    out = Path(out)
+    if out.exists():
+        if not overwrite:
+            raise InputError(f"{out} already exists; pass --overwrite (overwrite=True) to replace it")
+        if any(out.iterdir()) and not (out / _MANIFEST).is_file():
+            raise InputError(f"refusing to replace {out}: it is not empty and not a packed data set")
+    n, k = len(source.records), source.edits
+    identity = {"source": source.description, "image_size": size, "edits_per_image": k, "rows": n}
+    partial = out.with_name(f".{out.name}.partial")
+    done = _resume_point(partial, identity)
+    shapes = {"images": (n, size, size, 3)}
+    if k:
+        shapes.update(edit_targets=(n, k, size, size, 3), edit_weights=(n, k, size, size))
+    dtypes = {"images": np.uint8, "edit_targets": np.uint8, "edit_weights": np.float16}
+    partial.mkdir(parents=True, exist_ok=True)
+    mode = "r+" if done else "w+"
+    arrays = {
+        name: np.lib.format.open_memmap(partial / f"{name}.npy", mode=mode, dtype=dtypes[name], shape=shape)
+        for name, shape in shapes.items()
+    }
+    descriptions_path = partial / "edits.jsonl"
+    if progress is not None and done:
+        progress(done)
+    with open(descriptions_path, "a" if done else "w", encoding="utf-8") as descriptions:
+        for rows, drawn in zip(_chunks(n, done), _drawn_chunks(source, _chunks(n, done), workers)):
+            for name, array in arrays.items():
+                array[rows.start : rows.stop] = drawn[name]
+            for i, texts in zip(rows, drawn.get("descriptions", [])):
+                descriptions.write(json.dumps({"id": source.records[i].image_id, "descriptions": texts}) + "\n")
+            for array in arrays.values():
+                array.flush()
+            descriptions.flush()
+            os.fsync(descriptions.fileno())
+            atomic_write_text(partial / _PROGRESS, json.dumps({**identity, "done": rows.stop}))
+            if progress is not None:
+                progress(len(rows))
+    del arrays
+    with open(partial / "records.jsonl", "w", encoding="utf-8") as handle:
+        for r in source.records:
+            handle.write(json.dumps({"id": r.image_id, "captions": list(r.captions), "split": r.split}) + "\n")
+    counts: dict[str, int] = {}
+    for r in source.records:
+        counts[r.split] = counts.get(r.split, 0) + 1
+    manifest = {
+        "format": PACKED_FORMAT,
+        "format_version": PACKED_VERSION,
+        "textedit_version": __version__,
+        "image_size": size,
+        "counts": counts,
+        "edits_per_image": k,
+        "family": getattr(source, "family", None),
+        "source": source.description,
+    }
+    (partial / _PROGRESS).unlink()
+    if not k:
+        descriptions_path.unlink()
+    atomic_write_text(partial / _MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(partial, out)
+    return manifest
+
+
+def _resume_point(partial: Path, identity: dict[str, Any]) -> int:
+    """Rows already packed in ``partial`` by a run with the same arguments (else 0: the
+    folder is started afresh)."""
+    try:
+        saved = json.loads((partial / _PROGRESS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        saved = None
+    if saved is not None and {k: saved.get(k) for k in identity} == identity:
+        return int(saved["done"])
+    shutil.rmtree(partial, ignore_errors=True)
+    return 0
+
+
+def pack_generated(
+    out: str | os.PathLike[str],
+    spec: SyntheticSpec,
+    image_size: int = 64,
+    edits_per_image: int = 4,
+    workers: int = 0,
+    overwrite: bool = False,
+    progress: Callable[[int], Any] | None = None,
+) -> dict[str, Any]:
+    """Pack the generated data set ``spec`` at ``image_size`` with ``edits_per_image`` true
+    edits per image (0: images only); returns the manifest.
+
+    Args:
+        workers: processes drawing the images (0: this process).
+        progress: called with the number of rows just finished (e.g. ``tqdm.update``).
+
+    Raises:
+        InputError: ``out`` exists and ``overwrite`` is False, or it holds something else.
+    """
+    if edits_per_image < 0:
+        raise InputError(f"edits_per_image must be >= 0, got {edits_per_image}")
+    if image_size < 16:
+        raise InputError(f"image_size must be at least 16, got {image_size}")
+    source = _GeneratedSource(spec, int(image_size), int(edits_per_image))
+    return _pack(Path(out), source, int(image_size), overwrite, workers, progress)
+
+
+def pack_folder(
+    out: str | os.PathLike[str],
+    root: str | os.PathLike[str],
+    image_size: int = 256,
+    layout: str = "auto",
+    workers: int = 0,
+    overwrite: bool = False,
+    progress: Callable[[int], Any] | None = None,
+) -> dict[str, Any]:
+    """Pack every split of the data set in ``root`` (any layout :func:`open_dataset`
+    reads) at ``image_size`` after the size policy (and CUB's crop boxes); returns the
+    manifest. Missing images are left out (with the loaders' warning)."""
+    source = _FolderSource(Path(root), int(image_size), layout)
+    return _pack(Path(out), source, int(image_size), overwrite, workers, progress)
+
+
+# ------------------------------------------------------------------------------ reading
+
+
+class PackedDataset(CaptionDataset):
+    """A packed data set's split (the :class:`CaptionDataset` interface).
+
+    Args:
+        root: the packed folder.
+        split: the split to serve.
+        image_size: must equal the packed size (a packed data set is read, never resized).
+        true_edits: items also hold ``mismatched_target`` and ``mismatched_weight`` (as
+            :class:`~textedit.data.synthetic.data.SyntheticCaptionDataset`), the
+            mismatched caption being one of the row's ``K`` packed edit descriptions.
+        reword: as :class:`~textedit.data.synthetic.data.SyntheticCaptionDataset`
+            (generated data only).
+        kwargs: :class:`CaptionDataset` arguments (``train``, ``flip``, ``seed``, ...).
+
+    Raises:
+        InputError: not a packed folder, another image size, or true edits / rewording asked
+            of a pack without them.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        split: str = "train",
+        image_size: int | None = None,
+        true_edits: bool = False,
+        reword: float = 0.0,
+        **kwargs: Any,
+    ):
+        self.root = Path(root)
+        self.manifest = read_packed_manifest(self.root)
+        packed_size = int(self.manifest["image_size"])
+        if image_size is not None and int(image_size) != packed_size:
+            raise InputError(
+                f"{root} is packed at {packed_size} px but {image_size} px images were asked "
+                f"for; pack it again with --size {image_size}"
+            )
+        self.family = self.manifest.get("family")
+        self.edits_per_image = int(self.manifest.get("edits_per_image", 0))
+        if true_edits and not self.edits_per_image:
+            raise InputError(
+                f"{root} holds no true edits, which the paired losses need; pack generated "
+                f"data with --edits-per-image K (K >= 1)"
+            )
+        if reword and not self.family:
+            raise InputError(f"reword rewrites generated descriptions; {root} is not generated data")
+        self.true_edits, self.reword = bool(true_edits), float(reword)
+        lines = (self.root / "records.jsonl").read_text(encoding="utf-8").splitlines()
+        records = [
+            CaptionRecord(o["id"], tuple(o["captions"]), o["split"], extras={"row": row})
+            for row, o in enumerate(map(json.loads, lines))
+        ]
+        kwargs.setdefault("name", f"packed data set {self.root}")
+        super().__init__(records, split, packed_size, **kwargs)
+        self._descriptions: list[list[str]] | None = None
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Workers open their own memory maps (pickling one would copy the whole array).
+        return {**self.__dict__, "_arrays": {}}
+
+    def _array(self, name: str) -> np.ndarray:
+        if name not in self._arrays:
+            path = self.root / f"{name}.npy"
+            if not path.is_file():
+                raise InputError(f"{path} is missing; pack the data set again")
+            self._arrays[name] = np.load(path, mmap_mode="r")
+        return self._arrays[name]
+
+    def _row(self, index: int) -> int:
+        return int(self.records[index].extras["row"])
+
+    def image_tensor(self, index: int, flip: bool = False) -> torch.Tensor:
+        return _to_tensor(self._array("images")[self._row(index)], flip)
+
+    def read_image(self, index: int) -> Image.Image:
+        return Image.fromarray(np.array(self._array("images")[self._row(index)]))
+
+    def edit_descriptions(self, index: int) -> list[str]:
+        """The ``K`` packed edit descriptions of record ``index``."""
+        if self._descriptions is None:
+            lines = (self.root / "edits.jsonl").read_text(encoding="utf-8").splitlines()
+            self._descriptions = [json.loads(line)["descriptions"] for line in lines]
+        return self._descriptions[self._row(index)]
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        item = super().__getitem__(index)
+        if self.true_edits:
+            i = item["index"]
+            k = int(self._rng(i, 4).integers(self.edits_per_image))
+            row = self._row(i)
+            item["mismatched_caption"] = self.edit_descriptions(i)[k]
+            item["mismatched_target"] = _to_tensor(self._array("edit_targets")[row, k], item["flipped"])
+            weight = torch.from_numpy(np.array(self._array("edit_weights")[row, k], dtype=np.float32))
+            item["mismatched_weight"] = (weight.flip(-1) if item["flipped"] else weight)[None]
+        if self.reword:
+            reworded_item(item, self.family, self._rng(item["index"], 3), self.reword)
+        return item
+
+    def build_vocabulary(self, min_count: int = 1, max_size: int | None = None) -> Vocabulary:
+        """The training captions' vocabulary (with ``reword``, also one rewording of each)."""
+        if self.reword:
+            return reworded_vocabulary(self.captions("train"), self.family, self.seed, min_count, max_size)
+        return super().build_vocabulary(min_count, max_size)
+
+
+def _to_tensor(pixels: np.ndarray, flip: bool) -> torch.Tensor:
+    """``(s, s, 3)`` uint8 -> ``(3, s, s)`` in [-1, 1] (as :func:`pil_to_tensor`)."""
+    t = torch.from_numpy(np.array(pixels[:, ::-1] if flip else pixels)).permute(2, 0, 1).float()
+    return t.div_(127.5).sub_(1.0)

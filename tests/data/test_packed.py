@@ -1,0 +1,135 @@
+"""Packed data sets (``textedit data pack``): the same data as their sources, read without
+decoding or drawing, written atomically and resumably."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from textedit.data.packed import PackedDataset, _CHUNK, pack_folder, pack_generated
+from textedit.data.synthetic.data import SyntheticCaptionDataset, SyntheticSpec
+from textedit.data.synthetic.grammar import parse
+from textedit.data.synthetic.render import render
+from textedit.errors import InputError
+
+SPEC = SyntheticSpec(family="birds", n=40, seed=2)
+
+
+@pytest.fixture(scope="module")
+def packed(tmp_path_factory):
+    out = tmp_path_factory.mktemp("packed") / "birds32"
+    pack_generated(out, SPEC, image_size=32, edits_per_image=2)
+    return out
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_packed_generated_data_serves_what_the_renderer_draws(packed, split):
+    drawn = SyntheticCaptionDataset(SPEC, split=split, image_size=32, seed=5, reword=0.5)
+    read = PackedDataset(packed, split=split, image_size=32, seed=5, reword=0.5)
+    assert len(read) == len(drawn)
+    for epoch in (0, 1):
+        drawn.set_epoch(epoch), read.set_epoch(epoch)
+        for i in range(len(drawn)):
+            a, b = drawn[i], read[i]
+            assert torch.equal(a["image"], b["image"]), i
+            for key in ("caption", "mismatched_caption", "flipped", "image_id"):
+                assert a[key] == b[key], (i, key)
+    assert read.build_vocabulary().words == drawn.build_vocabulary().words
+
+
+def test_packed_true_edits_are_the_true_edits_of_their_descriptions(packed):
+    read = PackedDataset(packed, split="train", true_edits=True, seed=1)
+    flips = set()
+    for i in range(len(read)):
+        item = read[i]
+        record = read.records[i]
+        scene = SPEC.scene(int(record.image_id))
+        before = render(scene, 32)
+        after = render(scene.with_attributes(parse(item["mismatched_caption"], "birds")), 32)
+        target = torch.from_numpy(after.image.copy()).permute(2, 0, 1).float() / 127.5 - 1
+        if item["flipped"]:
+            target = target.flip(-1)
+        assert torch.equal(item["mismatched_target"], target), i
+        assert item["mismatched_caption"] in read.edit_descriptions(i)
+        assert item["mismatched_caption"] not in record.captions  # another image's caption
+        weight = item["mismatched_weight"][0]
+        assert weight.shape == (32, 32) and (weight >= 0).all()
+        changed = not np.array_equal(before.image, after.image)
+        assert (weight.sum() > 0) == changed or not changed
+        flips.add(item["flipped"])
+    assert flips == {True, False}
+
+
+def test_interrupted_pack_resumes_where_it_stopped(tmp_path, monkeypatch):
+    import textedit.data.packed as packed_module
+
+    spec = SyntheticSpec(family="birds", n=2 * _CHUNK // 16, seed=0)
+    monkeypatch.setattr(packed_module, "_CHUNK", 4)
+    whole = tmp_path / "whole"
+    pack_generated(whole, spec, image_size=16, edits_per_image=1)
+
+    out = tmp_path / "parts"
+    drawn = []
+    original = packed_module._GeneratedSource.draw
+
+    def dies_after_two_chunks(self, rows):
+        if len(drawn) == 2:
+            raise KeyboardInterrupt
+        drawn.append(rows)
+        return original(self, rows)
+
+    monkeypatch.setattr(packed_module._GeneratedSource, "draw", dies_after_two_chunks)
+    with pytest.raises(KeyboardInterrupt):
+        pack_generated(out, spec, image_size=16, edits_per_image=1)
+    assert not out.exists(), "an unfinished pack must not look like a data set"
+    monkeypatch.setattr(packed_module._GeneratedSource, "draw", original)
+    resumed = []
+    pack_generated(out, spec, image_size=16, edits_per_image=1, progress=resumed.append)
+    assert resumed[0] == 8, "the resumed run starts after the two finished chunks"
+    for name in ("images", "edit_targets", "edit_weights"):
+        assert np.array_equal(np.load(out / f"{name}.npy"), np.load(whole / f"{name}.npy")), name
+    assert (out / "edits.jsonl").read_text() == (whole / "edits.jsonl").read_text()
+    assert not list(tmp_path.glob(".*partial"))
+
+
+def test_workers_pack_the_same_arrays(tmp_path):
+    spec = SyntheticSpec(family="flowers", n=10, seed=1)
+    pack_generated(tmp_path / "a", spec, image_size=16, edits_per_image=1)
+    pack_generated(tmp_path / "b", spec, image_size=16, edits_per_image=1, workers=2)
+    for name in ("images", "edit_targets", "edit_weights"):
+        assert np.array_equal(np.load(tmp_path / "a" / f"{name}.npy"), np.load(tmp_path / "b" / f"{name}.npy"))
+
+
+def test_pack_a_folder_reads_like_the_folder(tmp_path, cub_root):
+    from textedit.data.cub import CUBDataset
+
+    out = tmp_path / "cub"
+    manifest = pack_folder(out, cub_root, image_size=32)
+    assert manifest["edits_per_image"] == 0 and not (out / "edits.jsonl").exists()
+    for split in manifest["counts"]:
+        source = CUBDataset(cub_root, split=split, image_size=32, train=False)
+        read = PackedDataset(out, split=split, train=False)
+        assert [r.image_id for r in read.records] == [r.image_id for r in source.records]
+        for i in range(len(source)):
+            assert torch.equal(read[i]["image"], source[i]["image"])
+            assert read[i]["caption"] == source[i]["caption"]
+
+
+def test_packed_errors_say_what_to_do(packed, tmp_path):
+    with pytest.raises(InputError, match="packed at 32 px.*--size 64"):
+        PackedDataset(packed, image_size=64)
+    with pytest.raises(InputError, match="not a packed data set.*textedit data pack"):
+        PackedDataset(tmp_path)
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "packed.json").write_text(json.dumps({"format": "textedit-packed", "format_version": 99}))
+    with pytest.raises(InputError, match="version 99.*pack the data set again"):
+        PackedDataset(tmp_path / "old")
+    with pytest.raises(InputError, match="already exists.*--overwrite"):
+        pack_generated(packed, SPEC, image_size=32)
+    images_only = tmp_path / "images_only"
+    pack_generated(images_only, SyntheticSpec(n=4), image_size=16, edits_per_image=0)
+    with pytest.raises(InputError, match="no true edits.*--edits-per-image"):
+        PackedDataset(images_only, true_edits=True)

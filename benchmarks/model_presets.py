@@ -69,13 +69,13 @@ class _Context:
     pipeline, EMA, schedule or logging: float32 (or bfloat16 autocast), one Adam per
     parameter group."""
 
-    def __init__(self, bf16: bool = False):
+    def __init__(self, bf16: bool = False, device_type: str = "cpu"):
         self.groups: dict[str, list[torch.nn.Parameter]] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
-        self.bf16 = bf16
+        self.bf16, self.device_type = bf16, device_type
 
     def autocast(self):
-        return _autocast(self.bf16)
+        return _autocast(self.bf16, self.device_type)
 
     def update(self, group: str, loss: torch.Tensor) -> None:
         optimizer = self.optimizers[group]
@@ -84,19 +84,21 @@ class _Context:
         optimizer.step()
 
 
-def _autocast(bf16: bool):
-    return torch.autocast("cpu", torch.bfloat16) if bf16 else contextlib.nullcontext()
+def _autocast(bf16: bool, device_type: str = "cpu"):
+    return torch.autocast(device_type, torch.bfloat16) if bf16 else contextlib.nullcontext()
 
 
-def recipe_step(model, bf16: bool = False):
+def recipe_step(model, bf16: bool = False, fused: bool = False):
     """The model's own training iteration: its default recipe with its default weights
     (``textedit.interfaces.recipe``), on a fixed batch whose mismatched descriptions are the
-    batch's own rolled by one."""
-    context = _Context(bf16)
+    batch's own rolled by one; ``bf16`` autocasts on the model's device, ``fused`` uses
+    Adam's fused kernel."""
+    context = _Context(bf16, model.device.type)
     recipe = create_recipe(model.default_recipe, model, context)
     context.groups = recipe.parameter_groups()
     context.optimizers = {
-        name: torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999)) for name, params in context.groups.items()
+        name: torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999), fused=fused or None)
+        for name, params in context.groups.items()
     }
 
     def step(image, texts):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,18 @@ def test_comparison_table_says_whether_the_papers_ranking_holds():
     assert rows["edit accuracy ↑"].endswith("| does not hold (mimnet > sisgan > tagan) |")
     assert rows["background change ↓"].endswith("| holds (mimnet > tagan > sisgan) |")
     assert rows["Diff (paper)"].endswith("|  |") and "sim" not in rows
+
+
+def test_gpu_benchmark_runs_every_section_on_the_cpu(tmp_path):
+    # the script a lent GPU runs in one go: it must not first fail there
+    code = _script("gpu").main(["--device", "cpu", "--quick", "--out", str(tmp_path)])
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert code == 0, {k: v.get("error") for k, v in results["sections"].items()}
+    assert list(results["sections"]) == ["kernels", "edit", "train", "trainer", "data"]
+    kernels = results["sections"]["kernels"]["rows"]
+    assert {r["backend"] for r in kernels} == {"reference", "fused"}  # no triton on CPU tensors
+    assert all(r["forward_vs_reference"] == 1.0 for r in kernels if r["backend"] == "reference")
+    trainer = results["sections"]["trainer"]["rows"]
+    assert [r["source"] for r in trainer] == ["synthetic", "packed"]
+    assert all(r["images_per_s"] > 0 for r in trainer)
+    assert (tmp_path / "results.md").read_text().startswith("# cpu, ")

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from textedit.testing import TINY_MIMNET
+
 #: a MIM-Net small enough to edit a few 64-px images in well under a second
-TINY_MODEL = {
-    "type": "mimnet_64",
-    "text_encoder": {"embedding_dim": 16, "hidden_dim": 8},
-    "memory_bank": {"num_slots": 8, "slot_dim": 8},
-    "structure_extractor": {"channels": 8},
-    "generator": {"channels": 16, "base_channels": 8},
-    "discriminator": {"base_channels": 8, "max_channels": 16, "hidden_dim": 8},
-}
+TINY_MODEL = TINY_MIMNET
 
 
 @pytest.fixture(scope="session")

@@ -11,18 +11,11 @@ import pytest
 import torch
 
 from textedit.ops.memory_attention import memory_attention, resolve_backend
+from textedit.testing import TINY_MIMNET as TINY_MODEL
 
 pytestmark = pytest.mark.gpu
 
 HAS_TRITON = importlib.util.find_spec("triton") is not None
-TINY_MODEL = {
-    "type": "mimnet_64",
-    "text_encoder": {"embedding_dim": 16, "hidden_dim": 8},
-    "memory_bank": {"num_slots": 8, "slot_dim": 8},
-    "structure_extractor": {"channels": 8},
-    "generator": {"channels": 16, "base_channels": 8},
-    "discriminator": {"base_channels": 8, "max_channels": 16, "hidden_dim": 8},
-}
 
 
 def _config(tmp_path, name="run", **fields):

@@ -53,6 +53,14 @@ _INTERPRETING = os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
 
 
 @triton.jit
+def _rows(ptr, index, index_ok, p, width, DOT: tl.constexpr):
+    """The ``(len(index), P)`` tile of rows ``index`` of a row-major ``(·, width)`` matrix,
+    zero where ``index_ok`` is False or past the width, as type ``DOT``."""
+    ok = index_ok[:, None] & (p[None, :] < width)
+    return tl.load(ptr + index[:, None] * width + p[None, :], mask=ok, other=0.0).to(DOT)
+
+
+@triton.jit
 def _forward_kernel(
     q_ptr, m_ptr, out_ptr, lse_ptr, rows, slots, width, chunk, rows_key, slots_key,
     BLOCK_R: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_P: tl.constexpr,
@@ -64,7 +72,7 @@ def _forward_kernel(
     row_ok = r < rows
     width_ok = p < width
     tile_ok = row_ok[:, None] & width_ok[None, :]
-    q = tl.load(q_ptr + r[:, None] * width + p[None, :], mask=tile_ok, other=0.0).to(DOT)
+    q = _rows(q_ptr, r, row_ok, p, width, DOT)
     first = split * chunk
     last = tl.minimum(first + chunk, slots)
     running_max = tl.full([BLOCK_R], float("-inf"), ACC)
@@ -73,11 +81,7 @@ def _forward_kernel(
     for start in range(first, last, BLOCK_N):
         n = start + tl.arange(0, BLOCK_N)
         slot_ok = n < last
-        mem = tl.load(
-            m_ptr + n[:, None] * width + p[None, :],
-            mask=slot_ok[:, None] & width_ok[None, :],
-            other=0.0,
-        ).to(DOT)
+        mem = _rows(m_ptr, n, slot_ok, p, width, DOT)
         scores = tl.dot(q, tl.trans(mem), input_precision=PRECISION, out_dtype=ACC)
         scores = tl.where(slot_ok[None, :], scores, float("-inf"))
         new_max = tl.maximum(running_max, tl.max(scores, 1))
@@ -111,9 +115,8 @@ def _grad_q_kernel(
     row_ok = r < rows
     width_ok = p < width
     tile_ok = row_ok[:, None] & width_ok[None, :]
-    offsets = r[:, None] * width + p[None, :]
-    q = tl.load(q_ptr + offsets, mask=tile_ok, other=0.0).to(DOT)
-    dout = tl.load(dout_ptr + offsets, mask=tile_ok, other=0.0).to(DOT)
+    q = _rows(q_ptr, r, row_ok, p, width, DOT)
+    dout = _rows(dout_ptr, r, row_ok, p, width, DOT)
     lse = tl.load(lse_ptr + r, mask=row_ok, other=0.0)
     delta = tl.load(delta_ptr + r, mask=row_ok, other=0.0)
     first = split * chunk
@@ -122,11 +125,7 @@ def _grad_q_kernel(
     for start in range(first, last, BLOCK_N):
         n = start + tl.arange(0, BLOCK_N)
         slot_ok = n < last
-        mem = tl.load(
-            m_ptr + n[:, None] * width + p[None, :],
-            mask=slot_ok[:, None] & width_ok[None, :],
-            other=0.0,
-        ).to(DOT)
+        mem = _rows(m_ptr, n, slot_ok, p, width, DOT)
         scores = tl.dot(q, tl.trans(mem), input_precision=PRECISION, out_dtype=ACC)
         weights = tl.where(slot_ok[None, :], tl.exp(scores - lse[:, None]), 0.0)
         dweights = tl.dot(dout, tl.trans(mem), input_precision=PRECISION, out_dtype=ACC)
@@ -147,15 +146,13 @@ def _grad_m_kernel(
     slot_ok = n < slots
     width_ok = p < width
     mem_ok = slot_ok[:, None] & width_ok[None, :]
-    mem = tl.load(m_ptr + n[:, None] * width + p[None, :], mask=mem_ok, other=0.0).to(DOT)
+    mem = _rows(m_ptr, n, slot_ok, p, width, DOT)
     dm = tl.zeros([BLOCK_N, BLOCK_P], ACC)
     for start in range(0, rows, BLOCK_R):
         r = start + tl.arange(0, BLOCK_R)
         row_ok = r < rows
-        tile_ok = row_ok[:, None] & width_ok[None, :]
-        offsets = r[:, None] * width + p[None, :]
-        q = tl.load(q_ptr + offsets, mask=tile_ok, other=0.0).to(DOT)
-        dout = tl.load(dout_ptr + offsets, mask=tile_ok, other=0.0).to(DOT)
+        q = _rows(q_ptr, r, row_ok, p, width, DOT)
+        dout = _rows(dout_ptr, r, row_ok, p, width, DOT)
         lse = tl.load(lse_ptr + r, mask=row_ok, other=0.0)
         delta = tl.load(delta_ptr + r, mask=row_ok, other=0.0)
         # Transposed (N, R) tiles: the products then land in dM's (N, P) layout directly.

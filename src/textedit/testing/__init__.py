@@ -4,7 +4,8 @@
 * :func:`registered_components` — every registered component, to parametrise tests over.
 * :func:`run_model_conformance` and :func:`registered_models` — the same for editing
   models (:mod:`textedit.testing.models`: edit contract, determinism, one training
-  iteration through the model's recipe, save/load).
+  iteration through the model's recipe, save/load); :data:`TINY_MIMNET`, a MIM-Net spec
+  small enough for tests that train.
 * :mod:`textedit.testing.strategies` — hypothesis strategies for images, token batches,
   masks and kernel inputs (needs the ``test`` extra).
 """
@@ -16,11 +17,12 @@ from textedit.testing.conformance import (
     run_conformance,
     tensors_of,
 )
-from textedit.testing.models import MODEL_CHECKS, registered_models, run_model_conformance
+from textedit.testing.models import MODEL_CHECKS, TINY_MIMNET, registered_models, run_model_conformance
 
 __all__ = [
     "CHECKS",
     "MODEL_CHECKS",
+    "TINY_MIMNET",
     "ConformanceError",
     "registered_components",
     "registered_models",

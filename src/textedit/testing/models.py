@@ -44,9 +44,20 @@ from textedit.testing.conformance import ConformanceError
 from textedit.training.config import TrainConfig
 from textedit.training.trainer import Trainer
 
-__all__ = ["MODEL_CHECKS", "registered_models", "run_model_conformance"]
+__all__ = ["MODEL_CHECKS", "TINY_MIMNET", "registered_models", "run_model_conformance"]
 
 MODEL_CHECKS = ("contract", "determinism", "training", "save_load")
+
+#: A MIM-Net spec small enough for a test to edit 64-px images in milliseconds and train a
+#: few steps in seconds on a CPU (``textedit.create_model(TINY_MIMNET)``).
+TINY_MIMNET: dict[str, Any] = {
+    "type": "mimnet_64",
+    "text_encoder": {"embedding_dim": 16, "hidden_dim": 8},
+    "memory_bank": {"num_slots": 8, "slot_dim": 8},
+    "structure_extractor": {"channels": 8},
+    "generator": {"channels": 16, "base_channels": 8},
+    "discriminator": {"base_channels": 8, "max_channels": 16, "hidden_dim": 8},
+}
 
 _TEXTS = ("this bird has a red head and white wings", "the bird is blue")
 

@@ -296,6 +296,31 @@ def test_triton_kernels_match_the_reference_under_the_interpreter():
     assert result.returncode == 0 and "triton-ok" in result.stdout, result.stderr[-4000:]
 
 
+@pytest.mark.skipif(not HAS_TRITON, reason="triton is not installed")
+def test_triton_kernels_compile_for_hopper_without_a_gpu():
+    # Triton compiles ahead of time for a named GPU with its bundled ptxas: every kernel, in
+    # bfloat16 and float32, at the widest tile the autotuner keeps, fits an H100/H200
+    # without spilling registers (benchmarks/triton_aot.py checks every configuration).
+    import importlib.util as util
+    from pathlib import Path
+
+    import triton
+
+    from textedit.ops._triton_memory_attention import _tuning_configs
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "triton_aot.py"
+    spec = util.spec_from_file_location("triton_aot", path)
+    aot = util.module_from_spec(spec)
+    spec.loader.exec_module(aot)
+    for name in ("forward", "dq", "dm"):
+        for dtype, item in (("bf16", 4), ("fp32", 4)):
+            widest = max(_tuning_configs(name, 256, item), key=lambda c: c.kwargs["BLOCK_R"] * c.kwargs["BLOCK_N"])
+            row = aot.compile_one(name, widest, 256, dtype, 90)
+            assert row["shared_kib"] * 1024 <= aot.SHARED_LIMIT[90], row
+            assert row.get("local", 0) == 0, f"{name} {dtype} {widest} spills registers: {row}"
+    assert isinstance(widest, triton.Config)
+
+
 @pytest.mark.subprocess
 @pytest.mark.slow  # 15-30 s on a shared 2-core CPU
 @pytest.mark.skipif(not HAS_TRITON, reason="triton is not installed")

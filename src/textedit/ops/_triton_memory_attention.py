@@ -168,41 +168,46 @@ def _grad_m_kernel(
 
 # ----------------------------------------------------------------------------- launch plans
 
-# What one program may hold: accumulators and score tiles in registers (128 four-byte
-# registers per thread of each warp), operand tiles in shared memory (streamed tiles once
-# per pipeline stage; H100/H200 have 228 KiB per multiprocessor).
-_REGISTER_BYTES_PER_WARP = 32 * 128 * 4
-_SHARED_BYTES = 160 * 1024
+# What one program may hold, calibrated with benchmarks/triton_aot.py (which compiles every
+# configuration for sm_90 with Triton's own ptxas and reads registers, spills and shared
+# memory from the cubin): the tiles a kernel keeps live (its (·, P) rows and its (R, N)
+# scores, in float32) fit about 20 KiB per warp before registers spill, and its shared
+# memory (the streamed operand tiles, once per pipeline stage) must stay under 227 KiB per
+# block on an H100/H200.
+_REGISTER_BYTES_PER_WARP = 20 * 1024
+_SHARED_BYTES = 227 * 1024
+# A row block of more elements than this spilled in every kernel (128 rows at width 256).
+_ROW_BLOCK_ELEMENTS = 16 * 1024
 
 
 def _fits(config: triton.Config, name: str, padded: int, item: int) -> bool:
     """Whether kernel ``name``'s tiles under ``config`` fit the register and shared-memory
-    budgets at padded width ``padded`` and input element size ``item``."""
+    budgets at padded width ``padded`` and input element size ``item``. Approximate (the
+    autotuner skips a configuration that fails to launch anyway): it prunes what would
+    only spill or waste autotuning time."""
     r, n = config.kwargs["BLOCK_R"], config.kwargs["BLOCK_N"]
     stages = max(1, config.num_stages)
-    if name == "forward":  # total (R, P); scores, weights (R, N); q resident, memories streamed
-        accumulators, operands = r * padded + 2 * r * n, r * padded + stages * n * padded
-    elif name == "dq":  # dq (R, P); three (R, N) tiles; q, dout resident, memories streamed
-        accumulators, operands = r * padded + 3 * r * n, 2 * r * padded + stages * n * padded
-    else:  # dm (N, P); three (N, R) tiles; memories resident, q and dout streamed
-        accumulators, operands = n * padded + 3 * r * n, n * padded + 2 * stages * r * padded
+    rows = {"forward": r + n, "dq": r + n, "dm": r + 3 * n}[name]  # (·, P) tiles live
+    shared = {"forward": r + stages * n, "dq": 2 * r + (stages + 1) * n, "dm": 3 * r + 2 * n}[name]
     return (
-        accumulators * 4 <= config.num_warps * _REGISTER_BYTES_PER_WARP
-        and operands * item <= _SHARED_BYTES
+        r * padded <= _ROW_BLOCK_ELEMENTS
+        and (rows * padded + 2 * r * n) * 4 <= config.num_warps * _REGISTER_BYTES_PER_WARP
+        and shared * padded * item <= _SHARED_BYTES
     )
 
 
 def _tuning_configs(name: str, padded: int, item: int) -> list[triton.Config]:
-    # Four warps for tiles up to 32×64, eight above: about 20 configurations survive the
-    # pruning at width 256 (each is compiled once and timed once per key).
+    # Eight warps for rows wider than 64 (measured: four spill at width 256 from 32×64
+    # tiles on), four below; 10–26 configurations survive the pruning.
+    warps = 8 if padded >= 128 else 4
     configs = [
-        triton.Config({"BLOCK_R": br, "BLOCK_N": bn}, num_warps=4 if br * bn <= 2048 else 8, num_stages=stages)
+        triton.Config({"BLOCK_R": br, "BLOCK_N": bn}, num_warps=warps, num_stages=stages)
         for br in (16, 32, 64, 128)
         for bn in (16, 32, 64, 128)
         for stages in (2, 3)
     ]
     kept = [c for c in configs if _fits(c, name, padded, item)]
-    return kept or [triton.Config({"BLOCK_R": 16, "BLOCK_N": 16}, num_warps=8, num_stages=1)]
+    return kept or [triton.Config({"BLOCK_R": 16, "BLOCK_N": 16}, num_warps=warps, num_stages=1)]
 
 
 _INTERPRETER_CONFIG = {"BLOCK_R": 16, "BLOCK_N": 16}

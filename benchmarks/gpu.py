@@ -211,6 +211,7 @@ def trainer(args) -> list[dict]:
 
     from textedit.data.packed import pack_generated
     from textedit.data.synthetic.data import SyntheticSpec
+    from textedit.testing import TINY_MIMNET
     from textedit.training.config import TrainConfig, find_config
     from textedit.training.trainer import Trainer
 
@@ -234,8 +235,10 @@ def trainer(args) -> list[dict]:
                 checkpoint_every=10**6, sample_every=10**6, mixed_precision="bf16" if args.bf16 else "no",
                 threads=None,
             )
-            if args.quick:  # a narrow generator, the recipe's options kept
-                config["model"]["generator"].update(channels=16, base_channels=8)
+            if args.quick:  # the test kit's tiny widths, the config's options kept
+                for slot, fields in TINY_MIMNET.items():
+                    if slot != "type":
+                        config["model"][slot] = {**config["model"].get(slot, {}), **fields}
             run = Trainer(TrainConfig.model_validate(config), progress=False)
             for _ in range(warmup):
                 run.train_step()

@@ -378,6 +378,31 @@ def test_training_from_a_packed_data_set_with_true_edits(tiny, tmp_path):
     assert "true_edit_l1" in trainer.train_step()
 
 
+def test_compile_option_compiles_the_model_before_training(tiny, monkeypatch):
+    from textedit.interfaces.composition import Composition
+
+    compiled = []
+    monkeypatch.setattr(Composition, "compile_components", lambda self, **kw: compiled.append(self) or self)
+    trainer = Trainer(tiny(compile=True, steps=1, checkpoint_every=1, sample_every=1), progress=False)
+    assert compiled == [trainer.model]
+    assert trainer.train() is not None
+
+
+def test_compiled_components_edit_like_eager_ones_and_keep_their_weight_names():
+    # traced by dynamo with the eager backend (inductor's code generation takes a minute here)
+    import textedit
+    from textedit.testing import TINY_MIMNET
+
+    torch.manual_seed(0)
+    model = textedit.create_model(TINY_MIMNET).eval()
+    image, text = torch.rand(1, 3, 64, 64) * 2 - 1, "a bird with a red head"
+    eager = model.edit(image, text).images[-1]
+    keys = list(model.state_dict())
+    assert model.compile_components(backend="eager") is model
+    assert list(model.state_dict()) == keys, "compiling must not rename the weights"
+    torch.testing.assert_close(model.edit(image, text).images[-1], eager)
+
+
 def test_device_cuda_gets_an_index(monkeypatch):
     # `textedit train device=cuda` crashed: torch.cuda.set_device(torch.device("cuda"))
     from textedit.training.distributed import DistributedContext

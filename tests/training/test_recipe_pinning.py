@@ -16,7 +16,7 @@ import pytest
 
 from textedit.training.trainer import Trainer
 
-from conftest import TINY_MODEL
+from textedit.testing import TINY_MIMNET as TINY_MODEL
 
 PINNED = json.loads((Path(__file__).parent / "mimnet_recipe_pinned.json").read_text())
 

@@ -18,7 +18,7 @@ from textedit.training.checkpoint import latest_checkpoint, load_checkpoint
 from textedit.training.config import find_config, shipped_configs
 from textedit.training.trainer import Trainer
 
-from conftest import TINY_MODEL
+from textedit.testing import TINY_MIMNET as TINY_MODEL
 
 
 def _weights(path):

@@ -164,23 +164,14 @@ class TrainingData:
         self._next_step = -1
         self._slice: tuple[int, int] = (0, 1)
 
-    def _range(self, step: int, rank: int, world_size: int) -> range:
-        if self.batch_size % world_size:
-            raise TextEditError(
-                f"batch_size {self.batch_size} must be divisible by the number of processes {world_size}"
-            )
-        share = self.batch_size // world_size
-        start = step * self.batch_size + rank * share
-        return range(start, start + share)
-
     def batch(self, step: int, rank: int = 0, world_size: int = 1) -> Batch:
         """The batch of ``step`` for process ``rank`` of ``world_size``."""
         if self.num_workers == 0:
-            batch = _collate([self.positions[k] for k in self._range(step, rank, world_size)])
+            batch = _collate([self.positions[k] for k in _positions(self.batch_size, step, rank, world_size)])
             return batch.pin_memory() if self.pin_memory else batch
         # with workers: one DataLoader streaming consecutive steps, restarted on a jump
         if self._loader_iter is None or step != self._next_step or (rank, world_size) != self._slice:
-            sampler = _Steps(self, step, rank, world_size)
+            sampler = _Steps(self.batch_size, step, rank, world_size)
             loader = torch.utils.data.DataLoader(
                 self.positions, batch_sampler=sampler, num_workers=self.num_workers,
                 collate_fn=_collate, prefetch_factor=self.prefetch_factor, pin_memory=self.pin_memory,
@@ -193,6 +184,10 @@ class TrainingData:
         self._next_step = step + 1
         return next(self._loader_iter)
 
+    def close(self) -> None:
+        """Stop the DataLoader workers now (a later :meth:`batch` starts new ones)."""
+        self._loader_iter = None
+
     def sample_batch(self, k: int, device: torch.device | str = "cpu") -> SampleBatch:
         """``k`` fixed examples, each paired with another example's description."""
         ds = self.sample_dataset
@@ -203,17 +198,28 @@ class TrainingData:
         return SampleBatch(torch.stack([i["image"] for i in items]).to(device), texts)
 
 
+def _positions(batch_size: int, step: int, rank: int, world_size: int) -> range:
+    """The stream positions of process ``rank``'s share of ``step``'s global batch."""
+    if batch_size % world_size:
+        raise TextEditError(f"batch_size {batch_size} must be divisible by the number of processes {world_size}")
+    share = batch_size // world_size
+    start = step * batch_size + rank * share
+    return range(start, start + share)
+
+
 class _Steps:
     """The positions of steps ``start, start + 1, ...`` of one process: an endless, lazy
-    batch sampler (a list of it would never end)."""
+    batch sampler (a list of it would never end). It holds numbers only: a reference back
+    to the :class:`TrainingData` would make a cycle through the loader, whose collection
+    then waited out a 5-s timeout per worker."""
 
-    def __init__(self, data: TrainingData, start: int, rank: int, world_size: int):
-        self.data, self.start, self.rank, self.world_size = data, start, rank, world_size
+    def __init__(self, batch_size: int, start: int, rank: int, world_size: int):
+        self.batch_size, self.start, self.rank, self.world_size = batch_size, start, rank, world_size
 
     def __iter__(self):
         step = self.start
         while True:
-            yield list(self.data._range(step, self.rank, self.world_size))
+            yield list(_positions(self.batch_size, step, self.rank, self.world_size))
             step += 1
 
 

@@ -278,6 +278,7 @@ class Trainer:
                     self.checkpoint()
         finally:
             bar.close()
+            self.data.close()
             if logger is not None:
                 logger.close()
         if self.step >= self.total_steps and self.dist.is_main:

@@ -15,6 +15,7 @@ from safetensors import safe_open
 
 import textedit
 from textedit.cli import main as cli
+from textedit.testing import TINY_MIMNET
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,14 +32,7 @@ def _load_script():
 bundle_model = _load_script()
 
 TINY_RUN = {
-    "model": {
-        "type": "mimnet_64",
-        "text_encoder": {"embedding_dim": 16, "hidden_dim": 8},
-        "memory_bank": {"num_slots": 8, "slot_dim": 8},
-        "structure_extractor": {"channels": 8},
-        "generator": {"channels": 16, "base_channels": 8},
-        "discriminator": {"base_channels": 8, "max_channels": 16, "hidden_dim": 8},
-    },
+    "model": TINY_MIMNET,
     "data": {"type": "synthetic", "family": "birds", "num_images": 12},
     "batch_size": 4,
     "steps": 2,

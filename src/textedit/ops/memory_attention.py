@@ -18,8 +18,9 @@ Three backends compute the same function (see ``docs/memory-attention.md``):
 
 ``"auto"`` (the default) picks, on CUDA, triton from a measured size on (per device, else
 where the reference's weights would take 64 MiB), else reference; on other devices fused
-where a multiply-add count says it wins, else reference (see :func:`resolve_backend`). The environment variable ``TEXTEDIT_MEMORY_ATTENTION_BACKEND`` replaces what
-``"auto"`` would pick.
+where a multiply-add count says it wins, else reference (see :func:`resolve_backend`).
+The environment variable ``TEXTEDIT_MEMORY_ATTENTION_BACKEND`` replaces what ``"auto"``
+would pick.
 """
 
 from __future__ import annotations

@@ -133,3 +133,16 @@ def test_packed_errors_say_what_to_do(packed, tmp_path):
     pack_generated(images_only, SyntheticSpec(n=4), image_size=16, edits_per_image=0)
     with pytest.raises(InputError, match="no true edits.*--edits-per-image"):
         PackedDataset(images_only, true_edits=True)
+
+
+def test_overwrite_replaces_a_pack_and_leaves_nothing_beside_it(tmp_path):
+    out = tmp_path / "pack"
+    pack_generated(out, SyntheticSpec(n=4, seed=0), image_size=16, edits_per_image=0)
+    first = np.load(out / "images.npy")
+    pack_generated(out, SyntheticSpec(n=4, seed=1), image_size=16, edits_per_image=0, overwrite=True)
+    assert not np.array_equal(np.load(out / "images.npy"), first)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pack"]
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="not empty and not a packed data set"):
+        pack_generated(tmp_path / "other", SyntheticSpec(n=4), image_size=16, overwrite=True)

@@ -31,10 +31,12 @@ caption of the same split, fixed at packing).
 
 from __future__ import annotations
 
+import abc
 import json
 import multiprocessing
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -91,14 +93,16 @@ def read_packed_manifest(root: str | os.PathLike[str]) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ packing
 
 
-class _Source:
+class _Source(abc.ABC):
     """What a pack is made of: records, and a function drawing one chunk of rows."""
 
     def __init__(self, records: list[CaptionRecord], description: dict[str, Any], edits: int):
         self.records, self.description, self.edits = records, description, edits
 
-    def draw(self, rows: range) -> dict[str, np.ndarray | list]:  # runs in pool workers
-        raise NotImplementedError
+    @abc.abstractmethod
+    def draw(self, rows: range) -> dict[str, Any]:
+        """The arrays (``images``; with edits ``edit_targets``, ``edit_weights`` and the
+        ``descriptions``) of ``rows``; runs in pool workers."""
 
 
 class _GeneratedSource(_Source):
@@ -245,9 +249,8 @@ def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, 
             if progress is not None:
                 progress(len(rows))
     del arrays
-    with open(partial / "records.jsonl", "w", encoding="utf-8") as handle:
-        for r in source.records:
-            handle.write(json.dumps({"id": r.image_id, "captions": list(r.captions), "split": r.split}) + "\n")
+    records = [{"id": r.image_id, "captions": list(r.captions), "split": r.split} for r in source.records]
+    atomic_write_text(partial / "records.jsonl", "".join(json.dumps(r) + "\n" for r in records))
     counts: dict[str, int] = {}
     for r in source.records:
         counts[r.split] = counts.get(r.split, 0) + 1
@@ -265,9 +268,13 @@ def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, 
     if not k:
         descriptions_path.unlink()
     atomic_write_text(partial / _MANIFEST, json.dumps(manifest, indent=2) + "\n")
-    if out.exists():
-        shutil.rmtree(out)
-    os.replace(partial, out)
+    if out.exists():  # swap, so that a reader finds the old pack or the new one, never none
+        backup = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
+        os.replace(out, backup)
+        os.replace(partial, out)
+        shutil.rmtree(backup, ignore_errors=True)
+    else:
+        os.replace(partial, out)
     return manifest
 
 

@@ -156,3 +156,22 @@ def test_convert_deepfashion_fashiongan(tmp_path):
     assert [r.captions[0] for r in train.records] == [sentences[0], sentences[2]]
     test = FolderDataset(out, "test", 32)
     assert test.records[0].captions == (sentences[1],) and test[0]["image"].shape == (3, 32, 32)
+
+
+def test_pack_from_the_command_line_then_describe_it(tmp_path, capsys, cub_root):
+    out = tmp_path / "birds16"
+    rc = main(["data", "pack", "--family", "birds", "--n", "12", "--size", "16", "--edits-per-image", "1",
+               "--out", str(out), "--quiet"])
+    printed = capsys.readouterr().out
+    assert rc == 0 and "11 train, 1 test images at 16 px, 1 true edits per image" in printed
+    assert f"data.type=packed data.root={out}" in printed
+    assert main(["data", "info", str(out)]) == 0
+    info = capsys.readouterr().out
+    assert "(packed layout)" in info and "packed at 16 px, 1 true edits per image, from generated data" in info
+    cub = tmp_path / "cub16"
+    assert main(["data", "pack", "--from", str(cub_root), "--size", "16", "--out", str(cub), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["data", "info", str(cub), "--json"]) == 0
+    described = json.loads(capsys.readouterr().out)
+    assert described["layout"] == "packed" and described["packed"]["source"]["layout"] == "cub"
+    assert described["packed"]["edits_per_image"] == 0

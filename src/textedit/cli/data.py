@@ -4,7 +4,7 @@
   [--test-fraction 0.1] [--edits-per-image 2] [--captions-per-image 10] [--overwrite]``
 * ``textedit data pack (--family birds --n 20000 | --from DIR) --out DIR [--size 64]
   [--edits-per-image 4] [--workers 2] [--overwrite]``
-* ``textedit data info DIR [--layout auto|folder|cub|oxford102] [--verify] [--json]``
+* ``textedit data info DIR [--layout auto|folder|cub|oxford102|packed] [--verify] [--json]``
 * ``textedit data convert celeba --captions caps.txt --images img_align_celeba --out DIR
   [--partition list_eval_partition.txt] [--sentences join|each] [--overwrite]``
 * ``textedit data convert deepfashion --language language_original.mat --index ind.mat
@@ -77,11 +77,11 @@ def add_parser(sub: Any) -> None:
         "info",
         help="print the splits, counts and vocabulary size of a data set folder",
         description="Describe the data set in a folder (generic layout, CUB in AttnGAN's "
-        "layout, or Oxford-102 in Reed's): images and captions per split, vocabulary size of "
+        "layout, Oxford-102 in Reed's, or packed by 'textedit data pack'): images and captions per split, vocabulary size of "
         "the training captions, missing images and, with --verify, unreadable ones.",
     )
     i.add_argument("root", help="data set folder")
-    i.add_argument("--layout", default="auto", choices=["auto", "folder", "cub", "oxford102"])
+    i.add_argument("--layout", default="auto", choices=["auto", "folder", "cub", "oxford102", "packed"])
     i.add_argument("--verify", action="store_true", help="open every image (slow)")
     i.add_argument("--json", action="store_true", help="machine-readable output")
     i.set_defaults(run=run, data_command="info")
@@ -174,14 +174,17 @@ def collect_info(root: str, layout: str = "auto", verify: bool = False) -> dict[
 
     from textedit.data.detect import detect_layout, open_dataset
     from textedit.data.folder import read_manifest
+    from textedit.data.packed import read_packed_manifest
 
     layout = detect_layout(root) if layout == "auto" else layout
     info: dict[str, Any] = {"root": str(root), "layout": layout, "splits": {}}
+    packed = read_packed_manifest(root) if layout == "packed" else None
+    size = packed["image_size"] if packed else 256  # a packed set is read at its own size
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        first = open_dataset(root, layout=layout, split=_any_split(root, layout))
+        first = open_dataset(root, layout=layout, split=_any_split(root, layout), image_size=size)
         for split in first.splits:
-            ds = open_dataset(root, split=split, layout=layout)
+            ds = open_dataset(root, split=split, layout=layout, image_size=size)
             if verify:
                 ds.verify()
             counts = [len(r.captions) for r in ds.records]
@@ -192,6 +195,9 @@ def collect_info(root: str, layout: str = "auto", verify: bool = False) -> dict[
                 "skipped": len(ds.skipped),
             }
     info["vocabulary_size"] = len(first.build_vocabulary()) if first.captions("train") else None
+    if packed:
+        info["packed"] = {k: packed[k] for k in ("image_size", "edits_per_image", "family", "source")}
+        return info
     manifest = read_manifest(root) if layout == "folder" else None
     if manifest:
         info["manifest"] = {k: v for k, v in manifest.items() if k != "spec"}
@@ -202,6 +208,10 @@ def collect_info(root: str, layout: str = "auto", verify: bool = False) -> dict[
 
 
 def _any_split(root: str, layout: str) -> str:
+    if layout == "packed":
+        from textedit.data.packed import read_packed_manifest
+
+        return next(iter(read_packed_manifest(root)["counts"]))
     if layout != "folder":
         return "train"
     from textedit.data.folder import read_folder
@@ -227,6 +237,10 @@ def _info(args: argparse.Namespace) -> int:
         print(f"  vocabulary of the training captions: {info['vocabulary_size']} ids (with <pad>, <unk>)")
     if "edit_pairs" in info:
         print(f"  edit pairs: {info['edit_pairs']}")
+    p = info.get("packed")
+    if p:
+        edits = f", {p['edits_per_image']} true edits per image" if p["edits_per_image"] else ""
+        print(f"  packed at {p['image_size']} px{edits}, from {p['source']['type']} data")
     m = info.get("manifest")
     if m and "generator" in m:
         print(f"  generated: family {m['family']}, {m['image_size']} px, seed {m['seed']}, "

@@ -14,11 +14,11 @@ from textedit.errors import InputError
 
 __all__ = ["detect_layout", "open_dataset", "LAYOUTS"]
 
-LAYOUTS = ("folder", "cub", "oxford102")
+LAYOUTS = ("folder", "cub", "oxford102", "packed")
 
 
 def detect_layout(root: str | os.PathLike[str]) -> str:
-    """``"cub"``, ``"oxford102"`` or ``"folder"`` for the data set in ``root``.
+    """``"packed"``, ``"cub"``, ``"oxford102"`` or ``"folder"`` for the data set in ``root``.
 
     Raises:
         InputError: ``root`` is not a folder.
@@ -26,6 +26,8 @@ def detect_layout(root: str | os.PathLike[str]) -> str:
     root = Path(root)
     if not root.is_dir():
         raise InputError(f"{root} is not a folder")
+    if (root / "packed.json").is_file():
+        return "packed"
     if (root / "train" / "filenames.pickle").is_file() and (root / "CUB_200_2011").is_dir():
         return "cub"
     if (root / "text_c10").is_dir() and (root / "trainvalclasses.txt").is_file():
@@ -44,4 +46,9 @@ def open_dataset(
         return Oxford102Dataset(root, split, image_size, **kwargs)
     if layout == "folder":
         return FolderDataset(root, split, image_size, **kwargs)
+    if layout == "packed":
+        # lazy: textedit.data.packed imports this module (it packs any layout opened here)
+        from textedit.data.packed import PackedDataset
+
+        return PackedDataset(root, split, image_size, **kwargs)
     raise InputError(f"unknown layout {layout!r}; choose one of: auto, {', '.join(LAYOUTS)}")

@@ -153,6 +153,7 @@ class _GeneratedSource(_Source):
 
 class _FolderSource(_Source):
     def __init__(self, root: Path, size: int, layout: str):
+        layout = detect_layout(root) if layout == "auto" else layout
         datasets = []
         splits = _folder_splits(root, layout)
         for split in splits:
@@ -171,7 +172,6 @@ class _FolderSource(_Source):
 
 
 def _folder_splits(root: Path, layout: str) -> list[str]:
-    layout = detect_layout(root) if layout == "auto" else layout
     probe = None
     for split in ("train", "test", "val"):
         try:

@@ -25,7 +25,7 @@ next one runs.
 
 Usage, on the lent GPU machine (see docs/gpu.md for the whole command)::
 
-    python benchmarks/gpu.py --out results/          # everything, about 6 minutes on an H200
+    python benchmarks/gpu.py --out results/          # everything (a budget of 5 minutes on an H200)
     python benchmarks/gpu.py --sections kernels --out results/
     python benchmarks/gpu.py --device cpu --quick     # the smoke test the suite runs
 """
@@ -217,7 +217,7 @@ def trainer(args) -> list[dict]:
 
     rows = []
     n = 60 if args.quick else 4000
-    warmup, steps = (1, 1) if args.quick else (3, 30)
+    warmup, steps = (1, 1) if args.quick else (3, 20)
     batch = 8 if args.quick else args.batch
     with tempfile.TemporaryDirectory() as tmp:
         packed = Path(tmp) / "packed"
@@ -260,7 +260,7 @@ def data(args) -> list[dict]:
     out = Path(tempfile.mkdtemp()) / "data.json"
     workers = ["0", "1"] if args.quick else ["1", "2", "16"]
     sizes = ["64"] if args.quick else ["64", "128"]
-    argv = ["--sizes", *sizes, "--workers", *workers, "--out", str(out)]
+    argv = ["--sizes", *sizes, "--workers", *workers, "--batches", "10", "--out", str(out)]
     if args.quick:
         argv += ["--n", "60", "--batches", "2", "--batch", "8", "--edits-per-image", "1", "--pack-workers", "0"]
     pipeline.main(argv)

@@ -5,6 +5,7 @@
 #   2. benchmarks/gpu.py: kernels, edit, training, the trainer, the data pipeline;
 #   3. the whole test suite with the GPU tests (pytest -m "gpu or not gpu");
 #   4. `textedit train device=cuda` and `device=auto` for a few steps.
+# Each step has its own time limit (320 + 160 + 2 × 40 s), inside one device call's 10 minutes.
 # Results go to $OUT (the device tool brings that folder back). On a machine without CUDA,
 # QUICK=1 runs the same steps at smoke-test sizes on the CPU (how the script is checked).
 set -uo pipefail
@@ -28,12 +29,12 @@ else
     bench=(); tests=(tests); workers=14; train=(device=cuda mixed_precision=bf16 batch_size=64); steps=20
 fi
 status=0
-timeout 270 python3 benchmarks/gpu.py "${bench[@]}" --out "$OUT/bench" 2>&1 | tail -60 || status=1
-timeout 180 python3 -m pytest -q -n "$workers" -m "gpu or not gpu" -p no:cacheprovider "${tests[@]}" \
+timeout 320 python3 benchmarks/gpu.py "${bench[@]}" --out "$OUT/bench" 2>&1 | tail -60 || status=1
+timeout 160 python3 -m pytest -q -n "$workers" -m "gpu or not gpu" -p no:cacheprovider "${tests[@]}" \
     > "$OUT/pytest.txt" 2>&1 || status=1
 tail -15 "$OUT/pytest.txt"
 for device in "${train[0]}" device=auto; do
-    timeout 45 textedit train --config mimnet64_birds_paired "${train[@]}" "$device" steps=$steps \
+    timeout 40 textedit train --config mimnet64_birds_paired "${train[@]}" "$device" steps=$steps \
         checkpoint_every=$steps sample_every=$steps output_dir=/tmp/train-${device#device=} --no-progress \
         > "$OUT/train-${device#device=}.txt" 2>&1 || status=1
     tail -3 "$OUT/train-${device#device=}.txt"

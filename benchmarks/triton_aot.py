@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         for width in args.widths:
             for dtype in args.dtypes:
                 item = 4 if dtype == "fp32" else 2
-                configs = kernels._tuning_configs(name, width, max(4, item))
+                configs = kernels._tuning_configs(name, width, item)
                 if args.unpruned:
                     configs = [
                         triton.Config({"BLOCK_R": r, "BLOCK_N": n}, num_warps=w, num_stages=2)

@@ -33,8 +33,9 @@ The math is the one of :mod:`textedit.ops._fused_memory_attention` (scores
 * **Autotuned block sizes.** On a GPU each kernel is wrapped in ``triton.autotune`` over
   row/slot blocks, warps and pipeline stages, keyed by the padded width and the row and
   slot counts rounded to powers of two; configurations whose tiles would not fit the
-  registers or the shared memory (:func:`_fits`) are pruned before tuning. Under the interpreter one small configuration
-  runs, with small slot chunks so that the split-and-merge path is exercised.
+  registers or the shared memory (:func:`_fits`) are pruned before tuning. Under the
+  interpreter one small configuration runs, with small slot chunks so that the
+  split-and-merge path is exercised.
 """
 
 from __future__ import annotations
@@ -311,7 +312,7 @@ def _plan(q: Tensor, memories: Tensor) -> dict:
         slots=slots,
         width=width,
         padded=max(16, triton.next_power_of_2(width)),
-        item=max(4, q.element_size()),  # accumulators are float32 at least
+        item=q.element_size(),
         chunk=_slot_chunk(rows, slots, q.device),
         keys=(triton.next_power_of_2(rows), triton.next_power_of_2(slots)),
         constants=_precision(q.dtype),

@@ -36,7 +36,6 @@ import json
 import multiprocessing
 import os
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -54,7 +53,7 @@ from textedit.data.synthetic.grammar import Edit, parse
 from textedit.data.synthetic.render import render
 from textedit.errors import InputError
 from textedit.text import Vocabulary
-from textedit.utils.atomic import atomic_write_text
+from textedit.utils.atomic import atomic_write_text, replace_directory
 
 __all__ = ["PackedDataset", "pack_generated", "pack_folder", "read_packed_manifest", "PACKED_FORMAT"]
 
@@ -268,13 +267,7 @@ def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, 
     if not k:
         descriptions_path.unlink()
     atomic_write_text(partial / _MANIFEST, json.dumps(manifest, indent=2) + "\n")
-    if out.exists():  # swap, so that a reader finds the old pack or the new one, never none
-        backup = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
-        os.replace(out, backup)
-        os.replace(partial, out)
-        shutil.rmtree(backup, ignore_errors=True)
-    else:
-        os.replace(partial, out)
+    replace_directory(partial, out)
     return manifest
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_write", "atomic_write_text", "atomic_directory", "atomic_save"]
+__all__ = ["atomic_write", "atomic_write_text", "atomic_directory", "atomic_save", "replace_directory"]
 
 
 def _default_mode() -> int:
@@ -103,14 +103,21 @@ def atomic_directory(target: str | os.PathLike[str], overwrite: bool = True) -> 
             for name in files:
                 with open(os.path.join(root, name), "rb+") as handle:
                     os.fsync(handle.fileno())
-        if target.exists():
-            backup = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
-            os.replace(target, backup)
-            os.replace(tmp, target)
-            shutil.rmtree(backup, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
-        _fsync_dir(target.parent)
+        replace_directory(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def replace_directory(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """Move the finished directory ``source`` to ``target``, replacing what is there with
+    two renames: a reader finds the old directory or the new one, never none."""
+    source, target = Path(source), Path(target)
+    if target.exists():
+        backup = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+        os.replace(target, backup)
+        os.replace(source, target)
+        shutil.rmtree(backup, ignore_errors=True)
+    else:
+        os.replace(source, target)
+    _fsync_dir(target.parent)

@@ -27,18 +27,19 @@ print(torch.__version__, torch.cuda.is_available() and torch.cuda.get_device_nam
 PY
 if [ "${QUICK:-0}" = 1 ]; then
     bench=(--device cpu --quick); tests=(tests/gpu tests/unit/test_memory_attention_backends.py); workers=2
-    train=(device=cpu); steps=2
+    train=(device=cpu data.num_images=500); steps=2
 else
-    bench=(); tests=(tests); workers=14; train=(device=cuda mixed_precision=bf16 batch_size=64); steps=20
+    bench=(); tests=(tests); workers=14; train=(device=cuda mixed_precision=bf16 batch_size=64 data.num_images=2000); steps=20
 fi
 status=0
 timeout 320 python3 benchmarks/gpu.py "${bench[@]}" --out "$OUT/bench" 2>&1 | tail -60 || status=1
 timeout 160 python3 -m pytest -q -n "$workers" -m "gpu or not gpu" -p no:cacheprovider "${tests[@]}" \
     > "$OUT/pytest.txt" 2>&1 || status=1
 tail -15 "$OUT/pytest.txt"
+runs=$(mktemp -d)  # a fresh run folder each time: train refuses to overwrite a run
 for device in "${train[0]}" device=auto; do
     timeout 40 python3 -m textedit train --config mimnet64_birds_paired "${train[@]}" "$device" steps=$steps \
-        checkpoint_every=$steps sample_every=$steps output_dir=/tmp/train-${device#device=} --no-progress \
+        checkpoint_every=$steps sample_every=$steps output_dir=$runs/${device#device=} --no-progress \
         > "$OUT/train-${device#device=}.txt" 2>&1 || status=1
     tail -3 "$OUT/train-${device#device=}.txt"
 done

@@ -33,8 +33,8 @@ Usage, on the lent GPU machine (see docs/gpu.md for the whole command)::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
+import functools
 import importlib.util
 import json
 import os
@@ -51,6 +51,7 @@ HERE = Path(__file__).resolve().parent
 SECTIONS = ("kernels", "edit", "train", "trainer", "data")
 
 
+@functools.lru_cache(maxsize=None)
 def _sibling(name: str):
     """A sibling benchmark script as a module (they are scripts, not a package)."""
     spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
@@ -75,25 +76,14 @@ def _median_ms(fn, device: str, repeats: int) -> float:
     return 1e3 * statistics.median(times)
 
 
-@contextlib.contextmanager
 def _peak(device: str):
-    """Yields a dict whose ``"mib"`` is, afterwards, the peak memory the block added (CUDA)."""
-    out = {"mib": float("nan")}
-    cuda = device.startswith("cuda")
-    if cuda:
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-        start = torch.cuda.memory_allocated()
-    yield out
-    if cuda:
-        torch.cuda.synchronize()
-        out["mib"] = (torch.cuda.max_memory_allocated() - start) / 2**20
+    """``benchmarks/memory_attention.py``'s peak-memory probe: ``.bytes`` the block added at
+    its peak (CUDA allocator; resident set size on the CPU)."""
+    return _sibling("memory_attention")._PeakMemory(device.split(":")[0])
 
 
 def _autocast(device: str, bf16: bool):
-    if not bf16:
-        return contextlib.nullcontext()
-    return torch.autocast("cuda" if device.startswith("cuda") else "cpu", torch.bfloat16)
+    return _sibling("model_presets")._autocast(bf16, device.split(":")[0])
 
 
 # ------------------------------------------------------------------------------ sections
@@ -124,7 +114,7 @@ def kernels(args) -> list[dict]:
                         with _peak(args.device) as peak:
                             call()
                         row[f"{step}_ms"] = _median_ms(call, args.device, args.repeats)
-                        row[f"{step}_mib"] = peak["mib"]
+                        row[f"{step}_mib"] = peak.bytes / 2**20
                     rows.append(row)
                     print(f"  {b}x{t} N={n} {backend}: forward {row['forward_ms']:.2f} ms, "
                           f"train {row['train_ms']:.2f} ms", flush=True)
@@ -176,7 +166,7 @@ def edit(args) -> list[dict]:
                 ms = _median_ms(call, args.device, args.repeats)
             row[f"b{batch}_ms"] = ms
             row[f"b{batch}_images_per_s"] = batch / ms * 1e3
-            row[f"b{batch}_mib"] = peak["mib"]
+            row[f"b{batch}_mib"] = peak.bytes / 2**20
         rows.append(row)
         print(f"  {name}: {row['b1_ms']:.2f} ms at batch 1, {row[f'b{args.batch}_images_per_s']:.0f} images/s "
               f"at batch {args.batch}", flush=True)
@@ -201,8 +191,8 @@ def train(args) -> list[dict]:
             call()
         ms = _median_ms(call, args.device, max(1, args.repeats // 4))
         rows.append({"preset": name, "batch": args.batch, "step_ms": ms,
-                     "images_per_s": args.batch / ms * 1e3, "peak_mib": peak["mib"]})
-        print(f"  {name}: {rows[-1]['images_per_s']:.0f} images/s, {peak['mib']:.0f} MiB", flush=True)
+                     "images_per_s": args.batch / ms * 1e3, "peak_mib": peak.bytes / 2**20})
+        print(f"  {name}: {rows[-1]['images_per_s']:.0f} images/s, {rows[-1]['peak_mib']:.0f} MiB", flush=True)
     return rows
 
 

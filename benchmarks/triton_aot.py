@@ -30,16 +30,8 @@ from textedit.ops import _triton_memory_attention as kernels
 
 #: dynamic shared memory one block may use on sm_80 / sm_90 (bytes)
 SHARED_LIMIT = {80: 163 * 1024, 86: 99 * 1024, 89: 99 * 1024, 90: 227 * 1024}
-_TENSORS = {
-    "forward": ["q_ptr", "m_ptr", "out_ptr", "lse_ptr"],
-    "dq": ["q_ptr", "m_ptr", "dout_ptr", "lse_ptr", "delta_ptr", "dq_ptr"],
-    "dm": ["q_ptr", "m_ptr", "dout_ptr", "lse_ptr", "delta_ptr", "dm_ptr"],
-}
-_INTS = {
-    "forward": ["rows", "slots", "width", "chunk", "rows_key", "slots_key"],
-    "dq": ["rows", "slots", "width", "chunk", "rows_key", "slots_key"],
-    "dm": ["rows", "slots", "width", "rows_key", "slots_key"],
-}
+#: the kernels' inputs in the type being compiled (the rest of the pointers are float32)
+_INPUTS = ("q_ptr", "m_ptr", "dout_ptr")
 _FUNCTIONS = {"forward": kernels._forward_kernel, "dq": kernels._grad_q_kernel, "dm": kernels._grad_m_kernel}
 
 
@@ -61,14 +53,19 @@ def resources(cubin: bytes) -> dict[str, int]:
 
 def compile_one(name: str, config: triton.Config, padded: int, dtype: str, arch: int) -> dict:
     item = {"fp32": "*fp32", "bf16": "*bf16"}[dtype]
-    signature = {p: item if p in ("q_ptr", "m_ptr", "dout_ptr") else "*fp32" for p in _TENSORS[name]}
-    signature.update({p: "i32" for p in _INTS[name]})
     constants = dict(
         BLOCK_R=config.kwargs["BLOCK_R"], BLOCK_N=config.kwargs["BLOCK_N"], BLOCK_P=padded,
         ACC=tl.float32, DOT=tl.float32 if dtype == "fp32" else tl.bfloat16,
         PRECISION="tf32",
     )
-    signature.update({k: "constexpr" for k in constants})
+    # The signature from the kernel's own arguments: the compile-time constants above,
+    # pointers (named *_ptr), and 32-bit integers for the rest.
+    signature = {
+        arg: "constexpr" if arg in constants
+        else (item if arg in _INPUTS else "*fp32") if arg.endswith("_ptr")
+        else "i32"
+        for arg in _FUNCTIONS[name].arg_names
+    }
     source = ASTSource(fn=_FUNCTIONS[name], signature=signature, constexprs=constants)
     start = time.perf_counter()
     compiled = triton.compile(

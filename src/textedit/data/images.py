@@ -140,10 +140,17 @@ def fit_square(img: Image.Image, size: int) -> Image.Image:
 
 def pil_to_tensor(img: Image.Image) -> "torch.Tensor":
     """An RGB image as a ``(3, h, w)`` float32 tensor in [-1, 1]."""
+    return array_to_tensor(np.asarray(to_rgb(img), dtype=np.uint8))
+
+
+def array_to_tensor(pixels: np.ndarray, flip: bool = False) -> "torch.Tensor":
+    """``(h, w, 3)`` uint8 RGB pixels as a ``(3, h, w)`` float32 tensor in [-1, 1], mirrored
+    left to right with ``flip`` (the pixels are copied: read-only and memory-mapped arrays
+    are fine)."""
     import torch
 
-    arr = np.asarray(to_rgb(img), dtype=np.uint8)
-    t = torch.from_numpy(arr.copy()).permute(2, 0, 1).float()
+    arr = np.array(pixels[:, ::-1] if flip else pixels, dtype=np.uint8)
+    t = torch.from_numpy(arr).permute(2, 0, 1).float()
     return t.div_(127.5).sub_(1.0)
 
 

@@ -47,9 +47,9 @@ from PIL import Image
 from textedit._version import __version__
 from textedit.data.base import CaptionDataset, CaptionRecord
 from textedit.data.detect import detect_layout, open_dataset
-from textedit.data.images import fit_square, to_rgb
-from textedit.data.synthetic.data import SyntheticSpec, part_weights, reworded_item, reworded_vocabulary
-from textedit.data.synthetic.grammar import Edit, parse
+from textedit.data.images import array_to_tensor, fit_square, to_rgb
+from textedit.data.synthetic.data import SyntheticSpec, drawn_true_edit, reworded_item, reworded_vocabulary
+from textedit.data.synthetic.grammar import parse
 from textedit.data.synthetic.render import render
 from textedit.errors import InputError
 from textedit.text import Vocabulary
@@ -140,12 +140,7 @@ class _GeneratedSource(_Source):
             images[row] = before.image
             texts = self.edit_descriptions(i)
             for e, text in enumerate(texts):
-                meaning = parse(text, self.family)
-                edited = scene.with_attributes(meaning)
-                after = render(edited, s)
-                targets[row, e] = after.image
-                changed = Edit(edited, meaning, scene.diff(edited)).changed_parts
-                weights[row, e] = part_weights(before, after, changed)
+                targets[row, e], weights[row, e] = drawn_true_edit(scene, before, parse(text, self.family), s)
             descriptions.append(texts)
         return {"images": images, "edit_targets": targets, "edit_weights": weights, "descriptions": descriptions}
 
@@ -402,7 +397,7 @@ class PackedDataset(CaptionDataset):
         return int(self.records[index].extras["row"])
 
     def image_tensor(self, index: int, flip: bool = False) -> torch.Tensor:
-        return _to_tensor(self._array("images")[self._row(index)], flip)
+        return array_to_tensor(self._array("images")[self._row(index)], flip)
 
     def read_image(self, index: int) -> Image.Image:
         return Image.fromarray(np.array(self._array("images")[self._row(index)]))
@@ -421,7 +416,7 @@ class PackedDataset(CaptionDataset):
             k = int(self._rng(i, 4).integers(self.edits_per_image))
             row = self._row(i)
             item["mismatched_caption"] = self.edit_descriptions(i)[k]
-            item["mismatched_target"] = _to_tensor(self._array("edit_targets")[row, k], item["flipped"])
+            item["mismatched_target"] = array_to_tensor(self._array("edit_targets")[row, k], item["flipped"])
             weight = torch.from_numpy(np.array(self._array("edit_weights")[row, k], dtype=np.float32))
             item["mismatched_weight"] = (weight.flip(-1) if item["flipped"] else weight)[None]
         if self.reword:
@@ -433,9 +428,3 @@ class PackedDataset(CaptionDataset):
         if self.reword:
             return reworded_vocabulary(self.captions("train"), self.family, self.seed, min_count, max_size)
         return super().build_vocabulary(min_count, max_size)
-
-
-def _to_tensor(pixels: np.ndarray, flip: bool) -> torch.Tensor:
-    """``(s, s, 3)`` uint8 -> ``(3, s, s)`` in [-1, 1] (as :func:`pil_to_tensor`)."""
-    t = torch.from_numpy(np.array(pixels[:, ::-1] if flip else pixels)).permute(2, 0, 1).float()
-    return t.div_(127.5).sub_(1.0)

@@ -249,13 +249,17 @@ def open_dataset(data: Any, split: str, image_size: int, *, train: bool, seed: i
     raise TextEditError(f"unknown data.type {data.type!r}")
 
 
-def build_training_data(config: Any, vocabulary_words: Sequence[str] | None = None) -> TrainingData:
+def build_training_data(
+    config: Any, vocabulary_words: Sequence[str] | None = None, device: torch.device | None = None
+) -> TrainingData:
     """The :class:`TrainingData` of a :class:`~textedit.training.config.TrainConfig`.
 
     Args:
         config: the training config.
         vocabulary_words: the vocabulary to use (a resumed run keeps its own); None builds
             it from the training captions.
+        device: where the batches go (the trainer's resolved device); with
+            ``data.pin_memory`` unset, batches are pinned when it is a CUDA device.
     """
     image_size = _model_image_size(config.model)
     data = config.data
@@ -273,8 +277,8 @@ def build_training_data(config: Any, vocabulary_words: Sequence[str] | None = No
     else:
         vocabulary = dataset.build_vocabulary(min_count=data.vocabulary_min_count)
     pin = data.pin_memory
-    if pin is None:  # on when the run trains on CUDA
-        pin = config.device != "cpu" and torch.cuda.is_available()
+    if pin is None:
+        pin = device is not None and torch.device(device).type == "cuda"
     return TrainingData(
         dataset, config.batch_size, config.seed, vocabulary, sample, data.num_workers,
         prefetch_factor=data.prefetch_factor, pin_memory=pin,

@@ -78,7 +78,9 @@ class Trainer:
                 )
             checkpoint = load_checkpoint(path)
         torch.manual_seed(config.seed)
-        self.data: TrainingData = build_training_data(config, vocabulary_words=_saved_vocabulary(checkpoint))
+        self.data: TrainingData = build_training_data(
+            config, vocabulary_words=_saved_vocabulary(checkpoint), device=self.device
+        )
         self.model = self._build_model()
         self.recipe: Recipe = create_recipe(config.recipe, self.model, self)
         self.groups = self.recipe.parameter_groups()

@@ -44,7 +44,7 @@ from PIL import Image
 
 from textedit.data.base import CaptionDataset, CaptionRecord
 from textedit.data.folder import read_manifest
-from textedit.data.images import load_image, pil_to_tensor
+from textedit.data.images import array_to_tensor, load_image, pil_to_tensor
 from textedit.data.synthetic.families import get_family
 from textedit.data.synthetic.grammar import Edit, describe, describe_many, edit_scene, parse, reword
 from textedit.data.synthetic.render import Rendering, render
@@ -63,6 +63,7 @@ __all__ = [
     "part_weights",
     "load_scenes",
     "reworded_item",
+    "drawn_true_edit",
     "reworded_vocabulary",
 ]
 
@@ -185,15 +186,10 @@ class SyntheticCaptionDataset(CaptionDataset):
             reworded_item(item, self.spec.family, self._rng(item["index"], 3), self.reword)
         if self.true_edits:
             scene, before = self._drawn(item["index"])
-            edited = scene.with_attributes(mismatched)
-            after = render(edited, self.image_size)
-            target = Image.fromarray(after.image)
-            weight = part_weights(before, after, Edit(edited, mismatched, scene.diff(edited)).changed_parts)
-            if item["flipped"]:
-                target = target.transpose(Image.FLIP_LEFT_RIGHT)
-                weight = weight[:, ::-1]
-            item["mismatched_target"] = pil_to_tensor(target)
-            item["mismatched_weight"] = torch.from_numpy(weight.copy())[None]
+            target, weight = drawn_true_edit(scene, before, mismatched, self.image_size)
+            flip = item["flipped"]
+            item["mismatched_target"] = array_to_tensor(target, flip)
+            item["mismatched_weight"] = torch.from_numpy((weight[:, ::-1] if flip else weight).copy())[None]
         return item
 
     def scene(self, index: int) -> Scene:
@@ -279,6 +275,16 @@ def true_edit(
         return edit_scene(scene, description)
     edited = scene.with_attributes(requested)
     return Edit(edited, dict(requested), scene.diff(edited))
+
+
+def drawn_true_edit(
+    scene: Scene, before: Rendering, requested: Mapping[tuple[str, str], str], size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The true edit of ``scene`` (drawn as ``before``) by the mentions ``requested``: its
+    ``(s, s, 3)`` uint8 image and its ``(s, s)`` :func:`part_weights`."""
+    edit = true_edit(scene, "", requested)
+    after = render(edit.scene, size)
+    return after.image, part_weights(before, after, edit.changed_parts)
 
 
 def make_edit_pair(

@@ -123,12 +123,13 @@ def test_two_processes_train_like_one(tiny, tmp_path):
     import yaml
 
     model = {**TINY_MODEL, "text_encoder": {**TINY_MODEL["text_encoder"], "dropout": 0.0}}
-    for name in ("one", "two"):
-        config = tiny(steps=3, checkpoint_every=3, sample_every=100, ema_decay=None,
-                      model=model, output_dir=str(tmp_path / name))
-        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json")))
-    one = subprocess.run(_cli("--config", str(tmp_path / "one.yaml"), "--no-progress"), capture_output=True, text=True)
-    assert one.returncode == 0, one.stderr
+    configs = {
+        name: tiny(steps=3, checkpoint_every=3, sample_every=100, ema_decay=None,
+                   model=model, output_dir=str(tmp_path / name))
+        for name in ("one", "two")
+    }
+    Trainer(configs["one"], progress=False).train()
+    (tmp_path / "two.yaml").write_text(yaml.safe_dump(configs["two"].model_dump(mode="json")))
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     two = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",

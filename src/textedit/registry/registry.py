@@ -16,7 +16,9 @@ Resolution rules (deterministic, never last-import-wins):
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable
@@ -353,10 +355,7 @@ def _code_origin(module: str) -> tuple[str, str | None]:
         return BUILTIN_DISTRIBUTION, __version__
     from importlib import metadata
 
-    try:
-        dists = metadata.packages_distributions().get(top, [])
-    except Exception:  # pragma: no cover - broken metadata on the path
-        dists = []
+    dists = _packages_distributions(tuple(sys.path)).get(top, [])
     if dists:
         name = dists[0]
         try:
@@ -364,3 +363,19 @@ def _code_origin(module: str) -> tuple[str, str | None]:
         except metadata.PackageNotFoundError:  # pragma: no cover
             return normalize_distribution(name), None
     return top, None
+
+
+@functools.lru_cache(maxsize=4)
+def _packages_distributions(path: tuple[str, ...]) -> dict[str, list[str]]:
+    """``importlib.metadata.packages_distributions()`` for one ``sys.path``.
+
+    It reads the file list of every installed distribution (about half a second in an
+    environment with torch), so it is computed once per ``sys.path`` rather than once per
+    component registered in code.
+    """
+    from importlib import metadata
+
+    try:
+        return metadata.packages_distributions()
+    except Exception:  # pragma: no cover - broken metadata on the path
+        return {}

@@ -186,3 +186,30 @@ def test_list_components_covers_every_kind():
     assert set(listing) == set(ENTRY_POINT_GROUPS)
     with pytest.raises(ValueError, match="unknown component kind"):
         textedit.list_components("widget")
+
+
+def test_code_registration_names_its_distribution_reading_metadata_once(fake_dist, tmp_path, monkeypatch):
+    # A component registered in code by a third-party package carries that package's
+    # distribution and version. Finding them reads every installed distribution's file list
+    # (half a second with torch installed): once per sys.path, not once per registration.
+    import importlib
+    from importlib import metadata
+
+    from textedit.registry import registry as registry_module
+
+    fake_dist("acme-code", "0.7", None, {"acme_code.py": TOY_PLUGIN})
+    (tmp_path / "site" / "acme_code-0.7.dist-info" / "top_level.txt").write_text("acme_code\n")
+    calls = []
+    real = metadata.packages_distributions
+    monkeypatch.setattr(metadata, "packages_distributions", lambda: calls.append(1) or real())
+    registry_module._packages_distributions.cache_clear()
+    cls = importlib.import_module("acme_code").PluginLocalizer
+    registry = get_registry("localizer")
+    try:
+        first = registry.add("acme_code_one", cls)
+        second = registry.add("acme_code_two", cls)
+    finally:
+        registry.unregister("acme_code_one")
+        registry.unregister("acme_code_two")
+    assert (first.distribution, first.version) == (second.distribution, second.version) == ("acme-code", "0.7")
+    assert len(calls) == 1

@@ -7,8 +7,8 @@ throughput at batch 8 and the peak memory of one training iteration at batch 8.
 
 The training iteration is the model's own recipe (``recipe_step``): the recipe the trainer
 runs, imported from the model's package (MIM-Net: reconstruction step, then D and G
-adversarial steps; TAGAN: D step, G step with the reconstruction pass; SISGAN: D step, G
-step), with Adam per parameter group, without the trainer's data pipeline, EMA or logging.
+adversarial steps; TAGAN: D step, G step with the reconstruction pass; SISGAN and ManiGAN:
+D step, G step), with Adam per parameter group, without the trainer's data pipeline, EMA or logging.
 
     python benchmarks/model_presets.py                  # the default presets, markdown table
     python benchmarks/model_presets.py --presets mimnet_128 tagan_128 --repeats 20

@@ -15,9 +15,10 @@ PRESETS = [n for n in textedit.list_models() if isinstance(get_registry(MODEL_KI
 
 
 def test_the_papers_models_are_registered():
-    assert {"mimnet", "tagan", "sisgan"} <= set(MODELS)
+    assert {"mimnet", "tagan", "sisgan", "manigan"} <= set(MODELS)
     assert "damsm" in textedit.list_models() and "damsm" not in MODELS  # not an editing model
-    assert {"mimnet_64", "mimnet_128", "tagan_64", "tagan_128", "sisgan_64", "sisgan_128"} <= set(PRESETS)
+    assert {"mimnet_64", "mimnet_128", "tagan_64", "tagan_128", "sisgan_64", "sisgan_128",
+            "manigan_64", "manigan_256"} <= set(PRESETS)
 
 
 @pytest.mark.parametrize("name", MODELS)

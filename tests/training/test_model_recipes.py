@@ -1,4 +1,4 @@
-"""TAGAN and SISGAN train by their shipped configs through the generic trainer: they train,
+"""TAGAN, SISGAN and ManiGAN train by their shipped configs through the generic trainer: they train,
 resume exactly, export, and the exported model edits through ``textedit edit``."""
 
 from __future__ import annotations
@@ -23,8 +23,16 @@ TINY = {
     "sisgan": {"text_encoder": {"embedding_dim": 16, "hidden_dim": 8},
                "generator": {"condition_dim": 8, "base_channels": 4, "max_channels": 16, "num_residual_blocks": 1},
                "discriminator": {"condition_dim": 8, "base_channels": 4, "max_channels": 16}},
+    "manigan": {"text_encoder": {"embedding_dim": 16, "hidden_dim": 8},
+                "generator": {"condition_dim": 8, "noise_dim": 4, "base_channels": 4, "image_feature_dim": 8,
+                              "acm_channels": 4, "num_residual_blocks": 1},
+                "discriminator": {"base_channels": 4, "max_channels": 8}},
 }
-CONFIGS = ["tagan64_birds", "sisgan64_birds", "tagan64_birds_paired", "sisgan64_birds_paired"]
+CONFIGS = [
+    "tagan64_birds", "sisgan64_birds", "manigan64_birds",
+    "tagan64_birds_paired", "sisgan64_birds_paired", "manigan64_birds_paired",
+]
+NAMES = {"tagan": "TAGAN", "sisgan": "SISGAN", "manigan": "ManiGAN"}
 
 
 def shipped(name, out, **fields):
@@ -57,7 +65,7 @@ def test_shipped_config_trains_resumes_exactly_and_exports(name, tmp_path):
     for key in a:
         torch.testing.assert_close(a[key], b[key], rtol=0, atol=0, msg=key)
     model = textedit.load(exported)
-    assert type(model).__name__ == {"tagan": "TAGAN", "sisgan": "SISGAN"}[name.split("64")[0]]
+    assert type(model).__name__ == NAMES[name.split("64")[0]]
     assert model.edit(torch.zeros(1, 3, 64, 64), "a bird with a red head").fine.shape == (1, 3, 64, 64)
     if name.endswith("paired"):
         metrics = [line for line in (tmp_path / "whole" / "metrics.jsonl").read_text().splitlines()]
@@ -85,5 +93,29 @@ def test_a_recipe_refuses_another_model(tmp_path):
 def test_an_unknown_recipe_lists_the_registered_ones(tmp_path):
     from pydantic import ValidationError
 
-    with pytest.raises(ValidationError, match="(?s)recipe.type.*unknown recipe 'stackgan'.*mimnet, sisgan, tagan"):
+    with pytest.raises(ValidationError, match="(?s)recipe.type.*unknown recipe 'stackgan'.*manigan, mimnet, sisgan, tagan"):
         shipped("sisgan64_birds", tmp_path / "run", recipe={"type": "stackgan"})
+
+
+def test_manigan_adds_the_frozen_damsm_matching_loss(tmp_path):
+    from textedit.models.damsm import DAMSM, DAMSMConfig
+    from textedit.text.description_words import DESCRIPTION_SYNONYMS, DESCRIPTION_WORDS
+
+    damsm = DAMSM(DAMSMConfig(
+        feature_dim=8,
+        text_encoder={"type": "bilstm", "vocabulary": list(DESCRIPTION_WORDS), "synonyms": dict(DESCRIPTION_SYNONYMS),
+                      "embedding_dim": 8, "max_words": 32},
+        image_encoder={"type": "small_cnn", "image_size": 16, "width": 4},
+    ))
+    damsm.save_pretrained(tmp_path / "damsm")
+    before = {k: v.clone() for k, v in damsm.state_dict().items()}
+    config = shipped("manigan64_birds", tmp_path / "run", steps=2, recipe={"type": "manigan", "damsm": str(tmp_path / "damsm")})
+    trainer = Trainer(config, progress=False)
+    trainer.train()
+    metrics = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    assert metrics and all('"damsm"' in line for line in metrics)
+    frozen = trainer.recipe.damsm.state_dict()
+    assert all(torch.equal(frozen[k].cpu(), v) for k, v in before.items())  # trained nothing
+    with pytest.raises(textedit.TextEditError, match="recipe.damsm: .* is not a folder.*train-damsm"):
+        Trainer(shipped("manigan64_birds", tmp_path / "r2", recipe={"type": "manigan", "damsm": str(tmp_path / "none")}),
+                progress=False)

@@ -1,7 +1,9 @@
 """Built-in components, one module per implementation; importing this registers them."""
 
+from textedit.components.discriminator import attngan  # noqa: F401
 from textedit.components.discriminator import sisgan as sisgan_discriminator  # noqa: F401
 from textedit.components.discriminator import tagan  # noqa: F401
+from textedit.components.generator import manigan  # noqa: F401
 from textedit.components.generator import mimnet  # noqa: F401
 from textedit.components.generator import sisgan as sisgan_generator  # noqa: F401
 from textedit.components.generator import tagan as tagan_generator  # noqa: F401

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
+from textedit.errors import InputError
 from textedit.interfaces._examples import example_images, example_words, generator_for
 from textedit.interfaces.component import Component
 from textedit.interfaces.localizer import Localizer
@@ -26,7 +28,7 @@ from textedit.interfaces.memory_bank import MemoryRead
 from textedit.interfaces.structure_extractor import Structure
 from textedit.interfaces.text_encoder import TextEncoding
 
-__all__ = ["GeneratorOutput", "Generator"]
+__all__ = ["GeneratorOutput", "Generator", "resize_to_stages"]
 
 
 @dataclass
@@ -64,6 +66,18 @@ class GeneratorOutput:
     def fine(self) -> Tensor:
         """The last stage's image, the final output."""
         return self.images[-1]
+
+
+def resize_to_stages(image: Tensor, sizes: tuple[int, ...]) -> tuple[Tensor, ...]:
+    """``(b, c, H, H)`` resized to each stage's ``(s_k, s_k)`` (bilinear, antialiased; the
+    image itself where ``s_k = H``): the targets and real inputs of a multi-stage generator's
+    losses, one per stage of :attr:`Generator.stage_sizes`."""
+    return tuple(
+        image
+        if s == image.shape[-1]
+        else F.interpolate(image, size=(s, s), mode="bilinear", antialias=True, align_corners=False)
+        for s in sizes
+    )
 
 
 class Generator(Component):
@@ -120,6 +134,38 @@ class Generator(Component):
         localizer: Localizer | None = None,
     ) -> GeneratorOutput:
         """Manipulate ``image`` as ``text`` (and the memory read) describe."""
+
+    def check_image_and_text(
+        self, image: Tensor, text: TextEncoding, words: bool = True, sentence: bool = True
+    ) -> None:
+        """Raise :class:`~textedit.errors.InputError`, saying what to change, unless ``image``
+        is ``(b, 3, H, H)`` with ``H`` = :attr:`image_size` and (where read) the word features
+        are ``(b, t, word_dim)`` and the sentence feature ``(b, sentence_dim)``.
+
+        Args:
+            image: the input images.
+            text: their descriptions' encoding.
+            words: whether the generator reads ``text.words``.
+            sentence: whether it reads ``text.sentence``.
+        """
+        size = self.image_size
+        if image.ndim != 4 or image.shape[1:] != (3, size, size):
+            raise InputError(
+                f"{type(self).__name__} takes (b, 3, {size}, {size}) images, got "
+                f"{tuple(image.shape)}; resize the image to {size}×{size}"
+            )
+        b = image.shape[0]
+        if words and (text.words.ndim != 3 or text.words.shape[0] != b or text.words.shape[-1] != self.word_dim):
+            raise InputError(
+                f"{type(self).__name__} reads (b, t, {self.word_dim}) word features for {b} images, "
+                f"got {tuple(text.words.shape)}; set generator.word_dim to the text encoder's word_dim"
+            )
+        if sentence and text.sentence.shape != (b, self.sentence_dim):
+            raise InputError(
+                f"{type(self).__name__} reads a (b, {self.sentence_dim}) sentence feature for {b} "
+                f"images, got {tuple(text.sentence.shape)}; set generator.sentence_dim to the text "
+                f"encoder's sentence_dim"
+            )
 
     def example_inputs(self, batch_size: int = 2, seed: int = 0) -> dict[str, Any]:
         device = self.device

@@ -3,6 +3,7 @@ this registers them. :mod:`.damsm` is a composition that is not an editing model
 encoders behind the Sim metric)."""
 
 from textedit.models.damsm import DAMSM, DAMSMConfig
+from textedit.models.manigan import ManiGAN, ManiGANConfig, ManiGANRecipe
 from textedit.models.mimnet import MIMNet, MIMNetConfig, MIMNetRecipe
 from textedit.models.sisgan import SISGAN, SISGANConfig, SISGANRecipe
 from textedit.models.tagan import TAGAN, TAGANConfig, TAGANRecipe
@@ -11,5 +12,6 @@ __all__ = [
     "MIMNet", "MIMNetConfig", "MIMNetRecipe",
     "TAGAN", "TAGANConfig", "TAGANRecipe",
     "SISGAN", "SISGANConfig", "SISGANRecipe",
+    "ManiGAN", "ManiGANConfig", "ManiGANRecipe",
     "DAMSM", "DAMSMConfig",
 ]

@@ -298,16 +298,7 @@ class MIMNetGenerator(Generator):
         structure: Structure | None,
     ) -> None:
         c = self.config
-        if image.ndim != 4 or image.shape[1:] != (3, c.image_size, c.image_size):
-            raise InputError(
-                f"{type(self).__name__} takes (b, 3, {c.image_size}, {c.image_size}) images, got "
-                f"{tuple(image.shape)}; resize the image to {c.image_size}×{c.image_size}"
-            )
-        if text.words.shape[-1] != c.word_dim:
-            raise InputError(
-                f"word features are {text.words.shape[-1]}-wide, the generator expects "
-                f"word_dim={c.word_dim}; set generator.word_dim to the text encoder's word_dim"
-            )
+        self.check_image_and_text(image, text, sentence=False)
         if memory is None or structure is None:
             missing = [n for n, v in (("memory", memory), ("structure", structure)) if v is None]
             raise InputError(

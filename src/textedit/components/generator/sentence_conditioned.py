@@ -32,7 +32,6 @@ from pydantic import Field, model_validator
 from torch import Tensor, nn
 
 from textedit.config.base import ComponentConfig
-from textedit.errors import InputError
 from textedit.interfaces.generator import Generator, GeneratorOutput
 from textedit.interfaces.localizer import Localizer
 from textedit.interfaces.memory_bank import MemoryRead
@@ -226,26 +225,10 @@ class SentenceConditionedGenerator(Generator):
             :class:`GeneratorOutput` with one ``(b, 3, H, H)`` image and ``aux`` holding
             ``ca_mean`` and ``ca_logvar``, each ``(b, k)``.
         """
-        self._check_inputs(image, text)
+        self.check_image_and_text(image, text, words=False)
         features = self.encoder(self.stem(image))[-1]  # e, (b, c, h, h)
         condition, mean, logvar = self.augmentation(text.sentence.to(features.dtype))
         h, w = features.shape[-2:]
         tiled = condition[:, :, None, None].expand(-1, -1, h, w)
         output = self.decoder(self._fuse(features, torch.cat([features, tiled], dim=1)))
         return GeneratorOutput(images=(output,), aux={"ca_mean": mean, "ca_logvar": logvar})
-
-    def _check_inputs(self, image: Tensor, text: TextEncoding) -> None:
-        """Raise :class:`InputError` unless image is ``(b, 3, H, H)`` and sentence ``(b, d_s)``."""
-        size = self.config.image_size
-        if image.ndim != 4 or image.shape[1:] != (3, size, size):
-            raise InputError(
-                f"{type(self).__name__} takes (b, 3, {size}, {size}) images, got "
-                f"{tuple(image.shape)}; resize the image to {size}×{size}"
-            )
-        sentence = text.sentence
-        if sentence.ndim != 2 or sentence.shape != (image.shape[0], self.sentence_dim):
-            raise InputError(
-                f"{type(self).__name__} reads a (b, {self.sentence_dim}) sentence feature for "
-                f"{image.shape[0]} images, got {tuple(sentence.shape)}; set "
-                f"generator.sentence_dim to the text encoder's sentence_dim"
-            )

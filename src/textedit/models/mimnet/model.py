@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor
 
@@ -16,7 +15,7 @@ from textedit.config.base import CompositionConfig, SlotSpec
 from textedit.interfaces.component import Component
 from textedit.interfaces.composition import SlotBuilder, wire
 from textedit.interfaces.discriminator import DiscriminatorOutput
-from textedit.interfaces.generator import GeneratorOutput
+from textedit.interfaces.generator import GeneratorOutput, resize_to_stages
 from textedit.interfaces.memory_bank import MemoryRead
 from textedit.interfaces.model import EditingModel, EditOutput
 from textedit.interfaces.structure_extractor import Structure
@@ -143,16 +142,7 @@ class MIMNet(EditingModel):
 
     def stage_images(self, image: Tensor) -> tuple[Tensor, ...]:
         """``image`` resized to each stage's size (reconstruction targets, real inputs of D)."""
-        return tuple(
-            (
-                image
-                if s == image.shape[-1]
-                else F.interpolate(
-                    image, size=(s, s), mode="bilinear", antialias=True, align_corners=False
-                )
-            )
-            for s in self.stage_sizes
-        )
+        return resize_to_stages(image, self.stage_sizes)
 
     # ----------------------------------------------------------- for the trainer
     def reconstruct(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from textedit.config.base import CompositionConfig, SlotSpec
-from textedit.models.single_stage import SingleStageEditor
+from textedit.models.text_conditioned import TextConditionedEditor
 from textedit.registry.api import register_model
 
 __all__ = ["SISGAN", "SISGANConfig"]
@@ -33,7 +33,7 @@ class SISGANConfig(CompositionConfig):
 
 
 @register_model("sisgan")
-class SISGAN(SingleStageEditor):
+class SISGAN(TextConditionedEditor):
     """Semantic image synthesis GAN: edits in one stage from the sentence embedding; its
     discriminator scores whether an image is real and matches the sentence.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from textedit.config.base import CompositionConfig, SlotSpec
-from textedit.models.single_stage import SingleStageEditor
+from textedit.models.text_conditioned import TextConditionedEditor
 from textedit.registry.api import register_model
 
 __all__ = ["TAGAN", "TAGANConfig"]
@@ -32,7 +32,7 @@ class TAGANConfig(CompositionConfig):
 
 
 @register_model("tagan")
-class TAGAN(SingleStageEditor):
+class TAGAN(TextConditionedEditor):
     """Text-adaptive GAN: edits in one stage from the sentence feature; its discriminator
     judges reality and, word by word, whether the image matches the text.
 

@@ -1,8 +1,10 @@
-"""The shape TAGAN and SISGAN share: a text encoder, a one-stage generator, a discriminator.
+"""The shape TAGAN, SISGAN and ManiGAN share: a text encoder, a generator that reads the
+image and the text only (no memory, structure or localizer; one stage or several), and a
+discriminator.
 
 Shape legend: ``b`` batch, ``H`` the input size (``image_size``).
 
-:class:`SingleStageEditor` wires the widths (the text encoder's word and sentence widths
+:class:`TextConditionedEditor` wires the widths (the text encoder's word and sentence widths
 into the generator and the discriminator, ``image_size`` into both) and implements the
 model contract's edit pass; each model package subclasses it with its own config (its
 default slot types) and its own recipe.
@@ -22,10 +24,10 @@ from textedit.interfaces.generator import GeneratorOutput
 from textedit.interfaces.model import EditingModel, EditOutput
 from textedit.interfaces.text_encoder import TextEncoding, TokenBatch
 
-__all__ = ["SingleStageEditor"]
+__all__ = ["TextConditionedEditor"]
 
 
-class SingleStageEditor(EditingModel):
+class TextConditionedEditor(EditingModel):
     """Base of compositions with the slots ``text_encoder``, ``generator`` and
     ``discriminator`` whose generator needs no memory, structure or localizer.
 
@@ -55,7 +57,7 @@ class SingleStageEditor(EditingModel):
 
     @property
     def stage_sizes(self) -> tuple[int, ...]:
-        """Output size of each stage of the generator (one stage: ``(H,)``)."""
+        """Output size of each stage of the generator, coarse to fine (one stage: ``(H,)``)."""
         return tuple(self.generator.stage_sizes)
 
     def generate(self, image: Tensor, text: TokenBatch | TextEncoding) -> GeneratorOutput:
@@ -71,5 +73,6 @@ class SingleStageEditor(EditingModel):
         return self.generate(image, tokens)
 
     def edit_tensors(self, images: Tensor, tokens: TokenBatch) -> EditOutput:
-        """The edit pass: the generator on the description (these models have no maps)."""
+        """The edit pass: the generator on the description, every stage's image (these
+        models have no maps)."""
         return EditOutput(images=tuple(self.generate(images, tokens).images))

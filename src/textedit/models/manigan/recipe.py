@@ -41,6 +41,7 @@ from textedit.interfaces.discriminator import DiscriminatorOutput, log1mexp
 from textedit.interfaces.generator import resize_to_stages
 from textedit.interfaces.recipe import Recipe, TrainingBatch, adversarial_groups, frozen
 from textedit.losses import PairedLossWeights, PairedRecipeConfig, kl_loss, paired_edit_loss, reconstruction_loss
+from textedit.models.damsm import DAMSM
 from textedit.models.manigan.model import ManiGAN
 from textedit.registry.api import register_recipe
 
@@ -113,8 +114,6 @@ class ManiGANRecipe(Recipe):
         super().__init__(config, model, context)
         self.damsm = None
         if config.damsm is not None:
-            from textedit.models.damsm import DAMSM
-
             if not Path(config.damsm).is_dir():
                 raise TextEditError(
                     f"recipe.damsm: {config.damsm} is not a folder; train one with `textedit "

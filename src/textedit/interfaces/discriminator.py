@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor
 
+from textedit.errors import InputError
 from textedit.interfaces._examples import example_images, example_words, generator_for
 from textedit.interfaces.component import Component
 from textedit.interfaces.text_encoder import TextEncoding
@@ -83,6 +84,30 @@ class Discriminator(Component):
         self, images: Sequence[Tensor], text: TextEncoding | None = None
     ) -> DiscriminatorOutput:
         """Scores of one image batch per stage, in log space."""
+
+    def check_stage_images(self, images: Sequence[Tensor]) -> None:
+        """Raise :class:`~textedit.errors.InputError` unless ``images`` holds one
+        ``(b, 3, s, s)`` batch per stage of :attr:`stage_sizes`, coarse to fine."""
+        sizes = list(self.stage_sizes)
+        shapes = [tuple(i.shape) for i in images]
+        if len(images) != len(sizes) or any(
+            len(shape) != 4 or shape[1:] != (3, s, s) for shape, s in zip(shapes, sizes)
+        ):
+            raise InputError(
+                f"{type(self).__name__} judges one (b, 3, s, s) batch per stage of sizes {sizes}, "
+                f"got shapes {shapes}; pass GeneratorOutput.images (or the real images resized to "
+                f"each stage)"
+            )
+
+    def check_sentence(self, sentence: Tensor, batch_size: int) -> None:
+        """Raise :class:`~textedit.errors.InputError` unless ``sentence`` is
+        ``(batch_size, sentence_dim)``."""
+        if sentence.ndim != 2 or sentence.shape != (batch_size, self.sentence_dim):
+            raise InputError(
+                f"{type(self).__name__} reads a (b, {self.sentence_dim}) sentence feature for "
+                f"{batch_size} images, got {tuple(sentence.shape)}; set discriminator.sentence_dim "
+                f"to the text encoder's sentence_dim"
+            )
 
     def example_inputs(self, batch_size: int = 2, seed: int = 0) -> dict[str, Any]:
         device = self.device

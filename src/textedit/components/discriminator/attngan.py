@@ -20,7 +20,6 @@ from pydantic import Field, field_validator
 from torch import Tensor, nn
 
 from textedit.config.base import ComponentConfig
-from textedit.errors import InputError
 from textedit.interfaces.discriminator import Discriminator, DiscriminatorOutput
 from textedit.interfaces.text_encoder import TextEncoding
 from textedit.layers.conv_block import ConvNormAct
@@ -134,20 +133,10 @@ class AttnGANDiscriminator(Discriminator):
             :class:`DiscriminatorOutput`: ``reality`` one ``(b,)`` logit tensor per stage and
             ``conformity`` one ``(b,)`` log-probability per stage, or None without text.
         """
-        shapes = [tuple(i.shape) for i in images]
-        expected = [(3, s, s) for s in self.stage_sizes]
-        if len(images) != len(expected) or any(len(s) != 4 or s[1:] != e for s, e in zip(shapes, expected)):
-            raise InputError(
-                f"{type(self).__name__} judges one batch per stage of sizes {list(self.stage_sizes)}, "
-                f"got shapes {shapes}; pass GeneratorOutput.images (or the real images resized to each stage)"
-            )
+        self.check_stage_images(images)
         sentence = None if text is None else text.sentence
-        if sentence is not None and (sentence.ndim != 2 or sentence.shape != (images[0].shape[0], self.sentence_dim)):
-            raise InputError(
-                f"{type(self).__name__} reads a (b, {self.sentence_dim}) sentence feature for "
-                f"{images[0].shape[0]} images, got {tuple(sentence.shape)}; set "
-                f"discriminator.sentence_dim to the text encoder's sentence_dim"
-            )
+        if sentence is not None:
+            self.check_sentence(sentence, images[0].shape[0])
         scores = [stage(image, sentence) for stage, image in zip(self.stages, images)]
         reality = tuple(r for r, _ in scores)
         if sentence is None:

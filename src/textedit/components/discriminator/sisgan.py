@@ -138,14 +138,7 @@ class SISGANDiscriminator(Discriminator):
             :class:`DiscriminatorOutput` with ``reality=()``, ``conformity=None`` and
             ``matching`` one ``(b,)`` logit tensor.
         """
-        c = self.config
-        shapes = [tuple(i.shape) for i in images]
-        expected = (3, c.image_size, c.image_size)
-        if len(images) != 1 or len(shapes[0]) != 4 or shapes[0][1:] != expected:
-            raise InputError(
-                f"{type(self).__name__} judges one (b, 3, {c.image_size}, {c.image_size}) batch, "
-                f"got shapes {shapes}; pass GeneratorOutput.images (or [real images] at that size)"
-            )
+        self.check_stage_images(images)
         if text is None:
             raise InputError(
                 f"{type(self).__name__} is matching-aware: its only score says whether an image is "
@@ -153,12 +146,7 @@ class SISGANDiscriminator(Discriminator):
                 f"descriptions (matching, mismatched or relevant, as the recipe's pass needs)"
             )
         image, sentence = images[0], text.sentence
-        if sentence.ndim != 2 or sentence.shape != (image.shape[0], c.sentence_dim):
-            raise InputError(
-                f"{type(self).__name__} reads a (b, {c.sentence_dim}) sentence feature for "
-                f"{image.shape[0]} images, got {tuple(sentence.shape)}; set "
-                f"discriminator.sentence_dim to the text encoder's sentence_dim"
-            )
+        self.check_sentence(sentence, image.shape[0])
         features = self.encoder(image)  # (b, c, 4, 4)
         features = F.leaky_relu(features + self.residual_branch(features), 0.2)
         compressed = self.compression(sentence.to(features.dtype))

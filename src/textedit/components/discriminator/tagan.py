@@ -158,7 +158,7 @@ class TAGANDiscriminator(Discriminator):
             :class:`DiscriminatorOutput`: ``(b,)`` reality logits and ``(b,)`` ``log D_c``
             per stage (conformity None without text).
         """
-        self._check_images(images)
+        self.check_stage_images(images)
         scored = [stage(image) for stage, image in zip(self.stages, images)]
         reality = tuple(logit for logit, _ in scored)
         if text is None:
@@ -187,14 +187,3 @@ class TAGANDiscriminator(Discriminator):
             per_word = torch.logsumexp(log_beta + torch.stack(local, dim=-1), dim=-1)  # (b, t)
             conformity.append((alpha * per_word).sum(1))
         return DiscriminatorOutput(reality, tuple(conformity))
-
-    def _check_images(self, images: Sequence[Tensor]) -> None:
-        sizes = self.config.stage_sizes
-        shapes = [tuple(i.shape) for i in images]
-        if len(images) != len(sizes) or any(
-            len(s) != 4 or s[1:] != (3, size, size) for s, size in zip(shapes, sizes)
-        ):
-            raise InputError(
-                f"{type(self).__name__} judges one (b, 3, s, s) batch per stage with s in {sizes}, "
-                f"got shapes {shapes}; pass GeneratorOutput.images (or real images resized to each stage)"
-            )

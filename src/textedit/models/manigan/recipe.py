@@ -39,7 +39,7 @@ from torch import Tensor, nn
 from textedit.errors import TextEditError
 from textedit.interfaces.discriminator import DiscriminatorOutput, log1mexp
 from textedit.interfaces.generator import resize_to_stages
-from textedit.interfaces.recipe import Recipe, TrainingBatch, adversarial_groups, frozen
+from textedit.interfaces.recipe import Recipe, TrainingBatch, TrainingContext, adversarial_groups, frozen
 from textedit.losses import PairedLossWeights, PairedRecipeConfig, kl_loss, paired_edit_loss, reconstruction_loss
 from textedit.models.damsm import DAMSM
 from textedit.models.manigan.model import ManiGAN
@@ -110,7 +110,7 @@ class ManiGANRecipe(Recipe):
     model: ManiGAN
     config: ManiGANRecipeConfig
 
-    def __init__(self, config: ManiGANRecipeConfig, model: nn.Module, context) -> None:
+    def __init__(self, config: ManiGANRecipeConfig, model: nn.Module, context: TrainingContext) -> None:
         super().__init__(config, model, context)
         self.damsm = None
         if config.damsm is not None:
@@ -119,7 +119,8 @@ class ManiGANRecipe(Recipe):
                     f"recipe.damsm: {config.damsm} is not a folder; train one with `textedit "
                     f"train-damsm --out DIR` and name DIR, or set recipe.damsm to null"
                 )
-            self.damsm = DAMSM.from_pretrained(config.damsm).requires_grad_(False)
+            device = next(model.parameters()).device  # the trainer has placed the model
+            self.damsm = DAMSM.from_pretrained(config.damsm).to(device).requires_grad_(False)
 
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
         return adversarial_groups(self.model)
@@ -159,7 +160,6 @@ class ManiGANRecipe(Recipe):
             loss_g = g_adv + w.reconstruction * rec + w.kl * kl
             parts: dict[str, float] = {}
             if self.damsm is not None:
-                self.damsm.to(image.device)
                 damsm = self.damsm.losses(fake[-1].float(), own_texts)["loss"]
                 loss_g = loss_g + w.damsm * damsm
                 parts["damsm"] = damsm.item()

@@ -2,13 +2,13 @@
 
 For each preset: parameters (discriminator apart), forward FLOPs of one edit (batch 1,
 counted with ``torch.utils.flop_counter.FlopCounterMode``; the LSTMs are not counted by
-it), FLOPs of one training iteration at batch 8, edit latency at batch 1, training
+it; for a text-to-image preset, one image drawn), FLOPs of one training iteration at batch 8, edit latency at batch 1, training
 throughput at batch 8 and the peak memory of one training iteration at batch 8.
 
 The training iteration is the model's own recipe (``recipe_step``): the recipe the trainer
 runs, imported from the model's package (MIM-Net: reconstruction step, then D and G
-adversarial steps; TAGAN: D step, G step with the reconstruction pass; SISGAN and ManiGAN:
-D step, G step), with Adam per parameter group, without the trainer's data pipeline, EMA or logging.
+adversarial steps; TAGAN: D step, G step with the reconstruction pass; SISGAN, ManiGAN and
+the text-to-image models: D step, G step), with Adam per parameter group, without the trainer's data pipeline, EMA or logging.
 
     python benchmarks/model_presets.py                  # the default presets, markdown table
     python benchmarks/model_presets.py --presets mimnet_128 tagan_128 --repeats 20
@@ -62,6 +62,14 @@ def _images(batch: int, size: int) -> torch.Tensor:
 
 def _texts(batch: int) -> list[str]:
     return [TEXTS[i % len(TEXTS)] for i in range(batch)]
+
+
+def _infer(model, image: torch.Tensor, texts: list[str]):
+    """The model's inference pass: an edit of ``image``, or for a text-to-image model the
+    images ``texts`` describe (the image is not read)."""
+    if isinstance(model, textedit.GeneratingModel):
+        return model.generate(texts)
+    return model.edit(image, texts)
 
 
 class _Context:
@@ -130,21 +138,21 @@ def measure(
     model.eval()
     image = _images(1, size).contiguous(memory_format=fmt)
     with FlopCounterMode(display=False) as counter:
-        model.edit(image, _texts(1))
+        _infer(model, image, _texts(1))
     row["edit_gflop"] = counter.get_total_flops() / 1e9
     if compile_edit:
         start = time.perf_counter()
         model.compile_components()
         with _autocast(bf16):
-            model.edit(image, _texts(1))
+            _infer(model, image, _texts(1))
         row["compile_s"] = time.perf_counter() - start
     with _autocast(bf16):
         for _ in range(3):
-            model.edit(image, _texts(1))
+            _infer(model, image, _texts(1))
         times = []
         for _ in range(repeats):
             start = time.perf_counter()
-            model.edit(image, _texts(1))
+            _infer(model, image, _texts(1))
             times.append(time.perf_counter() - start)
     row["edit_ms_median"] = 1e3 * statistics.median(times)
     row["edit_ms_min"] = 1e3 * min(times)

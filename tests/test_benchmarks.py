@@ -33,6 +33,11 @@ def test_model_presets_benchmark_steps_every_models_recipe(name):
     assert any(not torch.equal(a, p) for a, p in zip(before, model.parameters()))
 
 
+def test_model_presets_benchmark_measures_a_text_to_image_preset():
+    row = _script("model_presets").measure("gan_int_cls_64", repeats=1, train_steps=1, peak=False)
+    assert row["edit_gflop"] > 0 and row["train_img_s_median"] > 0 and row["params_d_M"] > 0
+
+
 def test_comparison_table_says_whether_the_papers_ranking_holds():
     bench = _script("comparison")
     results = {"models": {

@@ -15,7 +15,7 @@ SCRIPTS = sorted((ROOT / "examples").glob("*.py"))
 
 def test_there_are_examples():
     names = {p.name for p in SCRIPTS}
-    assert {"edit_image.py", "compose_variant.py", "tiny_plugin.py", "train_tiny.py"} <= names
+    assert {"edit_image.py", "compose_variant.py", "tiny_plugin.py", "train_tiny.py", "text_to_image.py"} <= names
 
 
 @pytest.mark.subprocess

@@ -57,6 +57,8 @@ _LAZY: dict[str, str] = {
     "Generator": "textedit.interfaces",
     "Discriminator": "textedit.interfaces",
     "ImageEncoder": "textedit.interfaces",
+    "EditingModel": "textedit.interfaces",
+    "GeneratingModel": "textedit.interfaces",
     # configs and saving
     "ComponentConfig": "textedit.config",
     "CompositionConfig": "textedit.config",
@@ -102,6 +104,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         Component,
         Composition,
         Discriminator,
+        EditingModel,
+        GeneratingModel,
         Generator,
         ImageEncoder,
         Localizer,

@@ -46,6 +46,8 @@ __all__ = [
     "generator_reality_loss",
     "discriminator_loss",
     "generator_adversarial_loss",
+    "attngan_discriminator_loss",
+    "colour_consistency_loss",
     "cosine",
     "word_region_similarity",
     "words_loss",
@@ -178,6 +180,57 @@ def generator_adversarial_loss(
         total = total + conditional_weight * conformity
         parts["g_conformity"] = conformity.item()
     return total, parts
+
+
+def attngan_discriminator_loss(
+    real: DiscriminatorOutput, wrong: DiscriminatorOutput, fake: DiscriminatorOutput
+) -> tuple[Tensor, dict[str, float]]:
+    """AttnGAN's discriminator loss summed over stages (module docstring).
+
+    Args:
+        real: D on the real images with their own descriptions.
+        wrong: D on the real images with other images' descriptions (its conformity is used).
+        fake: D on the generated images with the descriptions they were drawn from.
+
+    Returns:
+        The loss and its parts for logging.
+    """
+    if real.conformity is None or wrong.conformity is None or fake.conformity is None:
+        raise TextEditError(
+            "AttnGAN's discriminator loss needs a discriminator that scores conformity with the text"
+        )
+    total = torch.zeros((), device=real.reality[0].device)
+    real_sum = fake_sum = wrong_sum = 0.0
+    for s in range(len(real.reality)):
+        real_s = -(F.logsigmoid(real.reality[s]).mean() + real.conformity[s].mean())
+        fake_s = -(F.logsigmoid(-fake.reality[s]).mean() + log1mexp(fake.conformity[s]).mean())
+        wrong_s = -log1mexp(wrong.conformity[s]).mean()
+        total = total + real_s / 2 + (fake_s + wrong_s) / 3
+        real_sum, fake_sum, wrong_sum = real_sum + real_s.item(), fake_sum + fake_s.item(), wrong_sum + wrong_s.item()
+    return total, {"d_real": real_sum, "d_fake": fake_sum, "d_wrong": wrong_sum}
+
+
+def colour_consistency_loss(images: Sequence[Tensor], mean_weight: float = 1.0, covariance_weight: float = 5.0) -> Tensor:
+    """StackGAN++'s colour-consistency regulariser: for consecutive stages, ``λ₁ ‖μ_k − μ_{k−1}‖²
+    + λ₂ ‖Σ_k − Σ_{k−1}‖_F²`` with ``μ`` and ``Σ`` the mean and covariance of each image's
+    pixel colours, averaged over the batch and summed over stage pairs (0 for one stage).
+
+    Args:
+        images: one ``(b, 3, s_k, s_k)`` image per stage.
+        mean_weight: ``λ₁`` (StackGAN++: 1).
+        covariance_weight: ``λ₂`` (StackGAN++: 5).
+    """
+    def moments(x: Tensor) -> tuple[Tensor, Tensor]:
+        pixels = x.float().flatten(2)  # (b, 3, s²)
+        mu = pixels.mean(-1)
+        centred = pixels - mu[..., None]
+        return mu, centred @ centred.transpose(1, 2) / pixels.shape[-1]
+
+    total = torch.zeros((), device=images[0].device)
+    for coarse, fine in zip(images[:-1], images[1:]):
+        (m0, c0), (m1, c1) = moments(coarse), moments(fine)
+        total = total + mean_weight * (m1 - m0).pow(2).sum(-1).mean() + covariance_weight * (c1 - c0).pow(2).sum((-2, -1)).mean()
+    return total
 
 
 def kl_loss(mean: Tensor, logvar: Tensor) -> Tensor:

@@ -1,5 +1,6 @@
-"""TAGAN, SISGAN and ManiGAN train by their shipped configs through the generic trainer: they train,
-resume exactly, export, and the exported model edits through ``textedit edit``."""
+"""TAGAN, SISGAN, ManiGAN, AttnGAN and StackGAN++ train by their shipped configs through the
+generic trainer: they train, resume exactly, export, and the exported model edits through
+``textedit edit`` (draws through ``textedit generate``)."""
 
 from __future__ import annotations
 
@@ -27,12 +28,20 @@ TINY = {
                 "generator": {"condition_dim": 8, "noise_dim": 4, "base_channels": 4, "image_feature_dim": 8,
                               "acm_channels": 4, "num_residual_blocks": 1},
                 "discriminator": {"base_channels": 4, "max_channels": 8}},
+    **{name: {"text_encoder": {"embedding_dim": 16, "hidden_dim": 8},
+              "generator": {"condition_dim": 8, "noise_dim": 4, "base_channels": 4, "num_residual_blocks": 1},
+              "discriminator": {"base_channels": 4, "max_channels": 8}} for name in ("attngan", "stackgan")},
+    "gan_int_cls": {"text_encoder": {"embedding_dim": 16, "hidden_dim": 8},
+                    "generator": {"condition_dim": 8, "noise_dim": 4, "base_channels": 4, "max_channels": 16},
+                    "discriminator": {"condition_dim": 8, "base_channels": 4, "max_channels": 16}},
 }
 CONFIGS = [
     "tagan64_birds", "sisgan64_birds", "manigan64_birds",
     "tagan64_birds_paired", "sisgan64_birds_paired", "manigan64_birds_paired",
+    "attngan64_birds", "stackgan64_birds", "gan_int_cls64_birds",
 ]
-NAMES = {"tagan": "TAGAN", "sisgan": "SISGAN", "manigan": "ManiGAN"}
+NAMES = {"tagan": "TAGAN", "sisgan": "SISGAN", "manigan": "ManiGAN", "attngan": "AttnGAN", "stackgan": "StackGAN",
+         "gan_int_cls": "GANINTCLS"}
 
 
 def shipped(name, out, **fields):
@@ -66,7 +75,11 @@ def test_shipped_config_trains_resumes_exactly_and_exports(name, tmp_path):
         torch.testing.assert_close(a[key], b[key], rtol=0, atol=0, msg=key)
     model = textedit.load(exported)
     assert type(model).__name__ == NAMES[name.split("64")[0]]
-    assert model.edit(torch.zeros(1, 3, 64, 64), "a bird with a red head").fine.shape == (1, 3, 64, 64)
+    if isinstance(model, textedit.GeneratingModel):
+        assert model.generate("a bird with a red head", num_images=2).fine.shape == (2, 3, 64, 64)
+        assert (tmp_path / "whole" / "samples").is_dir() and any((tmp_path / "whole" / "samples").glob("*.png"))
+    else:
+        assert model.edit(torch.zeros(1, 3, 64, 64), "a bird with a red head").fine.shape == (1, 3, 64, 64)
     if name.endswith("paired"):
         metrics = [line for line in (tmp_path / "whole" / "metrics.jsonl").read_text().splitlines()]
         assert all('"true_edit_l1"' in line and '"edit_region_l1"' in line for line in metrics)
@@ -93,8 +106,8 @@ def test_a_recipe_refuses_another_model(tmp_path):
 def test_an_unknown_recipe_lists_the_registered_ones(tmp_path):
     from pydantic import ValidationError
 
-    with pytest.raises(ValidationError, match="(?s)recipe.type.*unknown recipe 'stackgan'.*manigan, mimnet, sisgan, tagan"):
-        shipped("sisgan64_birds", tmp_path / "run", recipe={"type": "stackgan"})
+    with pytest.raises(ValidationError, match="(?s)recipe.type.*unknown recipe 'dcgan'.*attngan, gan_int_cls, manigan, mimnet, sisgan, stackgan, tagan"):
+        shipped("sisgan64_birds", tmp_path / "run", recipe={"type": "dcgan"})
 
 
 def test_manigan_adds_the_frozen_damsm_matching_loss(tmp_path):

@@ -16,7 +16,7 @@ PUBLIC = {
     "register_structure_extractor", "register_generator", "register_discriminator",
     "register_image_encoder", "register_model", "register_preset",
     "Component", "Composition", "Preset", "TextEncoder", "MemoryBank", "Localizer",
-    "StructureExtractor", "Generator", "Discriminator", "ImageEncoder",
+    "StructureExtractor", "Generator", "Discriminator", "ImageEncoder", "EditingModel", "GeneratingModel",
     "ComponentConfig", "CompositionConfig", "SlotSpec",
     "load_component", "load_composition", "load", "list_pretrained",
 }

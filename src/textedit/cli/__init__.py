@@ -18,7 +18,7 @@ from textedit.errors import InputError, TextEditError
 __all__ = ["main", "build_parser"]
 
 #: command modules, in the order ``--help`` lists them
-COMMANDS = ("components", "data", "train", "eval", "train_damsm", "edit", "serve")
+COMMANDS = ("components", "data", "train", "eval", "train_damsm", "edit", "generate", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,6 +3,8 @@
 from textedit.components.discriminator import attngan  # noqa: F401
 from textedit.components.discriminator import sisgan as sisgan_discriminator  # noqa: F401
 from textedit.components.discriminator import tagan  # noqa: F401
+from textedit.components.generator import attngan as attngan_generator  # noqa: F401
+from textedit.components.generator import gan_int_cls  # noqa: F401
 from textedit.components.generator import manigan  # noqa: F401
 from textedit.components.generator import mimnet  # noqa: F401
 from textedit.components.generator import sisgan as sisgan_generator  # noqa: F401

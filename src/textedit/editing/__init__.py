@@ -14,7 +14,7 @@ from textedit.editing.composite import COMPOSITE_MODES, composite_onto_original
 from textedit.editing.explain import Explanation, explanation_figure
 from textedit.editing.inputs import PreparedImages, prepare_images, square_box
 from textedit.editing.request import EditRequest, prepare_edit
-from textedit.editing.result import EditOutput, EditResult
+from textedit.editing.result import EditOutput, EditResult, GenerationResult
 from textedit.editing.text import (
     MAX_DESCRIPTION_CHARS,
     DescriptionInfo,
@@ -25,6 +25,7 @@ from textedit.editing.text import (
 __all__ = [
     "EditOutput",
     "EditResult",
+    "GenerationResult",
     "EditRequest",
     "prepare_edit",
     "PreparedImages",

@@ -22,7 +22,7 @@ from textedit.editing.text import DescriptionInfo
 from textedit.errors import InputError
 from textedit.utils.atomic import atomic_save
 
-__all__ = ["EditOutput", "EditResult"]
+__all__ = ["EditOutput", "EditResult", "GenerationResult"]
 
 
 @dataclass
@@ -200,6 +200,75 @@ class EditResult(EditOutput):
             else tensor_to_pil(self.fine[self._check(index)])
         )
         save_image(picture, path)
+        return path
+
+
+@dataclass
+class GenerationResult(EditOutput):
+    """The result of ``model.generate`` (a :class:`~textedit.interfaces.GeneratingModel`):
+    the drawn images and what the model read.
+
+    Inherited (tensors, batched): ``images`` (one ``(b, 3, s_k, s_k)`` per stage, coarse to
+    fine), ``coarse``, ``fine`` (``(b, 3, s, s)``, the result) and ``word_attention``
+    (``(b, t, h', w')`` or None).
+
+    Attributes:
+        texts: the ``b`` descriptions (normalised).
+        words: per image, the tokens the model read.
+        unknown_words: per image, the tokens it does not know.
+        truncated: per image, whether the description was cut.
+        seeds: per image, the seed its noise was drawn from (empty when noise was given).
+
+    ``result.image`` is the first image as a PIL image, ``result.pil_images`` all of them;
+    ``save`` takes the image's ``index``.
+    """
+
+    texts: tuple[str, ...] = ()
+    words: list[tuple[str, ...]] = field(default_factory=list)
+    unknown_words: list[tuple[str, ...]] = field(default_factory=list)
+    truncated: list[bool] = field(default_factory=list)
+    seeds: list[int] = field(default_factory=list)
+
+    @classmethod
+    def from_output(
+        cls, output: EditOutput, infos: list[DescriptionInfo], seeds: list[int] | None
+    ) -> GenerationResult:
+        """Wrap a model's generation output with the descriptions and seeds that produced it."""
+        return cls(
+            images=tuple(output.images),
+            word_attention=output.word_attention,
+            texts=tuple(i.text for i in infos),
+            words=[i.words for i in infos],
+            unknown_words=[i.unknown_words for i in infos],
+            truncated=[i.truncated for i in infos],
+            seeds=list(seeds or []),
+        )
+
+    def __len__(self) -> int:
+        return self.fine.shape[0]
+
+    @property
+    def image(self) -> Image.Image:
+        """The (first) drawn image, at the model's resolution."""
+        return tensor_to_pil(self.fine[0])
+
+    @property
+    def pil_images(self) -> list[Image.Image]:
+        """Every drawn image, at the model's resolution."""
+        return [tensor_to_pil(x) for x in self.fine]
+
+    def save(self, path: str | os.PathLike[str], index: int = 0, overwrite: bool = True) -> Path:
+        """Write image ``index`` to ``path`` atomically (format from the suffix; PNG if none).
+
+        Args:
+            overwrite: replace an existing file (else raise ``FileExistsError``).
+        """
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"image {index} out of range: this result holds {len(self)} images")
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        save_image(tensor_to_pil(self.fine[index]), path)
         return path
 
 

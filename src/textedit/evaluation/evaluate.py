@@ -148,6 +148,12 @@ class Evaluation:
         self._load_evaluators()
         available = set(self.evaluators) | ({"truth"} if self.data.has_truth else set())
         self.metrics, self.skipped = select_metrics(settings.metrics, available)
+        drawing = [m.label for m in self.models if m.draws]
+        if drawing and "classifier" not in available and self.data.has_truth:
+            # a drawn image has no input scene to read its attributes against
+            self.skipped["attribute accuracies of " + ", ".join(drawing)] = (
+                "a text-to-image model's attributes are read by the classifier alone: pass --classifier DIR"
+            )
         sizes = [m.image_size for m in self.models if m.image_size]
         self.reference_size = (
             settings.image_size or (sizes[0] if sizes else None) or self.data.native_size or 64

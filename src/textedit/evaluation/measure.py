@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 
 from textedit.evaluation import metrics as M
-from textedit.evaluation.attributes import accuracy_metrics, judge, parse_requested
+from textedit.evaluation.attributes import ItemTruth, accuracy_metrics, judge, parse_requested
 
 __all__ = ["measure_batch", "set_features", "preservation_masks"]
 
@@ -87,18 +87,21 @@ def measure_batch(
     image = torch.stack([it["image"] for it in items]).float()
     texts = [it["description"] for it in items]
     target = torch.stack([it["target"] for it in items]).float() if data.has_truth else None
-    output, edit_map = model.edit(image, texts, target)
+    output, edit_map = model.edit(image, texts, target, seeds=[int(it["index"]) for it in items])
+    # a text-to-image model's output does not start from the input: nothing that compares
+    # the two is measured, and every attribute is read by the classifier
+    draws = getattr(model, "draws", False)
     inp = M.quantize(M.to_unit(image))  # 8-bit pictures, like the outputs
     out = M.quantize(M.to_unit(output))
-    values: dict[str, Tensor | None] = {"diff": M.diff(inp, out)}
+    values: dict[str, Tensor | None] = {} if draws else {"diff": M.diff(inp, out)}
     if "sim" in metrics:
         values["sim"] = evaluators["damsm"].sim(out * 2 - 1, texts)
     identity = None
-    if "id_diff" in metrics:
+    if "id_diff" in metrics and not draws:
         own, _ = model.edit(image, [it["own_caption"] for it in items], image)
         identity = M.quantize(M.to_unit(own))
         values["id_diff"] = M.diff(inp, identity)
-    if target is not None:
+    if target is not None and not draws:
         tgt = M.quantize(M.to_unit(target))
         values["l1"], values["psnr"], values["ssim"] = (
             M.diff(tgt, out),
@@ -112,7 +115,7 @@ def measure_batch(
         )
 
     readings = None
-    if "classifier" in evaluators and "pattern_acc" in metrics:
+    if "classifier" in evaluators and ("pattern_acc" in metrics or draws):
         readings, _, _ = evaluators["classifier"].classify(out * 2 - 1)
     records = []
     for k, it in enumerate(items):
@@ -126,7 +129,8 @@ def measure_batch(
             "own_caption": it["own_caption"],
         }
         if truths[k] is not None:
-            verdicts = judge(out[k], truths[k], readings[k] if readings else None)
+            truth = ItemTruth(truths[k].requested, truths[k].changed) if draws else truths[k]
+            verdicts = judge(out[k], truth, readings[k] if readings else None)
             acc = accuracy_metrics(verdicts, truths[k].changed, data.part_names)
             row.update({n: v for n, v in acc.items() if n in metrics or n.startswith("acc.")})
             record["verdicts"] = {f"{p}.{a}": v for (p, a), v in verdicts.items()}

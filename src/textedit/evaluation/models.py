@@ -8,9 +8,12 @@ Shape legend: ``b`` batch, ``H`` image side, ``h``/``w`` the localization map si
 * ``true-edit``: the output is the renderer's true edit (what a perfect edit scores; only
   on data with ground truth);
 * a bundled model's name (``mimnet64_birds``) or a folder written by ``save_pretrained`` or
-  ``textedit train``, opened with :func:`textedit.load`.
+  ``textedit train``, opened with :func:`textedit.load`: an editing model edits each item's
+  image; a text-to-image model (a :class:`~textedit.interfaces.GeneratingModel`) draws the
+  item's description from seed ``index`` (:attr:`EvalModel.draws`), and only the metrics that
+  do not compare the output with the input are measured for it.
 
-All three go through the same runner, so the references are measured exactly like a model.
+All go through the same runner, so the references are measured exactly like a model.
 """
 
 from __future__ import annotations
@@ -18,14 +21,14 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
 
 from textedit.errors import InputError
 from textedit.evaluation._io import folder_digest
-from textedit.interfaces.model import EditingModel
+from textedit.interfaces.model import EditingModel, GeneratingModel
 from textedit.pretrained import load as load_model
 from textedit.pretrained import pretrained_path
 
@@ -34,6 +37,7 @@ __all__ = [
     "IdentityModel",
     "TrueEditModel",
     "LoadedModel",
+    "GeneratedModel",
     "resolve_model",
     "REFERENCES",
 ]
@@ -50,15 +54,19 @@ class EvalModel:
         source: what ``--model`` said.
         image_size: the size the model works at (None: any size, the references).
         fingerprint: what identifies its weights (a digest), so a resumed run notices a change.
+        draws: True for a text-to-image model: its output does not start from the input, so
+            the metrics that compare the two are not measured, and the attributes are read by
+            the classifier alone.
     """
 
     label: str
     source: str
     image_size: int | None = None
     fingerprint: dict[str, Any] = field(default_factory=dict)
+    draws: ClassVar[bool] = False
 
     def edit(
-        self, image: Tensor, texts: list[str], truth: Tensor | None
+        self, image: Tensor, texts: list[str], truth: Tensor | None, seeds: list[int] | None = None
     ) -> tuple[Tensor, Tensor | None]:
         """``(b, 3, H, H)`` outputs in ``[-1, 1]`` and a ``(b, 1, h, w)`` map in ``[0, 1]`` or None.
 
@@ -66,6 +74,8 @@ class EvalModel:
             image: ``(b, 3, H, H)`` inputs in ``[-1, 1]``.
             texts: the ``b`` descriptions.
             truth: ``(b, 3, H, H)`` the true edits when known (only the true-edit reference reads it).
+            seeds: one seed per item for a model's random draws (only a text-to-image model
+                reads them).
         """
         raise NotImplementedError
 
@@ -73,14 +83,14 @@ class EvalModel:
 class IdentityModel(EvalModel):
     """Output = input."""
 
-    def edit(self, image, texts, truth):
+    def edit(self, image, texts, truth, seeds=None):
         return image, None
 
 
 class TrueEditModel(EvalModel):
     """Output = the renderer's true edit."""
 
-    def edit(self, image, texts, truth):
+    def edit(self, image, texts, truth, seeds=None):
         if truth is None:
             raise InputError(
                 f"model {self.label!r} (true-edit) needs data with true edits: --data "
@@ -100,12 +110,18 @@ class LoadedModel(EvalModel):
         self.warnings: dict[str, int] = {}
 
     @torch.no_grad()
-    def edit(self, image, texts, truth):
+    def edit(self, image, texts, truth, seeds=None):
+        out = self._counting_warnings(lambda: self.model.edit(image, texts))
+        fine = out.fine.float().cpu()
+        loc = out.localization.float().cpu() if out.localization is not None else None
+        return fine, loc
+
+    def _counting_warnings(self, run: Any) -> Any:
+        """``run()``, with the model's per-description notes counted, not printed for every item."""
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            out = self.model.edit(image, texts)
+            out = run()
         for w in caught:
-            # a model's per-description notes are counted, not printed for every item
             if type(w.message).__name__ == "EditWarning" or w.category.__name__ == "EditWarning":
                 kind = (
                     "longer than the model reads"
@@ -115,9 +131,19 @@ class LoadedModel(EvalModel):
                 self.warnings[kind] = self.warnings.get(kind, 0) + 1
             else:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        fine = out.fine.float().cpu()
-        loc = out.localization.float().cpu() if out.localization is not None else None
-        return fine, loc
+        return out
+
+
+class GeneratedModel(LoadedModel):
+    """A text-to-image model (a :class:`~textedit.interfaces.GeneratingModel`): item ``i``'s
+    output is its description drawn from seed ``i``; the input image is not read."""
+
+    draws = True
+
+    @torch.no_grad()
+    def edit(self, image, texts, truth, seeds=None):
+        out = self._counting_warnings(lambda: self.model.generate(texts, seed=seeds if seeds is not None else 0))
+        return out.fine.float().cpu(), None
 
 
 def _label_ok(label: str) -> bool:
@@ -156,11 +182,11 @@ def resolve_model(spec: str, map_location: Any = "cpu") -> EvalModel:
         path = pretrained_path(source)
     elif (path / "model").is_dir() and not (path / "model_index.json").exists():
         path = path / "model"
-    if not isinstance(model, EditingModel):
+    if not isinstance(model, (EditingModel, GeneratingModel)):
         raise InputError(
-            f"{source} loads as a {type(model).__name__}, which does not edit images (not a "
-            "textedit.interfaces.EditingModel); evaluate an editing model"
+            f"{source} loads as a {type(model).__name__}, which neither edits nor draws images "
+            "(not a textedit.interfaces.EditingModel or GeneratingModel); evaluate an editing or "
+            "a text-to-image model"
         )
-    return LoadedModel(
-        label, source, model, {"path": str(path.resolve()), "digest": folder_digest(path)}
-    )
+    kind = GeneratedModel if isinstance(model, GeneratingModel) else LoadedModel
+    return kind(label, source, model, {"path": str(path.resolve()), "digest": folder_digest(path)})

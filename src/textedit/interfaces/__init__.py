@@ -1,5 +1,5 @@
-"""The seven component contracts, the composition base, the model contract and the recipe
-contract.
+"""The seven component contracts, the composition base, the model contracts (editing and
+text-to-image) and the recipe contract.
 
 Each kind is an abstract ``torch.nn.Module`` with a documented contract (inputs, output
 dataclass, shapes, value ranges); implementations live under ``textedit.components`` or in
@@ -13,7 +13,7 @@ from textedit.interfaces.generator import Generator, GeneratorOutput
 from textedit.interfaces.image_encoder import ImageEncoder, ImageEncoding
 from textedit.interfaces.localizer import Localization, Localizer, fuse
 from textedit.interfaces.memory_bank import MemoryBank, MemoryRead, masked_mean
-from textedit.interfaces.model import EditingModel, EditOutput
+from textedit.interfaces.model import EditingModel, EditOutput, GeneratingModel, TextModel
 from textedit.interfaces.recipe import Recipe, RecipeConfig, TrainingBatch, TrainingContext
 from textedit.interfaces.structure_extractor import Structure, StructureExtractor
 from textedit.interfaces.text_encoder import TextEncoder, TextEncoding, TokenBatch
@@ -24,6 +24,8 @@ __all__ = [
     "Preset",
     "EditingModel",
     "EditOutput",
+    "GeneratingModel",
+    "TextModel",
     "Recipe",
     "RecipeConfig",
     "TrainingBatch",

@@ -8,6 +8,11 @@ with ``H = W = image_size`` and what the other slots of a composition produced (
 ``None`` when the generator does not use it; see :attr:`Generator.uses`), and returns a
 :class:`GeneratorOutput` with one image per stage, coarse to fine, each
 ``(b, 3, s_k, s_k)`` in ``[-1, 1]``.
+
+A *text-to-image* generator (GAN-INT-CLS, StackGAN, AttnGAN) sets :attr:`Generator.reads_image`
+to False and :attr:`Generator.noise_dim`: it is called as ``forward(None, text, noise=z)``
+with ``z`` ``(b, noise_dim)`` or None (a fresh ``N(0, I)`` draw in training mode, zeros in
+eval mode, so that an eval forward is deterministic); ``H`` is then the last stage's size.
 """
 
 from __future__ import annotations
@@ -89,6 +94,14 @@ class Generator(Component):
     #: ``{"memory", "structure", "localizer"}``.
     uses: ClassVar[frozenset[str]] = frozenset()
 
+    #: False for a text-to-image generator: ``forward(None, text, noise=z)`` (module docstring).
+    reads_image: ClassVar[bool] = True
+
+    @property
+    def noise_dim(self) -> int | None:
+        """Width of the noise a text-to-image generator draws from, or None."""
+        return None
+
     @property
     @abstractmethod
     def image_size(self) -> int:
@@ -127,7 +140,7 @@ class Generator(Component):
     @abstractmethod
     def forward(
         self,
-        image: Tensor,
+        image: Tensor | None,
         text: TextEncoding,
         memory: MemoryRead | None = None,
         structure: Structure | None = None,
@@ -135,26 +148,54 @@ class Generator(Component):
     ) -> GeneratorOutput:
         """Manipulate ``image`` as ``text`` (and the memory read) describe."""
 
+    def resolve_noise(self, noise: Tensor | None, like: Tensor) -> Tensor:
+        """A text-to-image generator's noise for a batch of ``like.shape[0]`` descriptions:
+        ``noise`` checked to be ``(b, noise_dim)``, or without one ``N(0, I)`` in training
+        mode and zeros in eval mode; on ``like``'s device and dtype.
+
+        Raises:
+            InputError: noise of another shape.
+        """
+        b, width = like.shape[0], self.noise_dim
+        if noise is None:
+            return like.new_empty(b, width).normal_() if self.training else like.new_zeros(b, width)
+        if tuple(noise.shape) != (b, width):
+            raise InputError(
+                f"{type(self).__name__} draws from (b, {width}) noise for {b} descriptions, "
+                f"got {tuple(noise.shape)}"
+            )
+        return noise.to(like)
+
     def check_image_and_text(
         self, image: Tensor, text: TextEncoding, words: bool = True, sentence: bool = True
     ) -> None:
         """Raise :class:`~textedit.errors.InputError`, saying what to change, unless ``image``
-        is ``(b, 3, H, H)`` with ``H`` = :attr:`image_size` and (where read) the word features
-        are ``(b, t, word_dim)`` and the sentence feature ``(b, sentence_dim)``.
+        is ``(b, 3, H, H)`` with ``H`` = :attr:`image_size` (None for a text-to-image
+        generator) and (where read) the word features are ``(b, t, word_dim)`` and the
+        sentence feature ``(b, sentence_dim)``.
 
         Args:
-            image: the input images.
+            image: the input images, or None (a generator that does not read one).
             text: their descriptions' encoding.
             words: whether the generator reads ``text.words``.
             sentence: whether it reads ``text.sentence``.
         """
         size = self.image_size
-        if image.ndim != 4 or image.shape[1:] != (3, size, size):
+        if image is None:
+            if self.reads_image:
+                raise InputError(f"{type(self).__name__} edits an input image; pass one, (b, 3, {size}, {size})")
+            b = text.sentence.shape[0]
+        elif not self.reads_image:
+            raise InputError(
+                f"{type(self).__name__} draws images from text alone; pass image=None"
+            )
+        elif image.ndim != 4 or image.shape[1:] != (3, size, size):
             raise InputError(
                 f"{type(self).__name__} takes (b, 3, {size}, {size}) images, got "
                 f"{tuple(image.shape)}; resize the image to {size}×{size}"
             )
-        b = image.shape[0]
+        else:
+            b = image.shape[0]
         if words and (text.words.ndim != 3 or text.words.shape[0] != b or text.words.shape[-1] != self.word_dim):
             raise InputError(
                 f"{type(self).__name__} reads (b, t, {self.word_dim}) word features for {b} images, "
@@ -172,9 +213,11 @@ class Generator(Component):
         words, mask = example_words(batch_size, 5, self.word_dim, seed)
         sentence = torch.randn(batch_size, self.sentence_dim, generator=generator_for(seed + 2))
         inputs: dict[str, Any] = {
-            "image": example_images(batch_size, self.image_size, seed).to(device),
+            "image": example_images(batch_size, self.image_size, seed).to(device) if self.reads_image else None,
             "text": TextEncoding(words.to(device), sentence.to(device), mask.to(device)),
         }
+        if self.noise_dim is not None:
+            inputs["noise"] = torch.randn(batch_size, self.noise_dim, generator=generator_for(seed + 5)).to(device)
         if self.texture_dim is not None:
             texture = torch.randn(batch_size, 5, self.texture_dim, generator=generator_for(seed + 3))
             inputs["memory"] = MemoryRead((texture * mask[..., None]).to(device), mask.to(device))

@@ -1,4 +1,5 @@
-"""The model contract: what every editing composition offers, whatever its slots.
+"""The model contracts: what every editing (and every text-to-image) composition offers,
+whatever its slots.
 
 Shape legend: ``b`` batch, ``H`` the model's input size (``image_size``).
 
@@ -13,9 +14,13 @@ for unknown words and length; eval mode without gradients), ``save_pretrained`` 
 ``textedit edit``, ``textedit serve``, ``textedit eval`` and the trainer's sample grids use
 only this contract.
 
-Text-to-image systems (GAN-INT-CLS, StackGAN, AttnGAN) have no input image; they would be a
-sibling contract with ``generate(texts) -> EditOutput`` written once the same way (see
-``docs/concepts/design.md``), sharing the slots, the recipes and the trainer.
+Text-to-image systems (StackGAN++, AttnGAN) have no input image: they subclass the sibling
+contract :class:`GeneratingModel` and implement :meth:`GeneratingModel.generate_tensors`
+(a token batch and noise in, an :class:`EditOutput` out); :meth:`GeneratingModel.generate`
+(descriptions checked as ``edit`` checks them, seeded noise, eval mode) is written once.
+Both contracts share :class:`TextModel` (the text encoder slot, ``image_size``,
+``default_recipe``, ``example_config``), so the recipes, the trainer and ``save_pretrained``
+serve both; ``textedit generate`` and ``textedit eval`` use only :class:`GeneratingModel`.
 """
 
 from __future__ import annotations
@@ -28,19 +33,21 @@ from torch import Tensor
 
 from textedit.config.base import CompositionConfig
 from textedit.editing.request import prepare_edit
-from textedit.editing.result import EditOutput, EditResult
+from textedit.editing.result import EditOutput, EditResult, GenerationResult
+from textedit.editing.text import check_descriptions
+from textedit.errors import InputError
 from textedit.interfaces.composition import Composition
 from textedit.interfaces.text_encoder import TextEncoding, TokenBatch
 
-__all__ = ["EditingModel", "EditOutput"]
+__all__ = ["TextModel", "EditingModel", "GeneratingModel", "EditOutput", "GenerationResult"]
 
 
-class EditingModel(Composition):
-    """Base of every composition that edits an image as a description says.
+class TextModel(Composition):
+    """What the model contracts share: a composition that reads descriptions with its
+    ``text_encoder`` slot and works at one ``image_size``, trained by a registered recipe.
 
     Subclasses set :attr:`config_class` (a config with an ``image_size`` field and a
-    ``text_encoder`` slot), :attr:`default_recipe`, and implement :meth:`edit_tensors` and
-    :meth:`example_config`.
+    ``text_encoder`` slot) and :attr:`default_recipe`, and implement :meth:`example_config`.
 
     Attributes:
         default_recipe: the registry name of the recipe that trains this model when a
@@ -51,7 +58,7 @@ class EditingModel(Composition):
 
     @property
     def image_size(self) -> int:
-        """Input size ``H`` (images of any size are brought to it by :meth:`edit`)."""
+        """The size ``H`` the model works at (its input and output size)."""
         return int(self.config.image_size)
 
     def tokenize(self, texts: Sequence[str]) -> TokenBatch:
@@ -62,6 +69,20 @@ class EditingModel(Composition):
         """Word and sentence features of a token batch (an encoding passes through)."""
         return tokens if isinstance(tokens, TextEncoding) else self.text_encoder(tokens)
 
+    @classmethod
+    def example_config(cls) -> CompositionConfig:
+        """A tiny config of this model for tests (the conformance test builds, trains,
+        saves and reloads it); implement it in each model."""
+        raise NotImplementedError(f"{cls.__name__} does not implement example_config")
+
+
+class EditingModel(TextModel):
+    """Base of every composition that edits an image as a description says.
+
+    Subclasses set :attr:`config_class`, :attr:`default_recipe`, and implement
+    :meth:`edit_tensors` and :meth:`example_config`.
+    """
+
     def edit_tensors(self, images: Tensor, tokens: TokenBatch) -> EditOutput:
         """The model's edit pass: ``(b, 3, H, H)`` images in ``[-1, 1]`` on the model's
         device and their descriptions' tokens -> the edited images and the model's maps.
@@ -69,12 +90,6 @@ class EditingModel(Composition):
         Called by :meth:`edit` in eval mode without gradients; implement it in each model.
         """
         raise NotImplementedError(f"{type(self).__name__} does not implement edit_tensors")
-
-    @classmethod
-    def example_config(cls) -> CompositionConfig:
-        """A tiny config of this model for tests (the conformance test builds, trains,
-        saves and reloads it); implement it in each model."""
-        raise NotImplementedError(f"{cls.__name__} does not implement example_config")
 
     def edit(
         self, image: Any, texts: Sequence[str] | str, *, allow_unknown: bool = False
@@ -112,3 +127,84 @@ class EditingModel(Composition):
                 f"{type(self).__name__}.edit_tensors must return an EditOutput, got {type(out).__name__}"
             )
         return EditResult.from_output(out, request.images, request.infos)
+
+
+class GeneratingModel(TextModel):
+    """Base of every composition that draws an image from a description alone (text to
+    image: StackGAN++, AttnGAN, a plug-in's).
+
+    Subclasses set :attr:`config_class`, :attr:`default_recipe`, and implement
+    :attr:`noise_dim`, :meth:`generate_tensors` and :meth:`example_config`.
+    """
+
+    @property
+    def noise_dim(self) -> int:
+        """Width of the noise each image is drawn from."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement noise_dim")
+
+    def generate_tensors(self, tokens: TokenBatch, noise: Tensor) -> EditOutput:
+        """The model's generation pass: the descriptions' tokens and ``(b, noise_dim)``
+        noise on the model's device -> one ``(b, 3, s_k, s_k)`` image per stage in
+        ``[-1, 1]`` (the last at ``image_size``) and the maps the model has.
+
+        Called by :meth:`generate` in eval mode without gradients; implement it in each model.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement generate_tensors")
+
+    def draw_noise(self, seeds: Sequence[int]) -> Tensor:
+        """``(b, noise_dim)`` standard normal noise, row ``i`` drawn from ``seeds[i]`` alone
+        (so an image does not depend on the batch it is drawn in), on the model's device."""
+        rows = [torch.randn(self.noise_dim, generator=torch.Generator().manual_seed(int(s))) for s in seeds]
+        return torch.stack(rows).to(self.device)
+
+    def generate(
+        self,
+        texts: Sequence[str] | str,
+        *,
+        seed: int | Sequence[int] = 0,
+        num_images: int = 1,
+        noise: Tensor | None = None,
+        allow_unknown: bool = False,
+    ) -> GenerationResult:
+        """Draw images of the descriptions (eval mode, no gradients).
+
+        Args:
+            texts: one description or several.
+            seed: the noise of image ``i`` is drawn from ``seed + i`` (an int), or from
+                ``seed[i]`` (one seed per image): the same seed gives the same image.
+            num_images: images per description (descriptions repeated in order).
+            noise: ``(b, noise_dim)`` noise to draw from instead of seeds.
+            allow_unknown: draw even when a description has no word the model knows.
+
+        Returns:
+            :class:`GenerationResult`: ``.fine`` ``(b, 3, H, H)``, ``.image`` (PIL),
+            ``.pil_images``, ``.save()``, the descriptions as read and the seeds.
+
+        Raises:
+            InputError: an empty or too long description, one made only of unknown words,
+                a ``num_images`` below 1, or seeds or noise that do not match the images.
+        """
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        if num_images < 1:
+            raise InputError(f"num_images must be at least 1, got {num_images}")
+        texts = [t for t in texts for _ in range(num_images)]
+        infos, tokens = check_descriptions(self.text_encoder, texts, allow_unknown)
+        b = len(infos)
+        seeds = list(range(int(seed), int(seed) + b)) if isinstance(seed, int) else [int(s) for s in seed]
+        if len(seeds) != b:
+            raise InputError(f"got {len(seeds)} seeds for {b} images; pass one seed per image, or one int")
+        if noise is not None and tuple(noise.shape) != (b, self.noise_dim):
+            raise InputError(f"noise must be ({b}, {self.noise_dim}) for {b} images, got {tuple(noise.shape)}")
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                z = self.draw_noise(seeds) if noise is None else noise.to(self.device)
+                out = self.generate_tensors(tokens.to(self.device), z)
+        finally:
+            self.train(was_training)
+        if not isinstance(out, EditOutput):
+            raise TypeError(
+                f"{type(self).__name__}.generate_tensors must return an EditOutput, got {type(out).__name__}"
+            )
+        return GenerationResult.from_output(out, infos, None if noise is not None else seeds)

@@ -6,6 +6,7 @@ Shape legend: ``b`` batch, ``c`` channels, ``h``/``w`` spatial size, ``t`` words
 from textedit.layers.conditioning_augmentation import ConditioningAugmentation
 from textedit.layers.conv_block import ConvNormAct
 from textedit.layers.downsampling_encoder import DownsamplingEncoder
+from textedit.layers.glu_block import GLUBlock, GLUResidualBlock
 from textedit.layers.init import dcgan_init
 from textedit.layers.masked_softmax import masked_log_softmax, masked_softmax
 from textedit.layers.packed_lstm import PackedBiLSTM
@@ -19,6 +20,8 @@ __all__ = [
     "ConvNormAct",
     "dcgan_init",
     "DownsamplingEncoder",
+    "GLUBlock",
+    "GLUResidualBlock",
     "masked_softmax",
     "masked_log_softmax",
     "PackedBiLSTM",

@@ -162,12 +162,16 @@ def _structure_contract(c: StructureExtractor, inputs: dict[str, Any], out: Any)
 def _generator_contract(c: Generator, inputs: dict[str, Any], out: Any) -> None:
     if not isinstance(out, GeneratorOutput):
         raise _fail(c, "contract", f"forward must return GeneratorOutput, got {type(out).__name__}")
-    b = inputs["image"].shape[0]
+    b = inputs["text"].sentence.shape[0]
     if len(out.images) != len(c.stage_sizes):
         raise _fail(c, "contract", f"{len(out.images)} stage images for stage_sizes {c.stage_sizes}")
     for k, (image, size) in enumerate(zip(out.images, c.stage_sizes)):
         _shape(c, "contract", f"images[{k}]", image, (b, 3, size, size))
         _in_range(c, f"images[{k}]", image, -1.0, 1.0)
+    if not c.reads_image and inputs.get("noise") is not None:
+        other = c(**{**inputs, "noise": -inputs["noise"]})
+        if torch.equal(other.images[-1], out.images[-1]):
+            raise _fail(c, "contract", "a text-to-image generator's images do not depend on its noise")
     if out.localization is not None:
         if out.localization.shape[:2] != (b, 1):
             raise _fail(c, "contract", f"localization must be (b, 1, h, w), got {tuple(out.localization.shape)}")

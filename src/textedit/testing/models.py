@@ -11,14 +11,16 @@ Use it in a plug-in's tests::
 
 The checks (:data:`MODEL_CHECKS`), on the model built from its ``example_config()``:
 
-* ``contract``: it is an :class:`~textedit.interfaces.EditingModel`; ``edit`` of a tensor
-  batch and of a PIL image returns ``(b, 3, H, H)`` images in ``[-1, 1]`` and only maps of
-  the documented shapes;
-* ``determinism``: two edits in eval mode are identical;
+* ``contract``: it is an :class:`~textedit.interfaces.EditingModel` or a
+  :class:`~textedit.interfaces.GeneratingModel`; ``edit`` of a tensor batch and of a PIL
+  image (``generate`` of two descriptions and of one) returns ``(b, 3, H, H)`` images in
+  ``[-1, 1]`` and only maps of the documented shapes; a generating model's images change
+  with the seed, and image ``i`` depends on its description and seed only, not on the batch;
+* ``determinism``: two edits (two generations with the same seeds) in eval mode are identical;
 * ``training``: one iteration of its default recipe through the trainer, on a few
   generated images: finite metrics, and every parameter group changed;
 * ``save_load``: ``save_pretrained`` then :func:`textedit.load` gives a model of the same
-  type and config whose edits are identical.
+  type and config whose edits (generations) are identical.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from torch import Tensor
 
 from textedit.editing.text import EditWarning
 
-from textedit.interfaces.model import EditingModel, EditOutput
+from textedit.interfaces.model import EditingModel, EditOutput, GeneratingModel, TextModel
 from textedit.registry.api import resolve_model_config
 from textedit.registry.kinds import MODEL_KIND, get_registry
 from textedit.registry.presets import Preset
@@ -63,14 +65,14 @@ _TEXTS = ("this bird has a red head and white wings", "the bird is blue")
 
 
 def registered_models() -> list[str]:
-    """Every registered editing model, built-in or plug-in, by name: the compositions that
-    implement :class:`~textedit.interfaces.EditingModel`. Presets are left out, and so are
-    compositions that are not editing models (DAMSM)."""
+    """Every registered model, built-in or plug-in, by name: the compositions that implement
+    :class:`~textedit.interfaces.EditingModel` or :class:`~textedit.interfaces.GeneratingModel`.
+    Presets are left out, and so are compositions that are neither (DAMSM)."""
     registry = get_registry(MODEL_KIND)
     names = []
     for name in registry.names():
         obj = registry.get(name)
-        if not isinstance(obj, Preset) and issubclass(obj, EditingModel):
+        if not isinstance(obj, Preset) and issubclass(obj, TextModel):
             names.append(name)
     return names
 
@@ -138,8 +140,11 @@ def run_model_conformance(
     if unknown:
         raise ValueError(f"unknown checks {sorted(unknown)}; choose from {MODEL_CHECKS}")
     composition, _ = resolve_model_config(name)
-    if not issubclass(composition, EditingModel):
-        raise _fail(name, "contract", f"{composition.__name__} is not a textedit.interfaces.EditingModel")
+    if not issubclass(composition, (EditingModel, GeneratingModel)):
+        raise _fail(
+            name, "contract",
+            f"{composition.__name__} is not a textedit.interfaces.EditingModel or GeneratingModel",
+        )
     example = composition.example_config()
     spec = {**example.to_dict(), "type": name}
     torch.manual_seed(seed)
@@ -152,24 +157,37 @@ def run_model_conformance(
 
 
 def _run_checks(
-    name: str, model: EditingModel, spec: dict[str, Any], images: Tensor, checks: tuple[str, ...], workdir: Any
+    name: str, model: TextModel, spec: dict[str, Any], images: Tensor, checks: tuple[str, ...], workdir: Any
 ) -> None:
     size = model.image_size
+    generating = isinstance(model, GeneratingModel)
+
+    def run(m: Any) -> EditOutput:
+        if generating:
+            return m.generate(list(_TEXTS), seed=[3, 4], allow_unknown=True)
+        return m.edit(images, list(_TEXTS), allow_unknown=True)
+
     try:
-        out = model.edit(images, list(_TEXTS), allow_unknown=True)
+        out = run(model)
     except TypeError as exc:
         raise _fail(name, "contract", str(exc)) from exc
     if "contract" in checks:
         _check_output(name, out, 2, size)
-        picture = Image.new("RGB", (size + 7, size), (200, 40, 40))
-        single = model.edit(picture, _TEXTS[0], allow_unknown=True)
+        if generating:
+            single = model.generate(_TEXTS[1], seed=4, allow_unknown=True)
+            if not torch.allclose(single.fine[0], out.fine[1], atol=1e-5):
+                raise _fail(name, "contract", "an image drawn alone differs from the same description and seed drawn in a batch")
+            if torch.equal(model.generate(_TEXTS[1], seed=5, allow_unknown=True).fine, single.fine):
+                raise _fail(name, "contract", "two seeds drew the same image")
+        else:
+            picture = Image.new("RGB", (size + 7, size), (200, 40, 40))
+            single = model.edit(picture, _TEXTS[0], allow_unknown=True)
         _check_output(name, single, 1, size)
         if single.image.size != (size, size):
             raise _fail(name, "contract", f"result.image is {single.image.size}, expected {(size, size)}")
     if "determinism" in checks:
-        again = model.edit(images, list(_TEXTS), allow_unknown=True)
-        if not torch.equal(out.fine, again.fine):
-            raise _fail(name, "determinism", "two edits of the same input in eval mode differ")
+        if not torch.equal(out.fine, run(model).fine):
+            raise _fail(name, "determinism", "two runs on the same input in eval mode differ")
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         if "training" in checks:
             _train_one_iteration(name, spec, Path(tmp))
@@ -178,5 +196,5 @@ def _run_checks(
             loaded = load_composition(Path(tmp) / "saved")
             if type(loaded) is not type(model) or loaded.config != model.config:
                 raise _fail(name, "save_load", "the reloaded model has another type or config")
-            if not torch.equal(loaded.edit(images, list(_TEXTS), allow_unknown=True).fine, out.fine):
-                raise _fail(name, "save_load", "the reloaded model edits differently")
+            if not torch.equal(run(loaded).fine, out.fine):
+                raise _fail(name, "save_load", "the reloaded model's results differ")

@@ -29,7 +29,7 @@ from torch import Tensor, nn
 
 from textedit.config.io import write_config_file
 from textedit.errors import TextEditError
-from textedit.interfaces.model import EditingModel
+from textedit.interfaces.model import TextModel
 from textedit.interfaces.recipe import Recipe, TrainingBatch
 from textedit.registry.api import create_recipe, resolve_model_config
 from textedit.training import distributed as dist_utils
@@ -118,7 +118,7 @@ class Trainer:
             return None
         return torch.bfloat16 if mode == "bf16" else torch.float16
 
-    def _build_model(self) -> EditingModel:
+    def _build_model(self) -> TextModel:
         spec = dict(self.config.model)
         composition, config = resolve_model_config(spec)
         text_encoder = getattr(config, "text_encoder", None)
@@ -128,10 +128,11 @@ class Trainer:
             slot = {"type": slot} if isinstance(slot, str) else dict(slot)
             spec = {**spec, "text_encoder": {**slot, "vocabulary": list(self.data.vocabulary.words)}}
             composition, config = resolve_model_config(spec)
-        if not issubclass(composition, EditingModel):
+        if not issubclass(composition, TextModel):
             raise TextEditError(
-                f"model {spec.get('type')!r} is a {composition.__name__}, which does not edit "
-                f"images (not a textedit.interfaces.EditingModel); train an editing model"
+                f"model {spec.get('type')!r} is a {composition.__name__}, which neither edits nor "
+                f"draws images from text (not a textedit.interfaces.EditingModel or "
+                f"GeneratingModel); train an editing or a text-to-image model"
             )
         model = composition.from_config(config)
         if self.config.channels_last:

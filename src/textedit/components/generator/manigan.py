@@ -42,6 +42,7 @@ from textedit.interfaces.text_encoder import TextEncoding
 from textedit.layers.conditioning_augmentation import ConditioningAugmentation
 from textedit.layers.conv_block import ConvNormAct, make_norm
 from textedit.layers.downsampling_encoder import DownsamplingEncoder
+from textedit.layers.glu_block import GLUBlock, GLUResidualBlock
 from textedit.layers.init import dcgan_init
 from textedit.layers.masked_softmax import masked_softmax
 from textedit.layers.word_attention import WordAttention
@@ -80,35 +81,6 @@ class ManiGANGeneratorConfig(ComponentConfig):
                 f"{self.image_size} with {self.num_stages} stages"
             )
         return self
-
-
-class _GLUBlock(nn.Sequential):
-    """``conv3×3(c_in -> 2 c_out)``, norm, GLU: AttnGAN's ``Block3x3_relu`` (``upBlock`` with
-    ``upsample``)."""
-
-    def __init__(self, in_channels: int, out_channels: int, upsample: bool = False):
-        layers: list[nn.Module] = [nn.Upsample(scale_factor=2.0, mode="nearest")] if upsample else []
-        layers += [
-            nn.Conv2d(in_channels, 2 * out_channels, 3, padding=1, bias=False),
-            make_norm(2 * out_channels),
-            nn.GLU(dim=1),
-        ]
-        super().__init__(*layers)
-
-
-class _ResidualBlock(nn.Module):
-    """``x + norm(conv(GLU(norm(conv(x)))))`` (AttnGAN's ``ResBlock``)."""
-
-    def __init__(self, channels: int):
-        super().__init__()
-        self.body = nn.Sequential(
-            _GLUBlock(channels, channels),
-            nn.Conv2d(channels, channels, 3, padding=1, bias=False),
-            make_norm(channels),
-        )
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x + self.body(x)
 
 
 class AffineCombination(nn.Module):
@@ -173,8 +145,8 @@ class _NextStage(nn.Module):
         self.spatial = WordAttention(config.word_dim, c)
         self.channel = ChannelWordAttention(config.word_dim, size)
         self.combine = AffineCombination(3 * c, c, config.acm_channels)
-        self.residual = nn.Sequential(*(_ResidualBlock(3 * c) for _ in range(config.num_residual_blocks)))
-        self.upsample = _GLUBlock(3 * c, c, upsample=True)
+        self.residual = nn.Sequential(*(GLUResidualBlock(3 * c) for _ in range(config.num_residual_blocks)))
+        self.upsample = GLUBlock(3 * c, c, upsample=True)
 
     def forward(self, h: Tensor, image_code: Tensor, text: TextEncoding) -> tuple[Tensor, Tensor]:
         words = text.words.to(h.dtype)
@@ -222,10 +194,10 @@ class ManiGANGenerator(Generator):
         init_channels = c << ups
         self.initial = nn.Linear(cfg.condition_dim + cfg.noise_dim + e, 2 * init_channels * _INIT_SIZE**2, bias=False)
         self.initial_norm = make_norm(2 * init_channels)
-        self.initial_up = nn.Sequential(*(_GLUBlock(init_channels >> j, init_channels >> (j + 1), upsample=True) for j in range(ups)))
-        self.image_code = _GLUBlock(e, c)
+        self.initial_up = nn.Sequential(*(GLUBlock(init_channels >> j, init_channels >> (j + 1), upsample=True) for j in range(ups)))
+        self.image_code = GLUBlock(e, c)
         self.stages = nn.ModuleList(_NextStage(cfg, size) for size in self.stage_sizes[:-1])
-        self.image_up = nn.ModuleList(_GLUBlock(c, c, upsample=True) for _ in self.stage_sizes[1:])
+        self.image_up = nn.ModuleList(GLUBlock(c, c, upsample=True) for _ in self.stage_sizes[1:])
         self.combine = nn.ModuleList(AffineCombination(c, c, cfg.acm_channels) for _ in self.stage_sizes)
         self.to_rgb = nn.ModuleList(nn.Conv2d(c, 3, 3, padding=1, bias=False) for _ in self.stage_sizes)
         self.apply(dcgan_init)

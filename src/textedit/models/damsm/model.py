@@ -211,6 +211,18 @@ class DAMSM(Composition):
             model = super().from_pretrained(directory, map_location)
         return model.eval()
 
+    @classmethod
+    def frozen(cls, directory: str | Path, device: torch.device, field: str = "recipe.damsm") -> "DAMSM":
+        """A DAMSM for a recipe's matching term: loaded from ``directory`` onto ``device``,
+        with no parameter that learns; a clear error naming ``field`` (the config field that
+        named it) when the folder is missing."""
+        if not Path(directory).is_dir():
+            raise TextEditError(
+                f"{field}: {directory} is not a folder; train one with `textedit train-damsm "
+                f"--out DIR` and name DIR, or set {field} to null"
+            )
+        return cls.from_pretrained(directory).to(device).requires_grad_(False)
+
 
 # ---------------------------------------------------------------------- the old format
 def _legacy_fields(directory: Path) -> dict[str, Any] | None:

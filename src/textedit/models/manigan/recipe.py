@@ -29,23 +29,26 @@ renderer's true edits (:class:`~textedit.losses.PairedLossWeights`).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
-import torch.nn.functional as F
 from pydantic import Field
-from torch import Tensor, nn
+from torch import nn
 
-from textedit.errors import TextEditError
-from textedit.interfaces.discriminator import DiscriminatorOutput, log1mexp
 from textedit.interfaces.generator import resize_to_stages
 from textedit.interfaces.recipe import Recipe, TrainingBatch, TrainingContext, adversarial_groups, frozen
-from textedit.losses import PairedLossWeights, PairedRecipeConfig, kl_loss, paired_edit_loss, reconstruction_loss
+from textedit.losses import (
+    PairedLossWeights,
+    PairedRecipeConfig,
+    attngan_discriminator_loss,
+    generator_adversarial_loss,
+    kl_loss,
+    paired_edit_loss,
+    reconstruction_loss,
+)
 from textedit.models.damsm import DAMSM
 from textedit.models.manigan.model import ManiGAN
 from textedit.registry.api import register_recipe
 
-__all__ = ["ManiGANLosses", "ManiGANRecipe", "ManiGANRecipeConfig", "attngan_discriminator_loss"]
+__all__ = ["ManiGANLosses", "ManiGANRecipe", "ManiGANRecipeConfig"]
 
 
 class ManiGANLosses(PairedLossWeights):
@@ -69,32 +72,6 @@ class ManiGANRecipeConfig(PairedRecipeConfig):
     )
 
 
-def attngan_discriminator_loss(
-    real: DiscriminatorOutput, wrong: DiscriminatorOutput, fake: DiscriminatorOutput
-) -> tuple[Tensor, dict[str, float]]:
-    """AttnGAN's discriminator loss summed over stages (module docstring).
-
-    Args:
-        real: D on the real images with their own descriptions.
-        wrong: D on the real images with other images' descriptions (its conformity is used).
-        fake: D on the generated images with the descriptions they were drawn from.
-
-    Returns:
-        The loss and its parts for logging.
-    """
-    if real.conformity is None or wrong.conformity is None or fake.conformity is None:
-        raise TextEditError("the ManiGAN recipe needs a discriminator that scores conformity with the text")
-    total = torch.zeros((), device=real.reality[0].device)
-    real_sum = fake_sum = wrong_sum = 0.0
-    for s in range(len(real.reality)):
-        real_s = -(F.logsigmoid(real.reality[s]).mean() + real.conformity[s].mean())
-        fake_s = -(F.logsigmoid(-fake.reality[s]).mean() + log1mexp(fake.conformity[s]).mean())
-        wrong_s = -log1mexp(wrong.conformity[s]).mean()
-        total = total + real_s / 2 + (fake_s + wrong_s) / 3
-        real_sum, fake_sum, wrong_sum = real_sum + real_s.item(), fake_sum + fake_s.item(), wrong_sum + wrong_s.item()
-    return total, {"d_real": real_sum, "d_fake": fake_sum, "d_wrong": wrong_sum}
-
-
 @register_recipe("manigan")
 class ManiGANRecipe(Recipe):
     """One discriminator step and one generator step per iteration (module docstring).
@@ -112,15 +89,8 @@ class ManiGANRecipe(Recipe):
 
     def __init__(self, config: ManiGANRecipeConfig, model: nn.Module, context: TrainingContext) -> None:
         super().__init__(config, model, context)
-        self.damsm = None
-        if config.damsm is not None:
-            if not Path(config.damsm).is_dir():
-                raise TextEditError(
-                    f"recipe.damsm: {config.damsm} is not a folder; train one with `textedit "
-                    f"train-damsm --out DIR` and name DIR, or set recipe.damsm to null"
-                )
-            device = next(model.parameters()).device  # the trainer has placed the model
-            self.damsm = DAMSM.from_pretrained(config.damsm).to(device).requires_grad_(False)
+        # the trainer has placed the model
+        self.damsm = None if config.damsm is None else DAMSM.frozen(config.damsm, model.device)
 
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
         return adversarial_groups(self.model)
@@ -153,8 +123,7 @@ class ManiGANRecipe(Recipe):
         self.context.update("discriminator", loss_d)
         # generator step
         with frozen(d_params), self.context.autocast():
-            judged = m.discriminate(fake, text.detach())
-            g_adv = sum(-F.logsigmoid(r).mean() - c.mean() for r, c in zip(judged.reality, judged.conformity))
+            g_adv, _ = generator_adversarial_loss(m.discriminate(fake, text.detach()), 1.0)
             rec = reconstruction_loss(fake, reals)
             kl = kl_loss(out.aux["ca_mean"], out.aux["ca_logvar"])
             loss_g = g_adv + w.reconstruction * rec + w.kl * kl

@@ -1,0 +1,233 @@
+"""The text-to-image generators of AttnGAN (Xu et al., 2018) and StackGAN++ (Zhang et al.,
+2018): a multi-stage generator that draws an image from a description and noise alone.
+
+Shape legend: ``b`` batch, ``s_k`` the size of stage ``k`` (``s_k = H / 2^(K-1-k)`` for
+``K`` stages and the last size ``H``), ``t`` words, ``d_w`` word feature width, ``d_s``
+sentence feature width, ``k`` condition width, ``z`` noise width, ``c`` the stages' feature
+channels (``ngf``).
+
+Follows the reference code (github.com/taoxugit/AttnGAN, ``model.py``: ``G_NET``,
+``INIT_STAGE_G``, ``NEXT_STAGE_G``, ``GET_IMAGE_G``, ``GlobalAttentionGeneral``; and
+github.com/hanzhanggit/StackGAN-v2, ``model.py``: ``NEXT_STAGE_G``) with this library's
+conventions where they are not about the method:
+
+* Per-sample GroupNorm (:func:`~textedit.layers.conv_block.make_norm`) instead of
+  BatchNorm, and the library's conditioning augmentation
+  (:class:`~textedit.layers.conditioning_augmentation.ConditioningAugmentation`) instead of
+  the reference's GLU form (as ManiGAN's generator here).
+* **StackGAN++'s later stages** keep AttnGAN's constant width ``c`` (the reference halves
+  the channels at every stage) so that both conditionings share one network: the tiled
+  condition joins the features where AttnGAN's attended word context does.
+* **Noise.** ``z`` is an input: the model draws it (seeded) when it generates; without one,
+  ``z ~ N(0, I)`` in training mode and ``z = 0`` in eval mode, and the conditioning
+  augmentation uses its mean in eval mode.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from pydantic import Field, model_validator
+from torch import Tensor, nn
+
+from textedit.config.base import ComponentConfig
+from textedit.interfaces.generator import Generator, GeneratorOutput
+from textedit.interfaces.localizer import Localizer
+from textedit.interfaces.memory_bank import MemoryRead
+from textedit.interfaces.structure_extractor import Structure
+from textedit.interfaces.text_encoder import TextEncoding
+from textedit.layers.conditioning_augmentation import ConditioningAugmentation
+from textedit.layers.conv_block import make_norm
+from textedit.layers.glu_block import GLUBlock, GLUResidualBlock
+from textedit.layers.init import dcgan_init
+from textedit.layers.word_attention import WordAttention
+from textedit.registry.api import register_generator
+
+__all__ = ["AttnGANGenerator", "AttnGANGeneratorConfig", "StackGANGenerator", "StackGANGeneratorConfig"]
+
+_INIT_SIZE = 4
+
+
+class AttnGANGeneratorConfig(ComponentConfig):
+    image_size: int = Field(256, gt=0, description="the last stage's size H")
+    num_stages: int = Field(
+        3, ge=1, description="stages K; stage k draws s_k = H / 2^(K-1-k) (AttnGAN: 64, 128, 256)"
+    )
+    word_dim: int = Field(256, gt=0, description="width d_w of the text encoder's word features")
+    sentence_dim: int | None = Field(
+        None, gt=0, description="width d_s of the sentence feature; None: word_dim"
+    )
+    condition_dim: int = Field(100, gt=0, description="width k of the conditioning augmentation (ncf)")
+    noise_dim: int = Field(100, gt=0, description="width z of the noise the first stage draws from")
+    base_channels: int = Field(32, gt=0, description="ngf: feature channels c of every stage")
+    num_residual_blocks: int = Field(2, ge=0, description="residual blocks of each later stage (R_NUM)")
+    conditioning: Literal["words", "sentence"] = Field(
+        "words",
+        description="what each later stage reads: 'words' (AttnGAN: every position attends over "
+        "the words) or 'sentence' (StackGAN++: the conditioning-augmented sentence, tiled)",
+    )
+
+    @model_validator(mode="after")
+    def _check_sizes(self) -> AttnGANGeneratorConfig:
+        first = self.image_size >> (self.num_stages - 1)
+        if first < _INIT_SIZE or first & (first - 1) or first << (self.num_stages - 1) != self.image_size:
+            raise ValueError(
+                f"image_size ({self.image_size}) / 2^(num_stages - 1) must be a power of two >= "
+                f"{_INIT_SIZE} (the first stage grows from a {_INIT_SIZE}×{_INIT_SIZE} map); got "
+                f"{self.image_size} with {self.num_stages} stages"
+            )
+        return self
+
+
+class _NextStage(nn.Module):
+    """``NEXT_STAGE_G``: the features joined with the text (attended words or the tiled
+    condition), residual blocks, ×2 upsampling."""
+
+    def __init__(self, config: AttnGANGeneratorConfig):
+        super().__init__()
+        c = config.base_channels
+        self.conditioning = config.conditioning
+        if config.conditioning == "words":
+            self.attention = WordAttention(config.word_dim, c)
+        else:  # StackGAN++'s jointConv
+            self.joint = GLUBlock(c + config.condition_dim, 2 * c)
+        self.residual = nn.Sequential(*(GLUResidualBlock(2 * c) for _ in range(config.num_residual_blocks)))
+        self.upsample = GLUBlock(2 * c, c, upsample=True)
+
+    def forward(self, h: Tensor, text: TextEncoding, condition: Tensor) -> tuple[Tensor, Tensor | None]:
+        if self.conditioning == "words":
+            attended, gamma = self.attention(h, text.words.to(h.dtype), text.word_mask)
+            joint = torch.cat([h, attended], dim=1)
+        else:
+            tiled = condition[:, :, None, None].expand(-1, -1, *h.shape[-2:])
+            joint, gamma = self.joint(torch.cat([h, tiled.to(h.dtype)], dim=1)), None
+        return self.upsample(self.residual(joint)), gamma
+
+
+@register_generator("attngan")
+class AttnGANGenerator(Generator):
+    """Draws an image from a description and noise, stage by stage (AttnGAN).
+
+    Initial stage: ``c_s`` = conditioning augmentation of the sentence, ``(b, k)``;
+    ``h_0 = up(GLU(norm(W [c_s; z])))`` from ``4 × 4`` to ``s_0``, ``c`` channels. Stage
+    ``k > 0``: with ``conditioning="words"`` every position of ``h_{k-1}`` attends over the
+    words, ``a = Σ_j γ_j W_t w_j``, and ``h_k = up(Res([h_{k-1}; a]))`` (AttnGAN); with
+    ``"sentence"``, ``h_k = up(Res(GLU-block([h_{k-1}; tile(c_s)])))`` (StackGAN++). Every
+    stage draws ``x̂_k = tanh(conv3×3(h_k))``.
+
+    ``forward(None, text, noise=z)`` (the text-to-image contract of
+    :class:`~textedit.interfaces.Generator`). ``aux["ca_mean"]`` and ``aux["ca_logvar"]``
+    (each ``(b, k)``) feed the KL term; ``word_attention`` is the last stage's attention
+    ``(b, t, s, s)`` over the words (None with sentence conditioning or one stage).
+    """
+
+    config_class = AttnGANGeneratorConfig
+    config: AttnGANGeneratorConfig
+    uses = frozenset()
+    reads_image = False
+
+    def __init__(self, config: AttnGANGeneratorConfig | dict | None = None):
+        super().__init__(config)
+        cfg = self.config
+        c = cfg.base_channels
+        self.augmentation = ConditioningAugmentation(self.sentence_dim, cfg.condition_dim)
+        # the initial stage: 4×4 -> s_0, channels halving to c (ngf·16 -> ngf at 64 px)
+        ups = (self.stage_sizes[0] // _INIT_SIZE).bit_length() - 1
+        init_channels = c << ups
+        self.initial = nn.Linear(cfg.condition_dim + cfg.noise_dim, 2 * init_channels * _INIT_SIZE**2, bias=False)
+        self.initial_norm = make_norm(2 * init_channels)
+        self.initial_up = nn.Sequential(
+            *(GLUBlock(init_channels >> j, init_channels >> (j + 1), upsample=True) for j in range(ups))
+        )
+        self.stages = nn.ModuleList(_NextStage(cfg) for _ in self.stage_sizes[1:])
+        self.to_rgb = nn.ModuleList(nn.Conv2d(c, 3, 3, padding=1, bias=False) for _ in self.stage_sizes)
+        self.apply(dcgan_init)
+
+    @classmethod
+    def example_config(cls) -> AttnGANGeneratorConfig:
+        """A 16-px, two-stage config with tiny widths."""
+        return cls.config_class(
+            image_size=16, num_stages=2, word_dim=6, sentence_dim=5, condition_dim=4, noise_dim=3,
+            base_channels=4, num_residual_blocks=1,
+        )
+
+    @property
+    def image_size(self) -> int:
+        return self.config.image_size
+
+    @property
+    def stage_sizes(self) -> tuple[int, ...]:
+        c = self.config
+        return tuple(c.image_size >> (c.num_stages - 1 - k) for k in range(c.num_stages))
+
+    @property
+    def word_dim(self) -> int:
+        return self.config.word_dim
+
+    @property
+    def sentence_dim(self) -> int:
+        return self.config.sentence_dim or self.config.word_dim
+
+    @property
+    def noise_dim(self) -> int:
+        return self.config.noise_dim
+
+    def forward(
+        self,
+        image: Tensor | None,
+        text: TextEncoding,
+        memory: MemoryRead | None = None,
+        structure: Structure | None = None,
+        localizer: Localizer | None = None,
+        noise: Tensor | None = None,
+    ) -> GeneratorOutput:
+        """Draw the images ``text`` describes.
+
+        Args:
+            image: None (the generator draws from text alone).
+            text: the descriptions' encoding: words ``(b, t, d_w)``, their mask and the
+                sentence ``(b, d_s)``.
+            memory: ignored (no memory bank).
+            structure: ignored.
+            localizer: ignored.
+            noise: ``(b, z)``, or None (module docstring).
+
+        Returns:
+            :class:`GeneratorOutput`: one ``(b, 3, s_k, s_k)`` image per stage, the last
+            stage's word attention, ``aux`` with ``ca_mean`` and ``ca_logvar``.
+        """
+        cfg = self.config
+        self.check_image_and_text(image, text, words=cfg.conditioning == "words")
+        b = text.sentence.shape[0]
+        dtype = self.initial.weight.dtype
+        condition, mean, logvar = self.augmentation(text.sentence.to(dtype))
+        h = self.initial(torch.cat([condition, self.resolve_noise(noise, condition)], dim=1))
+        h = h.view(b, -1, _INIT_SIZE, _INIT_SIZE)
+        h = self.initial_up(F.glu(self.initial_norm(h), dim=1))
+        images, gamma = [], None
+        for k in range(cfg.num_stages):
+            if k > 0:
+                h, gamma = self.stages[k - 1](h, text, condition)
+            images.append(torch.tanh(self.to_rgb[k](h)))
+        return GeneratorOutput(
+            images=tuple(images), word_attention=gamma, aux={"ca_mean": mean, "ca_logvar": logvar}
+        )
+
+
+class StackGANGeneratorConfig(AttnGANGeneratorConfig):
+    conditioning: Literal["words", "sentence"] = Field(
+        "sentence",
+        description="what each later stage reads: 'sentence' (StackGAN++: the conditioning-"
+        "augmented sentence, tiled) or 'words' (AttnGAN's word attention)",
+    )
+
+
+@register_generator("stackgan")
+class StackGANGenerator(AttnGANGenerator):
+    """StackGAN++'s tree-like generator: :class:`AttnGANGenerator` with sentence
+    conditioning at every stage (the network AttnGAN grew from)."""
+
+    config_class = StackGANGeneratorConfig
+    config: StackGANGeneratorConfig

@@ -38,6 +38,22 @@ def test_model_presets_benchmark_measures_a_text_to_image_preset():
     assert row["edit_gflop"] > 0 and row["train_img_s_median"] > 0 and row["params_d_M"] > 0
 
 
+@pytest.mark.subprocess
+def test_text_to_image_benchmark_scores_drawn_images_and_a_shuffled_control(tmp_path):
+    from textedit.evaluation.classifier import AttributeClassifier
+    from textedit.models import AttnGAN
+
+    torch.manual_seed(0)
+    AttnGAN.from_config(AttnGAN.example_config()).save_pretrained(tmp_path / "attngan")
+    AttributeClassifier({"family": "birds", "image_size": 16, "width": 4}).save_pretrained(tmp_path / "classifier")
+    _script("text_to_image").main([
+        "--model", f"attngan={tmp_path / 'attngan'}", "--classifier", str(tmp_path / "classifier"),
+        "--limit", "4", "--threads", "1", "--out", str(tmp_path / "out"),
+    ])  # raises unless re-reading the saved images gives the runner's accuracy back
+    text = (tmp_path / "out" / "text_to_image.md").read_text()
+    assert "attribute accuracy ↑ (classifier)" in text and "descriptions shuffled (control)" in text
+
+
 def test_comparison_table_says_whether_the_papers_ranking_holds():
     bench = _script("comparison")
     results = {"models": {

@@ -90,7 +90,7 @@ def measure_batch(
     output, edit_map = model.edit(image, texts, target, seeds=[int(it["index"]) for it in items])
     # a text-to-image model's output does not start from the input: nothing that compares
     # the two is measured, and every attribute is read by the classifier
-    draws = getattr(model, "draws", False)
+    draws = model.draws
     inp = M.quantize(M.to_unit(image))  # 8-bit pictures, like the outputs
     out = M.quantize(M.to_unit(output))
     values: dict[str, Tensor | None] = {} if draws else {"diff": M.diff(inp, out)}

@@ -14,13 +14,14 @@ for unknown words and length; eval mode without gradients), ``save_pretrained`` 
 ``textedit edit``, ``textedit serve``, ``textedit eval`` and the trainer's sample grids use
 only this contract.
 
-Text-to-image systems (StackGAN++, AttnGAN) have no input image: they subclass the sibling
+Text-to-image systems (GAN-INT-CLS, StackGAN++, AttnGAN) have no input image: they subclass the sibling
 contract :class:`GeneratingModel` and implement :meth:`GeneratingModel.generate_tensors`
 (a token batch and noise in, an :class:`EditOutput` out); :meth:`GeneratingModel.generate`
 (descriptions checked as ``edit`` checks them, seeded noise, eval mode) is written once.
 Both contracts share :class:`TextModel` (the text encoder slot, ``image_size``,
 ``default_recipe``, ``example_config``), so the recipes, the trainer and ``save_pretrained``
-serve both; ``textedit generate`` and ``textedit eval`` use only :class:`GeneratingModel`.
+serve both; ``textedit generate`` and the text-to-image columns of ``textedit eval`` use
+only :class:`GeneratingModel`.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ class EditingModel(TextModel):
 
 class GeneratingModel(TextModel):
     """Base of every composition that draws an image from a description alone (text to
-    image: StackGAN++, AttnGAN, a plug-in's).
+    image: GAN-INT-CLS, StackGAN++, AttnGAN, a plug-in's).
 
     Subclasses set :attr:`config_class`, :attr:`default_recipe`, and implement
     :attr:`noise_dim`, :meth:`generate_tensors` and :meth:`example_config`.

@@ -28,18 +28,15 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
-import torch.nn.functional as F
-from pydantic import Field, model_validator
+from pydantic import Field
 from torch import Tensor, nn
 
-from textedit.config.base import ComponentConfig
-from textedit.interfaces.generator import Generator, GeneratorOutput
+from textedit.components.generator.staged import StagedGenerator, StagedGeneratorConfig
+from textedit.interfaces.generator import GeneratorOutput
 from textedit.interfaces.localizer import Localizer
 from textedit.interfaces.memory_bank import MemoryRead
 from textedit.interfaces.structure_extractor import Structure
 from textedit.interfaces.text_encoder import TextEncoding
-from textedit.layers.conditioning_augmentation import ConditioningAugmentation
-from textedit.layers.conv_block import make_norm
 from textedit.layers.glu_block import GLUBlock, GLUResidualBlock
 from textedit.layers.init import dcgan_init
 from textedit.layers.word_attention import WordAttention
@@ -47,38 +44,12 @@ from textedit.registry.api import register_generator
 
 __all__ = ["AttnGANGenerator", "AttnGANGeneratorConfig", "StackGANGenerator", "StackGANGeneratorConfig"]
 
-_INIT_SIZE = 4
-
-
-class AttnGANGeneratorConfig(ComponentConfig):
-    image_size: int = Field(256, gt=0, description="the last stage's size H")
-    num_stages: int = Field(
-        3, ge=1, description="stages K; stage k draws s_k = H / 2^(K-1-k) (AttnGAN: 64, 128, 256)"
-    )
-    word_dim: int = Field(256, gt=0, description="width d_w of the text encoder's word features")
-    sentence_dim: int | None = Field(
-        None, gt=0, description="width d_s of the sentence feature; None: word_dim"
-    )
-    condition_dim: int = Field(100, gt=0, description="width k of the conditioning augmentation (ncf)")
-    noise_dim: int = Field(100, gt=0, description="width z of the noise the first stage draws from")
-    base_channels: int = Field(32, gt=0, description="ngf: feature channels c of every stage")
-    num_residual_blocks: int = Field(2, ge=0, description="residual blocks of each later stage (R_NUM)")
+class AttnGANGeneratorConfig(StagedGeneratorConfig):
     conditioning: Literal["words", "sentence"] = Field(
         "words",
         description="what each later stage reads: 'words' (AttnGAN: every position attends over "
         "the words) or 'sentence' (StackGAN++: the conditioning-augmented sentence, tiled)",
     )
-
-    @model_validator(mode="after")
-    def _check_sizes(self) -> AttnGANGeneratorConfig:
-        first = self.image_size >> (self.num_stages - 1)
-        if first < _INIT_SIZE or first & (first - 1) or first << (self.num_stages - 1) != self.image_size:
-            raise ValueError(
-                f"image_size ({self.image_size}) / 2^(num_stages - 1) must be a power of two >= "
-                f"{_INIT_SIZE} (the first stage grows from a {_INIT_SIZE}×{_INIT_SIZE} map); got "
-                f"{self.image_size} with {self.num_stages} stages"
-            )
-        return self
 
 
 class _NextStage(nn.Module):
@@ -107,7 +78,7 @@ class _NextStage(nn.Module):
 
 
 @register_generator("attngan")
-class AttnGANGenerator(Generator):
+class AttnGANGenerator(StagedGenerator):
     """Draws an image from a description and noise, stage by stage (AttnGAN).
 
     Initial stage: ``c_s`` = conditioning augmentation of the sentence, ``(b, k)``;
@@ -132,15 +103,7 @@ class AttnGANGenerator(Generator):
         super().__init__(config)
         cfg = self.config
         c = cfg.base_channels
-        self.augmentation = ConditioningAugmentation(self.sentence_dim, cfg.condition_dim)
-        # the initial stage: 4×4 -> s_0, channels halving to c (ngf·16 -> ngf at 64 px)
-        ups = (self.stage_sizes[0] // _INIT_SIZE).bit_length() - 1
-        init_channels = c << ups
-        self.initial = nn.Linear(cfg.condition_dim + cfg.noise_dim, 2 * init_channels * _INIT_SIZE**2, bias=False)
-        self.initial_norm = make_norm(2 * init_channels)
-        self.initial_up = nn.Sequential(
-            *(GLUBlock(init_channels >> j, init_channels >> (j + 1), upsample=True) for j in range(ups))
-        )
+        self.build_initial_stage()
         self.stages = nn.ModuleList(_NextStage(cfg) for _ in self.stage_sizes[1:])
         self.to_rgb = nn.ModuleList(nn.Conv2d(c, 3, 3, padding=1, bias=False) for _ in self.stage_sizes)
         self.apply(dcgan_init)
@@ -152,23 +115,6 @@ class AttnGANGenerator(Generator):
             image_size=16, num_stages=2, word_dim=6, sentence_dim=5, condition_dim=4, noise_dim=3,
             base_channels=4, num_residual_blocks=1,
         )
-
-    @property
-    def image_size(self) -> int:
-        return self.config.image_size
-
-    @property
-    def stage_sizes(self) -> tuple[int, ...]:
-        c = self.config
-        return tuple(c.image_size >> (c.num_stages - 1 - k) for k in range(c.num_stages))
-
-    @property
-    def word_dim(self) -> int:
-        return self.config.word_dim
-
-    @property
-    def sentence_dim(self) -> int:
-        return self.config.sentence_dim or self.config.word_dim
 
     @property
     def noise_dim(self) -> int:
@@ -200,12 +146,8 @@ class AttnGANGenerator(Generator):
         """
         cfg = self.config
         self.check_image_and_text(image, text, words=cfg.conditioning == "words")
-        b = text.sentence.shape[0]
-        dtype = self.initial.weight.dtype
-        condition, mean, logvar = self.augmentation(text.sentence.to(dtype))
-        h = self.initial(torch.cat([condition, self.resolve_noise(noise, condition)], dim=1))
-        h = h.view(b, -1, _INIT_SIZE, _INIT_SIZE)
-        h = self.initial_up(F.glu(self.initial_norm(h), dim=1))
+        condition, mean, logvar = self.augmentation(text.sentence.to(self.initial.weight.dtype))
+        h = self.initial_stage(condition, self.resolve_noise(noise, condition))
         images, gamma = [], None
         for k in range(cfg.num_stages):
             if k > 0:

@@ -29,18 +29,16 @@ because what the reference needs cannot be had here or is not about the method:
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
-from pydantic import Field, model_validator
+from pydantic import Field
 from torch import Tensor, nn
 
-from textedit.config.base import ComponentConfig
-from textedit.interfaces.generator import Generator, GeneratorOutput
+from textedit.components.generator.staged import StagedGenerator, StagedGeneratorConfig
+from textedit.interfaces.generator import GeneratorOutput
 from textedit.interfaces.localizer import Localizer
 from textedit.interfaces.memory_bank import MemoryRead
 from textedit.interfaces.structure_extractor import Structure
 from textedit.interfaces.text_encoder import TextEncoding
-from textedit.layers.conditioning_augmentation import ConditioningAugmentation
-from textedit.layers.conv_block import ConvNormAct, make_norm
+from textedit.layers.conv_block import ConvNormAct
 from textedit.layers.downsampling_encoder import DownsamplingEncoder
 from textedit.layers.glu_block import GLUBlock, GLUResidualBlock
 from textedit.layers.init import dcgan_init
@@ -50,37 +48,13 @@ from textedit.registry.api import register_generator
 
 __all__ = ["ManiGANGenerator", "ManiGANGeneratorConfig"]
 
-_INIT_SIZE = 4
 
-
-class ManiGANGeneratorConfig(ComponentConfig):
+class ManiGANGeneratorConfig(StagedGeneratorConfig):
     image_size: int = Field(256, gt=0, description="input size H, and the last stage's size")
-    num_stages: int = Field(
-        3, ge=1, description="stages K; stage k draws s_k = H / 2^(K-1-k) (ManiGAN: 64, 128, 256)"
-    )
-    word_dim: int = Field(256, gt=0, description="width d_w of the text encoder's word features")
-    sentence_dim: int | None = Field(
-        None, gt=0, description="width d_s of the sentence feature; None: word_dim"
-    )
-    condition_dim: int = Field(100, gt=0, description="width k of the conditioning augmentation (ncf)")
-    noise_dim: int = Field(100, gt=0, description="width z of the noise of the initial stage")
-    base_channels: int = Field(32, gt=0, description="ngf: feature channels c of every stage")
     image_feature_dim: int = Field(
         256, gt=0, description="width e of the image's region features and global code (nef)"
     )
     acm_channels: int = Field(128, gt=0, description="hidden channels of each ACM's image branch")
-    num_residual_blocks: int = Field(2, ge=0, description="residual blocks of each later stage (R_NUM)")
-
-    @model_validator(mode="after")
-    def _check_sizes(self) -> ManiGANGeneratorConfig:
-        first = self.image_size >> (self.num_stages - 1)
-        if first < _INIT_SIZE or first & (first - 1) or first << (self.num_stages - 1) != self.image_size:
-            raise ValueError(
-                f"image_size ({self.image_size}) / 2^(num_stages - 1) must be a power of two >= "
-                f"{_INIT_SIZE} (the first stage grows from a {_INIT_SIZE}×{_INIT_SIZE} map); got "
-                f"{self.image_size} with {self.num_stages} stages"
-            )
-        return self
 
 
 class AffineCombination(nn.Module):
@@ -157,7 +131,7 @@ class _NextStage(nn.Module):
 
 
 @register_generator("manigan")
-class ManiGANGenerator(Generator):
+class ManiGANGenerator(StagedGenerator):
     """Draws the image again, stage by stage, from the text and the image's features.
 
     Image: ``v = encoder(x)`` ``(b, e, s_0, s_0)``, global code ``g = W_g mean(v)``.
@@ -188,13 +162,7 @@ class ManiGANGenerator(Generator):
         self.stem = ConvNormAct(3, widths[0], norm=False)
         self.image_encoder = DownsamplingEncoder(widths[0], widths[1:]) if reductions else None
         self.global_code = nn.Linear(e, e)
-        self.augmentation = ConditioningAugmentation(self.sentence_dim, cfg.condition_dim)
-        # the initial stage: 4×4 -> s_0 with halving widths ending at c
-        ups = (first // _INIT_SIZE).bit_length() - 1
-        init_channels = c << ups
-        self.initial = nn.Linear(cfg.condition_dim + cfg.noise_dim + e, 2 * init_channels * _INIT_SIZE**2, bias=False)
-        self.initial_norm = make_norm(2 * init_channels)
-        self.initial_up = nn.Sequential(*(GLUBlock(init_channels >> j, init_channels >> (j + 1), upsample=True) for j in range(ups)))
+        self.build_initial_stage(extra_dim=e)
         self.image_code = GLUBlock(e, c)
         self.stages = nn.ModuleList(_NextStage(cfg, size) for size in self.stage_sizes[:-1])
         self.image_up = nn.ModuleList(GLUBlock(c, c, upsample=True) for _ in self.stage_sizes[1:])
@@ -209,23 +177,6 @@ class ManiGANGenerator(Generator):
             image_size=16, num_stages=2, word_dim=6, sentence_dim=5, condition_dim=4, noise_dim=3,
             base_channels=4, image_feature_dim=8, acm_channels=4, num_residual_blocks=1,
         )
-
-    @property
-    def image_size(self) -> int:
-        return self.config.image_size
-
-    @property
-    def stage_sizes(self) -> tuple[int, ...]:
-        c = self.config
-        return tuple(c.image_size >> (c.num_stages - 1 - k) for k in range(c.num_stages))
-
-    @property
-    def word_dim(self) -> int:
-        return self.config.word_dim
-
-    @property
-    def sentence_dim(self) -> int:
-        return self.config.sentence_dim or self.config.word_dim
 
     def encode_image(self, image: Tensor) -> tuple[Tensor, Tensor]:
         """``(b, 3, H, H)`` -> region features ``(b, e, s_0, s_0)`` and global code ``(b, e)``."""
@@ -266,8 +217,7 @@ class ManiGANGenerator(Generator):
             if self.training
             else regions.new_zeros(b, cfg.noise_dim)
         )
-        h = self.initial(torch.cat([condition, noise, code], dim=1)).view(b, -1, _INIT_SIZE, _INIT_SIZE)
-        h = self.initial_up(F.glu(self.initial_norm(h), dim=1))
+        h = self.initial_stage(condition, noise, code)
         v = self.image_code(regions)
         images, gamma = [], None
         for k in range(cfg.num_stages):

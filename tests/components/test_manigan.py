@@ -155,7 +155,7 @@ def test_generator_config_and_module_layout_are_stable(gen):
     # saved ManiGAN checkpoints must keep loading: pin the fields, defaults and top-level modules
     assert ManiGANGenerator.config_class().to_dict() == dict(
         image_size=256, num_stages=3, word_dim=256, sentence_dim=None, condition_dim=100, noise_dim=100,
-        base_channels=32, image_feature_dim=256, acm_channels=128, num_residual_blocks=2,
+        base_channels=32, num_residual_blocks=2, norm="group", image_feature_dim=256, acm_channels=128,
     )
     assert [name for name, _ in gen.named_children()] == [
         "stem", "image_encoder", "global_code", "augmentation", "initial", "initial_norm", "initial_up",

@@ -43,7 +43,8 @@ def attngan() -> AttnGAN:
 @pytest.mark.parametrize("cls", [AttnGANGenerator, StackGANGenerator])
 def test_generators_draw_every_stage_from_text_and_noise(cls):
     g = cls.from_config(cls.example_config()).eval()
-    text, noise = _text(3), torch.randn(3, 3)
+    assert g.noise_dim == 3 + 4  # z and the conditioning augmentation's sample
+    text, noise = _text(3), torch.randn(3, 7)
     out = g(None, text, noise=noise)
     assert [tuple(x.shape) for x in out.images] == [(3, 3, 8, 8), (3, 3, 16, 16)]
     assert all(x.abs().max() <= 1 for x in out.images)
@@ -55,8 +56,12 @@ def test_generators_draw_every_stage_from_text_and_noise(cls):
         assert gamma[1:, 3:].abs().max() == 0
     else:
         assert out.word_attention is None
-    # eval mode without noise draws from z = 0, deterministically
-    torch.testing.assert_close(g(None, text).fine, g(None, text, noise=torch.zeros(3, 3)).fine)
+    # eval mode without noise draws from z = 0 and the condition's mean, deterministically
+    torch.testing.assert_close(g(None, text).fine, g(None, text, noise=torch.zeros(3, 7)).fine)
+    # the conditioning augmentation's sample is part of the noise: it changes the image
+    shifted = noise.clone()
+    shifted[:, 3:] += 1
+    assert not torch.allclose(g(None, text, noise=shifted).fine, out.fine)
 
 
 def test_the_two_generators_differ_only_in_how_later_stages_read_the_text():
@@ -72,7 +77,7 @@ def test_a_text_to_image_generator_refuses_an_image_and_bad_noise():
     g = AttnGANGenerator.from_config(AttnGANGenerator.example_config()).eval()
     with pytest.raises(InputError, match="draws images from text alone; pass image=None"):
         g(torch.zeros(2, 3, 16, 16), _text(2))
-    with pytest.raises(InputError, match=r"draws from \(b, 3\) noise for 2 descriptions, got \(2, 4\)"):
+    with pytest.raises(InputError, match=r"draws from \(b, 7\) noise for 2 descriptions, got \(2, 4\)"):
         g(None, _text(2), noise=torch.zeros(2, 4))
     with pytest.raises(InputError, match="set generator.word_dim"):
         g(None, _text(2, word_dim=7))
@@ -119,7 +124,7 @@ def test_generate_keeps_the_training_mode_it_found(attngan):
         ({"texts": ""}, "has no words"),
         ({"texts": [TEXT], "num_images": 0}, "num_images must be at least 1"),
         ({"texts": [TEXT, TEXT], "seed": [1]}, "got 1 seeds for 2 images"),
-        ({"texts": [TEXT], "noise": torch.zeros(1, 9)}, r"noise must be \(1, 4\)"),
+        ({"texts": [TEXT], "noise": torch.zeros(1, 9)}, r"noise must be \(1, 12\)"),
         ({"texts": ["zzzz qqqq"]}, "knows none of the words"),
     ],
 )

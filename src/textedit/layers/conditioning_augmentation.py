@@ -29,7 +29,9 @@ class ConditioningAugmentation(nn.Module):
         self.mean = nn.Sequential(nn.Linear(in_dim, out_dim, bias=bias), nn.LeakyReLU(0.2))
         self.log_std = nn.Sequential(nn.Linear(in_dim, out_dim, bias=bias), nn.LeakyReLU(0.2))
 
-    def forward(self, sentence: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    def forward(self, sentence: Tensor, epsilon: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
         mean, log_std = self.mean(sentence), self.log_std(sentence)
-        condition = mean + torch.randn_like(mean) * log_std.exp() if self.training else mean
+        if epsilon is None:
+            epsilon = torch.randn_like(mean) if self.training else None
+        condition = mean if epsilon is None else mean + epsilon.to(mean) * log_std.exp()
         return condition, mean, 2 * log_std

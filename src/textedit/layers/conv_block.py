@@ -6,13 +6,22 @@ images of its batch, inference at batch 1 equals inference in a batch, and proce
 that split a batch under ``torchrun`` compute exactly what one process computes. One group
 removes only each image's overall mean and scale, keeping the balance between channels,
 where colour lives.
+
+``make_norm(c, "batch")`` gives batch norm instead, for the text-to-image generators that keep
+their references' (AttnGAN, StackGAN++, GAN-INT-CLS): there, normalising each channel over
+the batch is what keeps the drawn images apart from one another (with a per-sample norm the
+generator learned to ignore its noise and text on generated birds); when drawing, in eval
+mode, batch norm uses its running statistics, so a drawn image still does not depend on its
+batch.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 from torch import nn
 
-__all__ = ["ConvNormAct", "make_activation", "make_norm"]
+__all__ = ["ConvNormAct", "Norm", "make_activation", "make_norm"]
 
 
 def make_activation(name: str) -> nn.Module:
@@ -26,8 +35,17 @@ def make_activation(name: str) -> nn.Module:
     raise ValueError(f"unknown activation {name!r}; use 'relu', 'leaky_relu' or 'none'")
 
 
-def make_norm(channels: int) -> nn.Module:
-    """The normalisation of every block: ``GroupNorm(1, channels)`` (see the module docstring)."""
+#: the normalisations a block can use (module docstring)
+Norm = Literal["group", "batch"]
+
+
+def make_norm(channels: int, kind: Norm = "group") -> nn.Module:
+    """The normalisation of a block: ``GroupNorm(1, channels)``, or ``BatchNorm2d`` with
+    ``kind="batch"`` (see the module docstring)."""
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind != "group":
+        raise ValueError(f"unknown normalisation {kind!r}; use 'group' or 'batch'")
     return nn.GroupNorm(1, channels)
 
 
@@ -42,6 +60,7 @@ class ConvNormAct(nn.Sequential):
         stride: 1 or 2.
         norm: add a :func:`make_norm` normalisation (the convolution then has no bias).
         activation: see :func:`make_activation`.
+        norm_kind: which normalisation (:func:`make_norm`'s ``kind``).
     """
 
     def __init__(
@@ -52,12 +71,13 @@ class ConvNormAct(nn.Sequential):
         stride: int = 1,
         norm: bool = True,
         activation: str = "relu",
+        norm_kind: Norm = "group",
     ):
         padding = (kernel_size - 1) // 2 if stride == 1 else (kernel_size - stride + 1) // 2
         layers: list[nn.Module] = [
             nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, bias=not norm)
         ]
         if norm:
-            layers.append(make_norm(out_channels))
+            layers.append(make_norm(out_channels, norm_kind))
         layers.append(make_activation(activation))
         super().__init__(*layers)

@@ -11,16 +11,20 @@ Follows the reference code (github.com/taoxugit/AttnGAN, ``model.py``: ``G_NET``
 github.com/hanzhanggit/StackGAN-v2, ``model.py``: ``NEXT_STAGE_G``) with this library's
 conventions where they are not about the method:
 
-* Per-sample GroupNorm (:func:`~textedit.layers.conv_block.make_norm`) instead of
-  BatchNorm, and the library's conditioning augmentation
+* Batch norm, as the references (``norm="batch"``, the default; the editing generators'
+  per-image GroupNorm with ``norm="group"``): with per-image normalisation this generator
+  learned to ignore its noise and its text on generated birds. In eval mode batch norm uses
+  its running statistics, so a drawn image does not depend on its batch.
+* The library's conditioning augmentation
   (:class:`~textedit.layers.conditioning_augmentation.ConditioningAugmentation`) instead of
   the reference's GLU form (as ManiGAN's generator here).
 * **StackGAN++'s later stages** keep AttnGAN's constant width ``c`` (the reference halves
   the channels at every stage) so that both conditionings share one network: the tiled
   condition joins the features where AttnGAN's attended word context does.
-* **Noise.** ``z`` is an input: the model draws it (seeded) when it generates; without one,
-  ``z ~ N(0, I)`` in training mode and ``z = 0`` in eval mode, and the conditioning
-  augmentation uses its mean in eval mode.
+* **Noise.** The generator's noise input is ``[z; ε]``, ``(b, z + k)``: the first stage's
+  noise and the conditioning augmentation's sample ``c = μ + σ ⊙ ε``, so that a seed fixes
+  both (the reference samples both when it draws). Without noise, both are ``N(0, I)`` in
+  training mode and zero in eval mode (``c = μ``).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from textedit.interfaces.localizer import Localizer
 from textedit.interfaces.memory_bank import MemoryRead
 from textedit.interfaces.structure_extractor import Structure
 from textedit.interfaces.text_encoder import TextEncoding
+from textedit.layers.conv_block import Norm
 from textedit.layers.glu_block import GLUBlock, GLUResidualBlock
 from textedit.layers.init import dcgan_init
 from textedit.layers.word_attention import WordAttention
@@ -45,6 +50,11 @@ from textedit.registry.api import register_generator
 __all__ = ["AttnGANGenerator", "AttnGANGeneratorConfig", "StackGANGenerator", "StackGANGeneratorConfig"]
 
 class AttnGANGeneratorConfig(StagedGeneratorConfig):
+    norm: Norm = Field(
+        "batch",
+        description="normalisation of every block: 'batch' (the references'; running statistics "
+        "when drawing) or 'group' (per image)",
+    )
     conditioning: Literal["words", "sentence"] = Field(
         "words",
         description="what each later stage reads: 'words' (AttnGAN: every position attends over "
@@ -63,9 +73,11 @@ class _NextStage(nn.Module):
         if config.conditioning == "words":
             self.attention = WordAttention(config.word_dim, c)
         else:  # StackGAN++'s jointConv
-            self.joint = GLUBlock(c + config.condition_dim, 2 * c)
-        self.residual = nn.Sequential(*(GLUResidualBlock(2 * c) for _ in range(config.num_residual_blocks)))
-        self.upsample = GLUBlock(2 * c, c, upsample=True)
+            self.joint = GLUBlock(c + config.condition_dim, 2 * c, norm=config.norm)
+        self.residual = nn.Sequential(
+            *(GLUResidualBlock(2 * c, config.norm) for _ in range(config.num_residual_blocks))
+        )
+        self.upsample = GLUBlock(2 * c, c, upsample=True, norm=config.norm)
 
     def forward(self, h: Tensor, text: TextEncoding, condition: Tensor) -> tuple[Tensor, Tensor | None]:
         if self.conditioning == "words":
@@ -88,7 +100,7 @@ class AttnGANGenerator(StagedGenerator):
     ``"sentence"``, ``h_k = up(Res(GLU-block([h_{k-1}; tile(c_s)])))`` (StackGAN++). Every
     stage draws ``x̂_k = tanh(conv3×3(h_k))``.
 
-    ``forward(None, text, noise=z)`` (the text-to-image contract of
+    ``forward(None, text, noise=[z; ε])`` (the text-to-image contract of
     :class:`~textedit.interfaces.Generator`). ``aux["ca_mean"]`` and ``aux["ca_logvar"]``
     (each ``(b, k)``) feed the KL term; ``word_attention`` is the last stage's attention
     ``(b, t, s, s)`` over the words (None with sentence conditioning or one stage).
@@ -118,7 +130,8 @@ class AttnGANGenerator(StagedGenerator):
 
     @property
     def noise_dim(self) -> int:
-        return self.config.noise_dim
+        """``z + k``: the first stage's noise and the conditioning augmentation's sample."""
+        return self.config.noise_dim + self.config.condition_dim
 
     def forward(
         self,
@@ -138,7 +151,7 @@ class AttnGANGenerator(StagedGenerator):
             memory: ignored (no memory bank).
             structure: ignored.
             localizer: ignored.
-            noise: ``(b, z)``, or None (module docstring).
+            noise: ``(b, z + k)``: ``[z; ε]``, or None (module docstring).
 
         Returns:
             :class:`GeneratorOutput`: one ``(b, 3, s_k, s_k)`` image per stage, the last
@@ -146,8 +159,10 @@ class AttnGANGenerator(StagedGenerator):
         """
         cfg = self.config
         self.check_image_and_text(image, text, words=cfg.conditioning == "words")
-        condition, mean, logvar = self.augmentation(text.sentence.to(self.initial.weight.dtype))
-        h = self.initial_stage(condition, self.resolve_noise(noise, condition))
+        sentence = text.sentence.to(self.initial.weight.dtype)
+        z, epsilon = self.resolve_noise(noise, sentence).split([cfg.noise_dim, cfg.condition_dim], dim=1)
+        condition, mean, logvar = self.augmentation(sentence, epsilon)
+        h = self.initial_stage(condition, z)
         images, gamma = [], None
         for k in range(cfg.num_stages):
             if k > 0:

@@ -7,10 +7,10 @@ compressed text width, ``z`` noise width, ``c`` channels.
 Follows the reference Torch code (github.com/reedscot/icml2016, ``main_cls_int.lua``:
 ``netG``) — the text feature compressed by a linear layer and LeakyReLU, joined with the
 noise, a 4×4 full convolution, then stride-2 4×4 full convolutions halving the widths, each
-of the two coarsest maps followed by a residual bottleneck (1×1 -> 3×3 -> 3×3) — with this
-library's conventions where they are not about the method: per-sample GroupNorm
-(:func:`~textedit.layers.conv_block.make_norm`) instead of BatchNorm, and widths capped at
-``max_channels``. The text feature is the text encoder's sentence feature (the reference
+of the two coarsest maps followed by a residual bottleneck (1×1 -> 3×3 -> 3×3), batch norm
+as the reference (``norm="batch"``: running statistics when drawing, so a drawn image does
+not depend on its batch; ``"group"`` for the editing generators' per-image norm) — with
+widths capped at ``max_channels``. The text feature is the text encoder's sentence feature (the reference
 reads a pretrained char-CNN-RNN embedding). Noise as in every text-to-image generator here:
 an input, or ``N(0, I)`` in training mode and zeros in eval mode.
 """
@@ -28,7 +28,7 @@ from textedit.interfaces.localizer import Localizer
 from textedit.interfaces.memory_bank import MemoryRead
 from textedit.interfaces.structure_extractor import Structure
 from textedit.interfaces.text_encoder import TextEncoding
-from textedit.layers.conv_block import ConvNormAct, make_norm
+from textedit.layers.conv_block import ConvNormAct, Norm, make_norm
 from textedit.layers.init import dcgan_init
 from textedit.registry.api import register_generator
 
@@ -46,6 +46,11 @@ class GANINTCLSGeneratorConfig(ComponentConfig):
     base_channels: int = Field(128, gt=0, description="ngf: channels of the last map before RGB; doubled per coarser map")
     max_channels: int = Field(1024, gt=0, description="cap on the channels of any map (8·ngf at 64 px in the reference)")
     residual: bool = Field(True, description="a residual bottleneck after each of the two coarsest maps (the reference's)")
+    norm: Norm = Field(
+        "batch",
+        description="normalisation of every block: 'batch' (the reference's; running statistics "
+        "when drawing) or 'group' (per image, as the editing generators)",
+    )
 
     @field_validator("image_size")
     @classmethod
@@ -59,13 +64,13 @@ class _Bottleneck(nn.Module):
     """``relu(x + norm(conv3×3(relu(norm(conv3×3(relu(norm(conv1×1(x)))))))))`` with a
     quarter of the channels inside (the reference's residual block)."""
 
-    def __init__(self, channels: int):
+    def __init__(self, channels: int, norm: Norm):
         super().__init__()
         inner = max(1, channels // 4)
         self.body = nn.Sequential(
-            ConvNormAct(channels, inner, kernel_size=1),
-            ConvNormAct(inner, inner),
-            ConvNormAct(inner, channels, activation="none"),
+            ConvNormAct(channels, inner, kernel_size=1, norm_kind=norm),
+            ConvNormAct(inner, inner, norm_kind=norm),
+            ConvNormAct(inner, channels, activation="none", norm_kind=norm),
         )
 
     def forward(self, x: Tensor) -> Tensor:
@@ -95,16 +100,16 @@ class GANINTCLSGenerator(Generator):
         widths = [min(cfg.max_channels, cfg.base_channels << (ups - 1 - j)) for j in range(ups)]
         self.compression = nn.Sequential(nn.Linear(self.sentence_dim, cfg.condition_dim), nn.LeakyReLU(0.2))
         self.initial = nn.ConvTranspose2d(cfg.condition_dim + cfg.noise_dim, widths[0], _INIT_SIZE, bias=False)
-        self.initial_norm = make_norm(widths[0])
-        blocks: list[nn.Module] = [_Bottleneck(widths[0])] if cfg.residual else []
+        self.initial_norm = make_norm(widths[0], cfg.norm)
+        blocks: list[nn.Module] = [_Bottleneck(widths[0], cfg.norm)] if cfg.residual else []
         for j in range(ups):
             last = j == ups - 1
             out = 3 if last else widths[j + 1]
             blocks.append(nn.ConvTranspose2d(widths[j], out, 4, stride=2, padding=1, bias=last))
             if not last:
-                blocks += [make_norm(out), nn.ReLU()]
+                blocks += [make_norm(out, cfg.norm), nn.ReLU()]
                 if cfg.residual and j == 0:
-                    blocks.append(_Bottleneck(out))
+                    blocks.append(_Bottleneck(out, cfg.norm))
         self.decoder = nn.Sequential(*blocks)
         self.apply(dcgan_init)
 

@@ -119,8 +119,10 @@ class _NextStage(nn.Module):
         self.spatial = WordAttention(config.word_dim, c)
         self.channel = ChannelWordAttention(config.word_dim, size)
         self.combine = AffineCombination(3 * c, c, config.acm_channels)
-        self.residual = nn.Sequential(*(GLUResidualBlock(3 * c) for _ in range(config.num_residual_blocks)))
-        self.upsample = GLUBlock(3 * c, c, upsample=True)
+        self.residual = nn.Sequential(
+            *(GLUResidualBlock(3 * c, config.norm) for _ in range(config.num_residual_blocks))
+        )
+        self.upsample = GLUBlock(3 * c, c, upsample=True, norm=config.norm)
 
     def forward(self, h: Tensor, image_code: Tensor, text: TextEncoding) -> tuple[Tensor, Tensor]:
         words = text.words.to(h.dtype)
@@ -163,9 +165,9 @@ class ManiGANGenerator(StagedGenerator):
         self.image_encoder = DownsamplingEncoder(widths[0], widths[1:]) if reductions else None
         self.global_code = nn.Linear(e, e)
         self.build_initial_stage(extra_dim=e)
-        self.image_code = GLUBlock(e, c)
+        self.image_code = GLUBlock(e, c, norm=cfg.norm)
         self.stages = nn.ModuleList(_NextStage(cfg, size) for size in self.stage_sizes[:-1])
-        self.image_up = nn.ModuleList(GLUBlock(c, c, upsample=True) for _ in self.stage_sizes[1:])
+        self.image_up = nn.ModuleList(GLUBlock(c, c, upsample=True, norm=cfg.norm) for _ in self.stage_sizes[1:])
         self.combine = nn.ModuleList(AffineCombination(c, c, cfg.acm_channels) for _ in self.stage_sizes)
         self.to_rgb = nn.ModuleList(nn.Conv2d(c, 3, 3, padding=1, bias=False) for _ in self.stage_sizes)
         self.apply(dcgan_init)

@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from textedit.config.base import ComponentConfig
 from textedit.interfaces.generator import Generator
 from textedit.layers.conditioning_augmentation import ConditioningAugmentation
-from textedit.layers.conv_block import make_norm
+from textedit.layers.conv_block import Norm, make_norm
 from textedit.layers.glu_block import GLUBlock
 
 __all__ = ["StagedGenerator", "StagedGeneratorConfig", "INIT_SIZE"]
@@ -35,6 +35,11 @@ class StagedGeneratorConfig(ComponentConfig):
     noise_dim: int = Field(100, gt=0, description="width z of the noise the initial stage draws from")
     base_channels: int = Field(32, gt=0, description="ngf: feature channels c of every stage")
     num_residual_blocks: int = Field(2, ge=0, description="residual blocks of each later stage (R_NUM)")
+    norm: Norm = Field(
+        "group",
+        description="normalisation of every block: 'group' (per image, the library's default) or "
+        "'batch' (the references'; running statistics when not training)",
+    )
 
     @model_validator(mode="after")
     def _check_sizes(self) -> StagedGeneratorConfig:
@@ -67,8 +72,10 @@ class StagedGenerator(Generator):
         ups = (self.stage_sizes[0] // INIT_SIZE).bit_length() - 1
         width = cfg.base_channels << ups  # ngf·16 at a 64-px first stage
         self.initial = nn.Linear(cfg.condition_dim + cfg.noise_dim + extra_dim, 2 * width * INIT_SIZE**2, bias=False)
-        self.initial_norm = make_norm(2 * width)
-        self.initial_up = nn.Sequential(*(GLUBlock(width >> j, width >> (j + 1), upsample=True) for j in range(ups)))
+        self.initial_norm = make_norm(2 * width, cfg.norm)
+        self.initial_up = nn.Sequential(
+            *(GLUBlock(width >> j, width >> (j + 1), upsample=True, norm=cfg.norm) for j in range(ups))
+        )
 
     def initial_stage(self, condition: Tensor, noise: Tensor, extra: Tensor | None = None) -> Tensor:
         """``(b, k)`` condition, ``(b, z)`` noise and an optional ``(b, e)`` code ->

@@ -15,7 +15,8 @@ text: the same drawn images scored against the *next* item's description (descri
 shuffled by one), i.e. what a model that ignored the text would score. And how much the
 drawn images vary: the per-pixel standard deviation (images in ``[-1, 1]``) across 8 seeds for
 one description (the noise's effect), and across the first 32 descriptions for one seed (the
-text's), each averaged. The table goes to ``<out>/text_to_image.md``.
+text's), each averaged. The table goes to ``<out>/text_to_image.md``; ``--grid FILE`` also
+draws a sample sheet: the first six descriptions, two seeds per model.
 """
 
 from __future__ import annotations
@@ -78,6 +79,19 @@ def variation(model, texts: list[str], seeds: int = 8) -> dict[str, float]:
     return {"seeds": float(np.mean(over_seeds)), "texts": over_texts}
 
 
+def sample_grid(models: dict, texts: list[str], path: Path, seeds: int = 2) -> None:
+    """Per description (a row), ``seeds`` images from each model (seeds 0, 1, ...)."""
+    from textedit.utils.atomic import atomic_save
+    from textedit.visualize import labelled_grid, to_pil
+
+    warnings.simplefilter("ignore", EditWarning)
+    drawn = {label: m.generate(texts, num_images=seeds, seed=0).fine for label, m in models.items()}
+    rows = [[to_pil(drawn[label][i * seeds + k]) for label in models for k in range(seeds)] for i in range(len(texts))]
+    titles = [f"{label} {k}" for label in models for k in range(seeds)]
+    grid = labelled_grid(rows, titles, [f"“{t}”" for t in texts], cell=80)
+    atomic_save(path, lambda tmp: grid.save(tmp, format="PNG"))
+
+
 def table(results: dict, controls: dict[str, dict[str, float]], spreads: dict[str, dict[str, float]]) -> str:
     labels = list(results["models"])
     rows = ["| metric | " + " | ".join(labels) + " |", "| --- |" + " ---: |" * len(labels)]
@@ -105,6 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--limit", type=int, default=400, help="held-out generated items (default 400)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     p.add_argument("--out", default="runs/text_to_image", help="output folder (default runs/text_to_image)")
+    p.add_argument("--grid", metavar="FILE", help="also write a sample sheet (PNG) here")
     args = p.parse_args(argv)
     if not all("=" in m for m in args.model):
         p.error("--model takes LABEL=SOURCE")
@@ -132,7 +147,10 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     first = out / "models" / next(iter(results["models"])) / "records.jsonl"
     texts = [json.loads(line)["description"] for line in first.read_text(encoding="utf-8").splitlines()[:32]]
-    spreads = {label: variation(textedit.load(source), texts) for label, source in sources.items()}
+    models = {label: textedit.load(source) for label, source in sources.items()}
+    spreads = {label: variation(model, texts) for label, model in models.items()}
+    if args.grid:
+        sample_grid(models, texts[:6], Path(args.grid))
     text = table(results, controls, spreads)
     (out / "text_to_image.md").write_text(text + "\n", encoding="utf-8")
     print(text)

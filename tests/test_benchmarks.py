@@ -48,8 +48,9 @@ def test_text_to_image_benchmark_scores_drawn_images_and_a_shuffled_control(tmp_
     AttributeClassifier({"family": "birds", "image_size": 16, "width": 4}).save_pretrained(tmp_path / "classifier")
     _script("text_to_image").main([
         "--model", f"attngan={tmp_path / 'attngan'}", "--classifier", str(tmp_path / "classifier"),
-        "--limit", "4", "--threads", "1", "--out", str(tmp_path / "out"),
+        "--limit", "4", "--threads", "1", "--out", str(tmp_path / "out"), "--grid", str(tmp_path / "grid.png"),
     ])  # raises unless re-reading the saved images gives the runner's accuracy back
+    assert (tmp_path / "grid.png").is_file()
     text = (tmp_path / "out" / "text_to_image.md").read_text()
     assert "attribute accuracy ↑ (classifier)" in text and "descriptions shuffled (control)" in text
 

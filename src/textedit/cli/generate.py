@@ -6,8 +6,8 @@ import argparse
 from typing import Any
 
 _DESCRIPTION = """\
-Draw images of descriptions with a trained text-to-image model (AttnGAN, StackGAN++, a
-plug-in's): --num-images per description, image k drawn from seed --seed + k, so the same
+Draw images of descriptions with a trained text-to-image model (AttnGAN, StackGAN++,
+GAN-INT-CLS, a plug-in's): --num-images per description, image k drawn from seed --seed + k, so the same
 command draws the same images. Writes one PNG per image and generated.json (description,
 seed and file of each) to --out.
 
@@ -47,7 +47,6 @@ def run(args: argparse.Namespace) -> int:
     import json
     import re
     import warnings
-    from pathlib import Path
 
     from tqdm import tqdm
 

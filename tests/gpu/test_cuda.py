@@ -1,5 +1,5 @@
 """What runs on CUDA: training (device cuda / cuda:0 / auto, bf16, channels-last, fused Adam,
-pinned batches from workers, exact resume), editing, and the Triton memory-attention
+pinned batches from workers, exact resume), editing, drawing from text, and the Triton memory-attention
 kernels against the reference. Every test here carries the ``gpu`` marker: it is skipped
 on machines without CUDA and is run on the lent GPU machine with ``pytest -m gpu``."""
 
@@ -75,6 +75,26 @@ def test_editing_on_cuda_matches_the_cpu():
     on_cpu = model.edit(image, texts)
     on_gpu = model.to("cuda").edit(image.cuda(), texts)
     torch.testing.assert_close(on_gpu.images[-1].cpu(), on_cpu.images[-1], rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("name", ["attngan", "stackgan", "gan_int_cls"])
+def test_drawing_on_cuda_matches_the_cpu_and_one_training_step_runs(name, tmp_path):
+    import textedit
+    from textedit.registry.api import resolve_model_config
+
+    composition, _ = resolve_model_config(name)
+    torch.manual_seed(0)
+    model = composition.from_config(composition.example_config()).eval()
+    texts = ["a bird with a red head", "a bird with blue wings"]
+    on_cpu = model.generate(texts, seed=3, allow_unknown=True)
+    on_gpu = model.to("cuda").generate(texts, seed=3, allow_unknown=True)
+    assert on_gpu.fine.device.type == "cuda"
+    torch.testing.assert_close(on_gpu.fine.cpu(), on_cpu.fine, rtol=1e-3, atol=1e-3)
+    from textedit.training.trainer import Trainer
+
+    spec = {**composition.example_config().to_dict(), "type": name}
+    exported = Trainer(_config(tmp_path, model=spec, recipe={}, steps=2, device="cuda"), progress=False).train()
+    assert isinstance(textedit.load(exported), textedit.GeneratingModel)
 
 
 @pytest.mark.skipif(not HAS_TRITON, reason="triton is not installed")

@@ -281,3 +281,35 @@ def test_gan_int_cls_draws_one_stage_and_trains_with_interpolated_descriptions(t
     no_matching = {**spec, "discriminator": {"type": "attngan", "base_channels": 4, "max_channels": 16}}
     with pytest.raises(textedit.TextEditError, match="needs a matching-aware discriminator"):
         _one_step(tmp_path / "c", no_matching, {"type": "gan_int_cls"})
+
+
+def test_the_ema_averages_batch_norm_statistics_with_the_weights_and_resumes_them_exactly(tmp_path):
+    from textedit.training.checkpoint import latest_checkpoint, load_checkpoint
+    from textedit.training.config import TrainConfig
+    from textedit.training.trainer import Trainer
+
+    def config(out):
+        return TrainConfig.model_validate({
+            "model": {**AttnGAN.example_config().to_dict(), "type": "attngan"},
+            "data": {"type": "synthetic", "family": "birds", "num_images": 8, "sample_split": None},
+            "batch_size": 2, "steps": 4, "checkpoint_every": 2, "ema_decay": 0.5, "threads": 1,
+            "output_dir": str(out), "device": "cpu",
+        })
+
+    whole = Trainer(config(tmp_path / "whole"), progress=False)
+    stats = [n for n, _ in whole.model.named_buffers() if n.endswith(("running_mean", "running_var"))]
+    assert len(whole.ema_buffers) == len(stats) > 0  # every batch norm of the generator
+    exported = textedit.load(whole.train()).state_dict()
+    live = whole.model.state_dict()
+    for name in stats:  # the exported statistics are the averaged ones, not the live ones
+        assert not torch.equal(exported[name], live[name].cpu()), name
+    torch.testing.assert_close(
+        [exported[n] for n in stats], [v.cpu() for v in whole.ema_buffer_values], rtol=0, atol=0
+    )
+    part = Trainer(config(tmp_path / "part"), progress=False)
+    part.train(max_steps=2)
+    state = load_checkpoint(latest_checkpoint(tmp_path / "part" / "checkpoints"))
+    assert len(state["ema_buffers"]) == len(stats)
+    resumed = textedit.load(Trainer(config(tmp_path / "part"), resume=True, progress=False).train()).state_dict()
+    for name, value in exported.items():
+        torch.testing.assert_close(resumed[name], value, rtol=0, atol=0, msg=name)

@@ -139,6 +139,19 @@ class Recipe(ABC):
         every group but ``discriminator`` (what editing uses)."""
         return [p for name, ps in self.parameter_groups().items() if name != "discriminator" for p in ps]
 
+    def ema_buffers(self) -> list[Tensor]:
+        """The buffers the EMA averages beside :meth:`ema_parameters`, so that the exported
+        model's batch-norm running statistics belong to its averaged weights: by default the
+        running mean and variance of every batch norm outside the ``discriminator`` slot."""
+        return [
+            stat
+            for slot, component in self.model.components().items()
+            if slot != "discriminator"
+            for m in component.modules()
+            if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats
+            for stat in (m.running_mean, m.running_var)
+        ]
+
     @abstractmethod
     def step(self, batch: TrainingBatch) -> dict[str, float]:
         """One training iteration on ``batch``: every pass and update; returns the metrics

@@ -94,8 +94,12 @@ class Trainer:
             )
             for name, params in self.groups.items()
         }
+        # the EMA averages the recipe's parameters and, beside them, batch norm's running
+        # statistics (so that the exported statistics belong to the averaged weights)
         self.ema_params = self.recipe.ema_parameters()
+        self.ema_buffers = self.recipe.ema_buffers()
         self.ema = [p.detach().clone() for p in self.ema_params] if config.ema_decay else None
+        self.ema_buffer_values = [b.detach().clone() for b in self.ema_buffers] if config.ema_decay else None
         self.step = 0
         self.total_steps = config.total_steps(len(self.data.dataset))
         if checkpoint is not None:
@@ -155,6 +159,10 @@ class Trainer:
         if self.ema is not None and state.get("ema") is not None:
             for e, s in zip(self.ema, state["ema"]):
                 e.copy_(s)
+            # checkpoints written before the EMA held buffers start them from the restored ones
+            saved_buffers = state.get("ema_buffers") or [b.detach() for b in self.ema_buffers]
+            for e, s in zip(self.ema_buffer_values, saved_buffers):
+                e.copy_(s)
         self.step = int(state["step"])
         set_rng_state(state["rng"])
 
@@ -164,6 +172,7 @@ class Trainer:
             "model": self.model.state_dict(),
             "optimizers": {name: o.state_dict() for name, o in self.optimizers.items()},
             "ema": self.ema,
+            "ema_buffers": self.ema_buffer_values,
             "rng": rng_state(),
             "config": self.config.model_dump(mode="json"),
             "vocabulary": list(self.data.vocabulary.words) if self.data.vocabulary is not None else None,
@@ -213,6 +222,8 @@ class Trainer:
         decay = min(self.config.ema_decay, (1 + self.step) / (10 + self.step))
         with torch.no_grad():
             torch._foreach_lerp_(self.ema, [p.detach() for p in self.ema_params], 1 - decay)
+            if self.ema_buffers:
+                torch._foreach_lerp_(self.ema_buffer_values, self.ema_buffers, 1 - decay)
 
     def training_batch(self, step: int) -> TrainingBatch:
         """This process's share of ``step``'s batch, tokenised and on the training device."""
@@ -296,20 +307,22 @@ class Trainer:
 
     @contextlib.contextmanager
     def ema_weights(self) -> Iterator[nn.Module]:
-        """The model with the EMA weights swapped in (restored afterwards)."""
+        """The model with the EMA weights (and averaged batch-norm statistics) swapped in,
+        restored afterwards."""
         if self.ema is None:
             yield self.model
             return
-        backup = [p.detach().clone() for p in self.ema_params]
+        live = [*self.ema_params, *self.ema_buffers]
+        backup = [t.detach().clone() for t in live]
         with torch.no_grad():
-            for p, e in zip(self.ema_params, self.ema):
-                p.copy_(e)
+            for t, e in zip(live, [*self.ema, *self.ema_buffer_values]):
+                t.copy_(e)
         try:
             yield self.model
         finally:
             with torch.no_grad():
-                for p, b in zip(self.ema_params, backup):
-                    p.copy_(b)
+                for t, b in zip(live, backup):
+                    t.copy_(b)
 
     def export(self, directory: Path) -> Path:
         """Save the model (EMA weights when enabled) with ``save_pretrained``."""

@@ -47,6 +47,7 @@ __all__ = [
     "discriminator_loss",
     "generator_adversarial_loss",
     "attngan_discriminator_loss",
+    "matching_logits",
     "colour_consistency_loss",
     "cosine",
     "word_region_similarity",
@@ -208,6 +209,18 @@ def attngan_discriminator_loss(
         total = total + real_s / 2 + (fake_s + wrong_s) / 3
         real_sum, fake_sum, wrong_sum = real_sum + real_s.item(), fake_sum + fake_s.item(), wrong_sum + wrong_s.item()
     return total, {"d_real": real_sum, "d_fake": fake_sum, "d_wrong": wrong_sum}
+
+
+def matching_logits(out: DiscriminatorOutput, recipe: str) -> Tensor:
+    """``(b,)`` the last stage's logits of a matching-aware discriminator (GAN-INT-CLS's and
+    SISGAN's: real *and* matching the text); a clear error naming ``recipe`` for a
+    discriminator that has none."""
+    if out.matching is None:
+        raise TextEditError(
+            f"the {recipe} recipe needs a matching-aware discriminator (DiscriminatorOutput.matching), "
+            "e.g. discriminator: sisgan"
+        )
+    return out.matching[-1]
 
 
 def colour_consistency_loss(images: Sequence[Tensor], mean_weight: float = 1.0, covariance_weight: float = 5.0) -> Tensor:

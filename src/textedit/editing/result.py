@@ -57,6 +57,19 @@ class EditOutput:
         """The last stage's image, the result."""
         return self.images[-1]
 
+    def __len__(self) -> int:
+        return self.fine.shape[0]
+
+    @property
+    def image(self) -> Image.Image:
+        """The (first) result as a PIL image, at the model's resolution."""
+        return tensor_to_pil(self.fine[0])
+
+    @property
+    def pil_images(self) -> list[Image.Image]:
+        """Every result as a PIL image, at the model's resolution."""
+        return [tensor_to_pil(x) for x in self.fine]
+
 
 @dataclass
 class EditResult(EditOutput):
@@ -116,23 +129,10 @@ class EditResult(EditOutput):
             boxes=list(prepared.boxes),
         )
 
-    def __len__(self) -> int:
-        return self.fine.shape[0]
-
     def _check(self, index: int) -> int:
         if not -len(self) <= index < len(self):
             raise IndexError(f"edit {index} out of range: this result holds {len(self)} edits")
         return index % len(self)
-
-    @property
-    def image(self) -> Image.Image:
-        """The (first) edited image, at the model's resolution."""
-        return tensor_to_pil(self.fine[0])
-
-    @property
-    def pil_images(self) -> list[Image.Image]:
-        """Every edited image, at the model's resolution."""
-        return [tensor_to_pil(x) for x in self.fine]
 
     def at_original_size(
         self, index: int = 0, mode: Literal["difference", "mask"] = "difference"
@@ -243,19 +243,6 @@ class GenerationResult(EditOutput):
             truncated=[i.truncated for i in infos],
             seeds=list(seeds or []),
         )
-
-    def __len__(self) -> int:
-        return self.fine.shape[0]
-
-    @property
-    def image(self) -> Image.Image:
-        """The (first) drawn image, at the model's resolution."""
-        return tensor_to_pil(self.fine[0])
-
-    @property
-    def pil_images(self) -> list[Image.Image]:
-        """Every drawn image, at the model's resolution."""
-        return [tensor_to_pil(x) for x in self.fine]
 
     def save(self, path: str | os.PathLike[str], index: int = 0, overwrite: bool = True) -> Path:
         """Write image ``index`` to ``path`` atomically (format from the suffix; PNG if none).

@@ -71,8 +71,7 @@ class TextToImageRecipe(Recipe):
     a :class:`~textedit.models.text_conditioned.TextToImageModel`; subclasses add generator
     terms in :meth:`extra_generator_loss`.
 
-    Parameter groups: ``generator`` (text encoder and generator) and ``discriminator``. The
-    DAMSM, when named, is frozen and in no group.
+    Parameter groups: ``generator`` (text encoder and generator) and ``discriminator``.
     """
 
     trains: ClassVar[tuple[type, ...]] = (TextToImageModel,)
@@ -80,17 +79,14 @@ class TextToImageRecipe(Recipe):
 
     model: TextToImageModel
 
-    def __init__(self, config: RecipeConfig, model: nn.Module, context: TrainingContext) -> None:
-        super().__init__(config, model, context)
-        damsm = getattr(config, "damsm", None)
-        # the trainer has placed the model
-        self.damsm = None if damsm is None else DAMSM.frozen(damsm, model.device)
-
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
         return adversarial_groups(self.model)
 
-    def extra_generator_loss(self, out: GeneratorOutput) -> tuple[Tensor | None, dict[str, float]]:
-        """A subclass's further generator terms (weighted) and their parts for logging."""
+    def extra_generator_loss(
+        self, out: GeneratorOutput, texts: list[str]
+    ) -> tuple[Tensor | None, dict[str, float]]:
+        """A subclass's further generator terms (weighted) on the drawn images ``out`` of
+        ``texts``, and their parts for logging."""
         return None, {}
 
     def step(self, batch: TrainingBatch) -> dict[str, float]:
@@ -117,15 +113,9 @@ class TextToImageRecipe(Recipe):
             g_adv, parts_g = generator_adversarial_loss(m.discriminate(fake, text.detach()), 1.0)
             kl = kl_loss(out.aux["ca_mean"], out.aux["ca_logvar"])
             loss_g = g_adv + w.kl * kl
-            parts: dict[str, float] = {}
-            if self.damsm is not None:
-                damsm = self.damsm.losses(fake[-1].float(), own_texts)["loss"]
-                loss_g = loss_g + w.damsm * damsm
-                parts["damsm"] = damsm.item()
-            extra, extra_parts = self.extra_generator_loss(out)
+            extra, parts = self.extra_generator_loss(out, own_texts)
             if extra is not None:
                 loss_g = loss_g + extra
-                parts.update(extra_parts)
         self.context.update("generator", loss_g)
         return {
             "d_total": loss_d.item(), "g_total": loss_g.item(), "g_adversarial": g_adv.item(),
@@ -135,8 +125,22 @@ class TextToImageRecipe(Recipe):
 
 @register_recipe("attngan")
 class AttnGANRecipe(TextToImageRecipe):
-    """AttnGAN's objective (module docstring)."""
+    """AttnGAN's objective (module docstring). The DAMSM, when named, is frozen and in no
+    parameter group."""
 
     config_class = AttnGANRecipeConfig
     trains = (AttnGAN,)
     config: AttnGANRecipeConfig
+
+    def __init__(self, config: AttnGANRecipeConfig, model: nn.Module, context: TrainingContext) -> None:
+        super().__init__(config, model, context)
+        # the trainer has placed the model
+        self.damsm = None if config.damsm is None else DAMSM.frozen(config.damsm, model.device)
+
+    def extra_generator_loss(
+        self, out: GeneratorOutput, texts: list[str]
+    ) -> tuple[Tensor | None, dict[str, float]]:
+        if self.damsm is None:
+            return None, {}
+        damsm = self.damsm.losses(out.images[-1].float(), texts)["loss"]
+        return self.config.losses.damsm * damsm, {"damsm": damsm.item()}

@@ -25,9 +25,9 @@ from pydantic import Field
 from torch import Tensor, nn
 
 from textedit.config.base import ComponentConfig
-from textedit.errors import TextEditError
-from textedit.interfaces.discriminator import DiscriminatorOutput
 from textedit.interfaces.recipe import Recipe, RecipeConfig, TrainingBatch, adversarial_groups, frozen
+from textedit.interfaces.text_encoder import TextEncoding
+from textedit.losses import matching_logits
 from textedit.models.gan_int_cls.model import GANINTCLS
 from textedit.registry.api import register_recipe
 
@@ -45,15 +45,6 @@ class GANINTCLSRecipeConfig(RecipeConfig):
     """GAN-INT-CLS's objective."""
 
     losses: GANINTCLSLosses = Field(default_factory=GANINTCLSLosses, description="Loss weights.")
-
-
-def _matching(out: DiscriminatorOutput) -> Tensor:
-    if out.matching is None:
-        raise TextEditError(
-            "the GAN-INT-CLS recipe needs a matching-aware discriminator (DiscriminatorOutput.matching), "
-            "e.g. discriminator: sisgan"
-        )
-    return out.matching[-1]
 
 
 @register_recipe("gan_int_cls")
@@ -77,28 +68,32 @@ class GANINTCLSRecipe(Recipe):
         m, w = self.model, self.config.losses
         image, b = batch.image, batch.image.shape[0]
         d_params = list(m.discriminator.parameters())
+
+        def judge(drawn_or_real: Tensor, text: TextEncoding) -> Tensor:
+            return matching_logits(m.discriminate([drawn_or_real], text.detach()), "GAN-INT-CLS")
+
         with frozen(d_params), self.context.autocast():
             both = m.encode_text(m.tokenize(list(batch.tokens.texts) + list(batch.mismatched_tokens.texts)))
             text, text_hat = both.select(range(b)), both.select(range(b, 2 * b))
             fake = m.draw(text).fine
         # discriminator step (CLS)
         with self.context.autocast():
-            real = _matching(m.discriminate([image], text.detach()))
-            wrong = _matching(m.discriminate([image], text_hat.detach()))
-            faked = _matching(m.discriminate([fake.detach()], text.detach()))
+            real = judge(image, text)
+            wrong = judge(image, text_hat)
+            faked = judge(fake.detach(), text)
             d_real = -F.logsigmoid(real).mean()
             d_wrong, d_fake = -F.logsigmoid(-wrong).mean(), -F.logsigmoid(-faked).mean()
             loss_d = d_real + (d_wrong + d_fake) / 2
         self.context.update("discriminator", loss_d)
         # generator step (+ INT)
         with frozen(d_params), self.context.autocast():
-            g_adv = -F.logsigmoid(_matching(m.discriminate([fake], text.detach()))).mean()
+            g_adv = -F.logsigmoid(judge(fake, text)).mean()
             loss_g = g_adv
             parts: dict[str, float] = {}
             if w.interpolation:
                 mixed = dataclasses.replace(text, sentence=w.beta * text.sentence + (1 - w.beta) * text_hat.sentence)
                 drawn = m.draw(mixed).fine
-                g_int = -F.logsigmoid(_matching(m.discriminate([drawn], mixed.detach()))).mean()
+                g_int = -F.logsigmoid(judge(drawn, mixed)).mean()
                 loss_g = loss_g + w.interpolation * g_int
                 parts["g_interpolation"] = g_int.item()
         self.context.update("generator", loss_g)

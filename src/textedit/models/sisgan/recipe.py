@@ -16,10 +16,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from pydantic import Field
-from torch import Tensor, nn
+from torch import nn
 
 from textedit.interfaces.recipe import Recipe, TrainingBatch, adversarial_groups, frozen
-from textedit.losses import PairedLossWeights, PairedRecipeConfig, kl_loss, paired_edit_loss
+from textedit.losses import PairedLossWeights, PairedRecipeConfig, kl_loss, matching_logits, paired_edit_loss
 from textedit.models.sisgan.model import SISGAN
 from textedit.registry.api import register_recipe
 
@@ -41,12 +41,6 @@ class SISGANRecipeConfig(PairedRecipeConfig):
     mismatched_fraction: float = Field(
         0.5, ge=0, le=1, description="Fraction of each batch (its first rows) edited with a mismatched description; the rest keep their own (the reference: half)."
     )
-
-
-def _matching(out) -> Tensor:
-    if out.matching is None:
-        raise TypeError("the SISGAN recipe needs a matching-aware discriminator (DiscriminatorOutput.matching)")
-    return out.matching[-1]
 
 
 @register_recipe("sisgan")
@@ -79,9 +73,9 @@ class SISGANRecipe(Recipe):
             fake = m.generate(image, relevant)
         # discriminator step
         with self.context.autocast():
-            real = _matching(m.discriminate([image], text.detach()))
-            wrong = _matching(m.discriminate([image], text_hat.detach()))
-            faked = _matching(m.discriminate([fake.fine.detach()], relevant.detach()))
+            real = matching_logits(m.discriminate([image], text.detach()), "SISGAN")
+            wrong = matching_logits(m.discriminate([image], text_hat.detach()), "SISGAN")
+            faked = matching_logits(m.discriminate([fake.fine.detach()], relevant.detach()), "SISGAN")
             d_real = -F.logsigmoid(real).mean()
             d_wrong = -F.logsigmoid(-wrong).mean()
             d_fake = -F.logsigmoid(-faked).mean()
@@ -89,7 +83,7 @@ class SISGANRecipe(Recipe):
         self.context.update("discriminator", loss_d)
         # generator step
         with frozen(d_params), self.context.autocast():
-            g_adv = -F.logsigmoid(_matching(m.discriminate(fake.images, relevant.detach()))).mean()
+            g_adv = -F.logsigmoid(matching_logits(m.discriminate(fake.images, relevant.detach()), "SISGAN")).mean()
             kl = kl_loss(fake.aux["ca_mean"], fake.aux["ca_logvar"])
             loss_g = g_adv + w.kl * kl
             parts: dict[str, float] = {}

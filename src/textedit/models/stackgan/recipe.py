@@ -45,7 +45,9 @@ class StackGANRecipe(TextToImageRecipe):
     trains = (StackGAN,)
     config: StackGANRecipeConfig
 
-    def extra_generator_loss(self, out: GeneratorOutput) -> tuple[Tensor | None, dict[str, float]]:
+    def extra_generator_loss(
+        self, out: GeneratorOutput, texts: list[str]
+    ) -> tuple[Tensor | None, dict[str, float]]:
         if not self.config.losses.colour_consistency:
             return None, {}
         colour = colour_consistency_loss(out.images)

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from textedit.cli import main
+from textedit.models.damsm import DAMSM
 
 
 def test_commands_are_listed(capsys):
@@ -105,11 +106,14 @@ def test_train_damsm_command(tmp_path, capsys):
         "4",
         "--eval-images",
         "4",
+        "--max-words",
+        "7",
         "--no-progress",
     ]
     assert main(args) == 0
     assert "held-out Sim" in capsys.readouterr().out
     assert (tmp_path / "d" / "model" / "model_index.json").is_file()  # a composition
+    assert DAMSM.from_pretrained(tmp_path / "d").text_encoder.config.max_words == 7
     assert main(args) == 1  # the folder already holds a run
     assert "--resume" in capsys.readouterr().err
     evaluated = [

@@ -39,15 +39,36 @@ CONFIGS = [
     "tagan64_birds", "sisgan64_birds", "manigan64_birds",
     "tagan64_birds_paired", "sisgan64_birds_paired", "manigan64_birds_paired",
     "attngan64_birds", "stackgan64_birds", "gan_int_cls64_birds",
+    "attngan64_birds_damsm", "stackgan64_birds_damsm", "gan_int_cls64_birds_damsm",
 ]
 NAMES = {"tagan": "TAGAN", "sisgan": "SISGAN", "manigan": "ManiGAN", "attngan": "AttnGAN", "stackgan": "StackGAN",
          "gan_int_cls": "GANINTCLS"}
 
 
+def tiny_damsm(folder):
+    """A tiny DAMSM saved in ``folder`` (once), for the configs whose text encoder is a
+    DAMSM's, frozen."""
+    from textedit.models.damsm import DAMSM, DAMSMConfig
+
+    if not folder.is_dir():
+        DAMSM(DAMSMConfig(
+            feature_dim=8,
+            text_encoder={"type": "bilstm", "vocabulary": ["a", "bird", "with", "red", "head", "wings"], "embedding_dim": 8},
+            image_encoder={"type": "small_cnn", "image_size": 16, "width": 4},
+        )).save_pretrained(folder)
+    return str(folder)
+
+
 def shipped(name, out, **fields):
     data = yaml.safe_load(find_config(name).read_text())
     family = name.split("64")[0]
-    model = {**data["model"], **{k: {**data["model"].get(k, {}), **v} for k, v in TINY[family].items()}}
+    tiny = dict(TINY[family])
+    if data["model"]["text_encoder"].get("type") == "frozen":  # the *_damsm configs
+        damsm = tiny_damsm(out.parent / "damsm")
+        tiny["text_encoder"] = {"source": damsm}
+        if data["recipe"].get("damsm"):
+            data["recipe"]["damsm"] = damsm
+    model = {**data["model"], **{k: {**data["model"].get(k, {}), **v} for k, v in tiny.items()}}
     data.update(model=model, output_dir=str(out), steps=4, checkpoint_every=2, sample_every=2, log_every=1,
                 num_samples=2, threads=1, device="cpu", mixed_precision="no")
     data["data"] = {**data["data"], "num_images": 12}
@@ -63,6 +84,8 @@ def _weights(run):
 def test_shipped_config_trains_resumes_exactly_and_exports(name, tmp_path):
     config = shipped(name, tmp_path / "whole")
     assert config.recipe.type == name.split("64")[0]
+    if name.endswith("_damsm"):
+        assert config.model["text_encoder"]["type"] == "frozen"
     whole = Trainer(config, progress=False)
     exported = whole.train()
     part = Trainer(shipped(name, tmp_path / "part"), progress=False)

@@ -50,6 +50,12 @@ def add_parser(sub: Any) -> None:
         "--width", type=int, default=32, help="small_cnn first-layer channels (default 32)"
     )
     p.add_argument(
+        "--max-words",
+        type=int,
+        default=18,
+        help="longer descriptions are truncated (AttnGAN: 18; generated birds' run to 29)",
+    )
+    p.add_argument(
         "--backbone-weights",
         metavar="FILE",
         help="inception: torchvision's ImageNet file inception_v3_google-*.pth",
@@ -98,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
         feature_dim=args.feature_dim,
         embedding_dim=args.embedding_dim,
         width=args.width,
+        max_words=args.max_words,
         steps=args.steps,
         batch_size=args.batch_size,
         lr=args.lr,

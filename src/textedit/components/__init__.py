@@ -13,4 +13,4 @@ from textedit.components.image_encoder import inception, small_cnn  # noqa: F401
 from textedit.components.localizer import everywhere, tlu  # noqa: F401
 from textedit.components.memory_bank import key_value  # noqa: F401
 from textedit.components.structure_extractor import edge_cnn, timm_edge  # noqa: F401
-from textedit.components.text_encoder import bilstm  # noqa: F401
+from textedit.components.text_encoder import bilstm, frozen  # noqa: F401

@@ -52,11 +52,13 @@ def damsm_config(
     width: int = 32,
     freeze_backbone: bool = False,
     backbone_weights: str | None = None,
+    max_words: int = 18,
 ) -> dict[str, Any]:
     """The :class:`~textedit.models.damsm.DAMSMConfig` (as a mapping) that ``textedit
-    train-damsm`` trains: a Bi-LSTM text encoder over ``vocabulary`` (dropout 0.5, 18 words
-    at most) and the image encoder ``image_encoder`` (``small_cnn`` at ``image_size`` with
-    ``width`` channels, or ``inception``, optionally from ``backbone_weights`` and frozen)."""
+    train-damsm`` trains: a Bi-LSTM text encoder over ``vocabulary`` (dropout 0.5,
+    ``max_words`` words at most: AttnGAN's 18 by default) and the image encoder
+    ``image_encoder`` (``small_cnn`` at ``image_size`` with ``width`` channels, or
+    ``inception``, optionally from ``backbone_weights`` and frozen)."""
     if image_encoder == "small_cnn":
         image: dict[str, Any] = {"type": "small_cnn", "image_size": image_size, "width": width}
     else:
@@ -69,7 +71,7 @@ def damsm_config(
         "text_encoder": {
             "type": "bilstm",
             "vocabulary": tuple(vocabulary),
-            "max_words": 18,
+            "max_words": max_words,
             "embedding_dim": embedding_dim,
             "dropout": 0.5,
         },
@@ -176,6 +178,7 @@ def train_damsm(
     feature_dim: int = 256,
     embedding_dim: int = 300,
     width: int = 32,
+    max_words: int = 18,
     steps: int = 1000,
     batch_size: int = 32,
     lr: float = 2e-3,
@@ -230,6 +233,7 @@ def train_damsm(
                 feature_dim=feature_dim,
                 embedding_dim=embedding_dim,
                 width=width,
+                max_words=max_words,
                 freeze_backbone=freeze_backbone,
                 backbone_weights=backbone_weights,
             )

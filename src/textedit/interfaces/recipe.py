@@ -132,7 +132,8 @@ class Recipe(ABC):
         """Group name -> the parameters one optimiser updates (``generator``,
         ``discriminator``, ...); the learning rate of group ``g`` is the training config's
         ``optimizer.lr_g`` or ``optimizer.learning_rates[g]``. Every parameter of the model
-        is in exactly one group."""
+        is in exactly one group; the trainer leaves out those that do not require gradients
+        (a ``frozen`` text encoder's), from the optimisers and the EMA alike."""
 
     def ema_parameters(self) -> list[nn.Parameter]:
         """The parameters the EMA averages and the exported model takes from it: by default

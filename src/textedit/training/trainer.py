@@ -83,7 +83,11 @@ class Trainer:
         )
         self.model = self._build_model()
         self.recipe: Recipe = create_recipe(config.recipe, self.model, self)
-        self.groups = self.recipe.parameter_groups()
+        # a frozen parameter (a pretrained text encoder's) is in no optimiser and no EMA
+        self.groups = {
+            name: [p for p in params if p.requires_grad]
+            for name, params in self.recipe.parameter_groups().items()
+        }
         _check_groups(self.model, self.groups, type(self.recipe).__name__)
         opt = config.optimizer
         fused = config.fused_optimizer if config.fused_optimizer is not None else self.device.type == "cuda"
@@ -96,7 +100,7 @@ class Trainer:
         }
         # the EMA averages the recipe's parameters and, beside them, batch norm's running
         # statistics (so that the exported statistics belong to the averaged weights)
-        self.ema_params = self.recipe.ema_parameters()
+        self.ema_params = [p for p in self.recipe.ema_parameters() if p.requires_grad]
         self.ema_buffers = self.recipe.ema_buffers()
         self.ema = [p.detach().clone() for p in self.ema_params] if config.ema_decay else None
         self.ema_buffer_values = [b.detach().clone() for b in self.ema_buffers] if config.ema_decay else None

@@ -21,8 +21,9 @@ class AttnGANConfig(CompositionConfig):
     text_encoder: SlotSpec("text_encoder") = Field(
         "bilstm",
         description="encodes descriptions (AttnGAN: DAMSM's bidirectional LSTM, pretrained with "
-        "the image encoder and frozen; here learned with the generator, and a frozen DAMSM can "
-        "add its matching loss through the recipe's damsm field)",
+        "the image encoder and frozen: {type: frozen, source: DIR}; by default a bidirectional "
+        "LSTM learned with the generator). A frozen DAMSM adds its matching loss through the "
+        "recipe's damsm field",
     )
     generator: SlotSpec("generator") = Field(
         "attngan", description="draws the image from the sentence and noise, then refines it with word attention"

@@ -14,10 +14,12 @@ discriminator (StackGAN++'s joint loss, which AttnGAN keeps):
   augmentation's KL term, plus (with a DAMSM) ``damsm ·`` DAMSM's word and sentence losses
   between the last stage and ``t`` (AttnGAN's λ = 5 for birds).
 
-Departures: the text encoder learns with the generator (the reference uses DAMSM's, frozen:
-here the DAMSM term is optional, ``damsm`` naming the folder of a DAMSM trained by
-``textedit train-damsm``); the discriminator's word-level term of the reference is left out
-(as ManiGAN's recipe here, whose discriminator loss this is).
+The text encoder is the model's ``text_encoder`` slot: the reference reads DAMSM's, frozen —
+here the ``frozen`` text encoder reading the DAMSM that ``damsm`` names (config
+``attngan64_birds_damsm``) — while a ``bilstm`` there learns with the generator (config
+``attngan64_birds``). Departures: the DAMSM term is optional (``damsm`` names the folder of a
+DAMSM trained by ``textedit train-damsm``); the discriminator's word-level term of the
+reference is left out (as ManiGAN's recipe here, whose discriminator loss this is).
 """
 
 from __future__ import annotations

@@ -19,9 +19,9 @@ __all__ = ["GANINTCLS", "GANINTCLSConfig"]
 class GANINTCLSConfig(CompositionConfig):
     text_encoder: SlotSpec("text_encoder") = Field(
         "bilstm",
-        description="encodes descriptions (GAN-INT-CLS: a char-CNN-RNN sentence embedding "
-        "pretrained for joint retrieval; here a learned bidirectional LSTM, of which only the "
-        "sentence is read)",
+        description="encodes descriptions, of which only the sentence is read (GAN-INT-CLS: a "
+        "char-CNN-RNN embedding pretrained for joint retrieval; here a bidirectional LSTM "
+        "learned with the generator, or a DAMSM's, frozen: {type: frozen, source: DIR})",
     )
     generator: SlotSpec("generator") = Field(
         "gan_int_cls", description="draws the image from the compressed sentence and noise, one stage"

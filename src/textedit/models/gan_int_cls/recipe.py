@@ -12,8 +12,10 @@ image's own description, ``t̂`` another image's, and ``x̂ = G(z, t)``:
   β = 0.5). No real image matches ``t_β``, so the discriminator is not trained on it: the
   term only asks the generator to fill the gaps between descriptions with plausible images.
 
-Departure: the text encoder learns with the generator (the reference reads a pretrained,
-fixed char-CNN-RNN embedding).
+The reference reads a pretrained, fixed char-CNN-RNN embedding; here the ``text_encoder``
+slot either learns with the generator (``bilstm``, config ``gan_int_cls64_birds``) or is a
+DAMSM's, trained beforehand for image-text matching and frozen (``frozen``, config
+``gan_int_cls64_birds_damsm``).
 """
 
 from __future__ import annotations

@@ -23,8 +23,9 @@ __all__ = ["StackGAN", "StackGANConfig"]
 class StackGANConfig(CompositionConfig):
     text_encoder: SlotSpec("text_encoder") = Field(
         "bilstm",
-        description="encodes descriptions (StackGAN++: a pretrained char-CNN-RNN sentence "
-        "embedding; here a learned bidirectional LSTM, of which only the sentence is read)",
+        description="encodes descriptions, of which only the sentence is read (StackGAN++: a "
+        "pretrained char-CNN-RNN embedding; here a bidirectional LSTM learned with the "
+        "generator, or a DAMSM's, frozen: {type: frozen, source: DIR})",
     )
     generator: SlotSpec("generator") = Field(
         "stackgan", description="draws the image from the sentence and noise, every stage conditioned on the sentence"

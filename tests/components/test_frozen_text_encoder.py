@@ -101,3 +101,32 @@ def test_bad_sources_are_refused_clearly(damsm_dir, tmp_path):
     DAMSM.from_config(DAMSM.example_config()).image_encoder.save_pretrained(tmp_path / "image")
     with pytest.raises(CheckpointError, match="holds a image_encoder, not a text_encoder"):
         _frozen(tmp_path / "image")
+
+
+def test_a_checkpoint_whose_optimiser_or_ema_holds_other_parameters_is_refused_clearly(damsm_dir, tmp_path):
+    """A run resumed from a checkpoint written when frozen parameters were still in the
+    optimisers and the EMA (or by another config) stops with what to do, not a shape error."""
+    from textedit.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+    from textedit.training.config import TrainConfig
+    from textedit.training.trainer import Trainer
+
+    config = TrainConfig.model_validate({
+        "model": {**AttnGAN.example_config().to_dict(), "type": "attngan",
+                  "text_encoder": {"type": "frozen", "source": str(damsm_dir)}},
+        "data": {"type": "synthetic", "family": "birds", "num_images": 8, "sample_split": None},
+        "batch_size": 2, "steps": 2, "checkpoint_every": 1, "ema_decay": 0.9,
+        "output_dir": str(tmp_path / "run"), "device": "cpu",
+    })
+    Trainer(config, progress=False).train(max_steps=1)
+    path = latest_checkpoint(tmp_path / "run" / "checkpoints")
+    state = load_checkpoint(path)
+    frozen = [torch.zeros(1)]  # as if the frozen text encoder's weights were averaged too
+    longer_ema = {k: v for k, v in state.items() if k not in ("format", "step")}
+    save_checkpoint(path.parent, 1, {**longer_ema, "ema": state["ema"] + frozen})
+    with pytest.raises(textedit.TextEditError, match="EMA averages .* parameters, this run"):
+        Trainer(config, resume=True, progress=False)
+    group = state["optimizers"]["generator"]
+    extra = {**group, "param_groups": [{**g, "params": g["params"] + [10_000]} for g in group["param_groups"]]}
+    save_checkpoint(path.parent, 1, {**longer_ema, "optimizers": {**state["optimizers"], "generator": extra}})
+    with pytest.raises(textedit.TextEditError, match="optimiser state for parameter group 'generator' does not fit"):
+        Trainer(config, resume=True, progress=False)

@@ -159,8 +159,23 @@ class Trainer:
                     f"(it has {sorted(k for k, v in saved.items() if v is not None)}); it was written "
                     f"by another recipe: resume with the run's own config"
                 )
-            optimizer.load_state_dict(saved[name])
+            try:
+                optimizer.load_state_dict(saved[name])
+            except ValueError as exc:  # another number of parameters in the group
+                raise TextEditError(
+                    f"the checkpoint's optimiser state for parameter group {name!r} does not fit "
+                    f"this run's parameters ({exc}); it was written by another config or by a "
+                    f"textedit before frozen parameters were left out of the optimisers: resume "
+                    f"with the run's own config and textedit version, or start a new run"
+                ) from exc
         if self.ema is not None and state.get("ema") is not None:
+            if len(state["ema"]) != len(self.ema):
+                raise TextEditError(
+                    f"the checkpoint's EMA averages {len(state['ema'])} parameters, this run "
+                    f"{len(self.ema)}; it was written by another config or by a textedit before "
+                    f"frozen parameters were left out of the EMA: resume with the run's own "
+                    f"config and textedit version, or start a new run"
+                )
             for e, s in zip(self.ema, state["ema"]):
                 e.copy_(s)
             # checkpoints written before the EMA held buffers start them from the restored ones

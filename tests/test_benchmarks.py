@@ -83,3 +83,17 @@ def test_gpu_benchmark_runs_every_section_on_the_cpu(tmp_path):
     assert [r["source"] for r in trainer] == ["synthetic", "packed"]
     assert all(r["images_per_s"] > 0 for r in trainer)
     assert (tmp_path / "results.md").read_text().startswith("# cpu, ")
+
+
+def test_discriminator_matching_probe_scores_own_against_other_descriptions_on_unseen_pairs(tmp_path):
+    from textedit.models import GANINTCLS
+    from textedit.training.config import TrainConfig
+
+    config = TrainConfig.model_validate({
+        "model": {**GANINTCLS.example_config().to_dict(), "type": "gan_int_cls"},
+        "data": {"type": "synthetic", "family": "birds", "num_images": 8, "sample_split": None},
+        "batch_size": 4, "steps": 1, "ema_decay": None, "output_dir": str(tmp_path / "run"), "device": "cpu",
+    })
+    rows = list(_script("discriminator_matching").probe(config, steps=3, eval_every=2, eval_batches=2))
+    assert [r["step"] for r in rows] == [0, 2, 3]
+    assert all(0.0 <= r["accuracy"] <= 1.0 and r["loss"] > 0 for r in rows)

@@ -25,7 +25,7 @@ from textedit.registry.kinds import get_registry
 from textedit.registry.presets import Preset, merge_overrides
 from textedit.serialization import load_composition, save_composition
 
-__all__ = ["Composition", "Preset", "SlotBuilder", "merge_overrides", "wire"]
+__all__ = ["Composition", "Preset", "SlotBuilder", "merge_overrides", "spec_of", "wire"]
 
 M = TypeVar("M", bound="Composition")
 
@@ -64,7 +64,7 @@ class Composition(nn.Module):
                     f"slot {slot!r} of {type(self).__name__} needs a {kind}, got {type(component).__name__}"
                 )
             self.add_module(slot, component)
-            resolved[slot] = _spec_of(component, config.slot(slot))
+            resolved[slot] = spec_of(component, config.slot(slot))
         self.config = config.model_copy(update=resolved)
 
     @classmethod
@@ -95,7 +95,7 @@ class Composition(nn.Module):
     def with_components(self: M, **components: Component) -> M:
         """A new composition sharing this one's components except those given (a variant)."""
         kept = {**self.components(), **components}
-        config = self.config.model_copy(update={s: _spec_of(c, None) for s, c in components.items()})
+        config = self.config.model_copy(update={s: spec_of(c) for s, c in components.items()})
         return type(self)(config, kept)
 
     def compile_components(self: M, **options: Any) -> M:
@@ -179,8 +179,9 @@ def wire(spec: ComponentSpec, **fields: Any) -> ComponentSpec:
     return spec.replace(**changed) if changed else spec
 
 
-def _spec_of(component: Component, requested: ComponentSpec | None) -> ComponentSpec:
-    """The spec that rebuilds ``component``, keeping the requested name when it matches."""
+def spec_of(component: Component, requested: ComponentSpec | None = None) -> ComponentSpec:
+    """The spec that rebuilds ``component``: its registered (public) name and its config,
+    keeping the ``requested`` name when it names the same class."""
     registry = get_registry(component.kind)
     if requested is not None:
         try:

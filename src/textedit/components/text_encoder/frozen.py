@@ -28,9 +28,9 @@ from pydantic import Field
 from textedit.components.text_encoder.bilstm import BiLSTMTextEncoder
 from textedit.config.base import ComponentConfig
 from textedit.errors import CheckpointError, InputError
+from textedit.interfaces.composition import spec_of
 from textedit.interfaces.text_encoder import TextEncoder, TextEncoding, TokenBatch
 from textedit.registry.api import create_component, register_text_encoder
-from textedit.registry.kinds import get_registry
 from textedit.serialization import CONFIG_NAME, is_composition_dir, is_restoring, load_component
 
 __all__ = ["FrozenTextEncoder", "FrozenTextEncoderConfig", "read_trained_text_encoder"]
@@ -65,7 +65,7 @@ class FrozenTextEncoder(TextEncoder):
         c = self.config
         if c.source is not None and not is_restoring():
             encoder = read_trained_text_encoder(c.source)
-            self.config = c.model_copy(update={"encoder": _spec_dict(encoder)})
+            self.config = c.model_copy(update={"encoder": spec_of(encoder).to_dict()})
         elif c.encoder is not None:
             encoder = create_component("text_encoder", c.encoder)
         else:
@@ -134,10 +134,3 @@ def read_trained_text_encoder(source: str | Path) -> TextEncoder:
         return load_component(folder, kind="text_encoder")
     except CheckpointError as exc:
         raise CheckpointError(f"text_encoder.source: cannot read the text encoder in {folder}: {exc}") from exc
-
-
-def _spec_dict(component: TextEncoder) -> dict[str, Any]:
-    """``{"type": <registered name>, **config}`` that rebuilds ``component``."""
-    registry = get_registry(component.kind)
-    name = registry.public_name(registry.entry_for(type(component)))
-    return {"type": name, **component.config.to_dict()}

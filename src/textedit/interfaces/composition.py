@@ -20,6 +20,7 @@ from torch import nn
 from textedit.config.base import ComponentSpec, CompositionConfig, validate_config
 from textedit.errors import TextEditError
 from textedit.interfaces.component import Component
+from textedit.layers.memory_format import weights_format
 from textedit.registry.api import create_component
 from textedit.registry.kinds import get_registry
 from textedit.registry.presets import Preset, merge_overrides
@@ -114,6 +115,14 @@ class Composition(nn.Module):
         for tensor in self.parameters():
             return tensor.device
         return torch.device("cpu")
+
+    @property
+    def memory_format(self) -> torch.memory_format:
+        """``torch.channels_last`` when the model's convolution weights are laid out
+        channels-last (after ``model.to(memory_format=torch.channels_last)``), else
+        ``torch.contiguous_format``: the layout its image inputs should arrive in, since a
+        convolution converts an input of the other layout on every call."""
+        return weights_format(self)
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)

@@ -119,7 +119,7 @@ class EditingModel(TextModel):
         self.eval()
         try:
             with torch.no_grad():
-                x = request.images.tensor.to(self.device)
+                x = request.images.tensor.to(self.device, memory_format=self.memory_format)
                 out = self.edit_tensors(x, request.tokens.to(self.device))
         finally:
             self.train(was_training)

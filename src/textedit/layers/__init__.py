@@ -9,6 +9,7 @@ from textedit.layers.downsampling_encoder import DownsamplingEncoder
 from textedit.layers.glu_block import GLUBlock, GLUResidualBlock
 from textedit.layers.init import dcgan_init
 from textedit.layers.masked_softmax import masked_log_softmax, masked_softmax
+from textedit.layers.memory_format import is_channels_last, tile_like, weights_format
 from textedit.layers.packed_lstm import PackedBiLSTM
 from textedit.layers.residual_block import ResidualBlock
 from textedit.layers.sobel import SobelEdges
@@ -22,11 +23,14 @@ __all__ = [
     "DownsamplingEncoder",
     "GLUBlock",
     "GLUResidualBlock",
+    "is_channels_last",
     "masked_softmax",
     "masked_log_softmax",
     "PackedBiLSTM",
     "ResidualBlock",
     "SobelEdges",
+    "tile_like",
     "UpsampleBlock",
     "WordAttention",
+    "weights_format",
 ]

@@ -20,11 +20,15 @@ The checks (:data:`MODEL_CHECKS`), on the model built from its ``example_config(
 * ``training``: one iteration of its default recipe through the trainer, on a few
   generated images: finite metrics, and every parameter group changed;
 * ``save_load``: ``save_pretrained`` then :func:`textedit.load` gives a model of the same
-  type and config whose edits (generations) are identical.
+  type and config whose edits (generations) are identical;
+* ``channels_last``: converted with ``model.to(memory_format=torch.channels_last)`` (the
+  training option ``channels_last``), it reports that layout in ``memory_format`` and edits
+  (generates) the same images up to rounding.
 """
 
 from __future__ import annotations
 
+import copy
 import tempfile
 import warnings
 from collections.abc import Iterable
@@ -48,7 +52,7 @@ from textedit.training.trainer import Trainer
 
 __all__ = ["MODEL_CHECKS", "TINY_MIMNET", "registered_models", "run_model_conformance"]
 
-MODEL_CHECKS = ("contract", "determinism", "training", "save_load")
+MODEL_CHECKS = ("contract", "determinism", "training", "save_load", "channels_last")
 
 #: A MIM-Net spec small enough for a test to edit 64-px images in milliseconds and train a
 #: few steps in seconds on a CPU (``textedit.create_model(TINY_MIMNET)``).
@@ -198,3 +202,10 @@ def _run_checks(
                 raise _fail(name, "save_load", "the reloaded model has another type or config")
             if not torch.equal(run(loaded).fine, out.fine):
                 raise _fail(name, "save_load", "the reloaded model's results differ")
+    if "channels_last" in checks:
+        converted = copy.deepcopy(model).to(memory_format=torch.channels_last)
+        if converted.memory_format != torch.channels_last:
+            raise _fail(name, "channels_last", f"memory_format says {converted.memory_format} after the conversion")
+        difference = (run(converted).fine - out.fine).abs().max().item()
+        if difference > 1e-4:
+            raise _fail(name, "channels_last", f"its results differ from the planar model's by up to {difference:.2g}")

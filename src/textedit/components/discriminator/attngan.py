@@ -24,6 +24,7 @@ from textedit.interfaces.discriminator import Discriminator, DiscriminatorOutput
 from textedit.interfaces.text_encoder import TextEncoding
 from textedit.layers.conv_block import ConvNormAct
 from textedit.layers.init import dcgan_init
+from textedit.layers.memory_format import tile_like
 from textedit.registry.api import register_discriminator
 
 __all__ = ["AttnGANDiscriminator", "AttnGANDiscriminatorConfig"]
@@ -77,7 +78,7 @@ class _Stage(nn.Module):
         reality = self.unconditional(code).flatten()
         if sentence is None:
             return reality, None
-        tiled = sentence.to(code.dtype)[:, :, None, None].expand(-1, -1, *code.shape[-2:])
+        tiled = tile_like(sentence.to(code.dtype), code)
         matching = self.conditional(self.joint(torch.cat([code, tiled], dim=1))).flatten()
         return reality, matching
 

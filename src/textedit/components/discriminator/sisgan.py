@@ -24,6 +24,7 @@ from textedit.interfaces.discriminator import Discriminator, DiscriminatorOutput
 from textedit.interfaces.text_encoder import TextEncoding
 from textedit.layers.conv_block import ConvNormAct
 from textedit.layers.init import dcgan_init
+from textedit.layers.memory_format import tile_like
 from textedit.registry.api import register_discriminator
 
 __all__ = ["SISGANDiscriminator", "SISGANDiscriminatorConfig"]
@@ -150,6 +151,6 @@ class SISGANDiscriminator(Discriminator):
         features = self.encoder(image)  # (b, c, 4, 4)
         features = F.leaky_relu(features + self.residual_branch(features), 0.2)
         compressed = self.compression(sentence.to(features.dtype))
-        tiled = compressed[:, :, None, None].expand(-1, -1, *features.shape[-2:])
+        tiled = tile_like(compressed, features)
         logits = self.classifier(torch.cat([features, tiled], dim=1)).flatten()
         return DiscriminatorOutput(reality=(), conformity=None, matching=(logits,))

@@ -44,6 +44,7 @@ from textedit.interfaces.text_encoder import TextEncoding
 from textedit.layers.conv_block import Norm
 from textedit.layers.glu_block import GLUBlock, GLUResidualBlock
 from textedit.layers.init import dcgan_init
+from textedit.layers.memory_format import tile_like
 from textedit.layers.word_attention import WordAttention
 from textedit.registry.api import register_generator
 
@@ -84,7 +85,7 @@ class _NextStage(nn.Module):
             attended, gamma = self.attention(h, text.words.to(h.dtype), text.word_mask)
             joint = torch.cat([h, attended], dim=1)
         else:
-            tiled = condition[:, :, None, None].expand(-1, -1, *h.shape[-2:])
+            tiled = tile_like(condition, h)
             joint, gamma = self.joint(torch.cat([h, tiled.to(h.dtype)], dim=1)), None
         return self.upsample(self.residual(joint)), gamma
 

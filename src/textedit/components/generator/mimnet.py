@@ -23,6 +23,7 @@ from textedit.interfaces.structure_extractor import Structure
 from textedit.interfaces.text_encoder import TextEncoding
 from textedit.layers.conv_block import ConvNormAct
 from textedit.layers.downsampling_encoder import DownsamplingEncoder
+from textedit.layers.memory_format import tile_like
 from textedit.layers.residual_block import ResidualBlock
 from textedit.layers.upsample_block import UpsampleBlock
 from textedit.layers.word_attention import WordAttention
@@ -243,8 +244,7 @@ class MIMNetGenerator(Generator):
         texture_feature = self.texture_projection(g)  # W_g g, (b, c)
         levels = self.image_encoder(image)
         original = self.image_block(levels[-1])  # F_x, (b, c, h, h)
-        h = original.shape[-1]
-        tiled = texture_feature[:, :, None, None].expand(-1, -1, h, h)
+        tiled = tile_like(texture_feature, original)
         coarse_in = [tiled, structure.features.to(tiled.dtype)]
         if self.coarse_attention is not None:
             coarse_in.append(self.coarse_attention(original, texture, mask, words)[0])

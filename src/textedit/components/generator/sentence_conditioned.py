@@ -41,6 +41,7 @@ from textedit.layers.conditioning_augmentation import ConditioningAugmentation
 from textedit.layers.conv_block import ConvNormAct
 from textedit.layers.downsampling_encoder import DownsamplingEncoder
 from textedit.layers.init import dcgan_init
+from textedit.layers.memory_format import tile_like
 from textedit.layers.upsample_block import UpsampleBlock
 
 __all__ = [
@@ -228,7 +229,6 @@ class SentenceConditionedGenerator(Generator):
         self.check_image_and_text(image, text, words=False)
         features = self.encoder(self.stem(image))[-1]  # e, (b, c, h, h)
         condition, mean, logvar = self.augmentation(text.sentence.to(features.dtype))
-        h, w = features.shape[-2:]
-        tiled = condition[:, :, None, None].expand(-1, -1, h, w)
+        tiled = tile_like(condition, features)
         output = self.decoder(self._fuse(features, torch.cat([features, tiled], dim=1)))
         return GeneratorOutput(images=(output,), aux={"ca_mean": mean, "ca_logvar": logvar})

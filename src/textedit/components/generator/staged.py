@@ -19,6 +19,7 @@ from textedit.interfaces.generator import Generator
 from textedit.layers.conditioning_augmentation import ConditioningAugmentation
 from textedit.layers.conv_block import Norm, make_norm
 from textedit.layers.glu_block import GLUBlock
+from textedit.layers.memory_format import weights_format
 
 __all__ = ["StagedGenerator", "StagedGeneratorConfig", "INIT_SIZE"]
 
@@ -82,6 +83,7 @@ class StagedGenerator(Generator):
         ``h_0`` ``(b, c, s_0, s_0)``."""
         parts = [condition, noise] if extra is None else [condition, noise, extra]
         h = self.initial(torch.cat(parts, dim=1)).view(condition.shape[0], -1, INIT_SIZE, INIT_SIZE)
+        h = h.contiguous(memory_format=weights_format(self.initial_up))
         return self.initial_up(F.glu(self.initial_norm(h), dim=1))
 
     @property

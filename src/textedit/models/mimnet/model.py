@@ -190,9 +190,8 @@ class MIMNet(EditingModel):
     def edit_tensors(self, images: Tensor, tokens: TokenBatch) -> EditOutput:
         """The edit pass of :meth:`~textedit.interfaces.model.EditingModel.edit`: the
         adversarial stage's pass, with the TLU map, the boundary map and the attention maps."""
-        x = images.contiguous(memory_format=torch.channels_last)
-        structure = self.extract_structure(x)
-        out = self.manipulate(x, tokens, structure)
+        structure = self.extract_structure(images)
+        out = self.manipulate(images, tokens, structure)
         return EditOutput(
             images=tuple(out.images),
             localization=out.localization,

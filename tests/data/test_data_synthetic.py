@@ -195,3 +195,13 @@ def test_locality_of_described_edits_many_scenes(family):
         item = make_edit_pair(s, other, 128)
         outside = item["edit_mask"][0] == 0
         assert (item["image"][:, outside] == item["target"][:, outside]).all(), other
+
+
+def test_renderer_speed_command_prints_a_row_per_family_and_size(capsys):
+    from textedit.data.synthetic import bench
+
+    bench.main(["--n", "2", "--sizes", "32"])
+    lines = capsys.readouterr().out.splitlines()
+    rows = [line.split("|")[1:-1] for line in lines[2:]]
+    assert [(r[0].strip(), r[1].strip()) for r in rows] == [("birds", "32"), ("flowers", "32")]
+    assert all(float(v) > 0 for r in rows for v in r[2:])

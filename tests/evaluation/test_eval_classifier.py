@@ -60,3 +60,21 @@ def test_train_classifier_writes_model_and_accuracy(tmp_path):
     assert 0.0 <= acc["all"] <= 1.0 and {"colour", "pattern", "size"} <= set(acc)
     assert (tmp_path / "run" / "model" / "model.safetensors").is_file()
     assert json.loads((tmp_path / "run" / "eval.json").read_text())["settings"]["n_train"] == 16
+
+
+def test_train_classifier_command_trains_and_says_what_to_fix(tmp_path, capsys):
+    from textedit.evaluation.__main__ import main
+
+    tiny = ["--image-size", "32", "--width", "4", "--n-train", "16", "--n-test", "4", "--data-n", "40",
+            "--batch-size", "8", "--threads", "1", "--no-progress"]
+    assert main(["train-classifier", "--out", str(tmp_path / "run"), "--steps", "2", *tiny]) == 0
+    assert "held-out accuracy (4 test images)" in capsys.readouterr().out
+    assert json.loads((tmp_path / "run" / "eval.json").read_text())["settings"]["steps"] == 2
+
+    assert main(["train-classifier", "--out", str(tmp_path / "zero"), "--steps", "0", *tiny]) == 1
+    assert "steps must be at least 1" in capsys.readouterr().err
+    small = [*tiny, "--data-n", "1"]  # the last one counts: one image, no test split
+    assert main(["train-classifier", "--out", str(tmp_path / "small"), "--steps", "1", *small]) == 1
+    assert "raise data_n (--data-n)" in capsys.readouterr().err
+    assert not (tmp_path / "zero").exists() and not (tmp_path / "small").exists()
+    assert main([]) == 2

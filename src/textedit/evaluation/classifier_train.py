@@ -26,6 +26,7 @@ from torch import Tensor
 from textedit.data.synthetic.data import SyntheticSpec
 from textedit.data.synthetic.families import get_family
 from textedit.data.synthetic.render import render
+from textedit.errors import InputError
 from textedit.evaluation.classifier import AttributeClassifier
 from textedit.utils.atomic import atomic_write_text
 
@@ -99,10 +100,18 @@ def train_classifier(
     from tqdm import tqdm
 
     out = Path(out)
+    for name, value in (("steps", steps), ("batch_size", batch_size), ("n_train", n_train), ("n_test", n_test)):
+        if value < 1:
+            raise InputError(f"{name} must be at least 1, got {value}")
     torch.manual_seed(seed)
     spec = SyntheticSpec(family=family, n=data_n, seed=data_seed)
     train_ids = [i for i in range(spec.n) if spec.split(i) == "train"][:n_train]
     test_ids = [i for i in range(spec.n) if spec.split(i) == "test"][:n_test]
+    if not train_ids or not test_ids:
+        raise InputError(
+            f"a generated set of {data_n} images has {len(train_ids)} training and "
+            f"{len(test_ids)} test images; the classifier needs both: raise data_n (--data-n)"
+        )
     began = time.time()
     with tqdm(
         total=len(train_ids) + len(test_ids), desc="drawing", unit="img", disable=not progress

@@ -86,3 +86,21 @@ def test_synonyms_read_as_the_word_they_name_and_are_saved(tmp_path):
     loaded = TextEncoder.from_pretrained(tmp_path / "enc")
     assert loaded.vocabulary == encoder.vocabulary
     assert loaded.tokenize(["a crimson bird"]).ids.tolist() == encoder.tokenize(["a red bird"]).ids.tolist()
+
+
+def test_the_lstm_runs_in_its_weights_precision_under_cpu_autocast():
+    """CPU autocast would run it as one bfloat16 matmul per step (slower, and rounded): the
+    encoding under autocast is the float32 one, exactly, with gradients."""
+    from textedit.layers import PackedBiLSTM
+
+    torch.manual_seed(0)
+    lstm = PackedBiLSTM(6, 4)
+    x = torch.randn(3, 5, 6, requires_grad=True)
+    mask = torch.arange(5)[None] < torch.tensor([5, 2, 3])[:, None]
+    outputs, summary = lstm(x, mask)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        cast_outputs, cast_summary = lstm(x, mask)
+    assert cast_outputs.dtype == cast_summary.dtype == torch.float32
+    assert torch.equal(cast_outputs, outputs) and torch.equal(cast_summary, summary)
+    cast_summary.sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all() and lstm.lstm.weight_hh_l0.grad is not None

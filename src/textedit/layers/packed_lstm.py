@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -41,8 +43,15 @@ class PackedBiLSTM(nn.Module):
     def forward(self, inputs: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
         total = inputs.shape[1]
         lengths = mask.sum(1).clamp_min(1).cpu()
+        on_cpu = inputs.device.type == "cpu"
+        if on_cpu:
+            # CPU autocast runs the LSTM as one bfloat16 matmul per step and direction; the
+            # fused kernel in the weights' precision is faster (12.6 against 18.7 ms forward
+            # and backward for the bundled model's encoder at batch 16, float32)
+            inputs = inputs.to(self.lstm.weight_ih_l0.dtype)
         packed = pack_padded_sequence(inputs, lengths, batch_first=True, enforce_sorted=False)
-        out, (hidden, _) = self.lstm(packed)
+        with torch.autocast("cpu", enabled=False) if on_cpu else contextlib.nullcontext():
+            out, (hidden, _) = self.lstm(packed)
         outputs, _ = pad_packed_sequence(out, batch_first=True, total_length=total)
         summary = torch.cat([hidden[-2], hidden[-1]], dim=-1)
         return outputs, summary

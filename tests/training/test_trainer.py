@@ -416,3 +416,17 @@ def test_device_cuda_gets_an_index(monkeypatch):
     for device in ("cuda", "auto", "cuda:0"):
         assert DistributedContext.from_environment(device).device == torch.device("cuda:0")
     assert chosen == [torch.device("cuda:0")] * 3
+
+
+def test_adam_is_fused_on_the_cpu_where_pytorch_has_it_unless_turned_off(tiny, monkeypatch):
+    import textedit.training.trainer as trainer_module
+
+    def fused(trainer):
+        return {g["fused"] for o in trainer.optimizers.values() for g in o.param_groups}
+
+    expected = trainer_module._fused_adam_on_cpu()
+    assert expected == (tuple(int(v) for v in torch.__version__.split(".")[:2]) >= (2, 4))
+    assert fused(Trainer(tiny(), progress=False)) == ({True} if expected else {None, False})
+    assert fused(Trainer(tiny(fused_optimizer=False), progress=False)) <= {None, False}
+    monkeypatch.setattr(trainer_module, "_fused_adam_on_cpu", lambda: False)  # an older PyTorch
+    assert fused(Trainer(tiny(), progress=False)) <= {None, False}

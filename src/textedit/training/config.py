@@ -109,7 +109,7 @@ class TrainConfig(_Strict):
     threads: int | None = Field(None, gt=0, description="torch intra-op threads on the CPU (None: torch's default).")
     channels_last: bool = Field(False, description="Train in the channels-last memory format (faster convolutions on recent CPUs and GPUs; same results up to rounding).")
     compile: bool = Field(False, description="torch.compile every component (Composition.compile_components): the first steps compile (minutes), later ones run fused code; same results up to rounding. Needs a C++ compiler on the CPU.")
-    fused_optimizer: bool | None = Field(None, description="Adam's fused kernel, one launch for all parameters of a group (None: on when training on CUDA; PyTorch has it for CUDA and, in recent versions, the CPU).")
+    fused_optimizer: bool | None = Field(None, description="Adam's fused kernel, one launch for all parameters of a group (None: on for CUDA, and for the CPU where PyTorch has the kernel, 2.4 and later; False: the per-tensor loop).")
 
     @model_validator(mode="before")
     @classmethod

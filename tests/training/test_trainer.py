@@ -354,6 +354,23 @@ def test_dataloader_workers_give_the_batches_of_the_main_process(tiny):
         assert torch.equal(a.images, b.images) and torch.equal(a.mismatched_targets, b.mismatched_targets)
 
 
+def test_the_data_workers_read_pickles_whole(tiny):
+    """Where workers start by spawning (macOS, Windows), each receives the data set pickled:
+    the shipped configs use a worker, so the pickled copy must give the same items."""
+    import pickle
+
+    from textedit.training.data import build_training_data
+
+    data = build_training_data(tiny(recipe={"losses": {"true_edit": 1.0}}, data={**tiny().data.model_dump(), "reword": 0.5}))
+    copy = pickle.loads(pickle.dumps(data.positions))
+    for k in (0, 3, 17):
+        a, b = data.positions[k], copy[k]
+        assert a.keys() == b.keys()
+        for key in a:
+            same = torch.equal(a[key], b[key]) if isinstance(a[key], torch.Tensor) else a[key] == b[key]
+            assert same, key
+
+
 def test_training_with_workers_resumes_exactly(tiny, tmp_path):
     # The issue's bar: data.num_workers=2 trains and resumes exactly (loader restarted on resume).
     data = {**tiny().data.model_dump(), "num_workers": 2, "pin_memory": False}

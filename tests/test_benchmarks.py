@@ -97,3 +97,20 @@ def test_discriminator_matching_probe_scores_own_against_other_descriptions_on_u
     rows = list(_script("discriminator_matching").probe(config, steps=3, eval_every=2, eval_batches=2))
     assert [r["step"] for r in rows] == [0, 2, 3]
     assert all(0.0 <= r["accuracy"] <= 1.0 and r["loss"] > 0 for r in rows)
+
+
+def test_training_speed_times_a_configs_steps_with_its_data_and_workers(tmp_path, capsys):
+    import yaml
+
+    from textedit.testing import TINY_MIMNET
+
+    config = tmp_path / "tiny.yaml"
+    config.write_text(yaml.safe_dump({
+        "model": TINY_MIMNET, "batch_size": 2, "steps": 1, "device": "cpu", "threads": 1,
+        "data": {"type": "synthetic", "family": "birds", "num_images": 12, "sample_split": None},
+    }))
+    bench = _script("training_speed")
+    row = bench.measure(str(config), ["data.num_workers=1"], steps=2, warmup=1)
+    assert row["batch"] == 2 and row["ms_per_step"] > 0 and row["images_per_s"] > 0
+    bench.main(["--config", str(config), "--steps", "1", "--warmup", "1", "ema_decay=null"])
+    assert "images/s at batch 2" in capsys.readouterr().out

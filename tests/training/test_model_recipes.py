@@ -71,7 +71,9 @@ def shipped(name, out, **fields):
     model = {**data["model"], **{k: {**data["model"].get(k, {}), **v} for k, v in tiny.items()}}
     data.update(model=model, output_dir=str(out), steps=4, checkpoint_every=2, sample_every=2, log_every=1,
                 num_samples=2, threads=1, device="cpu", mixed_precision="no")
-    data["data"] = {**data["data"], "num_images": 12}
+    assert data["data"]["num_workers"] == 1  # shipped: drawing beside the training thread
+    # in the main process here: workers and exact resume are tested in test_trainer.py
+    data["data"] = {**data["data"], "num_images": 12, "num_workers": 0}
     data.update(fields)
     return TrainConfig.model_validate(data)
 

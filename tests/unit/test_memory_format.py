@@ -15,6 +15,7 @@ from textedit.components.generator.manigan import ChannelWordAttention
 from textedit.editing.text import EditWarning
 from textedit.interfaces import GeneratingModel
 from textedit.layers import WordAttention, is_channels_last, tile_like, weights_format
+from textedit.layers.memory_format import positions, positions_product
 from textedit.registry.api import resolve_model_config
 from textedit.testing import registered_models
 from textedit.training.config import TrainConfig
@@ -43,6 +44,17 @@ def test_tile_like_repeats_the_vector_in_the_layout_of_the_map():
         assert torch.equal(tiled, vector[:, :, None, None].expand(-1, -1, 4, 3))
         assert is_channels_last(tiled) == is_channels_last(like)
         assert is_channels_last(torch.cat([like, tiled], dim=1)) == is_channels_last(like)
+
+
+def test_positions_is_a_view_and_the_product_comes_back_in_the_layout_of_the_map():
+    for like in (_maps(), _maps().contiguous(memory_format=CL)):
+        rows = positions(like)
+        assert rows.shape == (2, 12, 5) and rows.data_ptr() == like.data_ptr()
+        torch.testing.assert_close(rows, like.flatten(2).transpose(1, 2))
+        columns = torch.randn(2, 5, 7)
+        product = positions_product(rows, columns, like)
+        assert product.shape == (2, 7, 4, 3) and is_channels_last(product) == is_channels_last(like)
+        torch.testing.assert_close(product, torch.bmm(rows, columns).transpose(1, 2).reshape(2, 7, 4, 3))
 
 
 def test_weights_format_reads_the_first_kernel_that_tells():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-__all__ = ["is_channels_last", "tile_like", "weights_format"]
+__all__ = ["is_channels_last", "positions", "positions_product", "tile_like", "weights_format"]
 
 
 def is_channels_last(x: Tensor) -> bool:
@@ -27,6 +27,21 @@ def tile_like(vector: Tensor, like: Tensor) -> Tensor:
     if is_channels_last(like):
         return tiled.contiguous(memory_format=torch.channels_last)
     return tiled
+
+
+def positions(x: Tensor) -> Tensor:
+    """``(b, c, h, w)`` -> ``(b, h·w, c)``, one row per position: a view in either layout."""
+    return x.permute(0, 2, 3, 1).flatten(1, 2)
+
+
+def positions_product(rows: Tensor, columns: Tensor, like: Tensor) -> Tensor:
+    """``rows @ columns``, ``(b, h·w, k) @ (b, k, c)``, as a ``(b, c, h, w)`` map laid out
+    like the map ``like``: the product is taken in the orientation that writes that layout
+    directly (positions × channels for channels-last, channels × positions otherwise)."""
+    b, h, w = like.shape[0], *like.shape[-2:]
+    if is_channels_last(like):
+        return torch.bmm(rows, columns).view(b, h, w, -1).permute(0, 3, 1, 2)
+    return torch.bmm(columns.transpose(1, 2), rows.transpose(1, 2)).view(b, -1, h, w)
 
 
 def weights_format(module: nn.Module) -> torch.memory_format:

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from textedit.layers.masked_softmax import masked_softmax
-from textedit.layers.memory_format import is_channels_last
+from textedit.layers.memory_format import positions, positions_product
 
 __all__ = ["WordAttention"]
 
@@ -54,13 +54,7 @@ class WordAttention(nn.Module):
         if (words is None) != (self.keys is None):
             raise ValueError("WordAttention takes word features exactly when built with key_dim")
         values = self.projection(texture)  # (b, t, c)
-        # positions × channels, a view in either memory format: ``R`` leaves in the
-        # features' format, so a channels-last network is not converted back and forth
-        channels_last = is_channels_last(features)
-        if channels_last:
-            queries = features.permute(0, 2, 3, 1).reshape(b, h * w, c).transpose(1, 2)
-        else:
-            queries = features.flatten(2)  # (b, c, hw)
+        queries = positions(features).transpose(1, 2)  # (b, c, hw), a view in either layout
         if self.keys is None:
             keys = values
         else:
@@ -69,10 +63,7 @@ class WordAttention(nn.Module):
             values = values + self.word_values(words)
         scores = torch.bmm(keys.to(queries.dtype), queries)  # (b, t, hw)
         gamma = masked_softmax(scores, word_mask[:, :, None], dim=1)
-        if channels_last:
-            attended = torch.bmm(gamma.transpose(1, 2), values)  # (b, hw, c)
-            attended = attended.view(b, h, w, c).permute(0, 3, 1, 2)
-        else:
-            attended = torch.bmm(values.transpose(1, 2), gamma).view(b, c, h, w)
+        # R in the features' layout, so a channels-last network is not converted back and forth
+        attended = positions_product(gamma.transpose(1, 2), values, features)
         return attended, gamma.view(b, -1, h, w)
 

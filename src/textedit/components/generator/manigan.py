@@ -43,7 +43,7 @@ from textedit.layers.downsampling_encoder import DownsamplingEncoder
 from textedit.layers.glu_block import GLUBlock, GLUResidualBlock
 from textedit.layers.init import dcgan_init
 from textedit.layers.masked_softmax import masked_softmax
-from textedit.layers.memory_format import is_channels_last
+from textedit.layers.memory_format import positions, positions_product
 from textedit.layers.word_attention import WordAttention
 from textedit.registry.api import register_generator
 
@@ -103,17 +103,11 @@ class ChannelWordAttention(nn.Module):
     def forward(self, attended: Tensor, words: Tensor, word_mask: Tensor) -> Tensor:
         """``attended`` ``(b, c, s, s)``, ``words`` ``(b, t, d_w)``, ``word_mask`` ``(b, t)``
         -> ``(b, c, s, s)``."""
-        b, c, h, w = attended.shape
         projected = self.projection(words).to(attended.dtype)  # (b, t, s²)
-        if is_channels_last(attended):  # the same products, in the maps' layout
-            positions = attended.permute(0, 2, 3, 1).reshape(b, h * w, c)  # a view
-            scores = torch.bmm(positions.transpose(1, 2), projected.transpose(1, 2))  # (b, c, t)
-            beta = masked_softmax(scores, word_mask[:, None, :], dim=-1)
-            out = torch.bmm(projected.transpose(1, 2), beta.transpose(1, 2))  # (b, s², c)
-            return out.view(b, h, w, c).permute(0, 3, 1, 2)
-        scores = torch.bmm(attended.flatten(2), projected.transpose(1, 2))  # (b, c, t)
+        scores = torch.bmm(positions(attended).transpose(1, 2), projected.transpose(1, 2))  # (b, c, t)
         beta = masked_softmax(scores, word_mask[:, None, :], dim=-1)
-        return torch.bmm(beta, projected).view(b, c, h, w)
+        # in the maps' layout
+        return positions_product(projected.transpose(1, 2), beta.transpose(1, 2), attended)
 
 
 class _NextStage(nn.Module):

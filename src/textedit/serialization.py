@@ -34,6 +34,7 @@ from textedit.errors import AmbiguousComponentError, CheckpointError, UnknownCom
 from textedit.registry.kinds import MODEL_KIND, get_registry
 from textedit.registry.registry import RegistryEntry
 from textedit.utils.atomic import atomic_directory
+from textedit.utils.device import resolve_device
 
 __all__ = [
     "save_component",
@@ -208,18 +209,37 @@ def _check_meta(meta: Any, path: Path) -> dict[str, Any]:
 
 
 def _resolve(kind: str, name: str, meta: Mapping[str, Any], where: str) -> type:
-    """Resolve a saved type, explaining a missing plug-in with the package to install."""
+    """Resolve a saved type, explaining a missing plug-in with the package to install.
+
+    The distribution recorded at saving is asked first (``<distribution>:<name>``), so
+    that another plug-in declaring the same bare name neither makes the saved model
+    ambiguous nor takes its place. Without that distribution, the bare name is used only
+    when it names the class the model was saved with.
+    """
     registry = get_registry(kind)
     origin = meta.get("origin") or {}
     dist, version = origin.get("distribution"), origin.get("version")
+    saved_class = meta.get("class")
     try:
-        return registry.get(name)
+        if not dist:  # saved before origins were recorded
+            return registry.get(name)
+        try:
+            return registry.get(f"{dist}:{name}")
+        except UnknownComponentError:
+            entry = registry.resolve(name)
+            if saved_class and entry.target != saved_class:
+                raise UnknownComponentError(
+                    f"(the {kind} {name!r} registered now is {entry.target} from "
+                    f"{entry.origin}, another class)"
+                ) from None
+            return registry.load(entry)
     except UnknownComponentError as exc:
+        other = f" {exc}" if str(exc).startswith("(") else ""
         if dist and dist != "textedit" and version:
             raise CheckpointError(
                 f"{where} needs the {kind} {name!r} from the distribution {dist!r} (saved with "
                 f"version {version}), which is not installed or not registered: "
-                f"pip install '{dist}=={version}'"
+                f"pip install '{dist}=={version}'{other}"
             ) from exc
         if dist and dist != "textedit":
             raise CheckpointError(
@@ -293,19 +313,29 @@ def load_component(
     Args:
         directory: the component's folder.
         kind: expected kind, or None to accept any.
-        map_location: device to load the weights on.
+        map_location: device to load the weights on (``"cpu"``, ``"cuda"``, ``"cuda:N"``,
+            ``"auto"``).
+
+    Returns:
+        the component, in eval mode (call ``.train()`` to fine-tune it).
     """
+    map_location = resolve_device(map_location)
     directory = Path(directory)
     where = kind or "component"
     cls, spec = _read_component_spec(directory, kind, where)
     with restoring():
         component = cls(spec.config)
     _load_weights(component, directory / WEIGHTS_NAME, where, map_location)
-    return component.to(map_location)
+    return component.to(map_location).eval()
 
 
 def load_composition(directory: str | Path, map_location: Any = "cpu") -> Any:
-    """Load a composition saved by :func:`save_composition`; see the module docstring."""
+    """Load a composition saved by :func:`save_composition`; see the module docstring.
+
+    The model comes back in eval mode on ``map_location`` (``"cpu"``, ``"cuda"``,
+    ``"cuda:N"``, ``"auto"``); call ``.train()`` to fine-tune it.
+    """
+    map_location = resolve_device(map_location)
     directory = Path(directory)
     if not directory.exists():
         raise CheckpointError(f"no saved model at {directory}: the path does not exist")
@@ -337,7 +367,7 @@ def load_composition(directory: str | Path, map_location: Any = "cpu") -> Any:
     for slot, component in components.items():
         _load_weights(component, directory / slot / WEIGHTS_NAME, slot, map_location)
     model = cls(config, components)
-    return model.to(map_location)
+    return model.to(map_location).eval()
 
 
 def is_composition_dir(path: str | Path) -> bool:

@@ -129,4 +129,6 @@ def test_edit_keeps_the_training_mode_and_trainer_fields(standin):
 
 def test_load_a_saved_model_and_edit(standin_dir):
     model = textedit.load(standin_dir)
+    assert not any(m.training for m in model.modules()), "loaded for use: eval mode"
     assert model.edit(bird(40), TEXT).image.size == (32, 32)
+    assert not textedit.load_component(standin_dir / "localizer").training

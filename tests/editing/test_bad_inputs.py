@@ -324,3 +324,95 @@ def test_cli_refuses_cuda_where_there_is_none(standin_dir, tmp_path, capsys):
         tmp_path / "o",
     )
     assert code == 2 and "CUDA is not available" in err and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("device", ["mps", "CPU", "cuda0", "meta"])
+def test_cli_refuses_a_device_it_does_not_run_on_before_loading(standin_dir, tmp_path, capsys, device):
+    bird(32).save(tmp_path / "b.png")
+    code, _, err = _cli(
+        capsys, "--image", tmp_path / "b.png", "--text", TEXT, "--model", standin_dir,
+        "--device", device, "--out", tmp_path / "o",
+    )  # fmt: skip
+    assert code == 2 and f"got {device!r}" in err and "'cuda:N'" in err
+    assert "damaged" not in err and "Traceback" not in err and not (tmp_path / "o").exists()
+    with pytest.raises(InputError, match="device must be"):
+        textedit.load(standin_dir, map_location=device)
+
+
+def test_cli_refuses_a_damaged_gallery_before_writing(standin_dir, tmp_path, capsys):
+    bird(32).save(tmp_path / "b.png")
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "gallery.json").write_text('{"sections": 5}')
+    for extra in ([], ["--overwrite"]):
+        code, _, err = _cli(
+            capsys, "--image", tmp_path / "b.png", "--text", TEXT, "--model", standin_dir, "--out", out, *extra
+        )  # fmt: skip
+        assert code == 2 and "not a textedit gallery" in err
+        assert sorted(p.name for p in out.iterdir()) == ["gallery.json"], "nothing written"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--port", "99999"], "between 0 and 65535"),
+        (["--port", "-1"], "between 0 and 65535"),
+        (["--max-upload-mb", "nan"], "positive number"),
+        (["--max-upload-mb", "inf"], "positive number"),
+        (["--max-upload-mb", "0"], "positive number"),
+    ],
+)
+def test_serve_refuses_bad_options_before_loading_the_model(capsys, monkeypatch, args, message):
+    def no_loading(*a, **k):
+        raise AssertionError("the model must not load for bad options")
+
+    monkeypatch.setattr("textedit.editing.loading.load_for_editing", no_loading)
+    code = main(["serve", *args])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_tensors_of_other_float_types_are_edited_and_empty_batches_refused(standin):
+    import torch
+
+    image = torch.rand(1, 3, standin.image_size, standin.image_size) * 2 - 1
+    for dtype in (torch.float64, torch.float16, torch.bfloat16):
+        x = image.to(dtype)
+        expected = standin.edit(x.float(), TEXT).fine
+        assert torch.equal(standin.edit(x, TEXT).fine, expected), dtype
+    with pytest.raises(InputError, match="empty batch"):
+        standin.edit(image[:0], TEXT)
+
+
+@pytest.mark.parametrize("texts", [None, 5, b"a red head"])
+def test_descriptions_that_are_not_strings_are_refused(standin, texts):
+    with pytest.raises(InputError, match="a string or a list of strings"):
+        standin.edit(bird(32), texts)
+
+
+def test_a_pil_image_is_read_as_its_file_is(standin, tmp_path):
+    """EXIF orientation is applied to a PIL image as to a path; a truncated or closed PIL
+    image gives an InputError."""
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated: shown turned by 90 degrees
+    path = tmp_path / "turned.jpg"
+    bird(48).resize((60, 40)).save(path, exif=exif)
+    from_path = standin.edit(path, TEXT)
+    with Image.open(path) as opened:
+        from_pil = standin.edit(opened, TEXT)
+    assert from_path.originals[0].size == from_pil.originals[0].size == (40, 60)
+    assert (from_path.inputs - from_pil.inputs).abs().max() == 0
+    data = (tmp_path / "turned.jpg").read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) - 300])  # the header whole, pixels cut
+    with Image.open(tmp_path / "cut.jpg") as cut, pytest.raises(InputError, match="cut.jpg.*truncated"):
+        standin.edit(cut, TEXT)
+    closed = Image.open(path)
+    closed.close()
+    with pytest.raises(InputError, match="closed"):
+        standin.edit(closed, TEXT)
+
+
+def test_saving_a_result_into_a_folder_name_is_refused(standin, tmp_path):
+    result = standin.edit(bird(32), TEXT)
+    with pytest.raises(InputError, match="is a folder; give a file name"):
+        result.save(tmp_path)

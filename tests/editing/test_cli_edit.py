@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -172,3 +173,60 @@ def test_help_documents_the_size_policy(capsys):
         main(["edit", "--help"])
     text = capsys.readouterr().out
     assert "Size policy" in text and "--keep-size" in text and "--overwrite" in text
+
+
+def test_long_and_non_latin_image_names_fit_the_file_system(standin_dir, tmp_path, capsys):
+    """Names of up to 255 bytes are legal; the outputs (and their temporary files) of an
+    image named so still fit, so the run writes everything."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    names = ["b" * 240 + ".png", "红色的头" * 20 + ".png", "a.png"]
+    for k, name in enumerate(names):
+        bird(32, k).save(folder / name)
+    long_text = TEXT + " and a long description of every other part of the bird"
+    code, _, err = _cli(
+        capsys, "--image", folder, "--text", TEXT, "--text", long_text, "--explain",
+        "--model", standin_dir, "--out", tmp_path / "o", "--no-progress",
+    )  # fmt: skip
+    assert code == 0, err
+    written = [p.name for p in (tmp_path / "o").glob("*.png")]
+    assert len(written) == 3 * 2 * 2 and max(len(n.encode()) for n in written) <= 200
+    assert len(list((tmp_path / "o" / "inputs").iterdir())) == 3
+
+
+def test_different_descriptions_never_share_a_file(standin_dir, tmp_path, capsys):
+    """Descriptions whose words agree up to case, punctuation or the 48-character cut get
+    different files, so a later run's --overwrite cannot show its edit under another
+    description."""
+    from textedit.editing.batch import output_names
+
+    texts = [TEXT, TEXT.capitalize() + "!", TEXT + " and a blue tail", TEXT + " and a blue tail and a yellow belly"]
+    _, slugs = output_names([Path("b.png")], texts)
+    assert len(set(slugs)) == len(texts) and slugs[0] == "this-bird-has-a-red-head-and-white-wings"
+    bird(32).save(tmp_path / "b.png")
+    common = ["--image", tmp_path / "b.png", "--model", standin_dir, "--out", tmp_path / "o", "--no-progress"]
+    assert _cli(capsys, *common, "--text", texts[2])[0] == 0
+    assert _cli(capsys, *common, "--text", texts[3])[0] == 0, "no clash with the first run"
+    assert len(list((tmp_path / "o").glob("b__*.png"))) == 2
+
+
+def test_overwrite_leaves_no_table_showing_another_runs_file(standin_dir, tmp_path, capsys):
+    import json
+
+    common = ["--model", standin_dir, "--out", tmp_path / "o", "--no-progress"]
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir(), second.mkdir()
+    bird(32, 0).save(first / "b.png")
+    bird(32, 5).save(second / "b.png")  # another image under the same name
+    assert _cli(capsys, "--image", first / "b.png", "--text", TEXT, "--text", "a bird with a blue tail", *common)[0] == 0
+    # the same image, one of the two descriptions again: that cell of the first table goes
+    assert _cli(capsys, "--image", first / "b.png", "--text", TEXT, "--overwrite", *common)[0] == 0
+    sections = json.loads((tmp_path / "o" / "gallery.json").read_text())["sections"]
+    assert len(sections) == 2
+    cells = sections[0]["rows"][0]["cells"]
+    assert cells[0]["image"] is None and cells[1]["image"].endswith("a-bird-with-a-blue-tail.png")
+    assert "replaced by a later run" in (tmp_path / "o" / "index.html").read_text()
+    # another image saved as inputs/b.png: the earlier tables' rows of b.png go
+    assert _cli(capsys, "--image", second / "b.png", "--text", "a bird with a black crown", "--overwrite", *common)[0] == 0
+    sections = json.loads((tmp_path / "o" / "gallery.json").read_text())["sections"]
+    assert [s["descriptions"] for s in sections] == [["a bird with a black crown"]]

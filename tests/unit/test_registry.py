@@ -103,6 +103,22 @@ def test_plugin_discovered_through_entry_points_lazily(toy_registered, fake_dist
     assert localizer.channels == 2
 
 
+def test_a_plugin_config_instance_builds_its_component_before_the_plugin_is_loaded(
+    toy_registered, fake_dist
+):
+    source = (
+        "from toys import ToyLocalizer, ToyLocalizerConfig\n"
+        "class AcmeConfig(ToyLocalizerConfig):\n    pass\n"
+        "class AcmeLocalizer(ToyLocalizer):\n    config_class = AcmeConfig\n"
+    )
+    fake_dist("acme-edit", "2.3", {"textedit.localizers": {"acme": "acme_cfg:AcmeLocalizer"}}, {"acme_cfg.py": source})
+    import acme_cfg  # the user imports the config class; the registry has not loaded the plug-in
+
+    assert get_registry("localizer").resolve("acme").status == "not loaded"
+    localizer = textedit.create_localizer(acme_cfg.AcmeConfig(channels=3))
+    assert type(localizer) is acme_cfg.AcmeLocalizer and localizer.channels == 3
+
+
 def test_builtin_owns_its_bare_name(toy_registered, fake_dist):
     fake_dist(
         "shadow",
@@ -138,8 +154,9 @@ def test_two_plugins_with_one_name_are_ambiguous(toy_registered, fake_dist):
         ("raise ImportError('no such dependency: quux')\n", "broken_plugin:PluginLocalizer", ImportError),
         (TOY_PLUGIN, "broken_plugin:NotALocalizer", TypeError),
         (TOY_PLUGIN, "broken_plugin:Missing", AttributeError),
+        ("import sys\nsys.exit('usage: parses sys.argv on import')\n", "broken_plugin:X", SystemExit),
     ],
-    ids=["import-error", "not-a-subclass", "missing-object"],
+    ids=["import-error", "not-a-subclass", "missing-object", "exits-on-import"],
 )
 def test_broken_plugin_warns_once_and_breaks_nothing_else(
     toy_registered, fake_dist, module_source, target, cause
@@ -164,6 +181,19 @@ def test_broken_plugin_warns_once_and_breaks_nothing_else(
     # everything else keeps working
     assert registry.get("toy_localizer") is toy_registered.ToyLocalizer
     assert "broken" in registry.names()
+
+
+def test_a_broken_model_plugin_leaves_the_model_list_of_the_test_kit_whole(fake_dist):
+    from textedit.testing import registered_models
+
+    before = registered_models()
+    fake_dist(
+        "broken-model", "0.1",
+        {"textedit.models": {"broken_model": "broken_model_plugin:Model"}},
+        {"broken_model_plugin.py": "import nonexistent_dependency_xyz\n"},
+    )
+    assert registered_models() == before
+    assert "mimnet" in before and all(not name.startswith("broken") for name in before)
 
 
 def test_autoload_can_be_switched_off(toy_registered, fake_dist, monkeypatch):

@@ -112,6 +112,34 @@ def test_missing_plugin_names_the_package(toy_registered, tmp_path, fake_dist):
         load_composition(tmp_path / "m")
 
 
+def test_loading_asks_for_the_saved_distribution(toy_registered, tmp_path, fake_dist):
+    """A second plug-in with the same bare name neither makes a saved model ambiguous nor
+    replaces its class; a same-named class registered in code is not substituted."""
+    fake_dist(
+        "acme-edit", "2.3",
+        {"textedit.localizers": {"acme": "acme_plugin3:PluginLocalizer"}},
+        {"acme_plugin3.py": TOY_PLUGIN},
+    )
+    textedit.create_model("toy_model", localizer={"type": "acme"}).save_pretrained(tmp_path / "m")
+    fake_dist(
+        "other-edit", "1.0",
+        {"textedit.localizers": {"acme": "other_plugin3:PluginLocalizer"}},
+        {"other_plugin3.py": TOY_PLUGIN},
+    )
+    with pytest.raises(textedit.AmbiguousComponentError):
+        textedit.create_localizer("acme")
+    loaded = load_composition(tmp_path / "m")
+    assert type(loaded.localizer).__module__ == "acme_plugin3"
+    # acme-edit uninstalled: the other plug-in's "acme" is another class, so it is refused
+    info = next((tmp_path / "site").glob("acme_edit-*.dist-info"))
+    (info / "entry_points.txt").write_text("")
+    from textedit.registry.kinds import get_registry
+
+    get_registry("localizer").refresh()
+    with pytest.raises(CheckpointError, match=r"pip install 'acme-edit==2.3'.*other_plugin3:PluginLocalizer"):
+        load_composition(tmp_path / "m")
+
+
 def test_weights_must_fit_strictly(toy_registered, tmp_path):
     textedit.create_model("toy_model").save_pretrained(tmp_path / "small")
     textedit.create_model("toy_model", localizer={"channels": 6}).save_pretrained(tmp_path / "big")

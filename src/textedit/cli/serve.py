@@ -37,8 +37,9 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from textedit.editing.loading import load_for_editing
-    from textedit.editing.server import is_loopback, make_server
+    from textedit.editing.server import check_server_options, is_loopback, make_server
 
+    check_server_options(args.port, args.max_upload_mb)  # before the model loads
     model = load_for_editing(args.model, args.device)
     server = make_server(
         model,

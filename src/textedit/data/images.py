@@ -9,7 +9,8 @@ Shape legend: ``b`` batch, ``h``/``w`` height and width, ``s`` the model resolut
 * Modes: grayscale, 1-bit, palette, CMYK, YCbCr, LAB, HSV are converted to RGB; anything with
   transparency (RGBA, LA, PA, palette with a transparent colour) is composited on white;
   16-bit images (and 32-bit ones holding 16-bit values) are scaled from 0-65535 to 8 bits;
-  float images are read as values in [0, 1]. EXIF orientation is applied.
+  float images are read as values in [0, 1]. EXIF orientation is applied, to files and to
+  PIL images the caller opened (:func:`pil_to_rgb`) alike.
 * Size policy (:func:`fit_square`): scale so that the shorter side is ``s`` and cut the
   centre ``s x s`` square (bicubic, antialiased). An image already ``s x s`` is unchanged.
 * Tensors are float32 in [-1, 1], ``(3, h, w)`` or ``(b, 3, h, w)``.
@@ -18,6 +19,7 @@ Shape legend: ``b`` batch, ``h``/``w`` height and width, ``s`` the model resolut
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "MAX_PIXELS",
     "load_image",
+    "pil_to_rgb",
     "to_rgb",
     "fit_square",
     "crop_box",
@@ -68,27 +71,50 @@ def load_image(path: str | os.PathLike[str], max_pixels: int = MAX_PIXELS) -> Im
                 if w * h > max_pixels:
                     raise InputError(
                         f"image {path} is {w}x{h} ({w * h / 1e6:.0f} megapixels), more than "
-                        f"the limit of {max_pixels / 1e6:.0f} megapixels; downscale it first "
-                        f"(or pass a larger max_pixels if you trust the file)"
+                        f"the limit of {max_pixels / 1e6:.0f} megapixels; downscale it first"
                     )
-                img.load()
-                img = ImageOps.exif_transpose(img)
-                return to_rgb(img)
+                return _decoded(img)
     except InputError:
         raise
     except UnidentifiedImageError:
         raise InputError(
             f"{path} is not an image PIL can read; convert it to PNG or JPEG, or remove it"
         ) from None
-    except Image.DecompressionBombError:
+    except Image.DecompressionBombError as exc:
+        # PIL refuses before it tells the size; its message has the pixel count
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        count = f"{int(found.group(1)) / 1e6:.0f} megapixels, " if found else ""
         raise InputError(
-            f"image {path} has more than {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels, too "
-            f"many to decode safely; downscale it first"
+            f"image {path} has {count}more than the limit of "
+            f"{min(max_pixels, 2 * Image.MAX_IMAGE_PIXELS) / 1e6:.0f} megapixels; downscale it first"
         ) from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise InputError(
-            f"image {path} is truncated or corrupt ({exc}); re-copy or re-download it, or "
-            f"remove it from the data set"
+            f"image {path} is truncated or corrupt ({exc}); re-copy or re-download it"
+        ) from None
+
+
+def _decoded(img: Image.Image) -> Image.Image:
+    """``img`` decoded, turned as its EXIF orientation says, and converted to RGB."""
+    img.load()
+    return to_rgb(ImageOps.exif_transpose(img))
+
+
+def pil_to_rgb(img: Image.Image, name: str = "the PIL image") -> Image.Image:
+    """An image the caller opened with PIL, read as :func:`load_image` reads a file: decoded,
+    turned as its EXIF orientation says, converted to RGB.
+
+    Raises:
+        InputError: the image has no pixels, is closed, or its file is truncated or corrupt.
+    """
+    if img.width == 0 or img.height == 0:
+        raise InputError(f"{name} is {img.width}x{img.height}: it has no pixels")
+    try:
+        return _decoded(img)
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise InputError(
+            f"{name} cannot be decoded ({exc}): its file is truncated or corrupt, or the "
+            f"image was closed; open it again, or pass the path instead"
         ) from None
 
 

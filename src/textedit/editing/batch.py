@@ -20,6 +20,7 @@ summary and the gallery.
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 import unicodedata
 import warnings
@@ -120,10 +121,26 @@ def read_descriptions(path: str | Path) -> list[str]:
     return descriptions
 
 
+#: UTF-8 bytes of an image's name kept in output names, so that ``<image>__<description>
+#: .explain.png`` stays well under the 255-byte name limit of common file systems
+_STEM_BYTES = 100
+
+
 def _slug(text: str, limit: int = 48) -> str:
+    """A file-name part for a description: its words joined by dashes, in ASCII. When that
+    loses something (cut at ``limit``, case, punctuation, accents, other scripts), a short
+    hash of the description follows, so two different descriptions never share a name
+    (across runs into one folder as well as within one)."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = "-".join(split_words(ascii_text))[:limit].strip("-")
-    return slug or "description"
+    words = split_words(ascii_text)
+    slug = "-".join(words)[:limit].strip("-") or "description"
+    if slug.replace("-", " ") != text:
+        slug += "-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:6]
+    return slug
+
+
+def _cut(stem: str, limit: int = _STEM_BYTES) -> str:
+    return stem.encode("utf-8")[:limit].decode("utf-8", "ignore")
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -136,10 +153,10 @@ def _unique(names: list[str]) -> list[str]:
 
 
 def output_names(images: Sequence[Path], texts: Sequence[str]) -> tuple[list[str], list[str]]:
-    """File-name stems: one per image (unique), one per description (unique)."""
+    """File-name stems: one per image (unique; long names cut), one per description (unique)."""
     stems = [p.stem for p in images]
     stems = [s if stems.count(s) == 1 else p.name.replace(".", "_") for s, p in zip(stems, images)]
-    return _unique(stems), _unique([_slug(t) for t in texts])
+    return _unique([_cut(s) for s in stems]), _unique([_slug(t) for t in texts])
 
 
 def _planned(out: Path, stems: list[str], slugs: list[str], explain: bool) -> list[Path]:
@@ -235,7 +252,8 @@ def run_edits(
     stems, slugs = output_names(images, texts)
     check_writable(out)
     existing = [p for p in _planned(out, stems, slugs, explain) if p.exists()]
-    if (out / "index.html").exists() and read_gallery(out) is None:
+    gallery = read_gallery(out)  # a damaged gallery.json refuses the run here, not at the end
+    if (out / "index.html").exists() and gallery is None:
         existing.append(out / "index.html")  # a page textedit did not write
     if existing and not overwrite:
         shown = ", ".join(str(p) for p in existing[:3]) + (" ..." if len(existing) > 3 else "")
@@ -262,9 +280,9 @@ def run_edits(
     clashes = [
         str(out / "inputs" / f"{stems[i]}.png")
         for i, tensor in loaded
-        if not overwrite and not _same_input(out / "inputs" / f"{stems[i]}.png", tensor)
+        if not _same_input(out / "inputs" / f"{stems[i]}.png", tensor)
     ]
-    if clashes:
+    if clashes and not overwrite:
         raise InputError(
             f"{len(clashes)} other input image(s) are saved under the same name already "
             f"({', '.join(clashes[:3])}{' ...' if len(clashes) > 3 else ''}); pass --overwrite "
@@ -333,8 +351,14 @@ def run_edits(
                 [cells[(i, j)] for j in range(len(texts))],
             )
         )
+    # files of earlier runs this one replaced (with overwrite): their tables stop showing them
+    replaced = {p.relative_to(out).as_posix() for p in existing} | {
+        Path(p).relative_to(out).as_posix() for p in clashes
+    }
     summary.gallery = add_to_gallery(
-        out, GallerySection(list(texts), rows, model_name, list(summary.notes), list(summary.skipped))
+        out,
+        GallerySection(list(texts), rows, model_name, list(summary.notes), list(summary.skipped)),
+        replaced=replaced,
     )
     summary.written.append(summary.gallery)
     return summary

@@ -136,10 +136,11 @@ def explanation_figure(e: Explanation) -> Image.Image:
         _text(draw, (x, y), title, font)
         sheet.paste(_panel(image, _CELL), (x, y + title_h))
     y += title_h + _CELL + 2
-    bar = _colour_bar(_CELL - 40)
-    sheet.paste(bar, (_PAD + 14, y + 2))
-    _text(draw, (_PAD, y), "0", small)
-    _text(draw, (_PAD + _CELL - 22, y), "1", small)
+    if e.boundary is not None or e.localization is not None:  # the scale of the map panels
+        bar = _colour_bar(_CELL - 40)
+        sheet.paste(bar, (_PAD + 14, y + 2))
+        _text(draw, (_PAD, y), "0", small)
+        _text(draw, (_PAD + _CELL - 22, y), "1", small)
     y += 12 + _PAD
 
     if attention is not None:

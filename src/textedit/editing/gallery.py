@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -34,9 +34,10 @@ GALLERY_STATE = "gallery.json"
 
 @dataclass
 class GalleryCell:
-    """One edit: its image and explanation figure, relative to the gallery's folder."""
+    """One edit: its image and explanation figure, relative to the gallery's folder; no
+    image when a later run replaced the file (``--overwrite``)."""
 
-    image: str
+    image: str | None
     explanation: str | None = None
 
 
@@ -113,11 +114,40 @@ def read_gallery(folder: str | Path) -> list[GallerySection] | None:
         ) from None
 
 
-def add_to_gallery(folder: str | Path, section: GallerySection) -> Path:
-    """Add ``section`` to the gallery in ``folder`` (replacing a table of the same images and
-    descriptions) and write ``index.html`` and ``gallery.json`` atomically; returns the page."""
+def _without(section: GallerySection, replaced: set[str]) -> GallerySection | None:
+    """``section`` no longer showing the files in ``replaced`` (paths relative to the
+    gallery): a row whose input was replaced goes (its edits were of another image), a
+    replaced edit leaves an empty cell; None when no row is left."""
+    rows = []
+    for row in section.rows:
+        if row.input in replaced:
+            continue
+        cells = [
+            GalleryCell(None) if cell.image in replaced or cell.explanation in replaced else cell
+            for cell in row.cells
+        ]
+        rows.append(GalleryRow(row.name, row.input, cells))
+    if not rows:
+        return None
+    return GallerySection(section.descriptions, rows, section.model, section.notes, section.skipped)
+
+
+def add_to_gallery(
+    folder: str | Path, section: GallerySection, replaced: Collection[str] = ()
+) -> Path:
+    """Add ``section`` to the gallery in ``folder`` and write ``index.html`` and
+    ``gallery.json`` atomically; returns the page.
+
+    A table of the same images and descriptions is replaced; the other tables stop showing
+    the files in ``replaced`` (paths relative to ``folder`` that this run wrote over), so
+    no table shows another run's edit under its description."""
     folder = Path(folder)
-    sections = [s for s in (read_gallery(folder) or []) if s.key() != section.key()]
+    replaced = set(replaced)
+    sections = []
+    for old in read_gallery(folder) or []:
+        kept = _without(old, replaced) if old.key() != section.key() else None
+        if kept is not None:
+            sections.append(kept)
     sections.append(section)
     state = json.dumps({"sections": [asdict(s) for s in sections]}, indent=1)
     atomic_save(folder / GALLERY_STATE, lambda tmp: tmp.write_text(state, encoding="utf-8"))
@@ -143,6 +173,9 @@ def _table(section: GallerySection) -> list[str]:
             f"<div class='small'>{e(row.name)}</div></td>"
         )
         for cell in row.cells:
+            if cell.image is None:
+                parts.append("<td class='small'>replaced by a later run</td>")
+                continue
             image = f"<img src='{_url(cell.image)}' alt='edit of {e(row.name)}'>"
             if cell.explanation:
                 image = f"<a href='{_url(cell.explanation)}'>{image}</a>"

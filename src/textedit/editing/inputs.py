@@ -10,7 +10,7 @@ the edit can be composited back at the original size (:mod:`textedit.editing.com
 * A path is read with :func:`textedit.data.images.load_image`: grayscale, palette, RGBA
   (composited on white), CMYK and 16-bit files are converted to RGB; a missing, empty,
   non-image, truncated or huge file raises :class:`~textedit.errors.InputError` naming it.
-* A PIL image of any mode is converted the same way.
+* A PIL image of any mode is converted the same way (EXIF orientation included).
 * A tensor must already be the model's input: ``(b, 3, s, s)``, floating point, values in
   ``[-1, 1]`` (no size policy is applied to tensors; there is no original to go back to).
 """
@@ -27,7 +27,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from textedit.data.images import MAX_PIXELS, fit_square, load_image, pil_to_tensor, to_rgb
+from textedit.data.images import MAX_PIXELS, fit_square, load_image, pil_to_rgb, pil_to_tensor
 from textedit.errors import InputError
 
 __all__ = ["ImageInput", "PreparedImages", "prepare_images", "square_box", "check_tensor"]
@@ -73,7 +73,8 @@ def square_box(width: int, height: int) -> tuple[int, int, int]:
 
 
 def check_tensor(image: Any, size: int, owner: str = "edit") -> Tensor:
-    """``image`` if it is a ``(b, 3, size, size)`` float tensor in ``[-1, 1]``, else InputError."""
+    """``image`` as float32 if it is a ``(b, 3, size, size)`` floating-point tensor in
+    ``[-1, 1]`` with ``b >= 1`` (float64, float16 and bfloat16 are converted), else InputError."""
     if not isinstance(image, Tensor) or image.ndim != 4 or image.shape[1:] != (3, size, size):
         shape = tuple(image.shape) if isinstance(image, Tensor) else type(image).__name__
         raise InputError(
@@ -81,6 +82,8 @@ def check_tensor(image: Any, size: int, owner: str = "edit") -> Tensor:
             f"got {shape}; pass the path or PIL image to have it resized (the size policy), or "
             f"resize the tensor to {size}×{size} (e.g. torch.nn.functional.interpolate)"
         )
+    if image.shape[0] == 0:
+        raise InputError(f"{owner} got an empty batch {tuple(image.shape)}; pass at least one image")
     if not image.is_floating_point():
         raise InputError(
             f"images must be floating point in [-1, 1], got {image.dtype}; "
@@ -102,16 +105,15 @@ def check_tensor(image: Any, size: int, owner: str = "edit") -> Tensor:
             f"images must lie in [-1, 1], found values in [{low:.3g}, {high:.3g}]; "
             f"map [0, 1] pixels with 2 * x - 1, [0, 255] with x / 127.5 - 1"
         )
-    return image
+    return image.float()
 
 
 def _one(
     item: Any, size: int, max_pixels: int
 ) -> tuple[Tensor, str, Image.Image, tuple[int, int, int]]:
     if isinstance(item, Image.Image):
-        original, source = to_rgb(item), "<PIL image>"
-        if original.width == 0 or original.height == 0:
-            raise InputError(f"the PIL image is {item.width}x{item.height}: it has no pixels")
+        name = f"the PIL image of {item.filename}" if getattr(item, "filename", "") else "the PIL image"
+        original, source = pil_to_rgb(item, name), "<PIL image>"
     elif isinstance(item, (str, os.PathLike)):
         original, source = load_image(item, max_pixels=max_pixels), str(Path(item))
     else:

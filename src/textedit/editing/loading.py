@@ -8,21 +8,9 @@ from typing import Any
 from textedit.errors import CheckpointError, InputError
 from textedit.interfaces.model import EditingModel, GeneratingModel
 from textedit import pretrained
+from textedit.utils.device import resolve_device
 
 __all__ = ["load_for_editing", "load_for_generation", "resolve_device"]
-
-
-def resolve_device(device: str = "auto") -> str:
-    """``"auto"`` -> ``"cuda"`` when available, else ``"cpu"``; other values pass through."""
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise InputError(
-            f"--device {device}: CUDA is not available here; use --device cpu (or auto)"
-        )
-    return device
 
 
 def load_for_editing(name_or_path: str | Path | None = None, device: str = "auto") -> Any:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from textedit.editing.inputs import ImageInput, PreparedImages, prepare_images
-from textedit.editing.text import DescriptionInfo, check_descriptions
+from textedit.editing.text import DescriptionInfo, check_descriptions, description_list
 from textedit.errors import InputError
 
 __all__ = ["EditRequest", "prepare_edit"]
@@ -50,7 +50,7 @@ def prepare_edit(
         InputError: a bad image or description, or counts that do not pair up.
     """
     owner = f"{type(model).__name__}.edit"
-    texts = [texts] if isinstance(texts, str) else list(texts)
+    texts = description_list(texts)
     images = prepare_images(image, model.image_size, owner=owner)
     if not texts:
         raise InputError("no description given; pass at least one, e.g. 'a bird with a red head'")

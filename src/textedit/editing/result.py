@@ -260,6 +260,12 @@ class GenerationResult(EditOutput):
 
 
 def save_image(picture: Image.Image, path: Path) -> None:
-    """Write ``picture`` atomically; the format follows the suffix (PNG when there is none)."""
+    """Write ``picture`` atomically; the format follows the suffix (PNG when there is none).
+
+    Raises:
+        InputError: ``path`` is a folder.
+    """
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; give a file name, e.g. {path / 'edit.png'}")
     fmt = Image.registered_extensions().get(path.suffix.lower(), "PNG")
     atomic_save(path, lambda tmp: picture.save(tmp, format=fmt))

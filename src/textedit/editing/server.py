@@ -23,6 +23,7 @@ import base64
 import io
 import ipaddress
 import json
+import math
 import tempfile
 import threading
 import time
@@ -40,7 +41,7 @@ from textedit.editing.page import PAGE, SCRIPT
 from textedit.errors import InputError, TextEditError
 from textedit.visualize import heatmap
 
-__all__ = ["EditServer", "make_server", "is_loopback", "MAX_SERVER_PIXELS", "DEFAULT_MAX_UPLOAD_MB"]
+__all__ = ["EditServer", "check_server_options", "make_server", "is_loopback", "MAX_SERVER_PIXELS", "DEFAULT_MAX_UPLOAD_MB"]
 
 #: largest image the demo decodes (width x height)
 MAX_SERVER_PIXELS = 40_000_000
@@ -254,6 +255,16 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
 
+def check_server_options(port: int, max_upload_mb: float) -> None:
+    """Raises :class:`~textedit.errors.InputError` for a port outside 0-65535 or an upload
+    limit that is not a positive finite number (``textedit serve`` checks them before the
+    model loads)."""
+    if not 0 <= port <= 65535:
+        raise InputError(f"--port must be between 0 and 65535 (0 picks a free one), got {port}")
+    if not math.isfinite(max_upload_mb) or max_upload_mb <= 0:
+        raise InputError(f"--max-upload-mb must be a positive number, got {max_upload_mb}")
+
+
 def make_server(
     model: Any,
     host: str = "127.0.0.1",
@@ -263,8 +274,7 @@ def make_server(
     quiet: bool = False,
 ) -> EditServer:
     """An :class:`EditServer` bound to ``host:port`` (``port=0``: a free port; see ``.url``)."""
-    if max_upload_mb <= 0:
-        raise TextEditError(f"the upload limit must be positive, got {max_upload_mb} MB")
+    check_server_options(port, max_upload_mb)
     try:
         return EditServer((host, port), model, model_name, int(max_upload_mb * 1e6), quiet)
     except OSError as exc:

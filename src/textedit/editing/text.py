@@ -31,6 +31,7 @@ __all__ = [
     "MAX_DESCRIPTION_CHARS",
     "EditWarning",
     "DescriptionInfo",
+    "description_list",
     "normalize_description",
     "check_descriptions",
     "token_strings",
@@ -62,6 +63,23 @@ class DescriptionInfo:
     words: tuple[str, ...]
     unknown_words: tuple[str, ...]
     truncated: bool
+
+
+def description_list(texts: Any) -> list[Any]:
+    """``texts`` as a list: one description (a ``str``) or a sequence of them; each is
+    checked by :func:`normalize_description` later.
+
+    Raises:
+        InputError: neither (``None``, a number, bytes).
+    """
+    if isinstance(texts, str):
+        return [texts]
+    if isinstance(texts, Sequence) and not isinstance(texts, (bytes, bytearray)):
+        return list(texts)
+    raise InputError(
+        f"descriptions must be a string or a list of strings, got {type(texts).__name__}; "
+        f"e.g. 'this bird has a red head'"
+    )
 
 
 def normalize_description(text: Any) -> str:

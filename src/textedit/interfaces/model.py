@@ -35,7 +35,7 @@ from torch import Tensor
 from textedit.config.base import CompositionConfig
 from textedit.editing.request import prepare_edit
 from textedit.editing.result import EditOutput, EditResult, GenerationResult
-from textedit.editing.text import check_descriptions
+from textedit.editing.text import check_descriptions, description_list
 from textedit.errors import InputError
 from textedit.interfaces.composition import Composition
 from textedit.interfaces.text_encoder import TextEncoding, TokenBatch
@@ -185,7 +185,7 @@ class GeneratingModel(TextModel):
             InputError: an empty or too long description, one made only of unknown words,
                 a ``num_images`` below 1, or seeds or noise that do not match the images.
         """
-        texts = [texts] if isinstance(texts, str) else list(texts)
+        texts = description_list(texts)
         if num_images < 1:
             raise InputError(f"num_images must be at least 1, got {num_images}")
         texts = [t for t in texts for _ in range(num_images)]

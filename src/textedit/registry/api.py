@@ -61,10 +61,13 @@ def create_component(kind: str, spec: Spec, **overrides: Any) -> Any:
         config = spec.replace(**overrides).config if overrides else spec.config
         return cls(config)
     if isinstance(spec, ComponentConfig):
-        matches = [
-            e.obj for e in get_registry(kind).entries()
-            if e.status == "loaded" and e.obj.config_class is type(spec)
-        ]
+        registry = get_registry(kind)
+        # the loaded entries first; a plug-in not imported yet is imported only if needed
+        entries = [e for e in registry.entries() if e.status == "loaded"]
+        matches = [e.obj for e in entries if e.obj.config_class is type(spec)]
+        if not matches:
+            entries = [e for e in registry.load_all() if e.status == "loaded"]
+            matches = [e.obj for e in entries if e.obj.config_class is type(spec)]
         if not matches:
             raise TextEditError(f"no registered {kind} uses {type(spec).__name__}")
         return matches[0](spec.model_copy(update=overrides) if overrides else spec)

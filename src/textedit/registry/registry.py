@@ -241,8 +241,8 @@ class Registry:
         if ":" in name:
             dist, _, bare = name.partition(":")
             dist = normalize_distribution(dist)
-            for e in entries:
-                if e.distribution == dist and e.name == bare:
+            for e in entries:  # code-registered modules keep their own spelling
+                if normalize_distribution(e.distribution) == dist and e.name == bare:
                     return e
             raise self._unknown(name)
         if name in self._builtins:
@@ -285,7 +285,8 @@ class Registry:
             try:
                 obj = entry.plugin.load()
                 self._validate(obj)
-            except Exception as exc:  # a broken plug-in must not break textedit
+            except (Exception, SystemExit) as exc:  # a broken plug-in must not break textedit
+                # (SystemExit: a module that parses sys.argv or calls exit() on import)
                 entry.status, entry.error = "failed", exc
                 warnings.warn(
                     f"textedit plug-in {entry.qualified_name} ({entry.target}) could not be "

@@ -71,14 +71,16 @@ _TEXTS = ("this bird has a red head and white wings", "the bird is blue")
 def registered_models() -> list[str]:
     """Every registered model, built-in or plug-in, by name: the compositions that implement
     :class:`~textedit.interfaces.EditingModel` or :class:`~textedit.interfaces.GeneratingModel`.
-    Presets are left out, and so are compositions that are neither (DAMSM)."""
+    Presets are left out, and so are compositions that are neither (DAMSM), and plug-ins
+    that fail to load (``textedit components`` shows them as failed), as
+    :func:`~textedit.testing.registered_components` does."""
     registry = get_registry(MODEL_KIND)
     names = []
-    for name in registry.names():
-        obj = registry.get(name)
-        if not isinstance(obj, Preset) and issubclass(obj, TextModel):
-            names.append(name)
-    return names
+    for entry in registry.load_all():
+        obj = entry.obj
+        if entry.status == "loaded" and not isinstance(obj, Preset) and issubclass(obj, TextModel):
+            names.append(registry.public_name(entry))
+    return sorted(names)
 
 
 def _fail(name: str, check: str, message: str) -> ConformanceError:

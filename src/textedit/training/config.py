@@ -12,6 +12,7 @@ from textedit.config.base import SlotSpec
 from textedit.errors import ConfigError
 from textedit.registry.api import resolve_model_config
 from textedit.registry.presets import merge_overrides
+from textedit.utils.device import check_device_name
 
 __all__ = ["TrainConfig", "OptimizerConfig", "TrainDataConfig", "find_config", "shipped_configs"]
 
@@ -89,7 +90,7 @@ class TrainConfig(_Strict):
     optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig, description="Optimisers.")
     recipe: SlotSpec("recipe") = Field(
         None,
-        description="The training recipe: `{type: <registered recipe>, ...its fields}` (loss weights and options; see `textedit components recipe`). Left out, or without `type`: the model's default recipe.",
+        description="The training recipe: `{type: <registered recipe>, ...its fields}` (loss weights and options; see `textedit components --kind recipe`). Left out, or without `type`: the model's default recipe.",
     )
     batch_size: int = Field(16, gt=0, description="Global batch size (split across processes under torchrun).")
     steps: int | None = Field(None, gt=0, description="Training iterations (one step of the recipe each: MIM-Net's is a reconstruction and an adversarial step); give this or epochs.")
@@ -159,9 +160,7 @@ class TrainConfig(_Strict):
     @field_validator("device")
     @classmethod
     def _device(cls, value: str) -> str:
-        if value != "auto" and not (value == "cpu" or value.startswith("cuda")):
-            raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {value!r}")
-        return value
+        return check_device_name(value)
 
 
 def shipped_configs() -> list[str]:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from textedit.utils.device import resolve_device
+
 __all__ = ["DistributedContext"]
 
 
@@ -41,8 +43,7 @@ class DistributedContext:
         world = int(os.environ.get("WORLD_SIZE", "1"))
         rank = int(os.environ.get("RANK", "0"))
         local = int(os.environ.get("LOCAL_RANK", "0"))
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
+        device = resolve_device(device)  # a clear error for CUDA on a machine without it
         if device == "cuda":  # set_device needs an index: this process's GPU under torchrun
             device = f"cuda:{local}"
         dev = torch.device(device)

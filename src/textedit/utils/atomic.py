@@ -26,6 +26,27 @@ def _default_mode() -> int:
     return 0o666 & ~umask
 
 
+#: bytes of the target's name kept in a temporary name: the name, a dot and a random part
+#: must fit the 255-byte name limit of common file systems even when the target's does
+_NAME_BYTES = 160
+
+
+def _temp_stem(name: str) -> str:
+    """``name`` cut to at most :data:`_NAME_BYTES` UTF-8 bytes (on a character boundary)."""
+    return name.encode("utf-8")[:_NAME_BYTES].decode("utf-8", "ignore")
+
+
+@contextlib.contextmanager
+def _name_the_target(tmp: Path | str, path: Path) -> Iterator[None]:
+    """An ``OSError`` about the temporary file names ``path``, the file the user asked for."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None and str(exc.filename) == str(tmp):
+            exc.filename = str(path)
+        raise
+
+
 def _fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):  # not supported on every platform / file system
         fd = os.open(path, os.O_RDONLY)
@@ -40,14 +61,15 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[
     """Open a temporary file beside ``path``; on success rename it over ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{_temp_stem(path.name)}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, mode) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, _default_mode())
-        os.replace(tmp, path)
+        with _name_the_target(tmp, path):
+            os.chmod(tmp, _default_mode())
+            os.replace(tmp, path)
         _fsync_dir(path.parent)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -68,12 +90,13 @@ def atomic_save(path: str | os.PathLike[str], writer: Callable[[Path], None]) ->
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp{path.suffix}")
+    tmp = path.with_name(f".{_temp_stem(path.name)}.{uuid.uuid4().hex[:12]}.tmp{path.suffix}")
     try:
-        writer(tmp)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        with _name_the_target(tmp, path):
+            writer(tmp)
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
         _fsync_dir(path.parent)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -95,7 +118,7 @@ def atomic_directory(target: str | os.PathLike[str], overwrite: bool = True) -> 
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")
+    tmp = target.with_name(f".{_temp_stem(target.name)}.tmp-{uuid.uuid4().hex[:8]}")
     tmp.mkdir()
     try:
         yield tmp
@@ -114,7 +137,7 @@ def replace_directory(source: str | os.PathLike[str], target: str | os.PathLike[
     two renames: a reader finds the old directory or the new one, never none."""
     source, target = Path(source), Path(target)
     if target.exists():
-        backup = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+        backup = target.with_name(f".{_temp_stem(target.name)}.old-{uuid.uuid4().hex[:8]}")
         os.replace(target, backup)
         os.replace(source, target)
         shutil.rmtree(backup, ignore_errors=True)

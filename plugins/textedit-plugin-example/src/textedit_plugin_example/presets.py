@@ -1,4 +1,5 @@
-"""A MIM-Net preset that uses this package's localizer by name."""
+"""A MIM-Net preset that uses this package's localizer by its qualified name (a bare name
+would become ambiguous if another plug-in declared a ``spatial_prior`` too)."""
 
 from textedit import Preset
 
@@ -7,7 +8,9 @@ def _config() -> dict:
     from textedit.registry.kinds import get_registry
 
     base = get_registry("model").get("mimnet_64")
-    return base.config_dict(localizer={"type": "spatial_prior", "prior_size": 8})
+    return base.config_dict(
+        localizer={"type": "textedit-plugin-example:spatial_prior", "prior_size": 8}
+    )
 
 
 MIMNET_64_SPATIAL_PRIOR = Preset(

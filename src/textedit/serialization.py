@@ -31,6 +31,7 @@ import torch
 from textedit._version import SCHEMA_VERSION, __version__
 from textedit.config.base import ComponentSpec, validate_config
 from textedit.errors import AmbiguousComponentError, CheckpointError, UnknownComponentError
+from textedit.registry.entry_points import autoload_disabled
 from textedit.registry.kinds import MODEL_KIND, get_registry
 from textedit.registry.registry import RegistryEntry
 from textedit.utils.atomic import atomic_directory
@@ -235,6 +236,18 @@ def _resolve(kind: str, name: str, meta: Mapping[str, Any], where: str) -> type:
             return registry.load(entry)
     except UnknownComponentError as exc:
         other = f" {exc}" if str(exc).startswith("(") else ""
+        if autoload_disabled() and dist and dist != "textedit" and version:
+            raise CheckpointError(
+                f"{where} needs the {kind} {name!r} from the plug-in {dist!r} {version}, and "
+                f"plug-in auto-loading is off (TEXTEDIT_DISABLE_PLUGIN_AUTOLOAD): unset it, or "
+                f"register the component in code before loading{other}"
+            ) from exc
+        if dist == "__main__":
+            raise CheckpointError(
+                f"{where} needs the {kind} {name!r}, which a script registered (in __main__) "
+                f"when the model was saved: run the code that registers it before loading, "
+                f"or move the component into a module or a plug-in package. {exc}"
+            ) from exc
         if dist and dist != "textedit" and version:
             raise CheckpointError(
                 f"{where} needs the {kind} {name!r} from the distribution {dist!r} (saved with "

@@ -30,3 +30,30 @@ def test_config_fields_are_described(kind, name):
     cls = get_registry(kind).get(name)
     undocumented = [f for f, info in cls.config_class.model_fields.items() if not info.description]
     assert not undocumented, f"{cls.config_class.__name__} fields without a description: {undocumented}"
+
+
+def _broken_localizers():
+    import torch
+    from torch import nn
+
+    from textedit.components.localizer.tlu import TLULocalizer as TLU
+
+    class Crashes(TLU):
+        def forward(self, coarse, original, texture):
+            return super().forward(torch.cat([coarse, coarse], 1), original, texture)  # a width bug
+
+    class Unused(TLU):
+        def __init__(self, config=None):
+            super().__init__(config)
+            self.forgotten = nn.Linear(2, 2)  # built, never called
+
+    return Crashes, Unused
+
+
+@pytest.mark.parametrize(("which", "message"), [(0, "'forward'.*raised"), (1, "'backward'.*forgotten.weight")])
+def test_the_kit_names_the_check_a_broken_component_fails(which, message):
+    from textedit.testing import ConformanceError
+
+    cls = _broken_localizers()[which]
+    with pytest.raises(ConformanceError, match=message):
+        run_conformance(cls(cls.example_config()), checks=("forward", "backward"))

@@ -57,6 +57,16 @@ def test_with_components_shares_the_rest(model):
     assert variant.config.localizer.type == "everywhere"
 
 
+def test_with_components_refuses_a_component_of_the_wrong_width(model):
+    """A width the other slots wire in is checked when the variant is made, not at its
+    first forward pass (a matmul error naming neither the slot nor the width)."""
+    from textedit import ConfigError
+    from textedit.components.localizer.tlu import TLULocalizer
+
+    with pytest.raises(ConfigError, match=r"localizer: the given TLULocalizer has channels=5 where the other slots need 8"):
+        model.with_components(localizer=TLULocalizer(dict(channels=5, texture_dim=4)))
+
+
 def test_trainer_methods(model):
     image = _image()
     tokens = model.tokenize(TEXTS)

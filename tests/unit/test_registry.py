@@ -181,6 +181,11 @@ def test_broken_plugin_warns_once_and_breaks_nothing_else(
     # everything else keeps working
     assert registry.get("toy_localizer") is toy_registered.ToyLocalizer
     assert "broken" in registry.names()
+    with pytest.raises(textedit.UnknownComponentError) as unknown:
+        registry.get("brokn")
+    listing = str(unknown.value)
+    assert "failed to load: broken" in listing
+    assert "broken," not in listing.split("Available")[1].split("failed")[0], "not listed as available"
 
 
 def test_a_broken_model_plugin_leaves_the_model_list_of_the_test_kit_whole(fake_dist):
@@ -209,6 +214,13 @@ def test_autoload_can_be_switched_off(toy_registered, fake_dist, monkeypatch):
     assert "toy_localizer" in registry.names()
     with pytest.raises(UnknownComponentError, match="auto-loading is off"):
         registry.get("acme")
+
+
+def test_a_preset_of_an_unknown_composition_names_the_preset_and_its_plugin(fake_dist):
+    source = "from textedit import Preset\nP = Preset(name='typo_64', composition='mimnett', config={})\n"
+    fake_dist("typo-presets", "0.3", {"textedit.models": {"typo_64": "typo_presets:P"}}, {"typo_presets.py": source})
+    with pytest.raises(UnknownComponentError, match=r"preset 'typo_64' \(from typo-presets 0.3\).*'mimnett'.*Did you mean 'mimnet'"):
+        textedit.create_model("typo_64")
 
 
 def test_list_components_covers_every_kind():

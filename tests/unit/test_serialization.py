@@ -112,6 +112,21 @@ def test_missing_plugin_names_the_package(toy_registered, tmp_path, fake_dist):
         load_composition(tmp_path / "m")
 
 
+def test_loading_with_plugin_autoload_off_says_so(toy_registered, tmp_path, fake_dist, monkeypatch):
+    fake_dist(
+        "acme-edit", "2.3",
+        {"textedit.localizers": {"acme": "acme_plugin4:PluginLocalizer"}},
+        {"acme_plugin4.py": TOY_PLUGIN},
+    )
+    textedit.create_model("toy_model", localizer={"type": "acme"}).save_pretrained(tmp_path / "m")
+    monkeypatch.setenv("TEXTEDIT_DISABLE_PLUGIN_AUTOLOAD", "1")
+    from textedit.registry.kinds import get_registry
+
+    get_registry("localizer").refresh()
+    with pytest.raises(CheckpointError, match="auto-loading is off"):
+        load_composition(tmp_path / "m")
+
+
 def test_loading_asks_for_the_saved_distribution(toy_registered, tmp_path, fake_dist):
     """A second plug-in with the same bare name neither makes a saved model ambiguous nor
     replaces its class; a same-named class registered in code is not substituted."""

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from textedit.config.base import ComponentSpec, CompositionConfig, validate_config
-from textedit.errors import TextEditError
+from textedit.errors import ConfigError, TextEditError
 from textedit.interfaces.component import Component
 from textedit.layers.memory_format import weights_format
 from textedit.registry.api import create_component
@@ -170,11 +170,37 @@ class SlotBuilder:
 
     def __call__(self, slot: str, spec: ComponentSpec | None = None) -> Component:
         """The component of ``slot``: the given one, else one built from ``spec`` (default:
-        the slot's spec in the config)."""
+        the slot's spec in the config).
+
+        Raises:
+            ConfigError: a given component disagrees with a field ``spec`` wires in from the
+                other slots (a width), which would fail only at the first forward pass.
+        """
         if slot not in self.built:
             spec = spec if spec is not None else self.config.slot(slot)
             self.built[slot] = create_component(self.config.slot_kinds[slot], spec)
+        elif spec is not None:
+            self._check_wiring(slot, spec)
         return self.built[slot]
+
+    def _check_wiring(self, slot: str, spec: ComponentSpec) -> None:
+        component, declared = self.built[slot], self.config.slot(slot).config
+        wired = {
+            k: getattr(spec.config, k)
+            for k in type(spec.config).model_fields
+            if getattr(spec.config, k) != getattr(declared, k, None)
+        }
+        wrong = [
+            f"{k}={getattr(component.config, k)!r} where the other slots need {v!r}"
+            for k, v in wired.items()
+            if getattr(component.config, k, v) != v
+        ]
+        if wrong:
+            raise ConfigError(
+                [(slot, f"the given {type(component).__name__} has {', '.join(wrong)}; build it "
+                        f"with those values (or let the composition build the slot)")],
+                source=type(self.config).__name__,
+            )
 
 
 def wire(spec: ComponentSpec, **fields: Any) -> ComponentSpec:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from textedit.config.base import ComponentConfig, ComponentSpec, validate_config
-from textedit.errors import TextEditError
+from textedit.errors import TextEditError, UnknownComponentError
 from textedit.registry.kinds import KINDS, MODEL_KIND, RECIPE_KIND, get_registry, registries
 from textedit.registry.presets import Preset, merge_overrides
 
@@ -118,7 +118,15 @@ def resolve_model_config(spec: str | Mapping[str, Any], **overrides: Any) -> tup
     requested = merge_overrides(fields, overrides)
     if isinstance(obj, Preset):
         requested = obj.config_dict(**requested)
-        obj = registry.get(obj.composition)
+        preset = obj
+        try:
+            obj = registry.get(preset.composition)
+        except UnknownComponentError as exc:
+            origin = registry.entry_for(preset).origin
+            raise UnknownComponentError(
+                f"the preset {preset.name!r} (from {origin}) builds the composition "
+                f"{preset.composition!r}, which is not registered: {exc}"
+            ) from None
         if isinstance(obj, Preset):
             raise TextEditError(f"a preset must point at a composition, not at another preset ({obj.name!r})")
     # fields not given keep the composition's defaults; a slot given a new type is replaced

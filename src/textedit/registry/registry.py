@@ -259,10 +259,13 @@ class Registry:
         raise self._unknown(name)
 
     def _unknown(self, name: str) -> UnknownComponentError:
-        available = self.names()
+        failed = {self.public_name(e) for e in self.entries() if e.status == "failed"}
+        available = [n for n in self.names() if n not in failed]
         close = difflib.get_close_matches(name, available + self.names(qualified=True), n=3)
         hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         listing = ", ".join(available) if available else "none"
+        if failed:
+            listing += f"; failed to load: {', '.join(sorted(failed))} (see `textedit components`)"
         if autoload_disabled():
             listing += " (plug-in auto-loading is off)"
         return UnknownComponentError(

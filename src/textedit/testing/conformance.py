@@ -11,8 +11,10 @@ Each check raises :class:`ConformanceError` naming the component, the check and 
 wrong. The checks: ``forward`` (runs on :meth:`~textedit.Component.example_inputs`),
 ``contract`` (the output dataclass, shapes and value ranges of the kind),
 ``config_roundtrip`` (config -> JSON -> config is equal and builds), ``save_load``
-(``save_pretrained`` -> ``from_pretrained`` gives identical outputs), ``backward`` (finite
-gradients reach the parameters) and ``determinism`` (two eval forwards agree).
+(``save_pretrained`` -> ``from_pretrained`` gives identical outputs; the component must be
+registered, by an entry point or in code, since loading finds its class by name),
+``backward`` (every trainable parameter takes part and receives a finite gradient) and
+``determinism`` (two eval forwards agree).
 """
 
 from __future__ import annotations
@@ -249,12 +251,22 @@ def _check_backward(component: Component, inputs: dict[str, Any]) -> None:
         return
     component.zero_grad(set_to_none=True)
     loss.backward()
-    grads = [p.grad for p in component.parameters() if p.requires_grad]
-    if not grads:
+    named = [(name, p.grad) for name, p in component.named_parameters() if p.requires_grad]
+    if not named:
         return
-    if any(g is not None and not torch.isfinite(g).all() for g in grads):
-        raise _fail(component, "backward", "a gradient contains NaN or inf")
-    if all(g is None or g.abs().sum() == 0 for g in grads):
+    bad = [name for name, g in named if g is not None and not torch.isfinite(g).all()]
+    if bad:
+        raise _fail(component, "backward", f"the gradients of {bad[:5]} contain NaN or inf")
+    unused = [name for name, g in named if g is None]
+    if unused:
+        raise _fail(
+            component,
+            "backward",
+            f"{len(unused)} trainable parameter(s) take no part in the forward pass "
+            f"({unused[:5]}{' ...' if len(unused) > 5 else ''}): remove them, or freeze them "
+            f"with requires_grad_(False) if they are used elsewhere",
+        )
+    if all(g.abs().sum() == 0 for _, g in named):
         raise _fail(component, "backward", "no trainable parameter received a gradient")
     component.zero_grad(set_to_none=True)
 
@@ -285,8 +297,13 @@ def run_conformance(
     torch.manual_seed(seed)
     inputs = component.example_inputs(batch_size=batch_size, seed=seed)
     component.eval()
-    with torch.no_grad():
-        out = component(**inputs)
+    try:
+        with torch.no_grad():
+            out = component(**inputs)
+    except Exception as exc:
+        raise _fail(
+            component, "forward", f"the forward pass on example_inputs raised {type(exc).__name__}: {exc}"
+        ) from exc
     if "contract" in checks:
         with torch.no_grad():
             _check_contract(component, inputs, out)

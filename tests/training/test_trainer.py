@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 
 import pytest
 import torch
@@ -154,6 +155,94 @@ def test_mixed_precision_on_the_cpu_needs_native_bf16(tiny, monkeypatch):
         Trainer(tiny(mixed_precision="fp16", device="cpu"), progress=False)
 
 
+@pytest.mark.subprocess
+def test_ctrl_c_checkpoints_the_last_step_and_the_run_resumes_exactly(tiny, tmp_path):
+    """Ctrl-C (SIGINT to the process group: the trainer and its data worker) stops at the
+    end of a step with a checkpoint and says how to continue; resumed, the run ends where
+    an uninterrupted one does, bit for bit."""
+    import yaml
+
+    config = tiny(steps=1000, checkpoint_every=1000, sample_every=1000, output_dir=str(tmp_path / "run"),
+                  data={**tiny().data.model_dump(mode="json"), "num_workers": 1})
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json")))
+    proc = subprocess.Popen(
+        _cli("--config", str(tmp_path / "c.yaml"), "--no-progress"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    log, deadline = tmp_path / "run" / "metrics.jsonl", time.time() + 120
+    while not (log.exists() and len(log.read_text().splitlines()) >= 2):
+        assert proc.poll() is None, proc.communicate()
+        assert time.time() < deadline, "no training step within two minutes"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "(checkpointed); continue with: textedit train --resume" in err and "Traceback" not in err
+    stopped = load_checkpoint(latest_checkpoint(tmp_path / "run" / "checkpoints"))["step"]
+    assert 2 <= stopped < 1000
+    Trainer(config, resume=True, progress=False).train(max_steps=1)  # in process: a start less
+    reference = Trainer(tiny(steps=1000, checkpoint_every=1000, sample_every=1000,
+                             output_dir=str(tmp_path / "reference")), progress=False)
+    reference.train(max_steps=stopped + 1)
+    _assert_same(_weights(latest_checkpoint(tmp_path / "reference" / "checkpoints")),
+                 _weights(latest_checkpoint(tmp_path / "run" / "checkpoints")))
+
+
+def test_ema_switched_on_at_resume_starts_from_the_trained_weights(tiny):
+    Trainer(tiny(ema_decay=None), progress=False).train(max_steps=2)
+    resumed = Trainer(tiny(ema_decay=0.999), resume=True, progress=False)
+    assert resumed.step == 2
+    for average, live in zip(resumed.ema, resumed.ema_params):
+        assert torch.equal(average, live)
+
+
+def test_resume_with_another_model_or_length_or_data_says_what_is_wrong(tiny):
+    Trainer(tiny(), progress=False).train(max_steps=2)
+    wider = {**TINY_MODEL, "generator": {**TINY_MODEL.get("generator", {}), "channels": 12}}
+    with pytest.raises(TextEditError, match="weights do not fit this run's MIMNet.*run's own config"):
+        with pytest.warns(UserWarning, match="model.generator.channels: 16 -> 12"):
+            Trainer(tiny(model=wider), resume=True, progress=False)
+    with pytest.raises(TextEditError, match="at step 2, past this config's length of 1 steps; resume with steps=2"):
+        Trainer(tiny(steps=1), resume=True, progress=False)
+    with pytest.warns(UserWarning, match=r"another config than the checkpoint's \(data.num_images: 12 -> 16\)"):
+        Trainer(tiny(data={**tiny().data.model_dump(mode="json"), "num_images": 16}), resume=True, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # how fast the data comes is no change of what is learned
+        Trainer(tiny(data={**tiny().data.model_dump(mode="json"), "num_workers": 1}), resume=True, progress=False)
+
+
+def test_cli_length_overrides_flags_between_them_and_bad_combinations(tiny, tmp_path, capsys):
+    import yaml
+
+    from textedit.cli import main
+
+    config = tiny(steps=None, epochs=1).model_dump(mode="json")
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    # steps=N replaces the config's epochs; overrides may stand on either side of a flag
+    assert main(["train", "--config", str(tmp_path / "c.yaml"), "steps=1", "--no-progress", "batch_size=2"]) == 0
+    saved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert (saved["steps"], saved["epochs"], saved["batch_size"]) == (1, None, 2)
+    assert main(["train", "--resume", str(tmp_path / "run"), "--out", str(tmp_path / "x")]) == 1
+    assert "leave out --out" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--resume", str(tmp_path / "run"), "--max-steps", "0"])
+
+
+def test_a_run_killed_in_its_first_checkpoint_write_can_be_started_again(tiny, tmp_path):
+    import yaml
+
+    from textedit.cli import main
+
+    config = tiny(steps=2)
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json")))
+    checkpoints = tmp_path / "run" / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    (checkpoints / ".step_00000002.pt.0123456789ab.tmp.pt").write_bytes(b"")  # what a kill leaves
+    assert main(["train", "--config", str(tmp_path / "c.yaml"), "--no-progress"]) == 0
+    assert sorted(p.name for p in checkpoints.iterdir()) == ["step_00000002.pt"], "the leftover is removed"
+
+
 def test_resume_without_checkpoint_says_what_to_do(tiny):
     with pytest.raises(TextEditError, match="nothing to resume"):
         Trainer(tiny(), resume=True, progress=False)
@@ -185,6 +274,20 @@ def test_shipped_configs_validate():
         resolve_model_config(config.model)
     with pytest.raises(ConfigError, match="shipped configs: .*mimnet64_birds"):
         find_config("mimnet64_bird")
+
+
+def test_model_errors_carry_their_full_path_and_the_file():
+    from textedit.config.base import validate_config
+    from textedit.training.config import TrainConfig
+
+    bad = {"model": {**TINY_MODEL, "generator": {"channels": -3}}, "steps": 1}
+    with pytest.raises(ConfigError, match=r"in my.yaml:\n  model.generator.channels: .*greater than 0") as info:
+        validate_config(TrainConfig, bad, source="my.yaml")
+    assert "<root>" not in str(info.value)
+    with pytest.raises(ConfigError, match=r"model: unknown model 'mimnett'"):
+        validate_config(TrainConfig, {"model": {"type": "mimnett"}, "steps": 1})
+    with pytest.raises(ConfigError, match=r"device: .*device must be 'auto', 'cpu', 'cuda' or 'cuda:N' \(got 'gpu'\)$"):
+        validate_config(TrainConfig, {"model": TINY_MODEL, "steps": 1, "device": "gpu"})
 
 
 def test_epochs_or_steps():
@@ -394,6 +497,8 @@ def test_training_from_a_packed_data_set_with_true_edits(tiny, tmp_path):
     trainer = Trainer(tiny(data=data, recipe={"losses": {"true_edit": 1.0}}), progress=False)
     assert trainer.train() is not None
     assert "true_edit_l1" in trainer.train_step()
+    with pytest.warns(UserWarning, match="data.family is 'flowers', but the packed data set .* holds 'birds'"):
+        Trainer(tiny(data={**data, "family": "flowers"}, output_dir=str(tmp_path / "f")), progress=False)
 
 
 def test_compile_option_compiles_the_model_before_training(tiny, monkeypatch):
@@ -427,6 +532,7 @@ def test_device_cuda_gets_an_index(monkeypatch):
 
     chosen = []
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     monkeypatch.setattr(torch.cuda, "set_device", lambda d: chosen.append(torch.device(d)))
     monkeypatch.delenv("WORLD_SIZE", raising=False)
     monkeypatch.setenv("LOCAL_RANK", "0")

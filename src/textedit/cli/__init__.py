@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 from textedit._version import __version__
@@ -40,10 +42,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _format_warning(message, category, filename, lineno, line=None) -> str:  # noqa: ANN001
+    """textedit's own warnings as one ``warning:`` line (they say what to do; the source
+    line that Python shows would only be noise on a command line), others as Python does."""
+    if f"{os.sep}textedit{os.sep}" in str(filename):
+        return f"warning: {message}\n"
+    return _python_format_warning(message, category, filename, lineno, line)
+
+
+_python_format_warning = warnings.formatwarning
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
+    previous, warnings.formatwarning = warnings.formatwarning, _format_warning
+    try:
+        return _run(argv)
+    finally:
+        warnings.formatwarning = previous
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    # KEY=VALUE overrides may stand anywhere on the line, between flags too
+    # (argparse gives a positional list only its first uninterrupted run)
+    stray = [a for a in extra if "=" in a and not a.startswith("-")]
+    if stray and isinstance(getattr(args, "overrides", None), list):
+        args.overrides += stray
+        extra = [a for a in extra if a not in stray]
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "run", None):
         parser.print_help()
         return 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 
@@ -22,10 +23,23 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its newest checkpoint")
     p.add_argument("--out", help="run folder (overrides output_dir)")
-    p.add_argument("--max-steps", type=int, help="stop after this many more steps (the run stays resumable)")
+    p.add_argument("--max-steps", type=_positive, help="stop after this many more steps (the run stays resumable)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides, e.g. batch_size=8")
+    p.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="config overrides, e.g. batch_size=8 (anywhere on the line); steps=N replaces a "
+        "config's epochs and epochs=N its steps",
+    )
     p.set_defaults(run=run)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,9 +48,15 @@ def run(args: argparse.Namespace) -> int:
     from textedit.config.base import validate_config
     from textedit.config.io import apply_overrides, read_config_file
     from textedit.errors import TextEditError
+    from textedit.training.checkpoint import latest_checkpoint
     from textedit.training.config import TrainConfig, find_config
     from textedit.training.trainer import Trainer
 
+    if args.resume and args.out:
+        raise TextEditError(
+            f"--resume continues the run in its own folder ({args.resume}); leave out --out "
+            f"(to branch off a run, copy its folder and resume the copy)"
+        )
     if args.resume:
         run_dir = Path(args.resume)
         saved = run_dir / "config.yaml"
@@ -49,17 +69,30 @@ def run(args: argparse.Namespace) -> int:
     else:
         raise TextEditError("give --config FILE to start a run, or --resume RUN_DIR to continue one")
     data = apply_overrides(data, args.overrides)
+    given = {o.partition("=")[0].strip() for o in args.overrides}
+    for length, other in (("steps", "epochs"), ("epochs", "steps")):  # a run has one length
+        if length in given and other not in given and data.get(length) is not None:
+            data[other] = None
     if args.out:
         data["output_dir"] = args.out
     config = validate_config(TrainConfig, data, source=args.config or args.resume)
     out = Path(config.output_dir)
-    if not args.resume and (out / "checkpoints").is_dir() and any((out / "checkpoints").iterdir()):
+    if not args.resume and latest_checkpoint(out / "checkpoints") is not None:
         raise TextEditError(
             f"{out} already holds a training run; continue it with --resume {out}, or choose "
             f"another --out"
         )
     trainer = Trainer(config, resume=bool(args.resume), progress=not args.no_progress)
-    exported = trainer.train(max_steps=args.max_steps)
+    try:
+        exported = trainer.train(max_steps=args.max_steps)
+    except KeyboardInterrupt:
+        if trainer.interrupted and trainer.dist.is_main:
+            print(
+                f"stopped at step {trainer.step} of {trainer.total_steps} (checkpointed); "
+                f"continue with: textedit train --resume {out}",
+                file=sys.stderr,
+            )
+        raise
     if exported is not None and trainer.dist.is_main:
         print(f"trained {trainer.step} steps; model saved to {exported}")
     elif trainer.dist.is_main:

@@ -197,6 +197,10 @@ def validation_error_to_config_error(
     """Turn a pydantic error into a :class:`ConfigError` with dotted paths."""
     errors = []
     for err in exc.errors(include_url=False):
+        inner = (err.get("ctx") or {}).get("error")
+        if isinstance(inner, ConfigError):  # raised by a validator: keep its own paths
+            errors += [(f"{prefix}.{p}" if prefix and p else (p or prefix), m) for p, m in inner.errors]
+            continue
         path = _format_loc(tuple(err["loc"]))
         if prefix:
             path = f"{prefix}.{path}" if path else prefix

@@ -35,7 +35,7 @@ def load_for_editing(name_or_path: str | Path | None = None, device: str = "auto
     if not isinstance(model, EditingModel):
         hint = "; it draws images from text: use `textedit generate`" if isinstance(model, GeneratingModel) else ""
         raise InputError(
-            f"{name} holds a {type(model).__name__}, which does not edit images (not a "
+            f"{name} holds {_a(type(model).__name__)}, which does not edit images (not a "
             f"textedit.interfaces.EditingModel){hint}; pass an editing model (MIM-Net, TAGAN, "
             f"SISGAN, ManiGAN, ...)"
         )
@@ -58,8 +58,13 @@ def load_for_generation(name_or_path: str | Path, device: str = "auto") -> Any:
     if not isinstance(model, GeneratingModel):
         hint = "; it edits images: use `textedit edit`" if isinstance(model, EditingModel) else ""
         raise InputError(
-            f"{name_or_path} holds a {type(model).__name__}, which does not draw images from text "
+            f"{name_or_path} holds {_a(type(model).__name__)}, which does not draw images from text "
             f"(not a textedit.interfaces.GeneratingModel){hint}; pass a text-to-image model "
             f"(AttnGAN, StackGAN++, e.g. the run folder of `textedit train --config attngan64_birds`)"
         )
     return model.eval()
+
+
+def _a(noun: str) -> str:
+    """``noun`` with its indefinite article (a TAGAN, an AttnGAN)."""
+    return f"{'an' if noun[:1].upper() in 'AEIOU' else 'a'} {noun}"

@@ -216,7 +216,7 @@ class Evaluation:
         if path.is_file():
             old = json.loads(path.read_text(encoding="utf-8"))
             known = old.get("models", [])
-            differs = [k for k in ("settings", "data") if old.get(k) != config[k]]
+            differs = [d for k in ("settings", "data") for d in _changed(old.get(k), config[k], k)]
             digests = lambda ev: {k: v["digest"] for k, v in (ev or {}).items()}  # noqa: E731
             if digests(old.get("evaluators")) != digests(config["evaluators"]):
                 differs.append("evaluators")
@@ -381,3 +381,14 @@ def evaluate(
     return Evaluation(
         EvalSettings(data=data, **settings), resolved, out, progress=progress, overwrite=overwrite
     ).run()
+
+
+def _changed(old: Any, new: Any, name: str) -> list[str]:
+    """What differs between an earlier evaluation's ``name`` section and this one's, field
+    by field (``settings.seed (0 there, 1 now)``)."""
+    if old == new:
+        return []
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return [name]
+    keys = sorted(set(old) | set(new), key=str)
+    return [f"{name}.{k} ({old.get(k)!r} there, {new.get(k)!r} now)" for k in keys if old.get(k) != new.get(k)]

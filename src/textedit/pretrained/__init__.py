@@ -70,6 +70,11 @@ def load(name_or_path: str | Path | None = None, map_location: Any = "cpu") -> A
     if name_or_path is None:
         name_or_path = DEFAULT_MODEL
     path = Path(name_or_path)
+    if path.is_file() and path.parent.name == "checkpoints" and path.suffix == ".pt":
+        raise CheckpointError(
+            f"{path} is a training checkpoint (for --resume), not a saved model; pass the run "
+            f"folder {path.parent.parent} (its model/ is the trained model)"
+        )
     if path.exists():
         if (path / "model").is_dir() and not (path / "model_index.json").exists():
             path = path / "model"  # a training run's folder

@@ -68,6 +68,10 @@ def save_checkpoint(directory: str | Path, step: int, state: dict[str, Any], kee
         for old in sorted(directory.glob("step_*.pt"))[:-keep]:
             if old != path:
                 old.unlink(missing_ok=True)
+    # a run killed while writing leaves its temporary file; one process writes checkpoints,
+    # so any other temporary file is such a leftover (a full-size one, late in a save)
+    for stale in directory.glob(".step_*.tmp.pt"):
+        stale.unlink(missing_ok=True)
     return path
 
 

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from textedit.config.base import SlotSpec
-from textedit.errors import ConfigError
+from textedit.errors import ConfigError, TextEditError
 from textedit.registry.api import resolve_model_config
 from textedit.registry.presets import merge_overrides
 from textedit.utils.device import check_device_name
@@ -128,8 +128,15 @@ class TrainConfig(_Strict):
             recipe = {"type": recipe}
         if legacy and isinstance(recipe, dict):
             recipe = merge_overrides(recipe, legacy)
-        if isinstance(recipe, dict) and "type" not in recipe:
+        # the model is checked here, with the config's other fields, so that its errors
+        # carry their full path (model.generator.channels) and the config file's name
+        try:
             composition, _ = resolve_model_config(data.get("model") or cls.model_fields["model"].default_factory())
+        except ConfigError as exc:
+            raise ConfigError([(f"model.{path}" if path else "model", msg) for path, msg in exc.errors]) from None
+        except TextEditError as exc:  # an unknown model or preset
+            raise ConfigError([("model", str(exc))]) from None
+        if isinstance(recipe, dict) and "type" not in recipe:
             recipe = {"type": getattr(composition, "default_recipe", None), **recipe}
         data["recipe"] = recipe
         return data
@@ -137,7 +144,10 @@ class TrainConfig(_Strict):
     @model_validator(mode="after")
     def _length(self) -> "TrainConfig":
         if (self.steps is None) == (self.epochs is None):
-            raise ValueError("give exactly one of steps and epochs")
+            raise ValueError(
+                "give exactly one of steps and epochs (set the other to null; on the command "
+                "line, steps=N replaces a config's epochs and epochs=N its steps)"
+            )
         paired = self.recipe.config.true_edit_losses()
         if paired and self.data.type not in ("synthetic", "packed"):
             raise ValueError(

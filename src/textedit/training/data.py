@@ -12,6 +12,8 @@ see exactly the same data.
 
 from __future__ import annotations
 
+import warnings
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -237,9 +239,18 @@ def open_dataset(data: Any, split: str, image_size: int, *, train: bool, seed: i
             spec, split=split, true_edits=true_edits, reword=data.reword if train else 0.0, **common
         )
     if data.type == "packed":
-        return PackedDataset(
+        packed = PackedDataset(
             data.root, split=split, true_edits=true_edits, reword=data.reword if train else 0.0, **common
         )
+        if train and "family" in data.model_fields_set and packed.family not in (None, data.family):
+            warnings.warn(
+                f"data.family is {data.family!r}, but the packed data set {data.root} holds "
+                f"{packed.family!r} scenes: training on those (a packed set's family is its own; "
+                f"pack the {data.family} family with `textedit data pack --family {data.family}`)",
+                UserWarning,
+                stacklevel=2,
+            )
+        return packed
     if data.type == "folder":
         return FolderDataset(data.root, split=split, **common)
     if data.type == "cub":

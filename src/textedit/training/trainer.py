@@ -109,8 +109,15 @@ class Trainer:
         self.ema_buffer_values = [b.detach().clone() for b in self.ema_buffers] if config.ema_decay else None
         self.step = 0
         self.total_steps = config.total_steps(len(self.data.dataset))
+        self.interrupted = False
         if checkpoint is not None:
+            _warn_about_changes(checkpoint.get("config"), config)
             self._restore(checkpoint)
+            if self.step > self.total_steps:
+                raise TextEditError(
+                    f"the run in {self.out} is at step {self.step}, past this config's length of "
+                    f"{self.total_steps} steps; resume with steps={self.step} or more"
+                )
 
     # ------------------------------------------------------------------ setup
     def _autocast_dtype(self) -> torch.dtype | None:
@@ -152,7 +159,16 @@ class Trainer:
         return model.compile_components() if self.config.compile else model
 
     def _restore(self, state: dict[str, Any]) -> None:
-        self.model.load_state_dict(state["model"])
+        try:
+            self.model.load_state_dict(state["model"])
+        except RuntimeError as exc:  # missing, unexpected or resized weights
+            first = str(exc).strip().splitlines()
+            raise TextEditError(
+                f"the checkpoint's weights do not fit this run's {type(self.model).__name__} "
+                f"({first[1].strip() if len(first) > 1 else first[0]} ...); it was written for "
+                f"another model or model config: resume with the run's own config, or start a "
+                f"new run"
+            ) from exc
         # checkpoints written before recipes existed name the two optimisers opt_g and opt_d
         saved = state.get("optimizers") or {"generator": state.get("opt_g"), "discriminator": state.get("opt_d")}
         for name, optimizer in self.optimizers.items():
@@ -185,6 +201,9 @@ class Trainer:
             saved_buffers = state.get("ema_buffers") or [b.detach() for b in self.ema_buffers]
             for e, s in zip(self.ema_buffer_values, saved_buffers):
                 e.copy_(s)
+        elif self.ema is not None:  # the EMA switched on at resume: it starts from the restored weights
+            for e, p in zip([*self.ema, *self.ema_buffer_values], [*self.ema_params, *self.ema_buffers]):
+                e.copy_(p.detach())
         self.step = int(state["step"])
         set_rng_state(state["rng"])
 
@@ -278,7 +297,9 @@ class Trainer:
         """Train to the configured length (or ``max_steps`` more steps); return the exported model.
 
         Checkpoints every ``checkpoint_every`` steps and at the end; exports the final
-        model (EMA weights when enabled) to ``output_dir/model``.
+        model (EMA weights when enabled) to ``output_dir/model``. Ctrl-C (in a single
+        process) stops at the end of the current step with a checkpoint and raises
+        ``KeyboardInterrupt``; a second Ctrl-C stops at once.
         """
         from tqdm.auto import tqdm
 
@@ -289,37 +310,81 @@ class Trainer:
             _write_config(self.out / "config.yaml", cfg)
         logger = MetricsLogger(self.out, resume_step=self.step) if self.dist.is_main else None
         bar = tqdm(total=self.total_steps, initial=self.step, disable=not self.progress, unit="step", dynamic_ncols=True)
-        window_start, window_images = time.perf_counter(), 0
         try:
-            while self.step < end:
-                metrics = self.train_step()
-                window_images += cfg.batch_size
-                if not all(math.isfinite(v) for v in metrics.values()):
-                    raise TextEditError(
-                        f"training diverged at step {self.step}: {metrics}; lower the learning rates "
-                        f"or set optimizer.grad_clip, and resume from the last checkpoint"
-                    )
-                bar.update(1)
-                if self.step % cfg.log_every == 0 or self.step == end:
-                    elapsed = time.perf_counter() - window_start
-                    rate = window_images / elapsed if elapsed > 0 else float("nan")
-                    window_start, window_images = time.perf_counter(), 0
-                    shown = {k: f"{metrics[m]:.3f}" for k, m in self.recipe.progress.items() if m in metrics}
-                    bar.set_postfix(**shown, img_s=f"{rate:.1f}")
-                    if logger is not None:
-                        logger.log({"step": self.step, "images_per_s": rate, "time": time.time(), **metrics})
-                if self.dist.is_main and self.step % cfg.sample_every == 0:
-                    self.save_samples()
-                if self.step % cfg.checkpoint_every == 0 or self.step == end:
-                    self.checkpoint()
+            with self._stop_on_interrupt():
+                self._loop(end, bar, logger)
         finally:
             bar.close()
             self.data.close()
             if logger is not None:
                 logger.close()
+        if self.interrupted:
+            raise KeyboardInterrupt(f"stopped at step {self.step} (checkpointed)")
         if self.step >= self.total_steps and self.dist.is_main:
             return self.export(self.out / "model")
         return None
+
+    @contextlib.contextmanager
+    def _stop_on_interrupt(self) -> Iterator[None]:
+        """Ctrl-C (SIGINT) ends the run at the end of the current step, with a checkpoint
+        (:meth:`_loop` checks :attr:`interrupted`); a second Ctrl-C stops at once. Only in a
+        single process's main thread, where a checkpoint needs no other process."""
+        import signal
+        import threading
+
+        if (
+            self.dist.world_size > 1
+            or threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+        ):
+            yield
+            return
+
+        def first(signum: int, frame: Any) -> None:
+            self.interrupted = True
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            if self.progress:
+                print("\ninterrupted: finishing this step and writing a checkpoint (Ctrl-C again to stop now)", flush=True)
+
+        signal.signal(signal.SIGINT, first)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def _loop(self, end: int, bar: Any, logger: MetricsLogger | None) -> None:
+        cfg = self.config
+        window_start, window_images = time.perf_counter(), 0
+        while self.step < end and not self.interrupted:
+            try:
+                metrics = self.train_step()
+            except Exception:
+                # Ctrl-C also reaches DataLoader workers, which quit: the batch of this step
+                # was never drawn and the state is the last step's, which the checkpoint keeps
+                if not self.interrupted:
+                    raise
+                break
+            window_images += cfg.batch_size
+            if not all(math.isfinite(v) for v in metrics.values()):
+                raise TextEditError(
+                    f"training diverged at step {self.step}: {metrics}; lower the learning rates "
+                    f"or set optimizer.grad_clip, and resume from the last checkpoint"
+                )
+            bar.update(1)
+            if self.step % cfg.log_every == 0 or self.step == end:
+                elapsed = time.perf_counter() - window_start
+                rate = window_images / elapsed if elapsed > 0 else float("nan")
+                window_start, window_images = time.perf_counter(), 0
+                shown = {k: f"{metrics[m]:.3f}" for k, m in self.recipe.progress.items() if m in metrics}
+                bar.set_postfix(**shown, img_s=f"{rate:.1f}")
+                if logger is not None:
+                    logger.log({"step": self.step, "images_per_s": rate, "time": time.time(), **metrics})
+            if self.dist.is_main and self.step % cfg.sample_every == 0:
+                self.save_samples()
+            if self.step % cfg.checkpoint_every == 0 or self.step == end:
+                self.checkpoint()
+        if self.interrupted and self.step % cfg.checkpoint_every != 0 and self.step != end:
+            self.checkpoint()
 
     def checkpoint(self) -> None:
         """Write a resumable checkpoint (rank 0; every rank waits for it)."""
@@ -387,6 +452,44 @@ def _check_groups(model: nn.Module, groups: dict[str, list[nn.Parameter]], recip
 
 def _saved_vocabulary(checkpoint: dict[str, Any] | None) -> list[str] | None:
     return None if checkpoint is None else checkpoint.get("vocabulary")
+
+
+def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(data, dict):
+        return {prefix: data}
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        out.update(_flat(value, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
+#: settings that change what a run learns: resuming with other values is allowed (a new
+#: data set to fine-tune on, say) but said, since the checkpoint's model and vocabulary stay
+_LEARNED_FROM = ("model", "data", "recipe", "seed")
+#: ... except those that change only how fast the data arrives
+_SPEED_ONLY = ("data.num_workers", "data.prefetch_factor", "data.pin_memory")
+
+
+def _warn_about_changes(saved: dict[str, Any] | None, config: TrainConfig) -> None:
+    """Warn when a resumed run's config differs from its checkpoint's in what it learns from."""
+    if not saved:
+        return
+    now = config.model_dump(mode="json")
+    old = _flat({k: saved.get(k) for k in _LEARNED_FROM})
+    new = _flat({k: now.get(k) for k in _LEARNED_FROM})
+    changed = [
+        f"{k}: {old.get(k)!r} -> {new.get(k)!r}"
+        for k in sorted(set(old) | set(new))
+        if old.get(k) != new.get(k) and k not in _SPEED_ONLY
+    ]
+    if changed:
+        warnings.warn(
+            f"resuming with another config than the checkpoint's ({'; '.join(changed[:6])}"
+            f"{' ...' if len(changed) > 6 else ''}); the weights, the vocabulary and the "
+            f"optimiser state come from the checkpoint",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _write_config(path: Path, config: TrainConfig) -> None:

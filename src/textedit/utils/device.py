@@ -27,7 +27,7 @@ def check_device_name(device: str) -> str:
         ValueError: another name (``"CPU"``, ``"mps"``, ``"cuda0"``).
     """
     if not isinstance(device, str) or not _NAME.fullmatch(device):
-        raise ValueError(f"device must be {DEVICE_CHOICES}, got {device!r}")
+        raise ValueError(f"device must be {DEVICE_CHOICES}")
     return device
 
 
@@ -45,7 +45,7 @@ def resolve_device(device: Any = "auto") -> str:
     try:
         check_device_name(name)
     except ValueError as exc:
-        raise InputError(f"{exc}; textedit runs on the CPU and on CUDA GPUs") from None
+        raise InputError(f"{exc}, got {name!r}; textedit runs on the CPU and on CUDA GPUs") from None
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name.startswith("cuda"):

@@ -553,3 +553,18 @@ def test_adam_is_fused_on_the_cpu_where_pytorch_has_it_unless_turned_off(tiny, m
     assert fused(Trainer(tiny(fused_optimizer=False), progress=False)) <= {None, False}
     monkeypatch.setattr(trainer_module, "_fused_adam_on_cpu", lambda: False)  # an older PyTorch
     assert fused(Trainer(tiny(), progress=False)) <= {None, False}
+
+
+def test_a_data_root_of_another_layout_names_the_data_type_to_set(tmp_path):
+    from textedit.errors import InputError
+    from textedit.training.config import TrainDataConfig
+    from textedit.training.data import open_dataset
+
+    (tmp_path / "captions.jsonl").write_text('{"image": "a.png", "captions": ["a red bird"]}\n')
+    data = TrainDataConfig(type="cub", root=tmp_path)
+    with pytest.raises(InputError, match="looks like a 'folder' data set: set data.type=folder"):
+        open_dataset(data, "train", 64, train=True, seed=0)
+    (tmp_path / "captions.jsonl").unlink()  # an empty folder looks like nothing: no hint
+    with pytest.raises(InputError) as info:
+        open_dataset(data, "train", 64, train=True, seed=0)
+    assert "looks like" not in str(info.value)

@@ -16,6 +16,7 @@ import warnings
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -227,7 +228,36 @@ class _Steps:
 
 def open_dataset(data: Any, split: str, image_size: int, *, train: bool, seed: int, true_edits: bool = False) -> Any:
     """The data set a :class:`~textedit.training.config.TrainDataConfig` names, for one split
-    (``true_edits``: items hold the true edit by the mismatched caption; generated data only)."""
+    (``true_edits``: items hold the true edit by the mismatched caption; generated data only).
+
+    Raises:
+        InputError: the data set cannot be read; when ``data.root`` looks like another
+            layout than ``data.type``, the message says which ``data.type`` to set.
+    """
+    try:
+        return _open_dataset(data, split, image_size, train=train, seed=seed, true_edits=true_edits)
+    except InputError as exc:
+        hint = _layout_hint(data)
+        if hint:
+            raise InputError(f"{exc} ({hint})") from None
+        raise
+
+
+def _layout_hint(data: Any) -> str:
+    """What ``data.root`` looks like, when that is not ``data.type``."""
+    from textedit.data.detect import detect_layout
+
+    root = data.root
+    if data.type == "synthetic" or root is None or not Path(root).is_dir():
+        return ""
+    found = detect_layout(root)
+    captioned = any(Path(root).glob("captions.*")) or any(Path(root).glob("*/captions.*"))
+    if found == data.type or (found == "folder" and not captioned):
+        return ""
+    return f"{root} looks like a {found!r} data set: set data.type={found}"
+
+
+def _open_dataset(data: Any, split: str, image_size: int, *, train: bool, seed: int, true_edits: bool) -> Any:
     common = dict(image_size=image_size, train=train, seed=seed, strict=data.strict)
     if not train:
         common["flip"] = False

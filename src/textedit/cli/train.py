@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from textedit.errors import TextEditError
     from textedit.training.checkpoint import latest_checkpoint
     from textedit.training.config import TrainConfig, find_config
-    from textedit.training.trainer import Trainer
+    from textedit.training.trainer import Trainer, TrainingInterrupted
 
     if args.resume and args.out:
         raise TextEditError(
@@ -85,13 +85,12 @@ def run(args: argparse.Namespace) -> int:
     trainer = Trainer(config, resume=bool(args.resume), progress=not args.no_progress)
     try:
         exported = trainer.train(max_steps=args.max_steps)
-    except KeyboardInterrupt:
-        if trainer.interrupted and trainer.dist.is_main:
-            print(
-                f"stopped at step {trainer.step} of {trainer.total_steps} (checkpointed); "
-                f"continue with: textedit train --resume {out}",
-                file=sys.stderr,
-            )
+    except TrainingInterrupted as stop:
+        print(
+            f"stopped at step {stop.step} of {trainer.total_steps} (checkpointed); "
+            f"continue with: textedit train --resume {out}",
+            file=sys.stderr,
+        )
         raise
     if exported is not None and trainer.dist.is_main:
         print(f"trained {trainer.step} steps; model saved to {exported}")

@@ -47,7 +47,19 @@ from textedit.training.metrics import MetricsLogger
 from textedit.training.samples import sample_grid
 from textedit.utils.cpu import cpu_has_native_bf16
 
-__all__ = ["Trainer"]
+__all__ = ["Trainer", "TrainingInterrupted"]
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped :meth:`Trainer.train` at the end of a step, after a checkpoint there.
+
+    Attributes:
+        step: the step the run stopped (and was checkpointed) at.
+    """
+
+    def __init__(self, step: int):
+        super().__init__(f"stopped at step {step} (checkpointed)")
+        self.step = step
 
 
 class Trainer:
@@ -282,9 +294,10 @@ class Trainer:
             mismatched_weight=optional(batch.mismatched_weights),
         )
 
-    def train_step(self) -> dict[str, float]:
-        """One iteration: the batch of this step, the recipe's step, the EMA update."""
-        batch = self.training_batch(self.step)
+    def train_step(self, batch: TrainingBatch | None = None) -> dict[str, float]:
+        """One iteration: the batch of this step (drawn unless given), the recipe's step,
+        the EMA update."""
+        batch = self.training_batch(self.step) if batch is None else batch
         self._set_learning_rates()
         self.model.train()
         metrics = self.recipe.step(batch)
@@ -299,7 +312,7 @@ class Trainer:
         Checkpoints every ``checkpoint_every`` steps and at the end; exports the final
         model (EMA weights when enabled) to ``output_dir/model``. Ctrl-C (in a single
         process) stops at the end of the current step with a checkpoint and raises
-        ``KeyboardInterrupt``; a second Ctrl-C stops at once.
+        :class:`TrainingInterrupted`; a second Ctrl-C stops at once (``KeyboardInterrupt``).
         """
         from tqdm.auto import tqdm
 
@@ -319,7 +332,7 @@ class Trainer:
             if logger is not None:
                 logger.close()
         if self.interrupted:
-            raise KeyboardInterrupt(f"stopped at step {self.step} (checkpointed)")
+            raise TrainingInterrupted(self.step)
         if self.step >= self.total_steps and self.dist.is_main:
             return self.export(self.out / "model")
         return None
@@ -357,13 +370,14 @@ class Trainer:
         window_start, window_images = time.perf_counter(), 0
         while self.step < end and not self.interrupted:
             try:
-                metrics = self.train_step()
+                batch = self.training_batch(self.step)
             except Exception:
                 # Ctrl-C also reaches DataLoader workers, which quit: the batch of this step
                 # was never drawn and the state is the last step's, which the checkpoint keeps
                 if not self.interrupted:
                     raise
                 break
+            metrics = self.train_step(batch)
             window_images += cfg.batch_size
             if not all(math.isfinite(v) for v in metrics.values()):
                 raise TextEditError(

@@ -228,7 +228,7 @@ def _resolve(kind: str, name: str, meta: Mapping[str, Any], where: str) -> type:
             return registry.get(f"{dist}:{name}")
         except UnknownComponentError:
             entry = registry.resolve(name)
-            if saved_class and entry.target != saved_class:
+            if saved_class and not _same_class(entry.target, saved_class, code=version is None):
                 raise UnknownComponentError(
                     f"(the {kind} {name!r} registered now is {entry.target} from "
                     f"{entry.origin}, another class)"
@@ -262,6 +262,15 @@ def _resolve(kind: str, name: str, meta: Mapping[str, Any], where: str) -> type:
         raise CheckpointError(f"{where}: {exc}") from exc
     except AmbiguousComponentError as exc:
         raise CheckpointError(f"{where}: {exc}") from exc
+
+
+def _same_class(target: str, saved: str, code: bool) -> bool:
+    """Whether the registered ``target`` (``module:Class``) is the class a model was saved
+    with. A component registered in code (no distribution version: a script's ``__main__``,
+    a module of the user's) may have moved since, so there the class name decides."""
+    if target == saved:
+        return True
+    return code and target.rpartition(":")[2] == saved.rpartition(":")[2]
 
 
 def _read_component_spec(directory: Path, kind: str | None, where: str) -> tuple[type, ComponentSpec]:

@@ -47,10 +47,19 @@ def _broken_localizers():
             super().__init__(config)
             self.forgotten = nn.Linear(2, 2)  # built, never called
 
-    return Crashes, Unused
+    class CrashesInTraining(TLU):
+        def forward(self, coarse, original, texture):
+            if self.training:
+                raise RuntimeError("boom in train mode")
+            return super().forward(coarse, original, texture)
+
+    return Crashes, Unused, CrashesInTraining
 
 
-@pytest.mark.parametrize(("which", "message"), [(0, "'forward'.*raised"), (1, "'backward'.*forgotten.weight")])
+@pytest.mark.parametrize(
+    ("which", "message"),
+    [(0, "'forward'.*raised"), (1, "'backward'.*forgotten.weight"), (2, "'backward'.*train mode raised RuntimeError")],
+)
 def test_the_kit_names_the_check_a_broken_component_fails(which, message):
     from textedit.testing import ConformanceError
 

@@ -326,14 +326,14 @@ def test_cli_refuses_cuda_where_there_is_none(standin_dir, tmp_path, capsys):
     assert code == 2 and "CUDA is not available" in err and not (tmp_path / "o").exists()
 
 
-@pytest.mark.parametrize("device", ["mps", "CPU", "cuda0", "meta"])
+@pytest.mark.parametrize("device", ["gpu", "CPU", "cuda0", "meta"])
 def test_cli_refuses_a_device_it_does_not_run_on_before_loading(standin_dir, tmp_path, capsys, device):
     bird(32).save(tmp_path / "b.png")
     code, _, err = _cli(
         capsys, "--image", tmp_path / "b.png", "--text", TEXT, "--model", standin_dir,
         "--device", device, "--out", tmp_path / "o",
     )  # fmt: skip
-    assert code == 2 and f"got {device!r}" in err and "'cuda:N'" in err
+    assert code == 2 and f"got {device!r}" in err and "'cuda:N' or 'mps'" in err
     assert "damaged" not in err and "Traceback" not in err and not (tmp_path / "o").exists()
     with pytest.raises(InputError, match="device must be"):
         textedit.load(standin_dir, map_location=device)
@@ -416,3 +416,44 @@ def test_saving_a_result_into_a_folder_name_is_refused(standin, tmp_path):
     result = standin.edit(bird(32), TEXT)
     with pytest.raises(InputError, match="is a folder; give a file name"):
         result.save(tmp_path)
+
+
+def test_descriptions_may_come_in_any_iterable(standin):
+    import numpy as np
+
+    image = bird(32)
+    expected = standin.edit(image, [TEXT]).fine
+    for texts in (np.array([TEXT]), (t for t in [TEXT]), {TEXT: 1}.keys()):
+        assert torch_equal(standin.edit(image, texts).fine, expected)
+
+
+def torch_equal(a, b) -> bool:
+    import torch
+
+    return torch.equal(a, b)
+
+
+def test_a_pil_image_turned_by_the_caller_is_not_turned_again(standin, tmp_path):
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = tmp_path / "turned.jpg"
+    bird(48).resize((60, 40)).save(path, exif=exif)
+    with Image.open(path) as opened:
+        turned = opened.transpose(Image.Transpose.ROTATE_270)  # what exif_transpose would do
+    assert turned.getexif().get(0x0112) == 6, "PIL keeps the tag on the turned copy"
+    assert standin.edit(turned, TEXT).originals[0].size == (40, 60)
+
+
+def test_a_training_run_without_its_model_says_to_resume_it(tmp_path):
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    with pytest.raises(CheckpointError, match=r"has not finished.*textedit train --resume"):
+        textedit.load(tmp_path / "run")
+
+
+def test_mps_where_there_is_none(standin_dir):
+    import torch
+
+    if torch.backends.mps.is_available():
+        pytest.skip("this machine has MPS")
+    with pytest.raises(InputError, match=r"device mps: Apple's Metal \(MPS\) is not available here"):
+        textedit.load(standin_dir, map_location="mps")

@@ -230,3 +230,41 @@ def test_overwrite_leaves_no_table_showing_another_runs_file(standin_dir, tmp_pa
     assert _cli(capsys, "--image", second / "b.png", "--text", "a bird with a black crown", "--overwrite", *common)[0] == 0
     sections = json.loads((tmp_path / "o" / "gallery.json").read_text())["sections"]
     assert [s["descriptions"] for s in sections] == [["a bird with a black crown"]]
+
+
+def test_repeated_descriptions_and_their_numbered_names_never_clash():
+    from textedit.editing.batch import output_names
+
+    _, slugs = output_names([Path("b.png")], ["red head", "red head", "red head 2"])
+    assert len(set(slugs)) == 3, slugs
+
+
+def test_a_skipped_image_keeps_its_edits_in_the_earlier_table(standin_dir, tmp_path, capsys):
+    import json
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir(), second.mkdir()
+    bird(32, 0).save(first / "b.png")
+    bird(32, 1).save(first / "c.png")
+    bird(32, 0).save(second / "b.png")
+    (second / "c.png").write_bytes(b"not an image")
+    common = ["--text", TEXT, "--model", standin_dir, "--out", tmp_path / "o", "--no-progress"]
+    assert _cli(capsys, "--image", first, *common)[0] == 0
+    assert _cli(capsys, "--image", second, *common, "--overwrite", "--text", "a bird with a blue tail")[0] == 0
+    sections = json.loads((tmp_path / "o" / "gallery.json").read_text())["sections"]
+    first_table = {row["name"]: row["cells"] for row in sections[0]["rows"]}
+    assert first_table["c.png"][0]["image"] is not None, "c.png was skipped, its edit not replaced"
+    assert first_table["b.png"][0]["image"] is None, "b.png's edit was written over"
+
+
+def test_a_gallery_with_fields_of_the_wrong_type_is_refused_before_writing(standin_dir, tmp_path, capsys):
+    import json
+
+    out = tmp_path / "o"
+    out.mkdir()
+    section = {"descriptions": [TEXT], "rows": [{"name": "b.png", "input": "inputs/b.png", "cells": [{"image": 5}]}]}
+    (out / "gallery.json").write_text(json.dumps({"sections": [section]}))
+    bird(32).save(tmp_path / "b.png")
+    code, _, err = _cli(capsys, "--image", tmp_path / "b.png", "--text", TEXT, "--model", standin_dir, "--out", out, "--overwrite")
+    assert code == 2 and "not a textedit gallery" in err and "Traceback" not in err
+    assert sorted(p.name for p in out.iterdir()) == ["gallery.json"]

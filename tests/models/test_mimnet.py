@@ -63,7 +63,7 @@ def test_with_components_refuses_a_component_of_the_wrong_width(model):
     from textedit import ConfigError
     from textedit.components.localizer.tlu import TLULocalizer
 
-    with pytest.raises(ConfigError, match=r"localizer: the given TLULocalizer has channels=5 where the other slots need 8"):
+    with pytest.raises(ConfigError, match=r"localizer: the TLULocalizer given or kept for this slot has channels=5 where the other slots need 8"):
         model.with_components(localizer=TLULocalizer(dict(channels=5, texture_dim=4)))
 
 

@@ -189,6 +189,47 @@ def test_ctrl_c_checkpoints_the_last_step_and_the_run_resumes_exactly(tiny, tmp_
                  _weights(latest_checkpoint(tmp_path / "run" / "checkpoints")))
 
 
+def test_a_trainer_stopped_by_ctrl_c_continues_when_called_again_and_a_finished_run_exports(tiny, monkeypatch):
+    """In process (a notebook's Interrupt): the flag Ctrl-C sets stops the run at the end of
+    the step; calling train() again continues; a Ctrl-C in the last step still exports."""
+    from textedit.training.trainer import TrainingInterrupted
+
+    trainer = Trainer(tiny(steps=3, checkpoint_every=100), progress=False)
+    step = trainer.train_step
+
+    def interrupted_at_1(batch=None):
+        metrics = step(batch)
+        if trainer.step == 1:
+            trainer.interrupted = True  # what the SIGINT handler does
+        return metrics
+
+    monkeypatch.setattr(trainer, "train_step", interrupted_at_1)
+    with pytest.raises(TrainingInterrupted) as info:
+        trainer.train()
+    assert info.value.step == 1 and load_checkpoint(latest_checkpoint(trainer.out / "checkpoints"))["step"] == 1
+    monkeypatch.setattr(trainer, "train_step", step)
+    last = step
+
+    def interrupted_in_the_last(batch=None):
+        metrics = last(batch)
+        trainer.interrupted = trainer.step == 3
+        return metrics
+
+    monkeypatch.setattr(trainer, "train_step", interrupted_in_the_last)
+    assert trainer.train() is not None and trainer.step == 3, "finished: exported, no interruption"
+
+
+def test_resuming_a_checkpoint_of_an_older_textedit_warns_of_no_change(tiny):
+    Trainer(tiny(), progress=False).train(max_steps=2)
+    path = latest_checkpoint(tiny().output_dir / "checkpoints")
+    state = torch.load(path, weights_only=False)
+    del state["config"]["data"]["reword"]  # a field that textedit did not have yet
+    torch.save(state, path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Trainer(tiny(), resume=True, progress=False)
+
+
 def test_ema_switched_on_at_resume_starts_from_the_trained_weights(tiny):
     Trainer(tiny(ema_decay=None), progress=False).train(max_steps=2)
     resumed = Trainer(tiny(ema_decay=0.999), resume=True, progress=False)
@@ -225,8 +266,12 @@ def test_cli_length_overrides_flags_between_them_and_bad_combinations(tiny, tmp_
     assert (saved["steps"], saved["epochs"], saved["batch_size"]) == (1, None, 2)
     assert main(["train", "--resume", str(tmp_path / "run"), "--out", str(tmp_path / "x")]) == 1
     assert "leave out --out" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        main(["train", "--resume", str(tmp_path / "run"), "--max-steps", "0"])
+    assert main(["train", "--resume", str(tmp_path / "run"), f"output_dir={tmp_path / 'x'}"]) == 1
+    assert "leave out the output_dir override" in capsys.readouterr().err
+    for bad in ("0", "abc"):
+        with pytest.raises(SystemExit):
+            main(["train", "--resume", str(tmp_path / "run"), "--max-steps", bad])
+        assert "must be" in capsys.readouterr().err
 
 
 def test_a_run_killed_in_its_first_checkpoint_write_can_be_started_again(tiny, tmp_path):
@@ -286,7 +331,7 @@ def test_model_errors_carry_their_full_path_and_the_file():
     assert "<root>" not in str(info.value)
     with pytest.raises(ConfigError, match=r"model: unknown model 'mimnett'"):
         validate_config(TrainConfig, {"model": {"type": "mimnett"}, "steps": 1})
-    with pytest.raises(ConfigError, match=r"device: .*device must be 'auto', 'cpu', 'cuda' or 'cuda:N' \(got 'gpu'\)$"):
+    with pytest.raises(ConfigError, match=r"device: .*device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps' \(got 'gpu'\)$"):
         validate_config(TrainConfig, {"model": TINY_MODEL, "steps": 1, "device": "gpu"})
 
 

@@ -155,6 +155,39 @@ def test_loading_asks_for_the_saved_distribution(toy_registered, tmp_path, fake_
         load_composition(tmp_path / "m")
 
 
+def test_a_class_registered_in_code_may_move_to_another_module(toy_registered, tmp_path, monkeypatch):
+    """A component a script registered in ``__main__`` loads once the same class is
+    registered by a module (what the error message advises); another name is refused."""
+    import sys
+    import types
+
+    from textedit.registry.kinds import get_registry
+    from toys import ToyLocalizer
+
+    registry = get_registry("localizer")
+    script = types.ModuleType("__main__")
+    moved = type("MovedLocalizer", (ToyLocalizer,), {"__module__": "__main__"})
+    script.MovedLocalizer = moved
+    monkeypatch.setitem(sys.modules, "__main__", script)
+    registry.add("moved_loc", moved, force=True)
+    try:
+        textedit.create_model("toy_model", localizer={"type": "moved_loc"}).save_pretrained(tmp_path / "m")
+        config = json.loads((tmp_path / "m" / "localizer" / "config.json").read_text())
+        assert config["_textedit"]["class"] == "__main__:MovedLocalizer"
+        module = types.ModuleType("my_components")
+        again = type("MovedLocalizer", (ToyLocalizer,), {"__module__": "my_components"})
+        module.MovedLocalizer = again
+        monkeypatch.setitem(sys.modules, "my_components", module)
+        registry.add("moved_loc", again, force=True)
+        assert type(load_composition(tmp_path / "m").localizer) is again
+        other = type("OtherLocalizer", (ToyLocalizer,), {"__module__": "my_components"})
+        registry.add("moved_loc", other, force=True)
+        with pytest.raises(CheckpointError, match="__main__"):
+            load_composition(tmp_path / "m")
+    finally:
+        registry._builtins.pop("moved_loc", None)
+
+
 def test_weights_must_fit_strictly(toy_registered, tmp_path):
     textedit.create_model("toy_model").save_pretrained(tmp_path / "small")
     textedit.create_model("toy_model", localizer={"channels": 6}).save_pretrained(tmp_path / "big")

@@ -69,7 +69,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--batch-size", type=int, default=8, help="edits per forward pass (default: 8)")
     p.add_argument(
-        "--device", default="auto", help="auto (CUDA when available), cpu, cuda or cuda:N"
+        "--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:N or mps"
     )
     p.add_argument(
         "--strict", action="store_true", help="refuse the run if any image cannot be read"

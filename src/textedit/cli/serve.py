@@ -29,7 +29,7 @@ def add_parser(sub: Any) -> None:
         "--max-upload-mb", type=float, default=10.0, help="largest upload accepted (default 10 MB)"
     )
     p.add_argument(
-        "--device", default="auto", help="auto (CUDA when available), cpu, cuda or cuda:N"
+        "--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:N or mps"
     )
     p.add_argument("--quiet", action="store_true", help="do not log each request")
     p.set_defaults(run=run)

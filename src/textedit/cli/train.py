@@ -36,7 +36,10 @@ def add_parser(sub: Any) -> None:
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of steps, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
@@ -70,6 +73,11 @@ def run(args: argparse.Namespace) -> int:
         raise TextEditError("give --config FILE to start a run, or --resume RUN_DIR to continue one")
     data = apply_overrides(data, args.overrides)
     given = {o.partition("=")[0].strip() for o in args.overrides}
+    if args.resume and "output_dir" in given:
+        raise TextEditError(
+            f"--resume continues the run in its own folder ({args.resume}); leave out the "
+            f"output_dir override (to branch off a run, copy its folder and resume the copy)"
+        )
     for length, other in (("steps", "epochs"), ("epochs", "steps")):  # a run has one length
         if length in given and other not in given and data.get(length) is not None:
             data[other] = None

@@ -95,14 +95,18 @@ def load_image(path: str | os.PathLike[str], max_pixels: int = MAX_PIXELS) -> Im
 
 
 def _decoded(img: Image.Image) -> Image.Image:
-    """``img`` decoded, turned as its EXIF orientation says, and converted to RGB."""
+    """``img`` decoded and converted to RGB; turned as its EXIF orientation says when it
+    comes straight from a file (``Image.open``: ``img.format`` is set). An image made by
+    PIL operations (``transpose``, ``convert``, ...) is taken as it is: it may carry the
+    file's EXIF while its pixels were turned already."""
     img.load()
-    return to_rgb(ImageOps.exif_transpose(img))
+    return to_rgb(ImageOps.exif_transpose(img) if img.format else img)
 
 
 def pil_to_rgb(img: Image.Image, name: str = "the PIL image") -> Image.Image:
     """An image the caller opened with PIL, read as :func:`load_image` reads a file: decoded,
-    turned as its EXIF orientation says, converted to RGB.
+    turned as its EXIF orientation says (when it comes straight from ``Image.open``),
+    converted to RGB.
 
     Raises:
         InputError: the image has no pixels, is closed, or its file is truncated or corrupt.

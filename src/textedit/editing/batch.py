@@ -144,11 +144,17 @@ def _cut(stem: str, limit: int = _STEM_BYTES) -> str:
 
 
 def _unique(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
+    """``names`` with repeats numbered (``x``, ``x-2``, ...), never taking a name that is
+    in the list already."""
+    taken: set[str] = set()
     out = []
     for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
+        unique, k = name, 1
+        while unique in taken:
+            k += 1
+            unique = f"{name}-{k}"
+        taken.add(unique)
+        out.append(unique)
     return out
 
 
@@ -351,8 +357,9 @@ def run_edits(
                 [cells[(i, j)] for j in range(len(texts))],
             )
         )
-    # files of earlier runs this one replaced (with overwrite): their tables stop showing them
-    replaced = {p.relative_to(out).as_posix() for p in existing} | {
+    # files of earlier runs this one wrote over (with overwrite): their tables stop showing them
+    written = set(summary.written)
+    replaced = {p.relative_to(out).as_posix() for p in existing if p in written} | {
         Path(p).relative_to(out).as_posix() for p in clashes
     }
     summary.gallery = add_to_gallery(

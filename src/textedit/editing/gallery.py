@@ -73,12 +73,29 @@ class GallerySection:
 
     @classmethod
     def from_dict(cls, data: dict) -> "GallerySection":
+        """The section ``asdict`` wrote; raises ``TypeError`` for fields of the wrong type."""
         rows = [
-            GalleryRow(r["name"], r["input"], [GalleryCell(**c) for c in r["cells"]])
+            GalleryRow(
+                _text(r["name"]),
+                _text(r["input"]),
+                [GalleryCell(_text(c["image"], True), _text(c.get("explanation"), True)) for c in r["cells"]],
+            )
             for r in data["rows"]
         ]
-        skipped = [tuple(x) for x in data.get("skipped", [])]
-        return cls(list(data["descriptions"]), rows, data.get("model", ""), list(data.get("notes", [])), skipped)
+        skipped = [(_text(name), _text(reason)) for name, reason in data.get("skipped", [])]
+        return cls(
+            [_text(d) for d in data["descriptions"]],
+            rows,
+            _text(data.get("model", "")),
+            [_text(n) for n in data.get("notes", [])],
+            skipped,
+        )
+
+
+def _text(value: object, optional: bool = False) -> str | None:
+    if isinstance(value, str) or (optional and value is None):
+        return value
+    raise TypeError(f"expected a string, found {value!r}")
 
 
 _STYLE = """
@@ -117,7 +134,7 @@ def read_gallery(folder: str | Path) -> list[GallerySection] | None:
 def _without(section: GallerySection, replaced: set[str]) -> GallerySection | None:
     """``section`` no longer showing the files in ``replaced`` (paths relative to the
     gallery): a row whose input was replaced goes (its edits were of another image), a
-    replaced edit leaves an empty cell; None when no row is left."""
+    replaced edit leaves an empty cell; None when no edit is left."""
     rows = []
     for row in section.rows:
         if row.input in replaced:
@@ -127,8 +144,8 @@ def _without(section: GallerySection, replaced: set[str]) -> GallerySection | No
             for cell in row.cells
         ]
         rows.append(GalleryRow(row.name, row.input, cells))
-    if not rows:
-        return None
+    if all(cell.image is None for row in rows for cell in row.cells):
+        return None  # nothing of it is left to show
     return GallerySection(section.descriptions, rows, section.model, section.notes, section.skipped)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,7 +66,7 @@ class DescriptionInfo:
 
 
 def description_list(texts: Any) -> list[Any]:
-    """``texts`` as a list: one description (a ``str``) or a sequence of them; each is
+    """``texts`` as a list: one description (a ``str``) or any iterable of them; each is
     checked by :func:`normalize_description` later.
 
     Raises:
@@ -74,8 +74,8 @@ def description_list(texts: Any) -> list[Any]:
     """
     if isinstance(texts, str):
         return [texts]
-    if isinstance(texts, Sequence) and not isinstance(texts, (bytes, bytearray)):
-        return list(texts)
+    if isinstance(texts, Iterable) and not isinstance(texts, (bytes, bytearray)):
+        return list(texts)  # a list, a tuple, a numpy array, a generator, ...
     raise InputError(
         f"descriptions must be a string or a list of strings, got {type(texts).__name__}; "
         f"e.g. 'this bird has a red head'"

@@ -197,8 +197,10 @@ class SlotBuilder:
         ]
         if wrong:
             raise ConfigError(
-                [(slot, f"the given {type(component).__name__} has {', '.join(wrong)}; build it "
-                        f"with those values (or let the composition build the slot)")],
+                [(slot, f"the {type(component).__name__} given or kept for this slot has "
+                        f"{', '.join(wrong)}; give one built with those values (with_components "
+                        f"keeps the components it is not given, so a wider component elsewhere "
+                        f"needs this slot replaced too)")],
                 source=type(self.config).__name__,
             )
 

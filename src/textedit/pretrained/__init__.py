@@ -75,6 +75,11 @@ def load(name_or_path: str | Path | None = None, map_location: Any = "cpu") -> A
             f"{path} is a training checkpoint (for --resume), not a saved model; pass the run "
             f"folder {path.parent.parent} (its model/ is the trained model)"
         )
+    if path.is_dir() and (path / "checkpoints").is_dir() and not (path / "model").is_dir():
+        raise CheckpointError(
+            f"{path} is a training run that has not finished (no model/ yet); continue it with "
+            f"`textedit train --resume {path}`, which exports the model at its end"
+        )
     if path.exists():
         if (path / "model").is_dir() and not (path / "model_index.json").exists():
             path = path / "model"  # a training run's folder

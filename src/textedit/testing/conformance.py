@@ -19,10 +19,11 @@ registered, by an entry point or in code, since loading finds its class by name)
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -241,9 +242,21 @@ def _same(component: Component, check: str, a: Any, b: Any, atol: float = ATOL) 
                         f"{(x.float() - y.float()).abs().max().item() if x.shape == y.shape else 'shape'})")
 
 
+@contextlib.contextmanager
+def _as_failure(component: Component, check: str, what: str) -> Iterator[None]:
+    """An exception inside the block as the failure of ``check``, naming the component."""
+    try:
+        yield
+    except ConformanceError:
+        raise
+    except Exception as exc:
+        raise _fail(component, check, f"{what} raised {type(exc).__name__}: {exc}") from exc
+
+
 def _check_backward(component: Component, inputs: dict[str, Any]) -> None:
     component.train()
-    out = component(**inputs)
+    with _as_failure(component, "backward", "the forward pass in train mode"):
+        out = component(**inputs)
     loss = sum(t.float().mean() for t in tensors_of(out) if t.requires_grad)
     if not isinstance(loss, Tensor):
         if any(p.requires_grad for p in component.parameters()):
@@ -295,15 +308,11 @@ def run_conformance(
     if not isinstance(component, Component):
         raise TypeError(f"run_conformance needs a textedit Component instance, got {component!r}")
     torch.manual_seed(seed)
-    inputs = component.example_inputs(batch_size=batch_size, seed=seed)
+    with _as_failure(component, "forward", "example_inputs"):
+        inputs = component.example_inputs(batch_size=batch_size, seed=seed)
     component.eval()
-    try:
-        with torch.no_grad():
-            out = component(**inputs)
-    except Exception as exc:
-        raise _fail(
-            component, "forward", f"the forward pass on example_inputs raised {type(exc).__name__}: {exc}"
-        ) from exc
+    with _as_failure(component, "forward", "the forward pass on example_inputs"), torch.no_grad():
+        out = component(**inputs)
     if "contract" in checks:
         with torch.no_grad():
             _check_contract(component, inputs, out)
@@ -321,7 +330,9 @@ def run_conformance(
         }:
             raise _fail(component, "config_roundtrip", "a component rebuilt from its config has other parameters")
     if "save_load" in checks:
-        with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        with tempfile.TemporaryDirectory(dir=workdir) as tmp, _as_failure(
+            component, "save_load", "saving and loading (the component must be registered)"
+        ):
             component.save_pretrained(Path(tmp) / "saved")
             loaded = load_component(Path(tmp) / "saved", kind=component.kind).to(component.device)
         if type(loaded) is not type(component) or loaded.config != component.config:

@@ -106,7 +106,7 @@ class TrainConfig(_Strict):
     mixed_precision: Literal["no", "bf16", "fp16"] = Field(
         "no", description="Autocast: bf16 or fp16 on CUDA; bf16 on a CPU with native bf16 arithmetic (AVX512-BF16 or AMX), where it is about 2x faster; otherwise ignored with a warning (half precision is far slower on other CPUs)."
     )
-    device: str = Field("auto", description="'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'.")
+    device: str = Field("auto", description="'auto' (CUDA when available), 'cpu', 'cuda', 'cuda:N' or 'mps' (Apple silicon).")
     threads: int | None = Field(None, gt=0, description="torch intra-op threads on the CPU (None: torch's default).")
     channels_last: bool = Field(False, description="Train in the channels-last memory format (faster convolutions on recent CPUs and GPUs; same results up to rounding).")
     compile: bool = Field(False, description="torch.compile every component (Composition.compile_components): the first steps compile (minutes), later ones run fused code; same results up to rounding. Needs a C++ compiler on the CPU.")

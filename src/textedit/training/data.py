@@ -24,6 +24,7 @@ import torch
 from torch import Tensor
 
 from textedit.data.cub import CUBDataset
+from textedit.data.detect import detect_layout
 from textedit.data.folder import FolderDataset
 from textedit.data.oxford import Oxford102Dataset
 from textedit.data.packed import PackedDataset
@@ -245,8 +246,6 @@ def open_dataset(data: Any, split: str, image_size: int, *, train: bool, seed: i
 
 def _layout_hint(data: Any) -> str:
     """What ``data.root`` looks like, when that is not ``data.type``."""
-    from textedit.data.detect import detect_layout
-
     root = data.root
     if data.type == "synthetic" or root is None or not Path(root).is_dir():
         return ""

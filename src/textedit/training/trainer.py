@@ -19,6 +19,7 @@ import contextlib
 import copy
 import functools
 import math
+import os
 import time
 import warnings
 from collections.abc import Iterator
@@ -318,6 +319,7 @@ class Trainer:
 
         cfg = self.config
         end = self.total_steps if max_steps is None else min(self.total_steps, self.step + max_steps)
+        self.interrupted = False  # a trainer stopped by Ctrl-C continues when called again
         if self.dist.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
             _write_config(self.out / "config.yaml", cfg)
@@ -331,7 +333,7 @@ class Trainer:
             self.data.close()
             if logger is not None:
                 logger.close()
-        if self.interrupted:
+        if self.interrupted and self.step < end:  # stopped early; a finished run is exported
             raise TrainingInterrupted(self.step)
         if self.step >= self.total_steps and self.dist.is_main:
             return self.export(self.out / "model")
@@ -353,7 +355,11 @@ class Trainer:
             yield
             return
 
+        owner = os.getpid()
+
         def first(signum: int, frame: Any) -> None:
+            if os.getpid() != owner:  # a forked DataLoader worker: it quits, as it would have
+                signal.default_int_handler(signum, frame)
             self.interrupted = True
             signal.signal(signal.SIGINT, signal.default_int_handler)
             if self.progress:
@@ -372,8 +378,9 @@ class Trainer:
             try:
                 batch = self.training_batch(self.step)
             except Exception:
-                # Ctrl-C also reaches DataLoader workers, which quit: the batch of this step
-                # was never drawn and the state is the last step's, which the checkpoint keeps
+                # Ctrl-C also reaches the DataLoader workers (the terminal signals the whole
+                # process group), which quit: the batch of this step was never drawn and the
+                # state is the last step's, which the checkpoint keeps
                 if not self.interrupted:
                     raise
                 break
@@ -489,12 +496,14 @@ def _warn_about_changes(saved: dict[str, Any] | None, config: TrainConfig) -> No
     if not saved:
         return
     now = config.model_dump(mode="json")
-    old = _flat({k: saved.get(k) for k in _LEARNED_FROM})
+    old = _flat({k: saved[k] for k in _LEARNED_FROM if k in saved})
     new = _flat({k: now.get(k) for k in _LEARNED_FROM})
+    # the model spec is the user's (a key only one side has is a change); the other sections
+    # are written whole, so a key the checkpoint lacks is a field its textedit did not have
     changed = [
         f"{k}: {old.get(k)!r} -> {new.get(k)!r}"
         for k in sorted(set(old) | set(new))
-        if old.get(k) != new.get(k) and k not in _SPEED_ONLY
+        if old.get(k) != new.get(k) and k not in _SPEED_ONLY and (k in old or k.startswith("model."))
     ]
     if changed:
         warnings.warn(

@@ -1,7 +1,8 @@
 """Device names given by users (``--device``, ``device:`` in a config, ``map_location``).
 
-textedit runs on the CPU and on CUDA: a device is ``"auto"`` (CUDA when present), ``"cpu"``,
-``"cuda"`` or ``"cuda:N"``. Anything else is refused here, before a model is built or a file
+textedit runs on the CPU and on CUDA (and PyTorch's ``"mps"`` on Apple silicon, untested
+by textedit's suite): a device is ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``,
+``"cuda:N"`` or ``"mps"``. Anything else is refused here, before a model is built or a file
 is read, with a message that lists what is allowed, instead of failing later as a damaged
 file or a PyTorch traceback.
 """
@@ -16,8 +17,8 @@ from textedit.errors import InputError
 __all__ = ["DEVICE_CHOICES", "check_device_name", "resolve_device"]
 
 #: what a device may be called, for messages
-DEVICE_CHOICES = "'auto', 'cpu', 'cuda' or 'cuda:N'"
-_NAME = re.compile(r"auto|cpu|cuda(:\d+)?")
+DEVICE_CHOICES = "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"
+_NAME = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 
 
 def check_device_name(device: str) -> str:
@@ -39,15 +40,17 @@ def resolve_device(device: Any = "auto") -> str:
         InputError: a name that is not a device textedit runs on, or a CUDA device this
             machine does not have.
     """
-    import torch
+    import torch  # lazy: configs check device names without importing torch
 
     name = str(device) if isinstance(device, torch.device) else device
     try:
         check_device_name(name)
     except ValueError as exc:
-        raise InputError(f"{exc}, got {name!r}; textedit runs on the CPU and on CUDA GPUs") from None
+        raise InputError(f"{exc}, got {name!r}; textedit runs on the CPU and on GPUs") from None
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise InputError("device mps: Apple's Metal (MPS) is not available here; use cpu (or auto)")
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
             raise InputError(f"device {name}: CUDA is not available here; use cpu (or auto)")

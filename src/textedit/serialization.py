@@ -229,13 +229,13 @@ def _resolve(kind: str, name: str, meta: Mapping[str, Any], where: str) -> type:
         except UnknownComponentError:
             entry = registry.resolve(name)
             if saved_class and not _same_class(entry.target, saved_class, code=version is None):
-                raise UnknownComponentError(
+                raise _AnotherClass(
                     f"(the {kind} {name!r} registered now is {entry.target} from "
                     f"{entry.origin}, another class)"
                 ) from None
             return registry.load(entry)
     except UnknownComponentError as exc:
-        other = f" {exc}" if str(exc).startswith("(") else ""
+        other = f" {exc}" if isinstance(exc, _AnotherClass) else ""
         if autoload_disabled() and dist and dist != "textedit" and version:
             raise CheckpointError(
                 f"{where} needs the {kind} {name!r} from the plug-in {dist!r} {version}, and "
@@ -262,6 +262,10 @@ def _resolve(kind: str, name: str, meta: Mapping[str, Any], where: str) -> type:
         raise CheckpointError(f"{where}: {exc}") from exc
     except AmbiguousComponentError as exc:
         raise CheckpointError(f"{where}: {exc}") from exc
+
+
+class _AnotherClass(UnknownComponentError):
+    """The bare name is registered, but for another class than the saved one."""
 
 
 def _same_class(target: str, saved: str, code: bool) -> bool:

@@ -9,8 +9,8 @@ Shape legend: ``b`` batch, ``h``/``w`` height and width, ``s`` the model resolut
 * Modes: grayscale, 1-bit, palette, CMYK, YCbCr, LAB, HSV are converted to RGB; anything with
   transparency (RGBA, LA, PA, palette with a transparent colour) is composited on white;
   16-bit images (and 32-bit ones holding 16-bit values) are scaled from 0-65535 to 8 bits;
-  float images are read as values in [0, 1]. EXIF orientation is applied, to files and to
-  PIL images the caller opened (:func:`pil_to_rgb`) alike.
+  float images are read as values in [0, 1]. EXIF orientation is applied to files, and to
+  PIL images straight from ``Image.open`` (:func:`pil_to_rgb`).
 * Size policy (:func:`fit_square`): scale so that the shorter side is ``s`` and cut the
   centre ``s x s`` square (bicubic, antialiased). An image already ``s x s`` is unchanged.
 * Tensors are float32 in [-1, 1], ``(3, h, w)`` or ``(b, 3, h, w)``.

@@ -14,7 +14,8 @@ def add_parser(sub: Any) -> None:
         description="Train from a shipped config (by name) or a config file, with key=value "
         "overrides, e.g. `textedit train --config mimnet64_birds_paired steps=2000 "
         "data.num_workers=2` or `--config my.yaml`. Checkpoints are written atomically; "
-        "--resume continues a run exactly. Under torchrun, processes share the global batch.",
+        "Ctrl-C stops at the end of the current step with a checkpoint; --resume continues a "
+        "run exactly. Under torchrun, processes share the global batch.",
     )
     p.add_argument(
         "--config",

@@ -420,17 +420,12 @@ def test_saving_a_result_into_a_folder_name_is_refused(standin, tmp_path):
 
 def test_descriptions_may_come_in_any_iterable(standin):
     import numpy as np
+    import torch
 
     image = bird(32)
     expected = standin.edit(image, [TEXT]).fine
     for texts in (np.array([TEXT]), (t for t in [TEXT]), {TEXT: 1}.keys()):
-        assert torch_equal(standin.edit(image, texts).fine, expected)
-
-
-def torch_equal(a, b) -> bool:
-    import torch
-
-    return torch.equal(a, b)
+        assert torch.equal(standin.edit(image, texts).fine, expected)
 
 
 def test_a_pil_image_turned_by_the_caller_is_not_turned_again(standin, tmp_path):

@@ -146,13 +146,20 @@ def _presets(args) -> list[str]:
     return ["mimnet_64"] if args.quick else ["mimnet_64", "mimnet_128", "mimnet_256", "tagan_128", "sisgan_128"]
 
 
-def edit(args) -> list[dict]:
+def _create(args, name: str):
+    """Preset ``name`` with fresh weights; with ``--quick``, narrowed to the test kit's widths."""
     import textedit
+    from textedit.testing import TINY_MIMNET
 
+    torch.manual_seed(0)
+    tiny = {slot: fields for slot, fields in TINY_MIMNET.items() if slot != "type"} if args.quick else {}
+    return textedit.create_model(name, **tiny).to(args.device, memory_format=torch.channels_last)
+
+
+def edit(args) -> list[dict]:
     rows = []
     for name in _presets(args):
-        torch.manual_seed(0)
-        model = textedit.create_model(name).eval().to(args.device, memory_format=torch.channels_last)
+        model = _create(args, name).eval()
         size = model.image_size
         row = {"preset": name}
         for batch in (1, args.batch):
@@ -174,13 +181,10 @@ def edit(args) -> list[dict]:
 
 
 def train(args) -> list[dict]:
-    import textedit
-
     presets = _sibling("model_presets")
     rows = []
     for name in _presets(args):
-        torch.manual_seed(0)
-        model = textedit.create_model(name).train().to(args.device, memory_format=torch.channels_last)
+        model = _create(args, name).train()
         size = model.image_size
         step = presets.recipe_step(model, bf16=args.bf16, fused=args.device.startswith("cuda"))
         images = (torch.rand(args.batch, 3, size, size, device=args.device) * 2 - 1).contiguous(memory_format=torch.channels_last)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import warnings
 from pathlib import Path
 
@@ -31,6 +30,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from textedit.cli import main as textedit_main
 from textedit.editing.text import EditWarning
 
 #: metric -> label, as ``textedit eval`` names them
@@ -131,7 +131,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.damsm:
         cmd += ["--damsm", args.damsm]
     print("$", " ".join(cmd), flush=True)
-    subprocess.run(cmd, check=True)
+    if code := textedit_main(cmd[1:]):  # the command above, in this process
+        raise SystemExit(f"textedit eval failed with exit status {code}")
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
 
     from textedit.evaluation.classifier import AttributeClassifier

@@ -38,7 +38,6 @@ def test_model_presets_benchmark_measures_a_text_to_image_preset():
     assert row["edit_gflop"] > 0 and row["train_img_s_median"] > 0 and row["params_d_M"] > 0
 
 
-@pytest.mark.subprocess
 def test_text_to_image_benchmark_scores_drawn_images_and_a_shuffled_control(tmp_path):
     from textedit.evaluation.classifier import AttributeClassifier
     from textedit.models import AttnGAN

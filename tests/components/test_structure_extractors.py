@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 
 import pytest
 import torch
 
 from textedit.components.structure_extractor.edge_cnn import EdgeCNNStructureExtractor
+from textedit.components.structure_extractor.timm_edge import TimmEdgeStructureExtractor
 from textedit.errors import CheckpointError, ConfigError, MissingDependencyError, TextEditError
 from textedit.layers.sobel import SobelEdges
 
@@ -31,12 +33,16 @@ def test_edge_cnn_shapes_and_config_checks():
         EdgeCNNStructureExtractor(dict(reduction=6))
 
 
-timm = pytest.importorskip("timm")
-from textedit.components.structure_extractor.timm_edge import (
-    TimmEdgeStructureExtractor,
-)  # noqa: E402
+# timm (seconds to import) is imported by the tests that use it, not at collection
+requires_timm = pytest.mark.skipif(importlib.util.find_spec("timm") is None, reason="timm is not installed")
 
 
+@pytest.fixture()
+def timm():
+    return pytest.importorskip("timm")
+
+
+@requires_timm
 def test_timm_edge_uses_the_level_of_the_requested_stride():
     extractor = TimmEdgeStructureExtractor(dict(model_name="resnet10t", reduction=8, channels=6))
     out = extractor(torch.rand(1, 3, 64, 64) * 2 - 1)
@@ -45,7 +51,7 @@ def test_timm_edge_uses_the_level_of_the_requested_stride():
         TimmEdgeStructureExtractor(dict(model_name="resnet10t", reduction=3))
 
 
-def test_timm_edge_loads_pretrained_weights_from_a_local_file(tmp_path):
+def test_timm_edge_loads_pretrained_weights_from_a_local_file(timm, tmp_path):
     reference = timm.create_model("resnet10t", pretrained=False)
     path = tmp_path / "resnet10t.pth"
     torch.save(reference.state_dict(), path)
@@ -55,7 +61,7 @@ def test_timm_edge_loads_pretrained_weights_from_a_local_file(tmp_path):
     torch.testing.assert_close(extractor.backbone.conv1[0].weight, reference.conv1[0].weight)
 
 
-def test_timm_edge_saved_with_pretrained_weights_loads_without_the_file(tmp_path):
+def test_timm_edge_saved_with_pretrained_weights_loads_without_the_file(timm, tmp_path):
     from textedit.serialization import load_component
 
     path = tmp_path / "resnet10t.pth"
@@ -69,7 +75,7 @@ def test_timm_edge_saved_with_pretrained_weights_loads_without_the_file(tmp_path
     torch.testing.assert_close(loaded.backbone.conv1[0].weight, extractor.backbone.conv1[0].weight)
 
 
-def test_timm_edge_explains_missing_weights(tmp_path, monkeypatch):
+def test_timm_edge_explains_missing_weights(timm, tmp_path, monkeypatch):
     with pytest.raises(CheckpointError, match="does not exist"):
         TimmEdgeStructureExtractor(dict(checkpoint_path=str(tmp_path / "nope.pth")))
     with pytest.raises(TextEditError, match="allow_download"):
@@ -93,6 +99,7 @@ def test_timm_edge_without_timm_names_the_extra(monkeypatch):
         TimmEdgeStructureExtractor()
 
 
+@requires_timm
 def test_frozen_backbone_is_saved_but_not_trained(tmp_path):
     extractor = TimmEdgeStructureExtractor(dict(reduction=4, channels=4, freeze_backbone=True))
     assert not any(p.requires_grad for p in extractor.backbone.parameters())

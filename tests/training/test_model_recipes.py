@@ -4,9 +4,6 @@ generic trainer: they train, resume exactly, export, and the exported model edit
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import torch
 import yaml
@@ -69,7 +66,7 @@ def shipped(name, out, **fields):
         if data["recipe"].get("damsm"):
             data["recipe"]["damsm"] = damsm
     model = {**data["model"], **{k: {**data["model"].get(k, {}), **v} for k, v in tiny.items()}}
-    data.update(model=model, output_dir=str(out), steps=4, checkpoint_every=2, sample_every=2, log_every=1,
+    data.update(model=model, output_dir=str(out), steps=2, checkpoint_every=1, sample_every=2, log_every=1,
                 num_samples=2, threads=1, device="cpu", mixed_precision="no")
     assert data["data"]["num_workers"] == 1  # shipped: drawing beside the training thread
     # in the main process here: workers and exact resume are tested in test_trainer.py
@@ -91,7 +88,7 @@ def test_shipped_config_trains_resumes_exactly_and_exports(name, tmp_path):
     whole = Trainer(config, progress=False)
     exported = whole.train()
     part = Trainer(shipped(name, tmp_path / "part"), progress=False)
-    assert part.train(max_steps=2) is None
+    assert part.train(max_steps=1) is None
     resumed = Trainer(shipped(name, tmp_path / "part"), resume=True, progress=False)
     resumed.train()
     a, b = _weights(tmp_path / "whole"), _weights(tmp_path / "part")
@@ -110,16 +107,13 @@ def test_shipped_config_trains_resumes_exactly_and_exports(name, tmp_path):
         assert all('"true_edit_l1"' in line and '"edit_region_l1"' in line for line in metrics)
 
 
-@pytest.mark.subprocess
-def test_textedit_edit_with_a_trained_tagan(tmp_path):
+def test_textedit_edit_with_a_trained_tagan(tmp_path, capsys):
+    from textedit.cli import main
+
     exported = Trainer(shipped("tagan64_birds", tmp_path / "run"), progress=False).train()
-    out = subprocess.run(
-        [sys.executable, "-m", "textedit", "edit", "--model", str(exported), "--image",
-         "examples/images/bird_64.png", "--text", "a bird with a red head", "--out", str(tmp_path / "out"),
-         "--explain"],
-        capture_output=True, text=True,
-    )
-    assert out.returncode == 0, out.stderr
+    code = main(["edit", "--model", str(exported), "--image", "examples/images/bird_64.png",
+                 "--text", "a bird with a red head", "--out", str(tmp_path / "out"), "--explain"])
+    assert code == 0, capsys.readouterr().err
     assert len(list((tmp_path / "out").glob("*.png"))) >= 1
 
 
@@ -147,7 +141,7 @@ def test_manigan_adds_the_frozen_damsm_matching_loss(tmp_path):
     ))
     damsm.save_pretrained(tmp_path / "damsm")
     before = {k: v.clone() for k, v in damsm.state_dict().items()}
-    config = shipped("manigan64_birds", tmp_path / "run", steps=2, recipe={"type": "manigan", "damsm": str(tmp_path / "damsm")})
+    config = shipped("manigan64_birds", tmp_path / "run", recipe={"type": "manigan", "damsm": str(tmp_path / "damsm")})
     trainer = Trainer(config, progress=False)
     trainer.train()
     metrics = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()

@@ -78,15 +78,18 @@ def test_resume_in_process_equals_uninterrupted(tiny, tmp_path):
     assert strip(full_log) == strip(part_log)
 
 
-def _cli(*args, env=None):
+def _cli(*args):
     return [sys.executable, "-m", "textedit", "train", *args]
 
 
 @pytest.mark.subprocess
-def test_killed_run_resumes_exactly(tiny, tmp_path):
-    """SIGKILL a real training process after a checkpoint; the resumed run ends where the
-    uninterrupted run ends, bit for bit."""
+def test_killed_run_resumes_exactly(tiny, tmp_path, capsys):
+    """SIGKILL a real training process after a checkpoint; the resumed run (``textedit train
+    --resume``, in this process: a start less) ends where the uninterrupted run ends, bit for
+    bit."""
     import yaml
+
+    from textedit.cli import main
 
     config = tiny(steps=1000, checkpoint_every=1, sample_every=1000, output_dir=str(tmp_path / "killed"))
     path = tmp_path / "train.yaml"
@@ -103,10 +106,8 @@ def test_killed_run_resumes_exactly(tiny, tmp_path):
     killed_at = load_checkpoint(latest_checkpoint(checkpoints))["step"]
     assert 2 <= killed_at < 1000
     target = killed_at + 2
-    out = subprocess.run(_cli("--resume", str(tmp_path / "killed"), "--max-steps", "2", "--no-progress"),
-                         capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert f"stopped at step {target}" in out.stdout
+    assert main(["train", "--resume", str(tmp_path / "killed"), "--max-steps", "2", "--no-progress"]) == 0
+    assert f"stopped at step {target}" in capsys.readouterr().out
 
     reference = Trainer(tiny(steps=1000, checkpoint_every=1000, sample_every=1000,
                              output_dir=str(tmp_path / "reference")), progress=False)
@@ -500,6 +501,24 @@ def test_dataloader_workers_give_the_batches_of_the_main_process(tiny):
         a, b = plain.batch(step), workers.batch(step)
         assert a.captions == b.captions and a.mismatched == b.mismatched and a.seeds == b.seeds
         assert torch.equal(a.images, b.images) and torch.equal(a.mismatched_targets, b.mismatched_targets)
+
+
+def test_a_dropped_trainer_stops_its_data_workers_at_once(tiny, monkeypatch):
+    """A Trainer and its recipe refer to each other, so a dropped Trainer dies in a garbage
+    collection. Its data workers must still be asked to stop: when the loader died in the
+    cycle they were not, and the collection waited out torch's status-check interval (5 s)
+    once per worker. Here that interval is 30 s, so a regression shows as a minute."""
+    import gc
+    import torch.utils.data._utils as loader_utils
+
+    monkeypatch.setattr(loader_utils, "MP_STATUS_CHECK_INTERVAL", 30.0)  # the main process's join
+    monkeypatch.setattr(loader_utils.worker, "MP_STATUS_CHECK_INTERVAL", 30.0)  # the workers' wait
+    trainer = Trainer(tiny(steps=100, data={**tiny().data.model_dump(), "num_workers": 2}), progress=False)
+    trainer.train_step()
+    start = time.perf_counter()
+    del trainer
+    gc.collect()
+    assert time.perf_counter() - start < 15, "the workers were not told to stop"
 
 
 def test_the_data_workers_read_pickles_whole(tiny):

@@ -282,7 +282,7 @@ _TRITON_SCRIPT = textwrap.dedent(
 
 def _interpreted(args: list[str], timeout: int = 300) -> subprocess.CompletedProcess:
     # TRITON_INTERPRET is read when triton is imported, hence a fresh process.
-    env = {**os.environ, "TRITON_INTERPRET": "1"}
+    env = {**os.environ, "TRITON_INTERPRET": "1", "HYPOTHESIS_PROFILE": "interpreter"}
     env.pop(BACKEND_ENV_VAR, None)
     return subprocess.run(
         [sys.executable, *args], env=env, capture_output=True, text=True, timeout=timeout
@@ -322,7 +322,7 @@ def test_triton_kernels_compile_for_hopper_without_a_gpu():
 
 
 @pytest.mark.subprocess
-@pytest.mark.slow  # 15-30 s on a shared 2-core CPU
+@pytest.mark.slow  # 5-15 s on a shared 2-core CPU (10 examples a property)
 @pytest.mark.skipif(not HAS_TRITON, reason="triton is not installed")
 def test_triton_passes_the_property_tests_under_the_interpreter():
     here = os.path.dirname(os.path.abspath(__file__))

@@ -9,10 +9,11 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 # The suite starts some forty fresh interpreters (CLI runs, examples, plug-ins in a fresh
-# site). With PYTHONDONTWRITEBYTECODE set, as on our CI machines, each of them compiled
-# textedit from source again and every xdist worker re-rewrote the test modules' asserts:
-# about a tenth of the suite's time (174 -> 158 s on a 2-core EPYC). Bytecode caches are
-# written under __pycache__ (git-ignored) for this session and the interpreters it starts.
+# site). With PYTHONDONTWRITEBYTECODE set, as on the machines this project is developed on
+# (CI runs on one like them), each of them compiled textedit from source again and every
+# xdist worker re-rewrote the test modules' asserts: about a tenth of the suite's time
+# (174 -> 158 s on a 2-core EPYC). Bytecode caches are written under __pycache__
+# (git-ignored) for this session and the interpreters it starts.
 sys.dont_write_bytecode = False
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 

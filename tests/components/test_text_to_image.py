@@ -214,6 +214,11 @@ def test_textedit_generate_writes_each_image_and_a_manifest(attngan, attngan_dir
     assert "pass --overwrite" in capsys.readouterr().err
     assert main(["generate", "--model", str(attngan_dir), "--text", "  ", "--out", str(tmp_path / "none")]) == 2
     assert "has no words" in capsys.readouterr().err and not (tmp_path / "none").exists()
+    for seed in ("-1", str(2**64)):
+        assert main(["generate", "--model", str(attngan_dir), "--text", TEXT, "--seed", seed, "--out", str(tmp_path / "s")]) == 2
+        assert "--seed must be at least 0" in capsys.readouterr().err and not (tmp_path / "s").exists()
+    with pytest.raises(InputError, match=r"seeds must lie in \[0, 2\*\*63\)"):
+        attngan.generate(TEXT, seed=[2**63])
 
 
 def test_each_command_points_to_the_other_for_the_other_kind_of_model(attngan_dir, tiny_editor_dir, tmp_path, capsys):

@@ -125,3 +125,27 @@ def test_train_damsm_command(tmp_path, capsys):
     results = json.loads((tmp_path / "e" / "results.json").read_text())
     for label in ("identity", "true-edit"):
         assert {"sim", "mp"} <= set(results["models"][label]["results"])
+
+
+def test_report_only_rebuilds_from_the_records_and_finds_a_runs_model_by_its_label(tiny_model_dir, tmp_path, capsys):
+    import shutil
+
+    run = tmp_path / "runs" / "mine"
+    shutil.copytree(tiny_model_dir, run / "model")
+    out = tmp_path / "e"
+    common = ["--data", "synthetic:birds", "--data-n", "60", "--out", str(out), "--no-progress"]
+    assert main(["eval", "--model", "identity", "--model", str(run / "model"), "--limit", "3", *common]) == 0
+    table = capsys.readouterr().out
+    assert "mine" in table
+    (out / "results.json").unlink()
+    assert main(["eval", "--report-only", "--out", str(out), "--model", str(run / "model")]) == 0
+    printed = capsys.readouterr().out
+    assert "reporting the first 3 items" in printed and "mine" in printed
+    assert json.loads((out / "results.json").read_text())["n"] == 3
+    assert main(["eval", "--report-only", "--out", str(out), "--model", "other"]) == 2
+    assert "holds no results of other; it holds identity, mine" in capsys.readouterr().err
+    (out / "results.json").write_text('{"n": ')
+    assert main(["eval", "--report-only", "--out", str(out)]) == 2
+    assert "results.json is damaged" in capsys.readouterr().err
+    assert main(["eval", "--model", "identity", "--threads", "-1", *common]) == 2
+    assert "--threads must be at least 1" in capsys.readouterr().err

@@ -108,8 +108,11 @@ def test_resume_adds_items_and_models_without_recomputing(refs_run, tiny_model_d
 def test_other_settings_in_the_same_folder_are_refused(refs_run, tmp_path):
     out = tmp_path / "copy"
     shutil.copytree(refs_run[0], out)
-    with pytest.raises(InputError, match="other settings"):
+    with pytest.raises(InputError, match=r"other data.fingerprint .*'seed': 0.* there, .*'seed': 5.* now"):
         evaluate(["identity"], "synthetic:birds", out, **{**REFS, "data_seed": 5})
+    with pytest.raises(InputError, match=r"other settings.seed \(0 there, 3 now\)"):
+        evaluate(["identity"], "synthetic:birds", out, **{**REFS, "seed": 3})
+    evaluate(["identity"], "synthetic:birds", out, **{**REFS, "data_seed": 0})  # the default, said
     r = evaluate(["identity"], "synthetic:birds", out, overwrite=True, **{**REFS, "data_seed": 5})
     assert r["config"]["settings"]["data_seed"] == 5
 
@@ -153,7 +156,8 @@ def test_captioned_folder_uses_mismatched_captions_and_has_no_truth(tmp_path):
     )
     assert rec["description"] != "a bird number 0"
     with pytest.raises(InputError, match="true edits"):
-        evaluate(["true-edit"], str(root), tmp_path / "out2", image_size=16)
+        evaluate(["identity", "true-edit"], str(root), tmp_path / "out2", image_size=16)
+    assert not (tmp_path / "out2").exists()  # found before anything ran or was written
 
 
 def test_bad_inputs_teach():
@@ -163,6 +167,8 @@ def test_bad_inputs_teach():
         evaluate(["identity"], "synthetic:birds", "/tmp/unused", metrics="diff,nope", data_n=60)
     with pytest.raises(InputError, match="needs a DAMSM"):
         evaluate(["identity"], "synthetic:birds", "/tmp/unused", metrics="sim", data_n=60)
+    with pytest.raises(InputError, match="synthetic:<family>"):  # one model as a string, not its letters
+        evaluate("identity", "no/such/folder", "/tmp/unused")
     with pytest.raises(InputError, match="share a label"):
         evaluate(["identity", "identity"], "synthetic:birds", "/tmp/unused", data_n=60)
 
@@ -186,3 +192,62 @@ def test_changed_metrics_are_refused_and_the_folder_lists_every_model(refs_run, 
     evaluate(["identity"], "synthetic:birds", out, **REFS)  # same settings: nothing to do
     labels = [m["label"] for m in json.loads((out / "eval_config.json").read_text())["models"]]
     assert labels == ["true-edit", "identity"]
+
+
+def test_an_out_folder_never_writes_into_or_deletes_what_it_evaluates(tiny_model_dir, tmp_path):
+    """``--out .`` beside ``models/mine`` would write the eval's files into the model (whose
+    digest then changed), and ``--overwrite`` deleted it; an --out inside a data folder
+    wrote PNGs into the data set. All refused before anything is written."""
+    project = tmp_path / "project"
+    shutil.copytree(tiny_model_dir, project / "models" / "mine")
+    before = sorted(p.relative_to(project) for p in project.rglob("*"))
+    for overwrite in (False, True):
+        with pytest.raises(InputError, match="where the evaluation writes"):
+            evaluate([str(project / "models" / "mine")], "synthetic:birds", project, overwrite=overwrite, **REFS)
+        with pytest.raises(InputError, match="lies in the model 'mine'"):
+            evaluate([str(project / "models" / "mine")], "synthetic:birds", project / "models" / "mine" / "eval",
+                     overwrite=overwrite, **REFS)
+    assert sorted(p.relative_to(project) for p in project.rglob("*")) == before
+    from textedit.data.synthetic import SyntheticSpec, generate_dataset
+
+    generate_dataset(tmp_path / "data", SyntheticSpec("birds", n=20, seed=0), 32)
+    with pytest.raises(InputError, match="lies in the data"):
+        evaluate(["identity"], str(tmp_path / "data"), tmp_path / "data", limit=2)
+
+
+def test_a_resumed_reference_column_keeps_its_image_size(tiny_model_dir, tmp_path):
+    """The references take the first model's size when --image-size is not given: a rerun
+    led by a model of another size measured new items of the same column at another size."""
+    from textedit.models import AttnGAN
+
+    torch.manual_seed(0)
+    AttnGAN.from_config(AttnGAN.example_config()).save_pretrained(tmp_path / "attn")  # draws 16 px
+    out, settings = tmp_path / "e", dict(data_n=60, limit=2, gallery=0)
+    evaluate([f"tiny={tiny_model_dir}", "identity"], "synthetic:birds", out, **settings)  # identity at 64 px
+    config_before = (out / "eval_config.json").read_text()
+    with pytest.raises(InputError, match=r"settings.image_size \(64 there, 16 now\).*--image-size 64"):
+        evaluate([f"attn={tmp_path / 'attn'}", "identity"], "synthetic:birds", out, **{**settings, "limit": 3})
+    assert (out / "eval_config.json").read_text() == config_before  # a refused run writes nothing
+    r = evaluate([f"attn={tmp_path / 'attn'}", "identity"], "synthetic:birds", out,
+                 **{**settings, "limit": 3, "image_size": 64, "data_n": 60})
+    assert r["models"]["identity"]["image_size"] == 64 and r["models"]["attn"]["image_size"] == 16
+    with pytest.raises(InputError, match="--image-size must be at least 1"):
+        evaluate(["identity"], "synthetic:birds", out, image_size=0, data_n=60)
+
+
+def test_damaged_state_files_say_what_to_do(refs_run, tmp_path):
+    out = tmp_path / "copy"
+    shutil.copytree(refs_run[0], out)
+    records = out / "models" / "identity" / "records.jsonl"
+    with open(records, "a") as f:
+        f.write('42\n{"foo": 1}\n')  # lines that are not records are dropped like torn ones
+    assert evaluate(["identity"], "synthetic:birds", out, **REFS)["n"] == 4
+    assert "42\n" not in records.read_text() and '{"foo"' not in records.read_text()
+    (out / "models" / "identity" / "model.json").write_text('{"label": ')
+    with pytest.raises(InputError, match=r"model.json is damaged .*pass --overwrite"):
+        evaluate(["identity"], "synthetic:birds", out, **REFS)
+    assert evaluate(["identity"], "synthetic:birds", out, overwrite=True, **REFS)["n"] == 4
+    (out / "eval_config.json").write_text("")
+    with pytest.raises(InputError, match=r"eval_config.json is damaged"):
+        evaluate(["identity"], "synthetic:birds", out, **REFS)
+    assert evaluate(["identity"], "synthetic:birds", out, overwrite=True, **REFS)["n"] == 4

@@ -119,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
 
     from textedit.errors import InputError
 
+    if args.threads is not None and args.threads < 1:
+        raise InputError(f"--threads must be at least 1, got {args.threads}")
     if args.threads:
         import torch
 
@@ -172,12 +174,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report_only(out, labels: list[str]) -> int:
-    import json
-    from pathlib import Path
-
+def _report_only(out, specs: list[str]) -> int:
     from textedit.errors import InputError
+    from textedit.evaluation._io import read_records, read_state
     from textedit.evaluation.aggregate import aggregate
+    from textedit.evaluation.models import split_model_spec
     from textedit.evaluation.report import format_table, write_reports
 
     path = out / "eval_config.json"
@@ -185,17 +186,28 @@ def _report_only(out, labels: list[str]) -> int:
         raise InputError(
             f"{out} holds no evaluation (no eval_config.json); run textedit eval first"
         )
-    config = json.loads(path.read_text(encoding="utf-8"))
-    chosen = [m["label"] for m in config["models"]]
-    if labels:
-        chosen = [s.partition("=")[0] if "=" in s else Path(s.rstrip("/")).name for s in labels]
-    previous = (
-        json.loads((out / "results.json").read_text(encoding="utf-8"))
-        if (out / "results.json").is_file()
-        else {}
-    )
-    n = previous.get("n") or config["data"]["items"]
-    results = aggregate(out, chosen, n, config["metrics"], previous.get("skipped"))
+    config = read_state(path)
+    held = [m["label"] for m in config.get("models", [])]
+    labels = [split_model_spec(s)[0] for s in specs] or held
+    unknown = [label for label in labels if not (out / "models" / label / "model.json").is_file()]
+    if unknown:
+        raise InputError(f"{out} holds no results of {', '.join(unknown)}; it holds {', '.join(held) or 'none'}")
+    previous = read_state(out / "results.json") if (out / "results.json").is_file() else {}
+    n = previous.get("n")
+    if n is None:  # the items every model has records of, from the first on
+        n = min(_leading(read_records(out / "models" / label / "records.jsonl")[0]) for label in labels)
+        if n == 0:
+            raise InputError(f"{out} holds no items that every model has records of; run textedit eval")
+        print(f"no results.json: reporting the first {n} items, which every model has records of")
+    results = aggregate(out, labels, n, config["metrics"], previous.get("skipped"))
     write_reports(out, results)
     print(format_table(results))
     return 0
+
+
+def _leading(records: dict[int, object]) -> int:
+    """How many items from item 0 on have a record."""
+    n = 0
+    while n in records:
+        n += 1
+    return n

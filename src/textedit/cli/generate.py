@@ -7,8 +7,9 @@ from typing import Any
 
 _DESCRIPTION = """\
 Draw images of descriptions with a trained text-to-image model (AttnGAN, StackGAN++,
-GAN-INT-CLS, a plug-in's): --num-images per description, image k drawn from seed --seed + k, so the same
-command draws the same images. Writes one PNG per image and generated.json (description,
+GAN-INT-CLS, a plug-in's): --num-images per description. The images are numbered
+k = 0, 1, ... over all descriptions in turn and image k is drawn from seed --seed + k, so
+the same command draws the same images. Writes one PNG per image and generated.json (description,
 seed and file of each) to --out.
 
 Every description is checked before anything is drawn or written; existing files are
@@ -54,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from textedit.editing.loading import load_for_generation
     from textedit.editing.text import EditWarning, check_descriptions
     from textedit.errors import InputError
+    from textedit.interfaces.model import SEED_LIMIT
     from textedit.utils.atomic import atomic_write_text
 
     texts = list(args.text)
@@ -63,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError('give a description with --text "..." or a file of them with --texts FILE')
     if args.num_images < 1 or args.batch_size < 1:
         raise InputError("--num-images and --batch-size must be at least 1")
+    if args.seed < 0 or args.seed + len(texts) * args.num_images > SEED_LIMIT:
+        raise InputError(f"--seed must be at least 0 and its images' seeds below 2**63, got {args.seed}")
     out = check_writable(args.out)
     model = load_for_generation(args.model, args.device)
     infos, _ = check_descriptions(model.text_encoder, texts)  # every description, before drawing

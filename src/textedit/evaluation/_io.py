@@ -1,5 +1,6 @@
 """Saving and loading the evaluation networks that are not compositions (the attribute
-classifier; DAMSM is a composition, saved with ``save_pretrained``).
+classifier; DAMSM is a composition, saved with ``save_pretrained``), and reading the state
+files of an evaluation's output folder.
 
 A saved network is a folder like a saved component: ``config.json`` (``{"type": ...,
 ...fields, "_textedit": {format, textedit_version}}``) and ``model.safetensors``, written
@@ -16,7 +17,7 @@ from typing import Any
 import torch
 
 from textedit._version import __version__
-from textedit.errors import CheckpointError
+from textedit.errors import CheckpointError, InputError
 from textedit.utils.atomic import atomic_directory
 
 __all__ = [
@@ -25,6 +26,8 @@ __all__ = [
     "load_network_weights",
     "file_digest",
     "folder_digest",
+    "read_records",
+    "read_state",
 ]
 
 CONFIG = "config.json"
@@ -128,3 +131,41 @@ def folder_digest(directory: str | Path, length: int = 12) -> str:
         h.update(str(path.relative_to(directory)).encode())
         h.update(file_digest(path, 64).encode())
     return h.hexdigest()[:length]
+
+
+def read_records(path: Path) -> tuple[dict[int, dict[str, Any]], bool]:
+    """The per-item records of a ``records.jsonl`` by item index (none when there is no
+    file), and whether the file is torn: a line is not a record (cut by a kill, or damaged)
+    or the last line has no end."""
+    records: dict[int, dict[str, Any]] = {}
+    if not path.is_file():
+        return records, False
+    text = path.read_text(encoding="utf-8")
+    torn = bool(text) and not text.endswith("\n")
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+            records[int(record["index"])] = record
+        except (json.JSONDecodeError, TypeError, KeyError, ValueError):
+            torn = True
+    return records, torn
+
+
+def read_state(path: Path) -> dict[str, Any]:
+    """A JSON object an evaluation wrote into its output folder (``eval_config.json``,
+    ``models/<label>/model.json``).
+
+    Raises:
+        InputError: the file cannot be read as a JSON object.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        problem = None if isinstance(data, dict) else "not a JSON object"
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        problem = str(exc)
+    if problem is not None:
+        raise InputError(
+            f"{path} is damaged ({problem}); pass --overwrite to compute what it held again, or "
+            "choose another --out"
+        )
+    return data

@@ -7,7 +7,7 @@ files alone, and a reader can check any number against them.
 
 from __future__ import annotations
 
-import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from textedit.errors import InputError
+from textedit.evaluation._io import read_records, read_state
 from textedit.evaluation.classifier import classifier_score
 from textedit.evaluation.inception import frechet_distance, kernel_distance
 from textedit.evaluation.metrics import (
@@ -31,17 +32,24 @@ def load_features(folder: Path, n: int) -> dict[str, np.ndarray]:
     """The features saved under ``folder`` for items ``0 .. n-1``, in item order.
 
     Raises:
-        InputError: some items have no saved features (the run was not finished).
+        InputError: some items have no saved features (the run was not finished), or a
+            features file is damaged.
     """
     rows: dict[str, dict[int, np.ndarray]] = {}
     for path in sorted(folder.glob("*.npz")):
-        with np.load(path) as z:
-            index = z["index"]
-            for key in z.files:
-                if key != "index":
-                    for r, i in enumerate(index):
-                        if i < n:
-                            rows.setdefault(key, {})[int(i)] = z[key][r]
+        try:
+            with np.load(path) as z:
+                index = z["index"]
+                for key in z.files:
+                    if key != "index":
+                        for r, i in enumerate(index):
+                            if i < n:
+                                rows.setdefault(key, {})[int(i)] = z[key][r]
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            raise InputError(
+                f"{path} is damaged ({exc}); delete {path.parent.parent} and run the evaluation "
+                "again to compute it again"
+            ) from None
     out = {}
     for key, by_index in rows.items():
         missing = [i for i in range(n) if i not in by_index]
@@ -111,24 +119,13 @@ def aggregate(
         "std", "n"}}, "verdicts": {"part.attribute": share shown}}}}``.
     """
     out = Path(out)
-    config = json.loads((out / "eval_config.json").read_text(encoding="utf-8"))
+    config = read_state(out / "eval_config.json")
     models: dict[str, Any] = {}
     names = list(metrics)
     for label in labels:
         folder = out / "models" / label
-        info = json.loads((folder / "model.json").read_text(encoding="utf-8"))
-        records = {}
-        for line in (
-            (folder / "records.jsonl").read_text(encoding="utf-8").splitlines()
-            if (folder / "records.jsonl").is_file()
-            else []
-        ):
-            try:
-                r = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if r["index"] < n:
-                records[r["index"]] = r
+        info = read_state(folder / "model.json")
+        records = {i: r for i, r in read_records(folder / "records.jsonl")[0].items() if i < n}
         if len(records) < n:
             raise InputError(
                 f"{folder} has records of {len(records)} of {n} items; run the evaluation again to "

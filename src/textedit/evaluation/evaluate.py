@@ -39,14 +39,14 @@ import torch
 
 from textedit.errors import InputError
 from textedit.evaluation import metrics as M
-from textedit.evaluation._io import file_digest, folder_digest
+from textedit.evaluation._io import file_digest, folder_digest, read_records, read_state
 from textedit.evaluation.aggregate import aggregate
 from textedit.evaluation.attributes import parse_requested, prepare_truth
 from textedit.evaluation.classifier import AttributeClassifier
 from textedit.evaluation.damsm import DAMSM
 from textedit.evaluation.inception import find_inception_weights, load_inception
 from textedit.evaluation.measure import measure_batch, set_features
-from textedit.evaluation.models import EvalModel, resolve_model
+from textedit.evaluation.models import EvalModel, TrueEditModel, resolve_model
 from textedit.evaluation.report import write_reports
 from textedit.evaluation.selection import select_metrics
 from textedit.evaluation.sources import open_eval_data
@@ -55,8 +55,11 @@ from textedit.visualize import heatmap, to_pil
 
 __all__ = ["EvalSettings", "Evaluation", "evaluate"]
 
-#: settings that change per-item numbers; a resumed run must match them
+#: settings that change per-item numbers, kept in ``eval_config.json``
 _SHARED = ("data", "split", "data_n", "data_seed", "seed", "image_size")
+#: those a resumed run must match: the generated data's size and seed are matched through
+#: the data's fingerprint (an explicit ``--data-n 20000`` is the default's data)
+_COMPARED = ("data", "split", "seed", "image_size")
 
 
 @dataclass
@@ -85,21 +88,12 @@ def _write_png(tensor: torch.Tensor, path: Path) -> None:
 
 
 def _read_records(path: Path) -> dict[int, dict[str, Any]]:
-    """The records of ``path``; a line torn by a kill is dropped (and the file rewritten
-    without it, so that the next record starts on a line of its own)."""
-    out, torn = {}, False
-    if path.is_file():
-        text = path.read_text(encoding="utf-8")
-        for line in text.splitlines():
-            try:
-                r = json.loads(line)
-            except json.JSONDecodeError:
-                torn = True
-                continue
-            out[int(r["index"])] = r
-        if torn or (text and not text.endswith("\n")):
-            atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in out.values()))
-    return out
+    """The records of ``path``; a line torn by a kill (or damaged) is dropped, and the file
+    rewritten without it, so that the next record starts on a line of its own."""
+    records, torn = read_records(path)
+    if torn:
+        atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in records.values()))
+    return records
 
 
 class Evaluation:
@@ -132,14 +126,19 @@ class Evaluation:
             raise InputError(
                 f"two models share a label ({', '.join(labels)}); name them with LABEL=SOURCE"
             )
-        if settings.batch_size < 1:
-            raise InputError(f"--batch-size must be at least 1, got {settings.batch_size}")
+        for name in ("batch_size", "image_size", "data_n"):
+            value = getattr(settings, name)
+            if value is not None and value < 1:
+                raise InputError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
         self.settings, self.models, self.out = settings, list(models), Path(out)
         self.progress, self.overwrite, self.log = progress, overwrite, log
         torch.manual_seed(settings.seed)
         self.data = open_eval_data(
             settings.data, settings.split, settings.data_n, settings.data_seed, settings.seed
         )
+        for m in self.models:
+            if isinstance(m, TrueEditModel) and not self.data.has_truth:
+                raise m.no_truth()  # before the folder is touched
         self.n = len(self.data) if settings.limit is None else min(settings.limit, len(self.data))
         if self.n < 1:
             raise InputError(f"--limit must be at least 1, got {settings.limit}")
@@ -199,7 +198,8 @@ class Evaluation:
     def _config(self) -> dict[str, Any]:
         s = asdict(self.settings)
         return {
-            "settings": {k: s[k] for k in _SHARED},
+            # the size the references are measured at (the first model's, without --image-size)
+            "settings": {**{k: s[k] for k in _SHARED}, "image_size": self.reference_size},
             "data": {
                 "name": self.data.name,
                 "fingerprint": self.data.fingerprint,
@@ -209,28 +209,74 @@ class Evaluation:
             "metrics": self.metrics,
         }
 
+    def _inputs(self) -> list[tuple[str, Path]]:
+        """The files and folders this evaluation reads: models, data, evaluators."""
+        inputs = [(f"the model {m.label!r}", m.fingerprint["path"]) for m in self.models if "path" in m.fingerprint]
+        if "folder" in self.data.fingerprint:
+            inputs.append(("the data", self.data.fingerprint["folder"]))
+        inputs += [(f"the {name}", info["path"]) for name, info in self.evaluator_info.items()]
+        return [(what, Path(path).resolve()) for what, path in inputs]
+
+    def _check_outputs_spare_inputs(self) -> None:
+        """Refuse an ``--out`` where the results would be written into what is evaluated, or
+        where ``--overwrite`` would delete it (e.g. ``--out .`` beside ``models/mine``)."""
+        out = self.out.resolve()
+        written = [out / "models", out / "reference", out / "images"]
+        for what, path in self._inputs():
+            if out.is_relative_to(path):
+                raise InputError(
+                    f"--out {self.out} lies in {what} ({path}): the evaluation would write into "
+                    "it; choose an --out outside it"
+                )
+            for folder in written:
+                if path.is_relative_to(folder):
+                    raise InputError(
+                        f"{what} lies in {folder}, where the evaluation writes (and, with "
+                        "--overwrite, deletes) its results; choose another --out"
+                    )
+
     def _prepare_folder(self) -> None:
+        """Check the output folder against this run (nothing is written until every check
+        passes), then set it up: discard what ``--overwrite`` replaces, write the config."""
+        self._check_outputs_spare_inputs()
         config = self._config()
         path = self.out / "eval_config.json"
         known: list[dict[str, str]] = []
+        discard = False
         if path.is_file():
-            old = json.loads(path.read_text(encoding="utf-8"))
+            try:
+                old = read_state(path)
+            except InputError:
+                if not self.overwrite:
+                    raise
+                old = {}
             known = old.get("models", [])
-            differs = [d for k in ("settings", "data") for d in _changed(old.get(k), config[k], k)]
+            then = {k: (old.get("settings") or {}).get(k) for k in _COMPARED}
+            if then["image_size"] is None:  # written before the size was kept: each model's is checked
+                then["image_size"] = self.reference_size
+            differs = _changed(then, {k: config["settings"][k] for k in _COMPARED}, "settings")
+            differs += _changed(old.get("data"), config["data"], "data")
             digests = lambda ev: {k: v["digest"] for k, v in (ev or {}).items()}  # noqa: E731
             if digests(old.get("evaluators")) != digests(config["evaluators"]):
                 differs.append("evaluators")
             if set(old.get("metrics", [])) != set(self.metrics):
                 differs.append("metrics")
             if differs and not self.overwrite:
+                size = then["image_size"] != self.reference_size and self.settings.image_size is None
                 raise InputError(
                     f"{self.out} holds an evaluation with other {', '.join(differs)}; choose "
                     f"another --out, or pass --overwrite to discard it"
+                    + (f", or measure at its size with --image-size {then['image_size']}" if size else "")
                 )
-            if differs:
-                known = []
-                for sub in ("models", "reference", "images"):
-                    shutil.rmtree(self.out / sub, ignore_errors=True)
+            discard = bool(differs)
+        stale = [] if discard else [m for m in self.models if self._stale(m)]
+        # every check passed: from here on, the folder changes
+        if discard:
+            known = []
+            for sub in ("models", "reference", "images"):
+                shutil.rmtree(self.out / sub, ignore_errors=True)
+        for m in stale:
+            shutil.rmtree(self.out / "models" / m.label)
         self.out.mkdir(parents=True, exist_ok=True)
         labels = {m.label for m in self.models}
         # every model the folder holds results of (--report-only shows them all)
@@ -239,27 +285,34 @@ class Evaluation:
         ]
         atomic_write_text(path, json.dumps(config, indent=2) + "\n")
         for m in self.models:
-            folder = self.out / "models" / m.label
-            info = {
-                "label": m.label,
-                "source": m.source,
-                "image_size": self._size(m),
-                "fingerprint": m.fingerprint,
-            }
-            meta = folder / "model.json"
-            if (
-                meta.is_file()
-                and json.loads(meta.read_text(encoding="utf-8")).get("fingerprint") != m.fingerprint
-            ):
-                if not self.overwrite:
-                    raise InputError(
-                        f"{folder} holds results of other weights than {m.source}; pass "
-                        "--overwrite to recompute "
-                        f"them, or label this model differently (LABEL={m.source})"
-                    )
-                shutil.rmtree(folder)
-            folder.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(meta, json.dumps(info, indent=2) + "\n")
+            info = {"label": m.label, "source": m.source, "image_size": self._size(m), "fingerprint": m.fingerprint}
+            (self.out / "models" / m.label).mkdir(parents=True, exist_ok=True)
+            atomic_write_text(self.out / "models" / m.label / "model.json", json.dumps(info, indent=2) + "\n")
+
+    def _stale(self, model: EvalModel) -> bool:
+        """Whether the folder holds results of ``model`` that this run cannot add to (other
+        weights, another image size): True to recompute them under ``--overwrite``, else an
+        InputError that says what differs."""
+        meta = self.out / "models" / model.label / "model.json"
+        if not meta.is_file():
+            return False
+        try:
+            saved = read_state(meta)
+        except InputError:
+            if self.overwrite:
+                return True
+            raise
+        if saved.get("fingerprint") != model.fingerprint:
+            problem = f"results of other weights than {model.source}"
+            remedy = f"label this model differently (LABEL={model.source})"
+        elif saved.get("image_size") != self._size(model):
+            problem = f"results measured at {saved.get('image_size')} px, where this run measures at {self._size(model)} px"
+            remedy = f"pass --image-size {saved.get('image_size')} (without it, the first model's size is used)"
+        else:
+            return False
+        if not self.overwrite:
+            raise InputError(f"{meta.parent} holds {problem}; pass --overwrite to recompute them, or {remedy}")
+        return True
 
     def _size(self, model: EvalModel) -> int:
         return model.image_size or self.reference_size
@@ -369,15 +422,16 @@ class Evaluation:
 
 
 def evaluate(
-    models: Sequence[str],
+    models: Sequence[str] | str,
     data: str,
     out: str | Path,
     progress: bool = False,
     overwrite: bool = False,
     **settings: Any,
 ) -> dict[str, Any]:
-    """Evaluate ``models`` (``--model`` strings) on ``data``; see :class:`EvalSettings` for ``settings``."""
-    resolved = [resolve_model(m) for m in models]
+    """Evaluate ``models`` (``--model`` strings, or one) on ``data``; see :class:`EvalSettings`
+    for ``settings``."""
+    resolved = [resolve_model(m) for m in ([models] if isinstance(models, str) else models)]
     return Evaluation(
         EvalSettings(data=data, **settings), resolved, out, progress=progress, overwrite=overwrite
     ).run()

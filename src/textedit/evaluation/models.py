@@ -39,6 +39,7 @@ __all__ = [
     "LoadedModel",
     "GeneratedModel",
     "resolve_model",
+    "split_model_spec",
     "REFERENCES",
 ]
 
@@ -92,12 +93,15 @@ class TrueEditModel(EvalModel):
 
     def edit(self, image, texts, truth, seeds=None):
         if truth is None:
-            raise InputError(
-                f"model {self.label!r} (true-edit) needs data with true edits: --data "
-                "synthetic:<family> or a "
-                f"folder written by `textedit data generate`; real data sets have none"
-            )
+            raise self.no_truth()
         return truth, None
+
+    def no_truth(self) -> InputError:
+        return InputError(
+            f"model {self.label!r} (true-edit) needs data with true edits: --data "
+            "synthetic:<family> or a folder written by `textedit data generate`; real data sets "
+            "have none"
+        )
 
 
 class LoadedModel(EvalModel):
@@ -152,13 +156,9 @@ def _label_ok(label: str) -> bool:
     )
 
 
-def resolve_model(spec: str, map_location: Any = "cpu") -> EvalModel:
-    """The :class:`EvalModel` of one ``--model`` value (module doc).
-
-    Raises:
-        InputError: a malformed label.
-        CheckpointError: no such bundled model or folder.
-    """
+def split_model_spec(spec: str) -> tuple[str, str]:
+    """``(label, source)`` of one ``--model`` value: ``LABEL=SOURCE``, or a source whose
+    label is its folder's name (a training run's name for its ``model/`` folder)."""
     label, sep, source = spec.partition("=")
     if not sep:
         label, source = "", spec
@@ -167,6 +167,17 @@ def resolve_model(spec: str, map_location: Any = "cpu") -> EvalModel:
         label = Path(source.rstrip("/")).name if source not in REFERENCES else source
         if label == "model" and Path(source).is_dir():
             label = Path(source).resolve().parent.name  # a training run's model/ folder
+    return label, source
+
+
+def resolve_model(spec: str, map_location: Any = "cpu") -> EvalModel:
+    """The :class:`EvalModel` of one ``--model`` value (module doc).
+
+    Raises:
+        InputError: a malformed label.
+        CheckpointError: no such bundled model or folder.
+    """
+    label, source = split_model_spec(spec)
     if not _label_ok(label):
         raise InputError(
             f"model label {label!r} may hold letters, digits, '-', '_' and '.' only; name the "

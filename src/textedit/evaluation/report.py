@@ -15,6 +15,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from textedit.evaluation._io import read_records
 from textedit.utils.atomic import atomic_write_text
 
 __all__ = ["write_reports", "format_table", "format_value"]
@@ -133,13 +134,8 @@ def _gallery(out: Path, results: dict[str, Any]) -> str:
     labels = list(results["models"])
     records = {}
     for label in labels:
-        path = out / "models" / label / "records.jsonl"
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                r = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            records.setdefault(r["index"], r)
+        for index, r in read_records(out / "models" / label / "records.jsonl")[0].items():
+            records.setdefault(index, r)
     items = sorted(
         i for i in records if (out / "images" / f"{records[i]['id']}_input.png").is_file()
     )

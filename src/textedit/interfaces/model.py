@@ -40,7 +40,10 @@ from textedit.errors import InputError
 from textedit.interfaces.composition import Composition
 from textedit.interfaces.text_encoder import TextEncoding, TokenBatch
 
-__all__ = ["TextModel", "EditingModel", "GeneratingModel", "EditOutput", "GenerationResult"]
+__all__ = ["TextModel", "EditingModel", "GeneratingModel", "EditOutput", "GenerationResult", "SEED_LIMIT"]
+
+#: Seeds of :meth:`GeneratingModel.generate` lie in ``[0, SEED_LIMIT)`` (a torch generator's range).
+SEED_LIMIT = 2**63
 
 
 class TextModel(Composition):
@@ -183,7 +186,8 @@ class GeneratingModel(TextModel):
 
         Raises:
             InputError: an empty or too long description, one made only of unknown words,
-                a ``num_images`` below 1, or seeds or noise that do not match the images.
+                a ``num_images`` below 1, seeds outside ``[0, 2**63)``, or seeds or noise that
+                do not match the images.
         """
         texts = description_list(texts)
         if num_images < 1:
@@ -194,6 +198,8 @@ class GeneratingModel(TextModel):
         seeds = list(range(int(seed), int(seed) + b)) if isinstance(seed, int) else [int(s) for s in seed]
         if len(seeds) != b:
             raise InputError(f"got {len(seeds)} seeds for {b} images; pass one seed per image, or one int")
+        if seeds and not (0 <= min(seeds) and max(seeds) < SEED_LIMIT):
+            raise InputError(f"seeds must lie in [0, 2**63), got {min(seeds)} .. {max(seeds)}")
         if noise is not None and tuple(noise.shape) != (b, self.noise_dim):
             raise InputError(f"noise must be ({b}, {self.noise_dim}) for {b} images, got {tuple(noise.shape)}")
         was_training = self.training

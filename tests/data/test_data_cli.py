@@ -81,6 +81,16 @@ def test_generate_refuses_to_overwrite(tmp_path, capsys):
     assert (other / "precious.txt").read_text() == "keep me"
 
 
+def test_odd_inputs_get_messages_not_tracebacks(tmp_path, capsys):
+    assert main(["data", "generate", "--family", "birds", "--n", "3", "--seed", "-1", "--out", str(tmp_path / "d")]) == 2
+    assert "seed must be at least 0" in capsys.readouterr().err and not (tmp_path / "d").exists()
+    empty = tmp_path / "empty_captions"
+    write_image(empty / "images" / "a.png")
+    (empty / "captions.jsonl").write_text(json.dumps({"image": "images/a.png", "captions": []}) + "\n")
+    assert main(["data", "info", str(empty)]) == 2
+    assert "holds no image with a caption" in capsys.readouterr().err
+
+
 def test_interrupted_generation_leaves_nothing_that_loads(tmp_path):
     out = tmp_path / "d"
 

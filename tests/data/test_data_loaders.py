@@ -61,6 +61,19 @@ def test_cub_bbox_crop_is_attngan_s(cub_root):
     assert uncropped.size == (100, 80)
 
 
+def test_cub_boxes_outside_the_image_or_empty_keep_the_whole_image(cub_root):
+    boxes = cub_root / "CUB_200_2011" / "bounding_boxes.txt"
+    lines = boxes.read_text().splitlines()
+    for box in ("400 300 50 40", "0 0 0 0"):  # outside a 100 x 80 image; zero-sized
+        lines[0] = f"1 {box}"
+        boxes.write_text("\n".join(lines) + "\n")
+        assert CUBDataset(cub_root, "train", 64, train=False).read_image(0).size == (100, 80), box
+    names = cub_root / "CUB_200_2011" / "images.txt"
+    names.write_text("1\n" + names.read_text())
+    with pytest.raises(InputError, match=r"images\.txt:1: expected '<image id> <file name>'"):
+        CUBDataset(cub_root, "train", 64)
+
+
 def test_cub_missing_metadata_is_named(cub_root):
     (cub_root / "test" / "filenames.pickle").unlink()
     with pytest.raises(InputError, match=r"test/filenames\.pickle"):
@@ -139,11 +152,28 @@ def test_folder_sidecar_text_files(tmp_path):
 @pytest.mark.parametrize(
     "content, message",
     [('{"image": 3}\n', "captions.jsonl:1"), ("not json\n", "captions.jsonl:1"),
-     ('{"image": "a.png", "captions": [1]}\n', "captions")],
+     ('{"image": "a.png", "captions": [1]}\n', "captions"),
+     ('{"image": "a.png", "caption": "x", "id": [1]}\n', r'captions.jsonl:1: "id" must be'),
+     ('{"image": "a.png", "caption": "un caf\u00e9"}\n'.encode("latin-1"), "not UTF-8 text"),
+     ('{"image": "a.png", "caption": "x", "split": "train"}\n{"image": "a.jpg", "caption": "y", "split": "test"}\n',
+      "images/a.png and a.jpg are both image 'a'|a.png and a.jpg are both image 'a'")],
 )
 def test_folder_malformed_jsonl(tmp_path, content, message):
-    (tmp_path / "captions.jsonl").write_text(content)
+    path = tmp_path / "captions.jsonl"
+    path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
     with pytest.raises(InputError, match=message):
+        FolderDataset(tmp_path)
+
+
+def test_folder_csv_from_excel_and_its_mistakes(tmp_path):
+    write_image(tmp_path / "a.jpg")
+    (tmp_path / "captions.csv").write_text('\ufeffimage,caption\na.jpg,"two\nlines"\n', encoding="utf-8")
+    assert FolderDataset(tmp_path, "train", 16).records[0].captions == ("two\nlines",)  # BOM read, quotes kept
+    (tmp_path / "captions.csv").write_text("image,caption\n,a bird\n")
+    with pytest.raises(InputError, match=r"captions.csv:2: the 'image' column is empty"):
+        FolderDataset(tmp_path)
+    (tmp_path / "captions.csv").write_text("image,caption\na.jpg,caf\u00e9\n", encoding="utf-16")
+    with pytest.raises(InputError, match="not UTF-8 text"):
         FolderDataset(tmp_path)
 
 

@@ -95,6 +95,30 @@ def test_interrupted_pack_resumes_where_it_stopped(tmp_path, monkeypatch):
     assert not list(tmp_path.glob(".*partial"))
 
 
+def test_a_pack_stopped_before_recording_a_chunk_resumes_with_aligned_descriptions(tmp_path, monkeypatch):
+    """Ctrl-C after a chunk's descriptions were written but before its progress was: the
+    resumed pack appended them again, shifting every later row's descriptions against its
+    true edits (silently: the pack loaded)."""
+    import textedit.data.packed as packed_module
+
+    spec = SyntheticSpec(family="birds", n=24, seed=0)
+    monkeypatch.setattr(packed_module, "_CHUNK", 4)
+    pack_generated(tmp_path / "whole", spec, image_size=16, edits_per_image=1)
+    original = packed_module.atomic_write_text
+
+    def stopped_at_the_second_record(path, text, *args, **kwargs):
+        if path.name == packed_module._PROGRESS and json.loads(text)["done"] == 8:
+            raise KeyboardInterrupt
+        return original(path, text, *args, **kwargs)
+
+    monkeypatch.setattr(packed_module, "atomic_write_text", stopped_at_the_second_record)
+    with pytest.raises(KeyboardInterrupt):
+        pack_generated(tmp_path / "parts", spec, image_size=16, edits_per_image=1)
+    monkeypatch.setattr(packed_module, "atomic_write_text", original)
+    pack_generated(tmp_path / "parts", spec, image_size=16, edits_per_image=1)
+    assert (tmp_path / "parts" / "edits.jsonl").read_text() == (tmp_path / "whole" / "edits.jsonl").read_text()
+
+
 def test_workers_pack_the_same_arrays(tmp_path):
     spec = SyntheticSpec(family="flowers", n=10, seed=1)
     pack_generated(tmp_path / "a", spec, image_size=16, edits_per_image=1)
@@ -133,6 +157,22 @@ def test_packed_errors_say_what_to_do(packed, tmp_path):
     pack_generated(images_only, SyntheticSpec(n=4), image_size=16, edits_per_image=0)
     with pytest.raises(InputError, match="no true edits.*--edits-per-image"):
         PackedDataset(images_only, true_edits=True)
+
+
+def test_a_damaged_pack_is_refused_when_opened(packed, tmp_path):
+    import shutil
+
+    for damage in ("images.npy", "edit_targets.npy", "records.jsonl", "records-line", "edits.jsonl"):
+        copy = tmp_path / damage
+        shutil.copytree(packed, copy)
+        if damage == "records-line":  # cut at a line boundary: a subset, silently
+            lines = (copy / "records.jsonl").read_text().splitlines(keepends=True)
+            (copy / "records.jsonl").write_text("".join(lines[:-1]))
+        else:
+            data = (copy / damage).read_bytes()
+            (copy / damage).write_bytes(data[: len(data) // 2])
+        with pytest.raises(InputError, match=r"(damaged|where packed.json counts).*pack the data set again"):
+            PackedDataset(copy, split="train", true_edits=True)[0]
 
 
 def test_overwrite_replaces_a_pack_and_leaves_nothing_beside_it(tmp_path):

@@ -187,7 +187,7 @@ def collect_info(root: str, layout: str = "auto", verify: bool = False) -> dict[
             ds = open_dataset(root, split=split, layout=layout, image_size=size)
             if verify:
                 ds.verify()
-            counts = [len(r.captions) for r in ds.records]
+            counts = [len(r.captions) for r in ds.records] or [0]  # [0]: every image skipped
             info["splits"][split] = {
                 "images": len(ds),
                 "captions": sum(counts),
@@ -215,10 +215,14 @@ def _any_split(root: str, layout: str) -> str:
     if layout != "folder":
         return "train"
     from textedit.data.folder import read_folder
+    from textedit.errors import InputError
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return read_folder(root)[0].split
+        records = read_folder(root)
+    if not records:
+        raise InputError(f"{root} holds no image with a caption; see docs/data.md for the folder layout")
+    return records[0].split
 
 
 def _info(args: argparse.Namespace) -> int:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from textedit.data.base import CaptionDataset, CaptionRecord
-from textedit.data.images import load_image
+from textedit.data.images import crop_box, load_image
 from textedit.data.pickles import load_pickle
 from textedit.errors import InputError
 
@@ -48,10 +48,12 @@ def _read_boxes(cub: Path) -> dict[str, tuple[float, float, float, float]]:
     if not names_file.is_file() or not boxes_file.is_file():
         return {}
     names = {}
-    for line in names_file.read_text(encoding="utf-8").split("\n"):
+    for number, line in enumerate(names_file.read_text(encoding="utf-8").split("\n"), 1):
         if line.strip():
-            n, name = line.split(maxsplit=1)
-            names[n] = name.strip()
+            fields = line.split(maxsplit=1)
+            if len(fields) != 2:
+                raise InputError(f"{names_file}:{number}: expected '<image id> <file name>', got {line.strip()!r}")
+            names[fields[0]] = fields[1].strip()
     boxes = {}
     for line in boxes_file.read_text(encoding="utf-8").split("\n"):
         if line.strip():
@@ -128,6 +130,8 @@ def read_cub(root: str | os.PathLike[str], captions_from: str = "auto") -> list[
 def _class_ids(path: Path, names: list[str]) -> list[int]:
     if path.is_file():
         ids = load_pickle(path)
+        if not isinstance(ids, (list, tuple)) and not hasattr(ids, "__len__"):
+            raise InputError(f"{path} holds a {type(ids).__name__}, not a list of class ids")
         if len(ids) != len(names):
             raise InputError(f"{path} has {len(ids)} class ids for {len(names)} file names")
         return [int(i) for i in ids]
@@ -169,5 +173,5 @@ class CUBDataset(CaptionDataset):
         img = load_image(record.path)
         bbox = record.extras.get("bbox")
         if self.crop and bbox is not None:
-            img = img.crop(cub_crop_box(bbox, *img.size))
+            img = crop_box(img, cub_crop_box(bbox, *img.size))  # an empty or outside box: the whole image
         return img

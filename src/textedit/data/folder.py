@@ -20,6 +20,7 @@ the data sets written by ``textedit data generate`` have one.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import warnings
@@ -75,6 +76,11 @@ def read_folder(root: str | os.PathLike[str]) -> list[CaptionRecord]:
     for image, captions, split, image_id in rows:
         key = image_id or str(Path(image).with_suffix("")).replace(os.sep, "/")
         entry = merged.setdefault(key, {"image": image, "captions": [], "split": split})
+        if entry["image"] != image:
+            raise InputError(
+                f"{root}: {entry['image']} and {image} are both image {key!r} (file names are "
+                "compared without their extension); rename one, or give each its own \"id\""
+            )
         entry["captions"].extend(c.strip() for c in captions if c and c.strip())
     records, empty = [], []
     for key, entry in merged.items():
@@ -99,39 +105,52 @@ def read_folder(root: str | os.PathLike[str]) -> list[CaptionRecord]:
     return records
 
 
+def _text(path: Path) -> str:
+    """A caption file's text: UTF-8, with or without a byte-order mark (Excel writes one)."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            return handle.read()
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path} is not UTF-8 text ({exc}); save it as UTF-8") from None
+
+
 def _read_jsonl(path: Path) -> list[tuple[str, list[str], str, str | None]]:
     rows = []
-    with open(path, encoding="utf-8") as handle:
-        for n, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except ValueError as exc:
-                raise InputError(f"{path}:{n} is not valid JSON ({exc})") from None
-            if not isinstance(obj, dict) or not isinstance(obj.get("image"), str):
-                raise InputError(f'{path}:{n} needs an object with an "image" path')
-            caps = obj.get("captions", [obj["caption"]] if "caption" in obj else None)
-            if isinstance(caps, str):
-                caps = [caps]
-            if not isinstance(caps, list) or not all(isinstance(c, str) for c in caps):
-                raise InputError(f'{path}:{n} needs "captions" (a list of strings) or "caption"')
-            rows.append((obj["image"], caps, str(obj.get("split", "train")), obj.get("id")))
+    for n, line in enumerate(io.StringIO(_text(path)), 1):  # lines end at "\n" only (not U+2028)
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            raise InputError(f"{path}:{n} is not valid JSON ({exc})") from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("image"), str):
+            raise InputError(f'{path}:{n} needs an object with an "image" path')
+        caps = obj.get("captions", [obj["caption"]] if "caption" in obj else None)
+        if isinstance(caps, str):
+            caps = [caps]
+        if not isinstance(caps, list) or not all(isinstance(c, str) for c in caps):
+            raise InputError(f'{path}:{n} needs "captions" (a list of strings) or "caption"')
+        image_id = obj.get("id")
+        if image_id is not None and not isinstance(image_id, (str, int)):
+            raise InputError(f'{path}:{n}: "id" must be a string or a number, got {image_id!r}')
+        split = obj.get("split")
+        rows.append((obj["image"], caps, "train" if split is None else str(split), None if image_id is None else str(image_id)))
     return rows
 
 
 def _read_csv(path: Path) -> list[tuple[str, list[str], str, str | None]]:
     rows = []
-    with open(path, encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        fields = set(reader.fieldnames or ())
-        if not {"image", "caption"} <= fields:
-            raise InputError(
-                f"{path} needs a header row with 'image' and 'caption' columns; found "
-                f"{sorted(fields)}"
-            )
-        for row in reader:
-            rows.append((row["image"], [row["caption"] or ""], row.get("split") or "train", row.get("id") or None))
+    reader = csv.DictReader(io.StringIO(_text(path), newline=""))
+    fields = set(reader.fieldnames or ())
+    if not {"image", "caption"} <= fields:
+        raise InputError(
+            f"{path} needs a header row with 'image' and 'caption' columns; found "
+            f"{sorted(fields)}"
+        )
+    for row in reader:
+        if not (row["image"] or "").strip():
+            raise InputError(f"{path}:{reader.line_num}: the 'image' column is empty")
+        rows.append((row["image"], [row["caption"] or ""], row.get("split") or "train", row.get("id") or None))
     return rows
 
 

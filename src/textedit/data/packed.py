@@ -205,6 +205,18 @@ def _drawn_chunks(source: _Source, chunks: list[range], workers: int) -> Iterato
         yield from pool.imap(_draw_chunk, chunks)  # in order: rows are written as they come
 
 
+def _keep_descriptions(path: Path, done: int) -> int:
+    """Where a resumed pack starts, given that ``done`` rows are recorded as packed: the lines
+    of a chunk stopped between writing them and recording its progress are cut off (appended
+    to, they shifted every later row's descriptions against its true edits)."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True) if path.is_file() else []
+    if len(lines) < done:  # cannot happen (lines are synced before the progress): start over
+        return 0
+    if len(lines) > done:
+        atomic_write_text(path, "".join(lines[:done]))
+    return done
+
+
 def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, progress) -> dict[str, Any]:
     out = Path(out)
     if out.exists():
@@ -216,6 +228,8 @@ def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, 
     identity = {"source": source.description, "image_size": size, "edits_per_image": k, "rows": n}
     partial = out.with_name(f".{out.name}.partial")
     done = _resume_point(partial, identity)
+    if done and k:
+        done = _keep_descriptions(partial / "edits.jsonl", done)
     shapes = {"images": (n, size, size, 3)}
     if k:
         shapes.update(edit_targets=(n, k, size, size, 3), edit_weights=(n, k, size, size))
@@ -325,6 +339,21 @@ def pack_folder(
 # ------------------------------------------------------------------------------ reading
 
 
+def _read_packed_records(path: Path) -> list[CaptionRecord]:
+    records = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {path} ({exc}); pack the data set again") from None
+    for row, line in enumerate(lines):
+        try:
+            o = json.loads(line)
+            records.append(CaptionRecord(o["id"], tuple(o["captions"]), o["split"], extras={"row": row}))
+        except (json.JSONDecodeError, TypeError, KeyError) as exc:
+            raise InputError(f"{path} is damaged at line {row + 1} ({exc}); pack the data set again") from None
+    return records
+
+
 class PackedDataset(CaptionDataset):
     """A packed data set's split (the :class:`CaptionDataset` interface).
 
@@ -340,8 +369,9 @@ class PackedDataset(CaptionDataset):
         kwargs: :class:`CaptionDataset` arguments (``train``, ``flip``, ``seed``, ...).
 
     Raises:
-        InputError: not a packed folder, another image size, or true edits / rewording asked
-            of a pack without them.
+        InputError: not a packed folder, another image size, true edits / rewording asked
+            of a pack without them, or damaged files (a record or array short of
+            ``packed.json``'s counts).
     """
 
     def __init__(
@@ -371,15 +401,23 @@ class PackedDataset(CaptionDataset):
         if reword and not self.family:
             raise InputError(f"reword rewrites generated descriptions; {root} is not generated data")
         self.true_edits, self.reword = bool(true_edits), float(reword)
-        lines = (self.root / "records.jsonl").read_text(encoding="utf-8").splitlines()
-        records = [
-            CaptionRecord(o["id"], tuple(o["captions"]), o["split"], extras={"row": row})
-            for row, o in enumerate(map(json.loads, lines))
-        ]
+        records = _read_packed_records(self.root / "records.jsonl")
+        rows = sum(int(c) for c in self.manifest.get("counts", {}).values())
+        if len(records) != rows:
+            raise InputError(
+                f"{self.root / 'records.jsonl'} holds {len(records)} records where packed.json counts "
+                f"{rows}; pack the data set again"
+            )
         kwargs.setdefault("name", f"packed data set {self.root}")
         super().__init__(records, split, packed_size, **kwargs)
         self._descriptions: list[list[str]] | None = None
         self._arrays: dict[str, np.ndarray] = {}
+        k, size = self.edits_per_image, packed_size
+        self._shapes = {"images": (rows, size, size, 3)}
+        if k:
+            self._shapes.update(edit_targets=(rows, k, size, size, 3), edit_weights=(rows, k, size, size))
+        for name in self._shapes:  # the headers only: a truncated file is found here, not mid-run
+            self._array(name)
 
     def __getstate__(self) -> dict[str, Any]:
         # Workers open their own memory maps (pickling one would copy the whole array).
@@ -390,7 +428,14 @@ class PackedDataset(CaptionDataset):
             path = self.root / f"{name}.npy"
             if not path.is_file():
                 raise InputError(f"{path} is missing; pack the data set again")
-            self._arrays[name] = np.load(path, mmap_mode="r")
+            try:
+                array = np.load(path, mmap_mode="r")
+                problem = None if array.shape == self._shapes[name] else f"shape {array.shape}, not {self._shapes[name]}"
+            except (OSError, ValueError) as exc:  # e.g. "mmap length is greater than file size"
+                problem = str(exc)
+            if problem is not None:
+                raise InputError(f"{path} is damaged ({problem}); pack the data set again")
+            self._arrays[name] = array
         return self._arrays[name]
 
     def _row(self, index: int) -> int:
@@ -405,8 +450,15 @@ class PackedDataset(CaptionDataset):
     def edit_descriptions(self, index: int) -> list[str]:
         """The ``K`` packed edit descriptions of record ``index``."""
         if self._descriptions is None:
-            lines = (self.root / "edits.jsonl").read_text(encoding="utf-8").splitlines()
-            self._descriptions = [json.loads(line)["descriptions"] for line in lines]
+            path = self.root / "edits.jsonl"
+            try:
+                descriptions = [json.loads(line)["descriptions"] for line in path.read_text(encoding="utf-8").splitlines()]
+                problem = None if len(descriptions) == self._shapes["images"][0] else f"{len(descriptions)} rows"
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError, TypeError, KeyError) as exc:
+                problem = str(exc)
+            if problem is not None:
+                raise InputError(f"{path} is damaged ({problem}); pack the data set again")
+            self._descriptions = descriptions
         return self._descriptions[self._row(index)]
 
     def __getitem__(self, index: int) -> dict[str, Any]:

@@ -83,6 +83,8 @@ class SyntheticSpec:
         get_family(self.family)
         if self.n < 1:
             raise InputError(f"n must be at least 1, got {self.n}")
+        if self.seed < 0:
+            raise InputError(f"the seed must be at least 0, got {self.seed}")
         if not 0.0 <= self.test_fraction < 1.0:
             raise InputError(f"test_fraction must be in [0, 1), got {self.test_fraction}")
         if self.captions_per_image < 1 or self.edits_per_image < 0:

@@ -175,6 +175,18 @@ def test_a_damaged_pack_is_refused_when_opened(packed, tmp_path):
             PackedDataset(copy, split="train", true_edits=True)[0]
 
 
+def test_packing_a_folder_names_what_is_wrong_with_it(packed, tmp_path):
+    with pytest.raises(InputError, match="is a packed data set already"):
+        pack_folder(tmp_path / "again", packed, image_size=16)
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "captions.jsonl").write_text("not json\n")
+    with pytest.raises(InputError, match=r"found nothing to pack: .*captions.jsonl:1 is not valid JSON"):
+        pack_folder(tmp_path / "out", tmp_path / "bad", image_size=16)
+    with pytest.raises(InputError, match=r"needs [0-9.]+ GiB, and [0-9.]+ GiB is free .*smaller --size"):
+        pack_generated(tmp_path / "huge", SyntheticSpec(n=4), image_size=10**6, edits_per_image=0)
+    assert not list(tmp_path.glob(".huge*"))
+
+
 def test_overwrite_replaces_a_pack_and_leaves_nothing_beside_it(tmp_path):
     out = tmp_path / "pack"
     pack_generated(out, SyntheticSpec(n=4, seed=0), image_size=16, edits_per_image=0)

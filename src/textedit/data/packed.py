@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import abc
 import json
+import math
 import multiprocessing
 import os
 import shutil
@@ -166,15 +167,17 @@ class _FolderSource(_Source):
 
 
 def _folder_splits(root: Path, layout: str) -> list[str]:
-    probe = None
+    if (root / _MANIFEST).is_file():
+        raise InputError(f"{root} is a packed data set already; pack its source to change the size")
+    probe, errors = None, []
     for split in ("train", "test", "val"):
         try:
             probe = open_dataset(root, split=split, image_size=8, layout=layout)
             break
-        except InputError:
-            continue
-    if probe is None:
-        raise InputError(f"{root}: no train, test or val split found to pack")
+        except InputError as exc:
+            errors.append(str(exc))
+    if probe is None:  # the same error for each split (a malformed file) is said once
+        raise InputError(f"{root}: found nothing to pack: " + "; ".join(dict.fromkeys(errors)))
     return probe.splits
 
 
@@ -203,6 +206,12 @@ def _drawn_chunks(source: _Source, chunks: list[range], workers: int) -> Iterato
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     with context.Pool(workers, initializer=_init_worker, initargs=(source,)) as pool:
         yield from pool.imap(_draw_chunk, chunks)  # in order: rows are written as they come
+
+
+def _existing_parent(path: Path) -> Path:
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    return path
 
 
 def _keep_descriptions(path: Path, done: int) -> int:
@@ -234,6 +243,13 @@ def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, 
     if k:
         shapes.update(edit_targets=(n, k, size, size, 3), edit_weights=(n, k, size, size))
     dtypes = {"images": np.uint8, "edit_targets": np.uint8, "edit_weights": np.float16}
+    need = sum(math.prod(shape) * np.dtype(dtypes[name]).itemsize for name, shape in shapes.items())
+    free = shutil.disk_usage(_existing_parent(partial)).free
+    if not done and need > free:
+        raise InputError(
+            f"packing {n} images at {size} px needs {need / 2**30:.1f} GiB, and {free / 2**30:.1f} GiB "
+            f"is free where {out} goes; pack at a smaller --size, or elsewhere"
+        )
     partial.mkdir(parents=True, exist_ok=True)
     mode = "r+" if done else "w+"
     arrays = {

@@ -239,6 +239,14 @@ def tiny_editor_dir(tmp_path_factory):
     return path
 
 
+def test_eval_says_why_an_asked_for_metric_has_no_column(attngan_dir, tmp_path):
+    from textedit.evaluation.evaluate import evaluate
+
+    results = evaluate([f"attn={attngan_dir}"], "synthetic:birds", tmp_path / "eval", data_n=40, limit=2,
+                       metrics="diff,l1")
+    assert results["metrics"] == [] and results["skipped"]["diff"] == "computed for none of these models"
+
+
 def test_eval_measures_a_text_to_image_column_by_the_classifier_alone(attngan_dir, tmp_path):
     from textedit.evaluation.classifier import AttributeClassifier
     from textedit.evaluation.evaluate import evaluate

@@ -182,6 +182,10 @@ def test_metric_selection_rules():
     assert "diff" in metrics and "l1" in metrics and "pattern_acc" not in metrics
     with pytest.raises(InputError, match="attribute classifier"):
         select_metrics("pattern_acc", {"truth"})
+    metrics, _ = select_metrics("mp", {"truth", "damsm"})  # MP is read off Sim and Diff
+    assert {"mp", "sim", "diff"} <= set(metrics)
+    with pytest.raises(InputError, match="names no metric"):
+        select_metrics(",", {"truth"})
 
 
 def test_changed_metrics_are_refused_and_the_folder_lists_every_model(refs_run, tmp_path):

@@ -160,11 +160,15 @@ def aggregate(
             },
         }
     shown = [m for m in names if any(m in models[l]["results"] for l in labels)]
+    skipped = dict(skipped or {})
+    for m in metrics:  # asked for, and no column has it: say why rather than leave it out
+        if m not in shown and m not in skipped:
+            skipped[m] = "needs at least 2 items" if m in ("fid", "kid", "cfd") and n < 2 else "computed for none of these models"
     return {
         "config": config,
         "n": n,
         "metrics": shown,
-        "skipped": skipped or {},
+        "skipped": skipped,
         "info": {m: vars(metric_info(m)) for m in shown},
         "models": models,
     }

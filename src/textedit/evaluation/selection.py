@@ -27,6 +27,9 @@ GROUPS: dict[str, tuple[str, ...]] = {
 }
 GROUPS["all"] = tuple(m for g in ("paper", "generated", "exact", "identity") for m in GROUPS[g])
 
+#: metric -> the metrics it is computed from (computed with it when it is asked for)
+COMPUTED_FROM = {"mp": ("sim", "diff")}
+
 #: metric -> the things it needs: ``damsm``, ``inception``, ``classifier``, ``truth``
 REQUIREMENTS: dict[str, tuple[str, ...]] = {
     "is": ("inception",),
@@ -80,6 +83,11 @@ def select_metrics(asked: str | None, available: set[str]) -> tuple[list[str], d
                     f"unknown metric {name!r}; metrics: {', '.join(order)}; groups: "
                     f"{', '.join(GROUPS)}, auto"
                 )
+        if not chosen:
+            raise InputError(f"--metrics {asked!r} names no metric; e.g. --metrics auto, or --metrics diff,l1")
+        for m, parts in COMPUTED_FROM.items():  # MP is read off Sim and Diff
+            if m in chosen:
+                chosen += parts
         chosen = [m for m in order if m in set(chosen)]
     metrics, skipped = [], {}
     for m in order:

@@ -255,3 +255,14 @@ def test_damaged_state_files_say_what_to_do(refs_run, tmp_path):
     with pytest.raises(InputError, match=r"eval_config.json is damaged"):
         evaluate(["identity"], "synthetic:birds", out, **REFS)
     assert evaluate(["identity"], "synthetic:birds", out, overwrite=True, **REFS)["n"] == 4
+
+
+def test_a_rerun_asking_for_more_pngs_writes_them_without_measuring_again(tiny_model_dir, tmp_path):
+    out, settings = tmp_path / "e", dict(data_n=60, limit=3, gallery=1)
+    evaluate(["identity", f"tiny={tiny_model_dir}"], "synthetic:birds", out, save_outputs=False, **settings)
+    records = (out / "models" / "tiny" / "records.jsonl").read_text()
+    assert len(list((out / "models" / "tiny" / "outputs").glob("*.png"))) == 1
+    evaluate(["identity", f"tiny={tiny_model_dir}"], "synthetic:birds", out, **{**settings, "gallery": 2})
+    assert len(list((out / "models" / "tiny" / "outputs").glob("*.png"))) == 3  # every output saved now
+    assert len(list((out / "images").glob("*_input.png"))) == 2 and (out / "index.html").read_text().count("_input.png") == 2
+    assert (out / "models" / "tiny" / "records.jsonl").read_text() == records  # nothing measured twice

@@ -323,8 +323,8 @@ class Evaluation:
         from tqdm import tqdm
 
         self._prepare_folder()
-        done = {
-            m.label: set(_read_records(self.out / "models" / m.label / "records.jsonl"))
+        done = {  # label -> index -> item id, of the items measured already
+            m.label: {i: r.get("id") for i, r in _read_records(self.out / "models" / m.label / "records.jsonl").items()}
             for m in self.models
         }
         starts = range(0, self.n, self.settings.batch_size)
@@ -339,7 +339,7 @@ class Evaluation:
         write_reports(self.out, results)
         return results
 
-    def _batch(self, idx: list[int], done: dict[str, set[int]]) -> None:
+    def _batch(self, idx: list[int], done: dict[str, dict[int, Any]]) -> None:
         needs_set = any(m in self.metrics for m in ("is", "fid", "kid", "cs", "cfd"))
         cache: dict[int, tuple[list[dict], list]] = {}
 
@@ -361,13 +361,22 @@ class Evaluation:
             return cache[size]
 
         for model in self.models:
+            folder = self.out / "models" / model.label
             todo = [k for k, i in enumerate(idx) if i not in done[model.label]]
-            if not todo:
+            # measured before, without the PNGs this run keeps (--gallery larger, outputs saved)
+            redraw = [k for k, i in enumerate(idx) if i in done[model.label] and self._lacks_pngs(folder, i, done[model.label][i])]
+            if not todo and not redraw:
                 continue
             size = self._size(model)
             items, truths = items_at(size)
+            if redraw:
+                _, _, images = measure_batch(
+                    model, [items[k] for k in redraw], [truths[k] for k in redraw], self.metrics, self.evaluators, self.data
+                )
+                self._save_images(model, folder, [items[k] for k in redraw], images)
+            if not todo:
+                continue
             items, truths = [items[k] for k in todo], [truths[k] for k in todo]
-            folder = self.out / "models" / model.label
             records, features, images = measure_batch(
                 model, items, truths, self.metrics, self.evaluators, self.data
             )
@@ -379,9 +388,18 @@ class Evaluation:
                 for r in records:
                     f.write(json.dumps(r) + "\n")
                 f.flush()
-            done[model.label].update(r["index"] for r in records)
+            done[model.label].update((r["index"], r.get("id")) for r in records)
         if needs_set:
             self._reference_features(idx, items_at)
+
+    def _lacks_pngs(self, folder: Path, index: int, item_id: Any) -> bool:
+        """Whether item ``index``, measured before, lacks a PNG this run's settings keep."""
+        gallery = index < self.settings.gallery
+        if item_id is None:  # a record without its id (damaged): nothing to look for
+            return False
+        if (self.settings.save_outputs or gallery) and not (folder / "outputs" / f"{item_id}.png").is_file():
+            return True
+        return gallery and not (self.out / "images" / f"{item_id}_input.png").is_file()
 
     def _reference_features(self, idx: list[int], items_at) -> None:
         for size in sorted({self._size(m) for m in self.models}):

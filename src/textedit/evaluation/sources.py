@@ -93,7 +93,7 @@ class GeneratedPairs:
         if not sources or spec.edits_per_image == 0:
             raise InputError(
                 f"the generated data set {spec.to_dict()} has no edit pairs in split {split!r}; "
-                "edit pairs are made for the test split"
+                "its splits are train and test (--split test: the held-out images)"
             )
         per = spec.edits_per_image
 

@@ -182,6 +182,9 @@ def test_packing_a_folder_names_what_is_wrong_with_it(packed, tmp_path):
     (tmp_path / "bad" / "captions.jsonl").write_text("not json\n")
     with pytest.raises(InputError, match=r"found nothing to pack: .*captions.jsonl:1 is not valid JSON"):
         pack_folder(tmp_path / "out", tmp_path / "bad", image_size=16)
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(InputError, match="is a file; give a folder"):
+        pack_generated(tmp_path / "a_file", SyntheticSpec(n=4), image_size=16, overwrite=True)
     with pytest.raises(InputError, match=r"needs [0-9.]+ GiB, and [0-9.]+ GiB is free .*smaller --size"):
         pack_generated(tmp_path / "huge", SyntheticSpec(n=4), image_size=10**6, edits_per_image=0)
     assert not list(tmp_path.glob(".huge*"))

@@ -37,6 +37,7 @@ import math
 import multiprocessing
 import os
 import shutil
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -186,6 +187,9 @@ _WORKER_SOURCE: _Source | None = None
 
 def _init_worker(source: _Source) -> None:
     global _WORKER_SOURCE
+    # Ctrl-C reaches the whole process group: the main process stops the pack (and the
+    # pool); a worker printing its own KeyboardInterrupt traceback would only add noise
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     torch.set_num_threads(1)
     _WORKER_SOURCE = source
 
@@ -229,6 +233,8 @@ def _keep_descriptions(path: Path, done: int) -> int:
 def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, progress) -> dict[str, Any]:
     out = Path(out)
     if out.exists():
+        if not out.is_dir():
+            raise InputError(f"{out} is a file; give a folder to pack into")
         if not overwrite:
             raise InputError(f"{out} already exists; pass --overwrite (overwrite=True) to replace it")
         if any(out.iterdir()) and not (out / _MANIFEST).is_file():

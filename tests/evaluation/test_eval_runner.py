@@ -169,6 +169,8 @@ def test_bad_inputs_teach():
         evaluate(["identity"], "synthetic:birds", "/tmp/unused", metrics="sim", data_n=60)
     with pytest.raises(InputError, match="synthetic:<family>"):  # one model as a string, not its letters
         evaluate("identity", "no/such/folder", "/tmp/unused")
+    with pytest.raises(InputError, match="limit must be a whole number, got 2.5"):
+        evaluate(["identity"], "synthetic:birds", "/tmp/unused", limit=2.5, data_n=60)
     with pytest.raises(InputError, match="share a label"):
         evaluate(["identity", "identity"], "synthetic:birds", "/tmp/unused", data_n=60)
 
@@ -182,6 +184,9 @@ def test_metric_selection_rules():
     assert "diff" in metrics and "l1" in metrics and "pattern_acc" not in metrics
     with pytest.raises(InputError, match="attribute classifier"):
         select_metrics("pattern_acc", {"truth"})
+    from textedit.evaluation.evaluate import EvalSettings
+
+    assert EvalSettings("synthetic:birds", metrics=["diff", "l1"]).metrics == "diff,l1"
     metrics, _ = select_metrics("mp", {"truth", "damsm"})  # MP is read off Sim and Diff
     assert {"mp", "sim", "diff"} <= set(metrics)
     with pytest.raises(InputError, match="names no metric"):

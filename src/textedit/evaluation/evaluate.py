@@ -82,6 +82,14 @@ class EvalSettings:
     gallery: int = 12
     save_outputs: bool = True
 
+    def __post_init__(self) -> None:
+        if isinstance(self.metrics, (list, tuple)):  # the Python way of naming several
+            self.metrics = ",".join(self.metrics)
+        for name in ("limit", "data_n", "data_seed", "seed", "batch_size", "image_size", "gallery"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise InputError(f"{name} must be a whole number, got {value!r}")
+
 
 def _write_png(tensor: torch.Tensor, path: Path) -> None:
     atomic_save(path, lambda tmp: to_pil(tensor).save(tmp, format="PNG"))

@@ -68,6 +68,9 @@ def test_cub_boxes_outside_the_image_or_empty_keep_the_whole_image(cub_root):
         lines[0] = f"1 {box}"
         boxes.write_text("\n".join(lines) + "\n")
         assert CUBDataset(cub_root, "train", 64, train=False).read_image(0).size == (100, 80), box
+    (cub_root / "train" / "class_info.pickle").write_bytes(__import__("pickle").dumps(7))
+    with pytest.raises(InputError, match=r"does not hold a list of class ids \(it holds: int\)"):
+        CUBDataset(cub_root, "train", 64)
     names = cub_root / "CUB_200_2011" / "images.txt"
     names.write_text("1\n" + names.read_text())
     with pytest.raises(InputError, match=r"images\.txt:1: expected '<image id> <file name>'"):

@@ -192,7 +192,8 @@ def _report_only(out, specs: list[str]) -> int:
     unknown = [label for label in labels if not (out / "models" / label / "model.json").is_file()]
     if unknown:
         raise InputError(f"{out} holds no results of {', '.join(unknown)}; it holds {', '.join(held) or 'none'}")
-    previous = read_state(out / "results.json") if (out / "results.json").is_file() else {}
+    results_json = out / "results.json"
+    previous = read_state(results_json, remedy="delete it to report from the records alone") if results_json.is_file() else {}
     n = previous.get("n")
     if n is None:  # the items every model has records of, from the first on
         n = min(_leading(read_records(out / "models" / label / "records.jsonl")[0]) for label in labels)

@@ -130,8 +130,8 @@ def read_cub(root: str | os.PathLike[str], captions_from: str = "auto") -> list[
 def _class_ids(path: Path, names: list[str]) -> list[int]:
     if path.is_file():
         ids = load_pickle(path)
-        if not isinstance(ids, (list, tuple)) and not hasattr(ids, "__len__"):
-            raise InputError(f"{path} holds a {type(ids).__name__}, not a list of class ids")
+        if not hasattr(ids, "__len__"):
+            raise InputError(f"{path} does not hold a list of class ids (it holds: {type(ids).__name__})")
         if len(ids) != len(names):
             raise InputError(f"{path} has {len(ids)} class ids for {len(names)} file names")
         return [int(i) for i in ids]

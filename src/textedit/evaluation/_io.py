@@ -151,12 +151,15 @@ def read_records(path: Path) -> tuple[dict[int, dict[str, Any]], bool]:
     return records, torn
 
 
-def read_state(path: Path) -> dict[str, Any]:
+_RECOMPUTE = "pass --overwrite to compute what it held again, or choose another --out"
+
+
+def read_state(path: Path, remedy: str = _RECOMPUTE) -> dict[str, Any]:
     """A JSON object an evaluation wrote into its output folder (``eval_config.json``,
-    ``models/<label>/model.json``).
+    ``models/<label>/model.json``, ``results.json``).
 
     Raises:
-        InputError: the file cannot be read as a JSON object.
+        InputError: the file cannot be read as a JSON object (the message ends with ``remedy``).
     """
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -164,8 +167,5 @@ def read_state(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         problem = str(exc)
     if problem is not None:
-        raise InputError(
-            f"{path} is damaged ({problem}); pass --overwrite to compute what it held again, or "
-            "choose another --out"
-        )
+        raise InputError(f"{path} is damaged ({problem}); {remedy}")
     return data

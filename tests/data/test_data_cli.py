@@ -89,6 +89,8 @@ def test_odd_inputs_get_messages_not_tracebacks(tmp_path, capsys):
     (empty / "captions.jsonl").write_text(json.dumps({"image": "images/a.png", "captions": []}) + "\n")
     assert main(["data", "info", str(empty)]) == 2
     assert "holds no image with a caption" in capsys.readouterr().err
+    assert main(["data", "convert"]) == 2  # no source: the help of convert, which lists them
+    assert "celeba" in capsys.readouterr().out
 
 
 def test_interrupted_generation_leaves_nothing_that_loads(tmp_path):

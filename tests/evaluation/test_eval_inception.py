@@ -70,6 +70,11 @@ def test_clear_errors_when_missing_or_wrong(weight_file, monkeypatch, tmp_path):
     torch.save(broken, tmp_path / "broken.pth")
     with pytest.raises(CheckpointError, match="missing"):
         I.load_inception(tmp_path / "broken.pth")
+    data = (tmp_path / "broken.pth").read_bytes()
+    (tmp_path / "cut.pth").write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match=r"it is damaged, or not a weight file; the FID Inception weights are pt_inception") as caught:
+        I.load_inception(tmp_path / "cut.pth")
+    assert "weights_only" not in str(caught.value)  # torch's advice does not apply to a damaged file
 
 
 def test_frechet_distance_matches_the_formula():

@@ -109,6 +109,7 @@ def add_parser(sub: Any) -> None:
     df.add_argument("--out", required=True, help="output folder")
     df.add_argument("--overwrite", action="store_true")
     df.set_defaults(run=run, data_command="convert")
+    c.set_defaults(run=lambda args: c.print_help() or 2)  # no source named
     p.set_defaults(run=lambda args: p.print_help() or 2)
 
 
@@ -257,11 +258,8 @@ def _convert(args: argparse.Namespace) -> int:
 
     if args.source == "celeba":
         manifest = convert_celeba(args.captions, args.images, args.out, args.partition, args.sentences, args.overwrite)
-    elif args.source == "deepfashion":
-        manifest = convert_deepfashion(args.language, args.index, args.images, args.out, args.overwrite)
     else:
-        print("textedit data convert: choose a source: celeba or deepfashion", file=sys.stderr)
-        return 2
+        manifest = convert_deepfashion(args.language, args.index, args.images, args.out, args.overwrite)
     counts = ", ".join(f"{n} {s}" for s, n in manifest["counts"].items())
     print(f"wrote {args.out}/captions.jsonl ({counts} images)")
     return 0

@@ -212,8 +212,11 @@ def load_inception(
         raise CheckpointError(_not_found_message("none was found locally"))
     try:
         state = torch.load(file, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise CheckpointError(f"cannot read {file} as a PyTorch weight file: {exc}") from exc
+    except Exception as exc:  # torch's own text suggests weights_only=False: not for a damaged file
+        raise CheckpointError(
+            f"cannot read {file} as a PyTorch weight file ({type(exc).__name__}): it is damaged, or "
+            f"not a weight file; the FID Inception weights are {WEIGHT_FILES[0]} ({FID_WEIGHTS_URL})"
+        ) from exc
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     model = FIDInceptionV3()

@@ -238,7 +238,7 @@ def test_a_resumed_reference_column_keeps_its_image_size(tiny_model_dir, tmp_pat
         evaluate([f"attn={tmp_path / 'attn'}", "identity"], "synthetic:birds", out, **{**settings, "limit": 3})
     assert (out / "eval_config.json").read_text() == config_before  # a refused run writes nothing
     r = evaluate([f"attn={tmp_path / 'attn'}", "identity"], "synthetic:birds", out,
-                 **{**settings, "limit": 3, "image_size": 64, "data_n": 60})
+                 **{**settings, "limit": 3, "image_size": 64})
     assert r["models"]["identity"]["image_size"] == 64 and r["models"]["attn"]["image_size"] == 16
     with pytest.raises(InputError, match="--image-size must be at least 1"):
         evaluate(["identity"], "synthetic:birds", out, image_size=0, data_n=60)

@@ -271,3 +271,21 @@ def test_a_rerun_asking_for_more_pngs_writes_them_without_measuring_again(tiny_m
     assert len(list((out / "models" / "tiny" / "outputs").glob("*.png"))) == 3  # every output saved now
     assert len(list((out / "images").glob("*_input.png"))) == 2 and (out / "index.html").read_text().count("_input.png") == 2
     assert (out / "models" / "tiny" / "records.jsonl").read_text() == records  # nothing measured twice
+
+
+def test_edit_notes_count_each_description_once():
+    import warnings
+    from types import SimpleNamespace
+
+    from textedit.editing.text import EditWarning
+    from textedit.evaluation.models import LoadedModel
+
+    def edit(image, texts):
+        for text in texts:
+            warnings.warn(EditWarning(f"{text!r}: the model does not know zorp"))
+        return SimpleNamespace(fine=image, localization=None)
+
+    model = LoadedModel("m", "m", SimpleNamespace(image_size=8, edit=edit), {})
+    for _ in range(3):  # the same description in three batches (and as an identity edit)
+        model.edit(torch.zeros(2, 3, 8, 8), ["a zorp bird", "a red bird"], None)
+    assert {k: len(v) for k, v in model.warnings.items()} == {"words the model does not know": 2}

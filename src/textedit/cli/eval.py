@@ -168,8 +168,8 @@ def run(args: argparse.Namespace) -> int:
         for why, names in reasons.items():
             print(f"not computed: {', '.join(names)} ({why})")
     for model in models:
-        for kind, count in getattr(model, "warnings", {}).items():
-            print(f"note: {model.label}: {count} descriptions had {kind} (see docs/evaluation.md)")
+        for kind, described in getattr(model, "warnings", {}).items():
+            print(f"note: {model.label}: {len(described)} descriptions read in this run had {kind} (see docs/evaluation.md)")
     print(f"reports: {Path(args.out) / 'results.md'}, results.json, results.csv, index.html")
     return 0
 

@@ -110,8 +110,10 @@ class LoadedModel(EvalModel):
     def __init__(self, label: str, source: str, model: Any, fingerprint: dict[str, Any]):
         super().__init__(label, source, int(model.image_size), fingerprint)
         self.model = model
-        #: how many descriptions drew each kind of edit warning (unknown words, too long)
-        self.warnings: dict[str, int] = {}
+        #: the descriptions (the edits' and, for the identity edit, the inputs' own captions)
+        #: that drew each kind of edit warning (unknown words, too long) in this run, by the
+        #: warning's text (it quotes the description): each counted once
+        self.warnings: dict[str, set[str]] = {}
 
     @torch.no_grad()
     def edit(self, image, texts, truth, seeds=None):
@@ -132,7 +134,7 @@ class LoadedModel(EvalModel):
                     if "longer than" in str(w.message)
                     else "words the model does not know"
                 )
-                self.warnings[kind] = self.warnings.get(kind, 0) + 1
+                self.warnings.setdefault(kind, set()).add(str(w.message))
             else:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         return out

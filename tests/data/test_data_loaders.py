@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import warnings
 
 import numpy as np
@@ -68,7 +69,7 @@ def test_cub_boxes_outside_the_image_or_empty_keep_the_whole_image(cub_root):
         lines[0] = f"1 {box}"
         boxes.write_text("\n".join(lines) + "\n")
         assert CUBDataset(cub_root, "train", 64, train=False).read_image(0).size == (100, 80), box
-    (cub_root / "train" / "class_info.pickle").write_bytes(__import__("pickle").dumps(7))
+    (cub_root / "train" / "class_info.pickle").write_bytes(pickle.dumps(7))
     with pytest.raises(InputError, match=r"does not hold a list of class ids \(it holds: int\)"):
         CUBDataset(cub_root, "train", 64)
     names = cub_root / "CUB_200_2011" / "images.txt"
@@ -159,7 +160,7 @@ def test_folder_sidecar_text_files(tmp_path):
      ('{"image": "a.png", "caption": "x", "id": [1]}\n', r'captions.jsonl:1: "id" must be'),
      ('{"image": "a.png", "caption": "un caf\u00e9"}\n'.encode("latin-1"), "not UTF-8 text"),
      ('{"image": "a.png", "caption": "x", "split": "train"}\n{"image": "a.jpg", "caption": "y", "split": "test"}\n',
-      "images/a.png and a.jpg are both image 'a'|a.png and a.jpg are both image 'a'")],
+      "a.png and a.jpg are both image 'a'")],
 )
 def test_folder_malformed_jsonl(tmp_path, content, message):
     path = tmp_path / "captions.jsonl"

@@ -55,7 +55,7 @@ from textedit.data.synthetic.grammar import parse
 from textedit.data.synthetic.render import render
 from textedit.errors import InputError
 from textedit.text import Vocabulary
-from textedit.utils.atomic import atomic_write_text, replace_directory
+from textedit.utils.atomic import atomic_write_text, existing_ancestor, replace_directory
 
 __all__ = ["PackedDataset", "pack_generated", "pack_folder", "read_packed_manifest", "PACKED_FORMAT"]
 
@@ -212,12 +212,6 @@ def _drawn_chunks(source: _Source, chunks: list[range], workers: int) -> Iterato
         yield from pool.imap(_draw_chunk, chunks)  # in order: rows are written as they come
 
 
-def _existing_parent(path: Path) -> Path:
-    while not path.exists() and path.parent != path:
-        path = path.parent
-    return path
-
-
 def _keep_descriptions(path: Path, done: int) -> int:
     """Where a resumed pack starts, given that ``done`` rows are recorded as packed: the lines
     of a chunk stopped between writing them and recording its progress are cut off (appended
@@ -250,7 +244,7 @@ def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, 
         shapes.update(edit_targets=(n, k, size, size, 3), edit_weights=(n, k, size, size))
     dtypes = {"images": np.uint8, "edit_targets": np.uint8, "edit_weights": np.float16}
     need = sum(math.prod(shape) * np.dtype(dtypes[name]).itemsize for name, shape in shapes.items())
-    free = shutil.disk_usage(_existing_parent(partial)).free
+    free = shutil.disk_usage(existing_ancestor(partial)).free
     if not done and need > free:
         raise InputError(
             f"packing {n} images at {size} px needs {need / 2**30:.1f} GiB, and {free / 2**30:.1f} GiB "

@@ -40,6 +40,7 @@ from textedit.editing.result import save_image
 from textedit.editing.text import check_descriptions
 from textedit.errors import InputError
 from textedit.text.vocabulary import split_words
+from textedit.utils.atomic import existing_ancestor
 
 __all__ = [
     "check_writable",
@@ -188,9 +189,7 @@ def check_writable(out: str | Path) -> Path:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} is a file; choose a folder")
-    probe = out
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
+    probe = existing_ancestor(out)
     if not probe.is_dir():
         raise InputError(f"--out {out} cannot be created: {probe} is a file; choose another folder")
     try:

@@ -16,7 +16,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_write", "atomic_write_text", "atomic_directory", "atomic_save", "replace_directory"]
+__all__ = [
+    "atomic_write",
+    "atomic_write_text",
+    "atomic_directory",
+    "atomic_save",
+    "replace_directory",
+    "existing_ancestor",
+]
 
 
 def _default_mode() -> int:
@@ -144,3 +151,12 @@ def replace_directory(source: str | os.PathLike[str], target: str | os.PathLike[
     else:
         os.replace(source, target)
     _fsync_dir(target.parent)
+
+
+def existing_ancestor(path: str | os.PathLike[str]) -> Path:
+    """``path`` itself when it exists, else its nearest parent that does (where it would be
+    created: the place to check for permission or free space)."""
+    path = Path(path)
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path

@@ -12,6 +12,8 @@ import torch
 from data_fixtures import write_image
 from textedit.cli import main
 from textedit.data import FolderDataset
+from textedit.data.base import DataWarning
+from textedit.data.convert import convert_celeba
 from textedit.data.images import tensor_to_pil
 from textedit.data.synthetic import (
     FolderEditPairs,
@@ -22,6 +24,7 @@ from textedit.data.synthetic import (
     load_scenes,
     render,
 )
+from textedit.errors import InputError
 
 
 def test_generate_then_load_like_real_data(tmp_path, capsys):
@@ -140,6 +143,16 @@ def test_convert_celeba_text2facegan(tmp_path, capsys):
                  "--out", str(out), "--sentences", "each", "--overwrite"]) == 0
     assert len(FolderDataset(out, "train", 32).records[0].captions) == 3
 
+    elsewhere = tmp_path / "elsewhere"
+    with pytest.raises(InputError, match="is not a folder; give CelebA's image folder"):
+        convert_celeba(caps, tmp_path / "missing", elsewhere)
+    with pytest.raises(InputError, match="none of the 3 images caps.txt names is in .*right folder"):
+        convert_celeba(caps, tmp_path, elsewhere)
+    assert not elsewhere.exists(), "a refused conversion writes nothing"
+    (images / "000002.jpg").unlink()
+    with pytest.warns(DataWarning, match="1 of the 3 images caps.txt names are missing .*000002.jpg"):
+        convert_celeba(caps, images, elsewhere)
+
 
 def _cell(strings):
     cell = np.empty((len(strings), 1), dtype=object)
@@ -181,9 +194,13 @@ def test_pack_from_the_command_line_then_describe_it(tmp_path, capsys, cub_root)
     info = capsys.readouterr().out
     assert "(packed layout)" in info and "packed at 16 px, 1 true edits per image, from generated data" in info
     cub = tmp_path / "cub16"
-    assert main(["data", "pack", "--from", str(cub_root), "--size", "16", "--out", str(cub), "--quiet"]) == 0
+    next((cub_root / "CUB_200_2011" / "images").rglob("*.jpg")).write_bytes(b"")  # packed without it
+    with pytest.warns(UserWarning, match="skipped 1 unreadable images"):
+        assert main(["data", "pack", "--from", str(cub_root), "--size", "16", "--out", str(cub), "--quiet"]) == 0
     capsys.readouterr()
+    assert main(["data", "info", str(cub)]) == 0
+    assert f"from the cub folder {cub_root} (1 unreadable images left out)" in capsys.readouterr().out
     assert main(["data", "info", str(cub), "--json"]) == 0
     described = json.loads(capsys.readouterr().out)
     assert described["layout"] == "packed" and described["packed"]["source"]["layout"] == "cub"
-    assert described["packed"]["edits_per_image"] == 0
+    assert described["packed"]["edits_per_image"] == 0 and described["packed"]["unreadable"] == 1

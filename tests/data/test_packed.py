@@ -3,6 +3,7 @@ decoding or drawing, written atomically and resumably."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import numpy as np
@@ -140,6 +141,62 @@ def test_pack_a_folder_reads_like_the_folder(tmp_path, cub_root):
         for i in range(len(source)):
             assert torch.equal(read[i]["image"], source[i]["image"])
             assert read[i]["caption"] == source[i]["caption"]
+
+
+def test_unreadable_images_are_left_out_of_a_pack_and_stay_out_on_resume(tmp_path, cub_root, monkeypatch):
+    import textedit.data.packed as packed_module
+    from textedit.data.base import DataWarning
+    from textedit.data.cub import CUBDataset
+
+    images = sorted((cub_root / "CUB_200_2011" / "images").rglob("*.jpg"))
+    images[1].write_bytes(b"not a jpeg")  # the second image of the first split
+    monkeypatch.setattr(packed_module, "_CHUNK", 2)
+    original, calls = packed_module._FolderSource.draw, []
+
+    def dies_after_the_first_chunk(self, rows):
+        if calls:
+            raise KeyboardInterrupt
+        calls.append(rows)
+        return original(self, rows)
+
+    monkeypatch.setattr(packed_module._FolderSource, "draw", dies_after_the_first_chunk)
+    out = tmp_path / "cub"
+    with pytest.raises(KeyboardInterrupt):
+        pack_folder(out, cub_root, image_size=32)
+    monkeypatch.setattr(packed_module._FolderSource, "draw", original)
+    with pytest.warns(DataWarning, match=r"skipped 1 unreadable images of \d+; first: .*not an image PIL can read"):
+        manifest = pack_folder(out, cub_root, image_size=32)  # resumed after the bad image's chunk
+    assert [s["id"] for s in manifest["skipped"]] == [images[1].relative_to(images[1].parents[1]).with_suffix("").as_posix()]
+    assert manifest["rows"] == sum(manifest["counts"].values()) + 1
+    for split in manifest["counts"]:
+        with pytest.warns(DataWarning) if split == "train" else contextlib.nullcontext():
+            source = CUBDataset(cub_root, split=split, image_size=32, train=False)
+            source.verify()
+        read = PackedDataset(out, split=split, train=False)
+        assert [r.image_id for r in read.records] == [r.image_id for r in source.records]
+        for i in range(len(source)):
+            assert torch.equal(read[i]["image"], source[i]["image"])
+
+    for image in images:
+        image.write_bytes(b"")
+    with pytest.raises(InputError, match="no image of .* could be read"):
+        pack_folder(tmp_path / "none", cub_root, image_size=32)
+    assert not list(tmp_path.glob(".none*")), "nothing to resume is left behind"
+
+
+def test_a_version_1_pack_reads_its_rows_by_line(packed, tmp_path):
+    import shutil
+
+    old = tmp_path / "v1"
+    shutil.copytree(packed, old)
+    manifest = json.loads((old / "packed.json").read_text())
+    del manifest["rows"], manifest["skipped"]
+    (old / "packed.json").write_text(json.dumps({**manifest, "format_version": 1}))
+    records = [json.loads(line) for line in (old / "records.jsonl").read_text().splitlines()]
+    (old / "records.jsonl").write_text("".join(json.dumps({k: v for k, v in r.items() if k != "row"}) + "\n" for r in records))
+    new, read = PackedDataset(packed, split="test", train=False), PackedDataset(old, split="test", train=False)
+    assert [r.extras["row"] for r in read.records] == [r.extras["row"] for r in new.records]
+    assert torch.equal(read[1]["image"], new[1]["image"])
 
 
 def test_packed_errors_say_what_to_do(packed, tmp_path):

@@ -198,6 +198,7 @@ def collect_info(root: str, layout: str = "auto", verify: bool = False) -> dict[
     info["vocabulary_size"] = len(first.build_vocabulary()) if first.captions("train") else None
     if packed:
         info["packed"] = {k: packed[k] for k in ("image_size", "edits_per_image", "family", "source")}
+        info["packed"]["unreadable"] = len(packed.get("skipped", []))  # left out when packed
         return info
     manifest = read_manifest(root) if layout == "folder" else None
     if manifest:
@@ -245,7 +246,10 @@ def _info(args: argparse.Namespace) -> int:
     p = info.get("packed")
     if p:
         edits = f", {p['edits_per_image']} true edits per image" if p["edits_per_image"] else ""
-        print(f"  packed at {p['image_size']} px{edits}, from {p['source']['type']} data")
+        unreadable = f" ({p['unreadable']} unreadable images left out)" if p["unreadable"] else ""
+        source = p["source"]
+        origin = f"the {source['layout']} folder {source['root']}" if source["type"] == "folder" else f"{source['type']} data"
+        print(f"  packed at {p['image_size']} px{edits}, from {origin}{unreadable}")
     m = info.get("manifest")
     if m and "generator" in m:
         print(f"  generated: family {m['family']}, {m['image_size']} px, seed {m['seed']}, "

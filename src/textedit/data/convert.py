@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
+from textedit.data.base import DataWarning
 from textedit.errors import InputError, MissingDependencyError
 from textedit.utils.atomic import atomic_write_text
 
@@ -30,10 +32,33 @@ __all__ = ["convert_celeba", "convert_deepfashion"]
 _CELEBA_SPLITS = {"0": "train", "1": "val", "2": "test"}
 
 
-def _prepare(out: Path, overwrite: bool) -> None:
-    out.mkdir(parents=True, exist_ok=True)
+def _check_overwrite(out: Path, overwrite: bool) -> None:
     if (out / "captions.jsonl").exists() and not overwrite:
         raise InputError(f"{out / 'captions.jsonl'} already exists; pass --overwrite to replace it")
+
+
+def _check_image_folder(folder: Path, what: str) -> None:
+    if not folder.is_dir():
+        raise InputError(f"{folder} is not a folder; give {what} with --images")
+
+
+def _check_images(images: list[Path], folder: Path, captions: Path) -> None:
+    """Refuse captions none of whose images is in ``folder``; warn of some missing (the data
+    set skips them when it opens, with the same count)."""
+    missing = [p for p in images if not p.is_file()]
+    if not missing:
+        return
+    if len(missing) == len(images):
+        raise InputError(
+            f"none of the {len(images)} images {captions.name} names is in {folder} (first: {missing[0]}); "
+            f"is --images the right folder?"
+        )
+    warnings.warn(
+        f"{len(missing)} of the {len(images)} images {captions.name} names are missing from {folder} "
+        f"(first: {missing[0]}); the data set skips them",
+        DataWarning,
+        stacklevel=3,
+    )
 
 
 def _image_ref(image: Path, out: Path) -> str:
@@ -44,6 +69,7 @@ def _image_ref(image: Path, out: Path) -> str:
 
 
 def _write(out: Path, rows: list[dict[str, Any]], source: str) -> dict[str, Any]:
+    out.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     for row in rows:
         counts[row["split"]] = counts.get(row["split"], 0) + 1
@@ -75,6 +101,8 @@ def convert_celeba(
     captions_file, image_dir, out = Path(captions_file), Path(image_dir), Path(out)
     if not captions_file.is_file():
         raise InputError(f"{captions_file} does not exist; give Text2FaceGAN's caps.txt")
+    _check_image_folder(image_dir, "CelebA's image folder (img_align_celeba)")
+    _check_overwrite(out, overwrite)
     splits: dict[str, str] = {}
     if partition_file is not None:
         for n, line in enumerate(Path(partition_file).read_text(encoding="utf-8").splitlines(), 1):
@@ -84,8 +112,7 @@ def convert_celeba(
             if len(parts) != 2 or parts[1] not in _CELEBA_SPLITS:
                 raise InputError(f"{partition_file}:{n}: expected '<image> <0|1|2>', got {line!r}")
             splits[parts[0]] = _CELEBA_SPLITS[parts[1]]
-    _prepare(out, overwrite)
-    rows = []
+    rows, images = [], []
     for n, line in enumerate(captions_file.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
@@ -96,16 +123,18 @@ def convert_celeba(
         if not parts:
             continue  # Text2FaceGAN writes no sentence for faces without described attributes
         captions = [" ".join(parts)] if sentences == "join" else parts
+        images.append(image_dir / name.strip())
         rows.append(
             {
                 "id": Path(name).stem,
-                "image": _image_ref(image_dir / name.strip(), out),
+                "image": _image_ref(images[-1], out),
                 "captions": captions,
                 "split": splits.get(name.strip(), "train"),
             }
         )
     if not rows:
         raise InputError(f"{captions_file} holds no captions")
+    _check_images(images, image_dir, captions_file)
     return _write(out, rows, "CelebA with Text2FaceGAN captions")
 
 
@@ -146,6 +175,8 @@ def convert_deepfashion(
     for f in (language_file, index_file):
         if not f.is_file():
             raise InputError(f"{f} does not exist")
+    _check_image_folder(image_root, "the DeepFashion In-shop folder (the one holding img/)")
+    _check_overwrite(out, overwrite)
     lang, ind = loadmat(str(language_file)), loadmat(str(index_file))
     for key, mat, f in (("engJ", lang, language_file), ("nameList", lang, language_file),
                         ("train_ind", ind, index_file), ("test_ind", ind, index_file)):
@@ -161,7 +192,8 @@ def convert_deepfashion(
             if not 0 <= i < len(names):
                 raise InputError(f"{index_file}: index {i + 1} in {key} is out of range")
             split_of[i] = split
-    _prepare(out, overwrite)
+    described = [(i, split) for i, split in sorted(split_of.items()) if sentences[i].strip()]
+    _check_images([image_root / names[i] for i, _ in described], image_root, language_file)
     rows = [
         {
             "id": f"{i:06d}",
@@ -169,7 +201,6 @@ def convert_deepfashion(
             "captions": [sentences[i].strip()],
             "split": split,
         }
-        for i, split in sorted(split_of.items())
-        if sentences[i].strip()
+        for i, split in described
     ]
     return _write(out, rows, "DeepFashion with FashionGAN sentences")

@@ -7,8 +7,9 @@ draws every scene (and, for the paired losses, its true edit) per item: on a GPU
 starves the model. ``textedit data pack`` does that work once and writes a folder that
 :class:`PackedDataset` reads with no decoding and no drawing, only array slicing::
 
-    packed.json        format, version, image size, counts, the source, K, family
-    records.jsonl      {"id", "captions", "split"} per row of images.npy
+    packed.json        format, version, image size, counts, rows, the source, K, family,
+                       the images skipped as unreadable
+    records.jsonl      {"id", "captions", "split", "row"}: each image and its row of images.npy
     images.npy         (N, s, s, 3) uint8 RGB, after the size policy
     edits.jsonl        generated data: {"id", "descriptions"}: each row's K edit descriptions
     edit_targets.npy   (N, K, s, s, 3) uint8: the true edit of row i by description k
@@ -20,6 +21,9 @@ each process, so DataLoader workers share the pages through the operating system
 Packing writes into ``.<name>.partial`` beside the output, records its progress after
 every chunk of rows, and renames the folder into place when complete: an interrupted
 ``textedit data pack`` continues where it stopped when run again with the same arguments.
+An image of a folder that cannot be read is left out (its row stays black and no record
+points to it), counted in a ``DataWarning`` and listed in ``packed.json`` as the loaders
+skip it.
 
 A packed generated data set serves training exactly the images, captions and flips the
 on-the-fly one does (:class:`~textedit.data.synthetic.data.SyntheticCaptionDataset` with
@@ -38,6 +42,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -47,7 +52,7 @@ import torch
 from PIL import Image
 
 from textedit._version import __version__
-from textedit.data.base import CaptionDataset, CaptionRecord
+from textedit.data.base import CaptionDataset, CaptionRecord, DataWarning
 from textedit.data.detect import detect_layout, open_dataset
 from textedit.data.images import array_to_tensor, fit_square, to_rgb
 from textedit.data.synthetic.data import SyntheticSpec, drawn_true_edit, reworded_item, reworded_vocabulary
@@ -60,7 +65,8 @@ from textedit.utils.atomic import atomic_write_text, existing_ancestor, replace_
 __all__ = ["PackedDataset", "pack_generated", "pack_folder", "read_packed_manifest", "PACKED_FORMAT"]
 
 PACKED_FORMAT = "textedit-packed"
-PACKED_VERSION = 1
+PACKED_VERSION = 2
+_READ_VERSIONS = (1, 2)  # 1: no "row" in records.jsonl (line i is row i), nothing skipped
 _MANIFEST = "packed.json"
 _PROGRESS = "progress.json"
 _CHUNK = 256  # rows per unit of work (and per progress record)
@@ -82,7 +88,7 @@ def read_packed_manifest(root: str | os.PathLike[str]) -> dict[str, Any]:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as exc:
         raise InputError(f"{path} is not valid JSON ({exc}); pack the data set again") from None
-    if manifest.get("format") != PACKED_FORMAT or manifest.get("format_version") != PACKED_VERSION:
+    if manifest.get("format") != PACKED_FORMAT or manifest.get("format_version") not in _READ_VERSIONS:
         raise InputError(
             f"{root} holds packed format {manifest.get('format')!r} version "
             f"{manifest.get('format_version')!r}; this textedit ({__version__}) reads "
@@ -103,7 +109,8 @@ class _Source(abc.ABC):
     @abc.abstractmethod
     def draw(self, rows: range) -> dict[str, Any]:
         """The arrays (``images``; with edits ``edit_targets``, ``edit_weights`` and the
-        ``descriptions``) of ``rows``; runs in pool workers."""
+        ``descriptions``) of ``rows``, and ``unreadable`` (row -> reason, as a string key:
+        it is saved as JSON); runs in pool workers."""
 
 
 class _GeneratedSource(_Source):
@@ -160,11 +167,15 @@ class _FolderSource(_Source):
         self._where = [(d, i) for d in datasets for i in range(len(d.records))]
 
     def draw(self, rows: range) -> dict[str, Any]:
-        images = np.empty((len(rows), self.size, self.size, 3), np.uint8)
+        images = np.zeros((len(rows), self.size, self.size, 3), np.uint8)
+        unreadable = {}
         for row, i in enumerate(rows):
             ds, index = self._where[i]
-            images[row] = np.asarray(to_rgb(fit_square(ds.read_image(index), self.size)))
-        return {"images": images}
+            try:
+                images[row] = np.asarray(to_rgb(fit_square(ds.read_image(index), self.size)))
+            except InputError as exc:  # left out of the records, as the loaders skip it
+                unreadable[str(i)] = str(exc)
+        return {"images": images, "unreadable": unreadable}
 
 
 def _folder_splits(root: Path, layout: str) -> list[str]:
@@ -236,7 +247,7 @@ def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, 
     n, k = len(source.records), source.edits
     identity = {"source": source.description, "image_size": size, "edits_per_image": k, "rows": n}
     partial = out.with_name(f".{out.name}.partial")
-    done = _resume_point(partial, identity)
+    done, unreadable = _resume_point(partial, identity)
     if done and k:
         done = _keep_descriptions(partial / "edits.jsonl", done)
     shapes = {"images": (n, size, size, 3)}
@@ -269,14 +280,26 @@ def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, 
                 array.flush()
             descriptions.flush()
             os.fsync(descriptions.fileno())
-            atomic_write_text(partial / _PROGRESS, json.dumps({**identity, "done": rows.stop}))
+            unreadable.update(drawn.get("unreadable", {}))
+            atomic_write_text(partial / _PROGRESS, json.dumps({**identity, "done": rows.stop, "unreadable": unreadable}))
             if progress is not None:
                 progress(len(rows))
     del arrays
-    records = [{"id": r.image_id, "captions": list(r.captions), "split": r.split} for r in source.records]
+    kept = [(i, r) for i, r in enumerate(source.records) if str(i) not in unreadable]
+    if unreadable and not kept:
+        shutil.rmtree(partial)  # nothing worth resuming
+        raise InputError(f"no image of {source.description['root']} could be read; first: {next(iter(unreadable.values()))}")
+    if unreadable:
+        warnings.warn(
+            f"skipped {len(unreadable)} unreadable images of {n}; first: {next(iter(unreadable.values()))} "
+            f"(listed under 'skipped' in {out / _MANIFEST})",
+            DataWarning,
+            stacklevel=3,
+        )
+    records = [{"id": r.image_id, "captions": list(r.captions), "split": r.split, "row": i} for i, r in kept]
     atomic_write_text(partial / "records.jsonl", "".join(json.dumps(r) + "\n" for r in records))
     counts: dict[str, int] = {}
-    for r in source.records:
+    for _, r in kept:
         counts[r.split] = counts.get(r.split, 0) + 1
     manifest = {
         "format": PACKED_FORMAT,
@@ -284,6 +307,8 @@ def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, 
         "textedit_version": __version__,
         "image_size": size,
         "counts": counts,
+        "rows": n,
+        "skipped": [{"id": source.records[int(i)].image_id, "reason": why} for i, why in unreadable.items()],
         "edits_per_image": k,
         "family": getattr(source, "family", None),
         "source": source.description,
@@ -296,17 +321,17 @@ def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, 
     return manifest
 
 
-def _resume_point(partial: Path, identity: dict[str, Any]) -> int:
-    """Rows already packed in ``partial`` by a run with the same arguments (else 0: the
-    folder is started afresh)."""
+def _resume_point(partial: Path, identity: dict[str, Any]) -> tuple[int, dict[str, str]]:
+    """Rows already packed in ``partial`` by a run with the same arguments, and those of
+    them that were unreadable (else 0 and none: the folder is started afresh)."""
     try:
         saved = json.loads((partial / _PROGRESS).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         saved = None
     if saved is not None and {k: saved.get(k) for k in identity} == identity:
-        return int(saved["done"])
+        return int(saved["done"]), dict(saved.get("unreadable", {}))
     shutil.rmtree(partial, ignore_errors=True)
-    return 0
+    return 0, {}
 
 
 def pack_generated(
@@ -347,7 +372,13 @@ def pack_folder(
 ) -> dict[str, Any]:
     """Pack every split of the data set in ``root`` (any layout :func:`open_dataset`
     reads) at ``image_size`` after the size policy (and CUB's crop boxes); returns the
-    manifest. Missing images are left out (with the loaders' warning)."""
+    manifest. Missing and unreadable images are left out, each with a ``DataWarning`` that
+    counts them (the unreadable ones are listed under ``skipped`` in the manifest).
+
+    Raises:
+        InputError: ``out`` exists and ``overwrite`` is False, or holds something else; no
+            image of ``root`` can be read.
+    """
     source = _FolderSource(Path(root), int(image_size), layout)
     return _pack(Path(out), source, int(image_size), overwrite, workers, progress)
 
@@ -361,12 +392,13 @@ def _read_packed_records(path: Path) -> list[CaptionRecord]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read {path} ({exc}); pack the data set again") from None
-    for row, line in enumerate(lines):
+    for line_number, line in enumerate(lines):
         try:
             o = json.loads(line)
+            row = int(o.get("row", line_number))  # version 1 has no "row": line i is row i
             records.append(CaptionRecord(o["id"], tuple(o["captions"]), o["split"], extras={"row": row}))
-        except (json.JSONDecodeError, TypeError, KeyError) as exc:
-            raise InputError(f"{path} is damaged at line {row + 1} ({exc}); pack the data set again") from None
+        except (json.JSONDecodeError, TypeError, KeyError, ValueError, AttributeError) as exc:
+            raise InputError(f"{path} is damaged at line {line_number + 1} ({exc}); pack the data set again") from None
     return records
 
 
@@ -418,11 +450,12 @@ class PackedDataset(CaptionDataset):
             raise InputError(f"reword rewrites generated descriptions; {root} is not generated data")
         self.true_edits, self.reword = bool(true_edits), float(reword)
         records = _read_packed_records(self.root / "records.jsonl")
-        rows = sum(int(c) for c in self.manifest.get("counts", {}).values())
-        if len(records) != rows:
+        counted = sum(int(c) for c in self.manifest.get("counts", {}).values())
+        rows = int(self.manifest.get("rows", counted))
+        if len(records) != counted or not all(0 <= r.extras["row"] < rows for r in records):
             raise InputError(
                 f"{self.root / 'records.jsonl'} holds {len(records)} records where packed.json counts "
-                f"{rows}; pack the data set again"
+                f"{counted} (of {rows} rows); pack the data set again"
             )
         kwargs.setdefault("name", f"packed data set {self.root}")
         super().__init__(records, split, packed_size, **kwargs)

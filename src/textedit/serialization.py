@@ -30,11 +30,11 @@ import torch
 
 from textedit._version import SCHEMA_VERSION, __version__
 from textedit.config.base import ComponentSpec, validate_config
-from textedit.errors import AmbiguousComponentError, CheckpointError, UnknownComponentError
+from textedit.errors import AmbiguousComponentError, CheckpointError, InputError, UnknownComponentError
 from textedit.registry.entry_points import autoload_disabled
 from textedit.registry.kinds import MODEL_KIND, get_registry
 from textedit.registry.registry import RegistryEntry
-from textedit.utils.atomic import atomic_directory
+from textedit.utils.atomic import atomic_directory, interrupted_replacement
 from textedit.utils.device import resolve_device
 
 __all__ = [
@@ -106,8 +106,8 @@ def _write_weights(module: torch.nn.Module, path: Path, dtype: torch.dtype | Non
     if dtype is None:
         save_model(module, str(path))
         return
-    # Store floating tensors in ``dtype`` (e.g. float16 for a small bundled model); they
-    # are cast back to the module's dtype on load.
+    # Store floating tensors in ``dtype`` (e.g. float16 for a small bundled model); loading
+    # casts them to the float32 modules it builds.
     clone = _cast_copy(module, dtype)
     save_model(clone, str(path))
 
@@ -120,6 +120,24 @@ def _cast_copy(module: torch.nn.Module, dtype: torch.dtype) -> torch.nn.Module:
         if tensor.is_floating_point():
             tensor.data = tensor.data.to(dtype)
     return clone
+
+
+def _check_save(directory: Path, overwrite: bool, dtype: torch.dtype | None) -> None:
+    """Refuse, before anything is written, a ``dtype`` that is not a floating one and a
+    ``directory`` whose replacement would delete what is not a saved model or component."""
+    if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise InputError(f"dtype must be a floating torch.dtype such as torch.float16, got {dtype!r}")
+    if not overwrite or not directory.exists():
+        return  # atomic_directory refuses an existing directory when overwrite is False
+    if not directory.is_dir():
+        raise InputError(f"{directory} is a file; save to a folder")
+    held = sorted(p.name for p in directory.iterdir())
+    if held and INDEX_NAME not in held and CONFIG_NAME not in held:
+        shown = ", ".join(held[:4]) + (", ..." if len(held) > 4 else "")
+        raise InputError(
+            f"refusing to replace {directory}: it is not a saved textedit model or component "
+            f"(it holds {shown}), and saving replaces the whole folder; save to a new folder"
+        )
 
 
 def _save_component_into(component: Any, directory: Path, dtype: torch.dtype | None) -> RegistryEntry:
@@ -140,8 +158,15 @@ def save_component(
     overwrite: bool = True,
     dtype: torch.dtype | None = None,
 ) -> Path:
-    """Save one component to ``directory`` (atomically); see the module docstring."""
+    """Save one component to ``directory`` (atomically); see the module docstring.
+
+    Raises:
+        FileExistsError: ``directory`` exists and ``overwrite`` is False.
+        InputError: ``directory`` holds something other than a saved model or component
+            (replacing it would delete that), or ``dtype`` is not a floating dtype.
+    """
     directory = Path(directory)
+    _check_save(directory, overwrite, dtype)
     with atomic_directory(directory, overwrite=overwrite) as tmp:
         _save_component_into(component, tmp, dtype)
     return directory
@@ -154,8 +179,15 @@ def save_composition(
     overwrite: bool = True,
     dtype: torch.dtype | None = None,
 ) -> Path:
-    """Save a composition to ``directory`` (atomically); see the module docstring."""
+    """Save a composition to ``directory`` (atomically); see the module docstring.
+
+    Raises:
+        FileExistsError: ``directory`` exists and ``overwrite`` is False.
+        InputError: ``directory`` holds something other than a saved model or component
+            (replacing it would delete that), or ``dtype`` is not a floating dtype.
+    """
     directory = Path(directory)
+    _check_save(directory, overwrite, dtype)
     registry = get_registry(MODEL_KIND)
     entry = registry.entry_for(type(model))
     with atomic_directory(directory, overwrite=overwrite) as tmp:
@@ -198,8 +230,8 @@ def _check_meta(meta: Any, path: Path) -> dict[str, Any]:
     if not isinstance(meta, dict):
         raise CheckpointError(f"{path} has no {META_KEY!r} metadata; it was not written by textedit")
     schema = meta.get("schema_version")
-    if not isinstance(schema, int):
-        raise CheckpointError(f"{path}: metadata has no integer schema_version")
+    if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
+        raise CheckpointError(f"{path}: metadata has no schema_version (a whole number from 1); the file is damaged")
     if schema > SCHEMA_VERSION:
         raise CheckpointError(
             f"{path} was written by textedit {meta.get('textedit_version', '?')} in save format "
@@ -364,13 +396,20 @@ def load_composition(directory: str | Path, map_location: Any = "cpu") -> Any:
     map_location = resolve_device(map_location)
     directory = Path(directory)
     if not directory.exists():
-        raise CheckpointError(f"no saved model at {directory}: the path does not exist")
+        aside = interrupted_replacement(directory)
+        hint = f"; a save replacing it was interrupted, and the previous model is at {aside}: rename it back" if aside else ""
+        raise CheckpointError(f"no saved model at {directory}: the path does not exist{hint}")
     index = _read_json(directory / INDEX_NAME, "model")
     meta = _check_meta(index.get(META_KEY), directory / INDEX_NAME)
     name = index.get("type")
     if not isinstance(name, str):
         raise CheckpointError(f"{directory / INDEX_NAME} has no 'type'")
     cls = _resolve(MODEL_KIND, name, meta, "model")
+    if not isinstance(cls, type):  # a preset's name: presets are configs, not what is saved
+        raise CheckpointError(
+            f"{directory / INDEX_NAME}: 'type' {name!r} is a preset, not a composition; a saved "
+            f"model names its composition (the file was edited, or written by other code)"
+        )
     slots_meta = index.get("slots")
     if not isinstance(slots_meta, dict):
         raise CheckpointError(f"{directory / INDEX_NAME} has no 'slots' mapping")
@@ -386,6 +425,8 @@ def load_composition(directory: str | Path, map_location: Any = "cpu") -> Any:
     for slot, kind in expected_slots.items():
         classes[slot], specs[slot] = _read_component_spec(directory / slot, kind, slot)
     own = index.get("config") or {}
+    if not isinstance(own, dict):
+        raise CheckpointError(f"{directory / INDEX_NAME}: 'config' must be a JSON object, found {type(own).__name__}")
     config = validate_config(cls.config_class, {**own, **specs}, source=str(directory / INDEX_NAME))
     # 2. build the architecture, 3. load weights strictly
     with restoring():

@@ -101,6 +101,36 @@ def test_a_tensor_with_nan_or_inf_is_refused(standin, bad):
         standin.edit(image, TEXT)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "bfloat16"])
+def test_a_model_in_another_dtype_edits_its_inputs_in_it(standin_dir, dtype):
+    import torch
+
+    model = textedit.load(standin_dir).to(getattr(torch, dtype))
+    result = model.edit(bird(32), TEXT)
+    reference = textedit.load(standin_dir).edit(bird(32), TEXT)
+    assert result.image.size == reference.image.size
+    assert (result.fine.float() - reference.fine).abs().max() < 0.1
+
+
+def test_a_model_with_nan_weights_is_named_not_saved_black(standin_dir):
+    import torch
+
+    model = textedit.load(standin_dir)
+    with torch.no_grad():
+        next(model.generator.parameters()).fill_(float("nan"))
+    with pytest.raises(CheckpointError, match=r"weights hold NaN .*first in generator\..*diverged.*earlier checkpoint"):
+        model.edit(bird(32), TEXT)
+
+
+def test_an_index_naming_a_preset_is_refused(standin_dir, tmp_path):
+    path = tmp_path / "edited"
+    shutil.copytree(standin_dir, path)
+    index = json.loads((path / "model_index.json").read_text())
+    (path / "model_index.json").write_text(json.dumps({**index, "type": "mimnet_64"}))
+    with pytest.raises(CheckpointError, match="'type' 'mimnet_64' is a preset, not a composition"):
+        textedit.load(path)
+
+
 def test_missing_model(monkeypatch):
     with pytest.raises(CheckpointError, match="no model 'nope'"):
         load_for_editing("nope")

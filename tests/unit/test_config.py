@@ -61,8 +61,8 @@ def test_missing_type_in_slot(toy_registered):
 def test_spec_replace_revalidates(toy_registered):
     spec = toy_registered.ToyModelConfig().localizer
     assert spec.replace(channels=9).config.channels == 9
-    with pytest.raises(ValidationError):
-        spec.replace(channels=0)
+    with pytest.raises(ConfigError, match="localizer.channels: Input should be greater than 0"):
+        spec.replace(channels=0)  # a ConfigError with the path, not pydantic's error
 
 
 @pytest.mark.parametrize("suffix", [".json", ".yaml", ".yml"])
@@ -98,3 +98,10 @@ def test_overrides_from_the_command_line():
     assert data["model"]["generator"]["channels"] == 32, "overrides copy, never mutate"
     with pytest.raises(ConfigError, match="key.subkey=value"):
         apply_overrides(data, ["lr"])
+
+
+def test_a_preset_override_that_a_slot_refuses_is_a_config_error():
+    import textedit
+
+    with pytest.raises(ConfigError, match=r"generator.*image_size \(100\) and feature_size \(8\) must be powers of two"):
+        textedit.create_model("mimnet_64", image_size=100)

@@ -196,6 +196,71 @@ def test_weights_must_fit_strictly(toy_registered, tmp_path):
         load_composition(tmp_path / "small")
 
 
+def test_saving_replaces_only_a_saved_model_and_refuses_what_would_be_lost(toy_registered, tmp_path, monkeypatch):
+    model = textedit.create_model("toy_model")
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "config.yaml").write_text("steps: 10\n")
+    with pytest.raises(textedit.InputError, match=r"refusing to replace .*run: .*\(it holds checkpoints, config.yaml\)"):
+        model.save_pretrained(run)
+    (tmp_path / "weights.bin").write_bytes(b"x")
+    with pytest.raises(textedit.InputError, match="is a file; save to a folder"):
+        model.save_pretrained(tmp_path / "weights.bin")
+    for dtype in (torch.int8, "float16"):
+        with pytest.raises(textedit.InputError, match="dtype must be a floating torch.dtype"):
+            model.save_pretrained(tmp_path / "d", dtype=dtype)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "weights.bin"], "a refused save writes nothing"
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoints", "config.yaml"]
+    (tmp_path / "empty").mkdir()
+    model.save_pretrained(tmp_path / "empty")  # an empty folder, or a saved model, is replaced
+    model.save_pretrained(tmp_path / "empty")
+    monkeypatch.chdir(tmp_path / "empty")
+    model.save_pretrained(".")  # the current folder is named by its absolute path
+    assert load_composition(tmp_path / "empty").config == model.config
+    with pytest.raises(NotADirectoryError, match="weights.bin is a file"):
+        model.save_pretrained(tmp_path / "weights.bin" / "model")
+
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["exchange", "two-renames"])
+def test_a_replaced_model_leaves_nothing_beside_it_and_an_interrupted_one_is_found(toy_registered, tmp_path, monkeypatch, exchange):
+    import textedit.utils.atomic as atomic
+
+    if not exchange:
+        monkeypatch.setattr(atomic, "_exchange", lambda a, b: False)
+    textedit.create_model("toy_model").save_pretrained(tmp_path / "m")
+    wider = textedit.create_model("toy_model", localizer={"channels": 6})
+    wider.save_pretrained(tmp_path / "m")
+    assert [p.name for p in tmp_path.iterdir()] == ["m"]
+    assert load_composition(tmp_path / "m").config == wider.config
+
+    def fails(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(atomic.shutil, "rmtree", fails)
+    with pytest.warns(UserWarning, match=r"m was replaced, but its previous content could not be deleted from .*\.m\.(tmp|old)-"):
+        wider.save_pretrained(tmp_path / "m")
+    monkeypatch.undo()
+
+    aside = tmp_path / ".m.old-12345678"  # what a save killed between its two renames leaves
+    (tmp_path / "m").rename(aside)
+    for load in (load_composition, textedit.load):
+        with pytest.raises(CheckpointError, match=r"a save replacing it was interrupted, .* at .*\.m\.old-12345678: rename it back"):
+            load(tmp_path / "m")
+
+
+def test_edited_index_files_are_named_not_crashed_on(toy_registered, tmp_path):
+    textedit.create_model("toy_model").save_pretrained(tmp_path / "m")
+    path = tmp_path / "m" / INDEX_NAME
+    index = json.loads(path.read_text())
+    for change, message in (
+        ({"config": [1, 2]}, "'config' must be a JSON object, found list"),
+        ({"_textedit": {**index["_textedit"], "schema_version": -5}}, "no schema_version .* the file is damaged"),
+    ):
+        path.write_text(json.dumps({**index, **change}))
+        with pytest.raises(CheckpointError, match=message):
+            load_composition(tmp_path / "m")
+
+
 def test_damaged_and_foreign_files(toy_registered, tmp_path):
     with pytest.raises(CheckpointError, match="does not exist"):
         load_composition(tmp_path / "nothing")
@@ -250,3 +315,6 @@ def test_with_components_builds_a_variant(toy_registered):
     other = textedit.create_localizer("toy_localizer", channels=4)
     variant = model.with_components(localizer=other)
     assert variant.localizer is other and model.localizer is not other
+    for wrong in ("toy_localizer", None, torch.nn.Linear(2, 2)):
+        with pytest.raises(textedit.TextEditError, match=r"slot 'localizer' of .* needs a localizer \(build one with textedit.create_localizer"):
+            model.with_components(localizer=wrong)

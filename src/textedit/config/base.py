@@ -70,7 +70,7 @@ class ComponentSpec:
     def replace(self, **fields: Any) -> "ComponentSpec":
         """A copy with some config fields changed (validated again)."""
         merged = {**self.config.to_dict(), **fields}
-        return ComponentSpec(self.kind, self.type, type(self.config).model_validate(merged))
+        return ComponentSpec(self.kind, self.type, validate_config(type(self.config), merged, prefix=self.kind))
 
 
 def _spec_validator(kind: str):

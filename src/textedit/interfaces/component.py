@@ -79,9 +79,12 @@ class Component(nn.Module):
 
         Args:
             directory: target folder, replaced as a whole.
-            overwrite: replace an existing folder (else raise ``FileExistsError``).
-            dtype: store floating tensors in this dtype (e.g. ``torch.float16``); they
-                are cast back to the model's dtype on load.
+            overwrite: replace an existing folder holding a saved model or component (else
+                raise ``FileExistsError``); a folder holding anything else is refused with
+                an ``InputError``, since replacing it would delete what it holds.
+            dtype: store floating tensors in this dtype (e.g. ``torch.float16``). Loading
+                builds float32 modules and casts the stored tensors to float32 (call
+                ``.to(dtype)`` after loading to run in another dtype).
         """
         return save_component(self, directory, overwrite=overwrite, dtype=dtype)
 

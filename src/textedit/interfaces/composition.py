@@ -50,23 +50,29 @@ class Composition(nn.Module):
         super().__init__()
         config = validate_config(self.config_class, config if config is not None else {})
         given = dict(components or {})
-        unknown = set(given) - set(config.slot_kinds)
-        if unknown:
-            raise TextEditError(
-                f"{type(self).__name__} has no slot(s) {sorted(unknown)}; "
-                f"slots: {list(config.slot_kinds)}"
-            )
+        self._check_slots(config, given)
         built = self.build_components(config, given)
+        self._check_slots(config, built)
         resolved: dict[str, ComponentSpec] = {}
-        for slot, kind in config.slot_kinds.items():
+        for slot in config.slot_kinds:
             component = built[slot]
-            if not isinstance(component, Component) or component.kind != kind:
-                raise TextEditError(
-                    f"slot {slot!r} of {type(self).__name__} needs a {kind}, got {type(component).__name__}"
-                )
             self.add_module(slot, component)
             resolved[slot] = spec_of(component, config.slot(slot))
         self.config = config.model_copy(update=resolved)
+
+    @classmethod
+    def _check_slots(cls, config: CompositionConfig, components: Mapping[str, Any]) -> None:
+        """Every slot named exists and gets a component of its kind."""
+        unknown = set(components) - set(config.slot_kinds)
+        if unknown:
+            raise TextEditError(f"{cls.__name__} has no slot(s) {sorted(unknown)}; slots: {list(config.slot_kinds)}")
+        for slot, component in components.items():
+            kind = config.slot_kinds[slot]
+            if not isinstance(component, Component) or component.kind != kind:
+                raise TextEditError(
+                    f"slot {slot!r} of {cls.__name__} needs a {kind} (build one with "
+                    f"textedit.create_{kind}(...)), got {type(component).__name__}"
+                )
 
     @classmethod
     def build_components(
@@ -95,6 +101,7 @@ class Composition(nn.Module):
 
     def with_components(self: M, **components: Component) -> M:
         """A new composition sharing this one's components except those given (a variant)."""
+        self._check_slots(self.config, components)
         kept = {**self.components(), **components}
         config = self.config.model_copy(update={s: spec_of(c) for s, c in components.items()})
         return type(self)(config, kept)
@@ -117,6 +124,15 @@ class Composition(nn.Module):
         return torch.device("cpu")
 
     @property
+    def dtype(self) -> torch.dtype:
+        """Dtype of the first floating parameter (float32 for a model without any): what
+        :meth:`~textedit.interfaces.model.EditingModel.edit` casts its inputs to."""
+        for tensor in self.parameters():
+            if tensor.is_floating_point():
+                return tensor.dtype
+        return torch.float32
+
+    @property
     def memory_format(self) -> torch.memory_format:
         """``torch.channels_last`` when the model's convolution weights are laid out
         channels-last (after ``model.to(memory_format=torch.channels_last)``), else
@@ -134,9 +150,12 @@ class Composition(nn.Module):
 
         Args:
             directory: target folder, replaced as a whole.
-            overwrite: replace an existing folder (else raise ``FileExistsError``).
-            dtype: store floating tensors in this dtype (e.g. ``torch.float16``); they
-                are cast back to the model's dtype on load.
+            overwrite: replace an existing folder holding a saved model or component (else
+                raise ``FileExistsError``); a folder holding anything else is refused with
+                an ``InputError``, since replacing it would delete what it holds.
+            dtype: store floating tensors in this dtype (e.g. ``torch.float16``). Loading
+                builds float32 modules and casts the stored tensors to float32 (call
+                ``.to(dtype)`` after loading to run in another dtype).
         """
         return save_composition(self, directory, overwrite=overwrite, dtype=dtype)
 

@@ -36,7 +36,7 @@ from textedit.config.base import CompositionConfig
 from textedit.editing.request import prepare_edit
 from textedit.editing.result import EditOutput, EditResult, GenerationResult
 from textedit.editing.text import check_descriptions, description_list
-from textedit.errors import InputError
+from textedit.errors import CheckpointError, InputError, TextEditError
 from textedit.interfaces.composition import Composition
 from textedit.interfaces.text_encoder import TextEncoding, TokenBatch
 
@@ -122,14 +122,11 @@ class EditingModel(TextModel):
         self.eval()
         try:
             with torch.no_grad():
-                x = request.images.tensor.to(self.device, memory_format=self.memory_format)
+                x = request.images.tensor.to(self.device, self.dtype, memory_format=self.memory_format)
                 out = self.edit_tensors(x, request.tokens.to(self.device))
         finally:
             self.train(was_training)
-        if not isinstance(out, EditOutput):
-            raise TypeError(
-                f"{type(self).__name__}.edit_tensors must return an EditOutput, got {type(out).__name__}"
-            )
+        _check_output(self, out, "edit_tensors")
         return EditResult.from_output(out, request.images, request.infos)
 
 
@@ -159,7 +156,7 @@ class GeneratingModel(TextModel):
         """``(b, noise_dim)`` standard normal noise, row ``i`` drawn from ``seeds[i]`` alone
         (so an image does not depend on the batch it is drawn in), on the model's device."""
         rows = [torch.randn(self.noise_dim, generator=torch.Generator().manual_seed(int(s))) for s in seeds]
-        return torch.stack(rows).to(self.device)
+        return torch.stack(rows).to(self.device, self.dtype)
 
     def generate(
         self,
@@ -206,12 +203,29 @@ class GeneratingModel(TextModel):
         self.eval()
         try:
             with torch.no_grad():
-                z = self.draw_noise(seeds) if noise is None else noise.to(self.device)
+                z = self.draw_noise(seeds) if noise is None else noise.to(self.device, self.dtype)
                 out = self.generate_tensors(tokens.to(self.device), z)
         finally:
             self.train(was_training)
-        if not isinstance(out, EditOutput):
-            raise TypeError(
-                f"{type(self).__name__}.generate_tensors must return an EditOutput, got {type(out).__name__}"
-            )
+        _check_output(self, out, "generate_tensors")
         return GenerationResult.from_output(out, infos, None if noise is not None else seeds)
+
+
+def _check_output(model: TextModel, out: Any, method: str) -> None:
+    """An :class:`EditOutput` of finite images: NaN from a model is named where it comes
+    from (a diverged training run exported, damaged weights) instead of saved as black."""
+    if not isinstance(out, EditOutput):
+        raise TypeError(f"{type(model).__name__}.{method} must return an EditOutput, got {type(out).__name__}")
+    if bool(torch.isfinite(out.images[-1]).all()):
+        return
+    broken = next((n for n, p in model.named_parameters() if not bool(torch.isfinite(p).all())), None)
+    if broken is not None:
+        raise CheckpointError(
+            f"{type(model).__name__}'s weights hold NaN or infinite values (first in {broken}), so its "
+            f"images are too: the training run it was exported from diverged, or the weights are "
+            f"damaged; export an earlier checkpoint of the run"
+        )
+    raise TextEditError(
+        f"{type(model).__name__} made NaN or infinite pixels from finite weights (running in "
+        f"{model.dtype}); run it in float32 (model.float()), and report it if that does not help"
+    )

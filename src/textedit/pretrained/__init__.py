@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from textedit.errors import CheckpointError
+from textedit.utils.atomic import interrupted_replacement
 
 __all__ = ["load", "list_pretrained", "pretrained_path", "pretrained_info", "DEFAULT_MODEL"]
 
@@ -92,6 +93,8 @@ def load(name_or_path: str | Path | None = None, map_location: Any = "cpu") -> A
         return load_composition(path, map_location=map_location)
     if str(name_or_path) in _catalogue():
         return load_composition(pretrained_path(str(name_or_path)), map_location=map_location)
+    if interrupted_replacement(path) is not None:
+        return load_composition(path, map_location=map_location)  # raises, naming where it is
     raise CheckpointError(
         f"no model {str(name_or_path)!r}: not a bundled model ({', '.join(list_pretrained()) or 'none bundled'}) "
         f"and no such path; pass a folder written by save_pretrained or by `textedit train` "

@@ -2,16 +2,23 @@
 
 Files are written to a temporary sibling, flushed to disk and renamed over the target
 (``os.replace`` is atomic on POSIX and Windows within one file system). Directories are
-built in a temporary sibling and swapped in with two renames.
+built in a temporary sibling and swapped in: in one atomic exchange on Linux
+(``renameat2(RENAME_EXCHANGE)``), elsewhere, or on a file system without it, with two renames
+(between which the old directory is at ``.<name>.old-*``: see :func:`interrupted_replacement`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
+import glob
 import os
 import shutil
+import sys
 import tempfile
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -22,6 +29,7 @@ __all__ = [
     "atomic_directory",
     "atomic_save",
     "replace_directory",
+    "interrupted_replacement",
     "existing_ancestor",
 ]
 
@@ -121,12 +129,16 @@ def atomic_directory(target: str | os.PathLike[str], overwrite: bool = True) -> 
     Raises:
         FileExistsError: ``target`` exists and ``overwrite`` is False.
     """
-    target = Path(target)
+    target = Path(os.path.abspath(target))  # "." and "x/.." have no name to put beside
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    where = existing_ancestor(target.parent)
+    if not where.is_dir():
+        raise NotADirectoryError(f"cannot create {target}: {where} is a file")
     tmp = target.with_name(f".{_temp_stem(target.name)}.tmp-{uuid.uuid4().hex[:8]}")
-    tmp.mkdir()
+    with _name_the_target(tmp, target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
     try:
         yield tmp
         for root, _, files in os.walk(tmp):
@@ -139,18 +151,57 @@ def atomic_directory(target: str | os.PathLike[str], overwrite: bool = True) -> 
         raise
 
 
+_RENAME_EXCHANGE = 2  # linux/fs.h
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap the paths ``a`` and ``b`` in one atomic step; False where the system cannot
+    (not Linux, an old C library, a file system without exchange)."""
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None) if sys.platform == "linux" else None
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
 def replace_directory(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
-    """Move the finished directory ``source`` to ``target``, replacing what is there with
-    two renames: a reader finds the old directory or the new one, never none."""
-    source, target = Path(source), Path(target)
-    if target.exists():
+    """Move the finished directory ``source`` to ``target``, replacing what is there: a
+    reader finds the old directory or the new one. On Linux the two are exchanged in one
+    step; elsewhere the old one is renamed aside first (``.<name>.old-*``), so a process
+    killed between the two renames leaves it there (:func:`interrupted_replacement`)."""
+    source, target = Path(os.path.abspath(source)), Path(os.path.abspath(target))
+    if not target.exists():
+        os.replace(source, target)
+    elif _exchange(source, target):
+        _remove_replaced(source, target)
+    else:
         backup = target.with_name(f".{_temp_stem(target.name)}.old-{uuid.uuid4().hex[:8]}")
         os.replace(target, backup)
         os.replace(source, target)
-        shutil.rmtree(backup, ignore_errors=True)
-    else:
-        os.replace(source, target)
+        _remove_replaced(backup, target)
     _fsync_dir(target.parent)
+
+
+def _remove_replaced(old: Path, target: Path) -> None:
+    try:
+        shutil.rmtree(old) if old.is_dir() else old.unlink()
+    except OSError as exc:
+        warnings.warn(f"{target} was replaced, but its previous content could not be deleted from {old} ({exc}); "
+                      f"delete it by hand", stacklevel=3)
+
+
+def interrupted_replacement(target: str | os.PathLike[str]) -> Path | None:
+    """The previous content of ``target`` left aside by a replacement that was killed
+    between its two renames (systems without an atomic exchange), or None."""
+    target = Path(os.path.abspath(target))
+    if not target.parent.is_dir():
+        return None
+    return next(iter(sorted(target.parent.glob(glob.escape(f".{_temp_stem(target.name)}") + ".old-*"))), None)
 
 
 def existing_ancestor(path: str | os.PathLike[str]) -> Path:

@@ -20,6 +20,7 @@ from textedit.errors import InputError
 from textedit.interfaces import GeneratingModel, TextEncoding
 from textedit.losses import colour_consistency_loss
 from textedit.models import AttnGAN, StackGAN
+from textedit.utils.digest import weights_digest
 
 TEXT = "this bird has a red head and white wings"
 
@@ -210,8 +211,39 @@ def test_textedit_generate_writes_each_image_and_a_manifest(attngan, attngan_dir
     drawn = np.asarray(Image.open(out / manifest[2]["file"]))
     assert np.array_equal(drawn, np.asarray(attngan.generate("the bird is blue", seed=7).image))
     # the refusals, in this process (a fresh interpreter each costs seconds)
-    assert main(["generate", "--model", str(attngan_dir), "--text", TEXT, "--seed", "5", "--out", str(out)]) == 2
-    assert "pass --overwrite" in capsys.readouterr().err
+    assert all(m["weights"] == weights_digest(attngan) for m in manifest)
+    # the same command again keeps what it drew; another seed into the same files is refused
+    assert main(["generate", "--model", str(attngan_dir), "--text", TEXT, "--num-images", "2", "--seed", "5",
+                 "--out", str(out), "--no-progress"]) == 0
+    assert "(2 drawn before with these weights, kept)" in capsys.readouterr().out
+    assert main(["generate", "--model", str(attngan_dir), "--text", TEXT, "--seed", "5", "--out", str(out)]) == 0
+    (out / manifest[0]["file"]).unlink()
+    (out / manifest[1]["file"]).write_bytes(b"not this command's")
+    assert main(["generate", "--model", str(attngan_dir), "--text", TEXT, "--num-images", "2", "--seed", "5", "--out", str(out)]) == 2
+    assert "1 output file(s) exist that this command did not draw" in capsys.readouterr().err
+    # a run stopped after its first batch is completed by the same command, the manifest keeping every run's images
+    calls = []
+    original = type(attngan).generate
+
+    def stops_after_one_batch(self, *args, **kwargs):
+        if calls:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    again = tmp_path / "again"
+    command = ["generate", "--model", str(attngan_dir), "--text", "the bird is blue", "--num-images", "3",
+               "--batch-size", "2", "--out", str(again), "--no-progress"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(type(attngan), "generate", stops_after_one_batch)
+        assert main(command) == 130  # "interrupted"
+    assert len(json.loads((again / "generated.json").read_text())["images"]) == 2
+    assert main(command) == 0 and "(2 drawn before with these weights, kept)" in capsys.readouterr().out
+    assert [m["seed"] for m in json.loads((again / "generated.json").read_text())["images"]] == [0, 1, 2]
+    assert main(["generate", "--model", str(attngan_dir), "--texts", str(tmp_path), "--out", str(out)]) == 2
+    assert "is a folder; give a text file" in capsys.readouterr().err
+    assert main(["generate", "--model", str(attngan_dir), "--text", TEXT, "--out", ""]) == 2
+    assert "--out is empty" in capsys.readouterr().err
     assert main(["generate", "--model", str(attngan_dir), "--text", "  ", "--out", str(tmp_path / "none")]) == 2
     assert "has no words" in capsys.readouterr().err and not (tmp_path / "none").exists()
     for seed in ("-1", str(2**64)):

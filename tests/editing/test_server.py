@@ -80,6 +80,28 @@ def test_binds_to_localhost_by_default(server):
     assert server.server_address[0] == "127.0.0.1"
 
 
+def test_an_ipv6_loopback_address_is_served():
+    import socket
+
+    from editing_fixtures import make_standin
+
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("this machine has no IPv6 loopback")
+    srv = make_server(make_standin(), host="::1", port=0, quiet=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        assert srv.url.startswith("http://[::1]:")
+        status, body = _post(srv, _png(bird(48)))
+        assert status == 200 and body["edited"].startswith("data:image/png")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
 def test_page_and_info(server):
     with urllib.request.urlopen(server.url, timeout=30) as response:
         page = response.read().decode()
@@ -151,6 +173,23 @@ def test_a_burst_of_concurrent_requests_is_answered_in_full(server):
     for t in threads:
         t.join(120)
     assert results == [200] * 20
+
+
+def test_concurrent_requests_get_only_their_own_warnings(server):
+    # catch_warnings is process-wide: taken outside the lock, replies mixed each other's
+    data, replies = _png(bird(48)), {}
+
+    def post(i):
+        replies[i] = _post(server, data, text=f"{TEXT} zzq{i}x")
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    for i, (status, body) in sorted(replies.items()):
+        assert status == 200 and body["unknown_words"] == [f"zzq{i}x"]
+        assert len(body["warnings"]) == 1 and f"zzq{i}x" in body["warnings"][0], body["warnings"]
 
 
 def test_odd_uploads_are_edited(server):

@@ -231,3 +231,30 @@ def test_training_resumes_exactly(tmp_path):
     assert {"gap", "edit_gap", "match_wins"} <= set(full["held_out"])
     with pytest.raises(Exception, match="already holds"):
         train_damsm(tmp_path / "a", steps=4, **common)
+
+
+def test_a_resumed_run_keeps_its_settings_and_numbers_are_checked(tmp_path):
+    from textedit.evaluation.damsm_train import train_damsm
+
+    common = dict(data_n=40, image_size=16, feature_dim=8, embedding_dim=8, width=4, eval_images=6,
+                  progress=False, log=lambda s: None)
+    train_damsm(tmp_path / "a", steps=2, batch_size=4, **common)
+    with pytest.raises(InputError, match=r"trained with batch_size=4, not 8; .*leave --batch-size out"):
+        train_damsm(tmp_path / "a", steps=4, batch_size=8, resume=True, **common)
+    with pytest.raises(InputError, match=r"at step 2; --steps 1 is behind it"):
+        train_damsm(tmp_path / "a", steps=1, batch_size=4, resume=True, **common)
+    # options left at their defaults take the run's own (batch 4, 2 steps: nothing more to train)
+    summary = train_damsm(tmp_path / "a", resume=True, **common)
+    assert summary["settings"]["batch_size"] == 4 and summary["settings"]["steps"] == 2
+    for bad, message in (
+        (dict(steps=0), "--steps must be at least 1"),
+        (dict(batch_size=1), "--batch-size must be at least 2"),
+        (dict(checkpoint_every=0), "--checkpoint-every must be at least 1"),
+        (dict(eval_images=0), "--eval-images must be at least 1"),
+        (dict(lr=float("nan")), "--lr must be a positive number"),
+        (dict(seed=-1), "--seed and --data-seed must be at least 0"),
+        (dict(batch_size=400), "--batch-size 400 is larger than the 36 training images"),
+    ):
+        with pytest.raises(InputError, match=message):
+            train_damsm(tmp_path / "b", **{**common, **bad})
+    assert not (tmp_path / "b").exists(), "a refused run writes nothing"

@@ -289,6 +289,18 @@ def test_a_run_killed_in_its_first_checkpoint_write_can_be_started_again(tiny, t
     assert sorted(p.name for p in checkpoints.iterdir()) == ["step_00000002.pt"], "the leftover is removed"
 
 
+def test_a_damaged_checkpoint_names_the_earlier_one_to_resume_from(tmp_path):
+    from textedit.errors import CheckpointError
+    from textedit.training.checkpoint import save_checkpoint
+
+    for step in (1, 2):
+        save_checkpoint(tmp_path, step, {"step": step})
+    (tmp_path / "step_00000002.pt").write_bytes(b"")
+    with pytest.raises(CheckpointError, match=r"step_00000002.pt \(.+\): it is damaged; the earlier step_00000001.pt is beside it"):
+        load_checkpoint(tmp_path / "step_00000002.pt")
+    assert load_checkpoint(tmp_path / "step_00000001.pt")["step"] == 1
+
+
 def test_resume_without_checkpoint_says_what_to_do(tiny):
     with pytest.raises(TextEditError, match="nothing to resume"):
         Trainer(tiny(), resume=True, progress=False)

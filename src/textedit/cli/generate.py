@@ -10,10 +10,13 @@ Draw images of descriptions with a trained text-to-image model (AttnGAN, StackGA
 GAN-INT-CLS, a plug-in's): --num-images per description. The images are numbered
 k = 0, 1, ... over all descriptions in turn and image k is drawn from seed --seed + k, so
 the same command draws the same images. Writes one PNG per image and generated.json (description,
-seed and file of each) to --out.
+seed, model, weights digest and PNG digest of each file, across every run into --out, updated
+after each batch) to --out.
 
-Every description is checked before anything is drawn or written; existing files are
-replaced only with --overwrite.
+Every description is checked before anything is drawn or written. An image generated.json
+records as drawn with the same description, seed and weights, and unchanged since, is kept,
+so a command run again (after Ctrl-C, say) draws only what is missing; other existing files
+are replaced only with --overwrite, which draws everything again.
 
 examples:
   textedit generate --model runs/attngan64_birds/model --text "this bird has a red head" --num-images 4
@@ -56,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from textedit.editing.text import EditWarning, check_descriptions
     from textedit.errors import InputError
     from textedit.interfaces.model import SEED_LIMIT
+    from textedit.utils.digest import file_digest, weights_digest
     from textedit.utils.atomic import atomic_write_text
 
     texts = list(args.text)
@@ -68,31 +72,68 @@ def run(args: argparse.Namespace) -> int:
     if args.seed < 0 or args.seed + len(texts) * args.num_images > SEED_LIMIT:
         raise InputError(f"--seed must be at least 0 and its images' seeds below 2**63, got {args.seed}")
     out = check_writable(args.out)
+    manifest_path = out / _MANIFEST
+    recorded = _read_manifest(manifest_path)
     model = load_for_generation(args.model, args.device)
     infos, _ = check_descriptions(model.text_encoder, texts)  # every description, before drawing
-    jobs = []
+    digest = weights_digest(model)
+    jobs = []  # (the image's manifest entry, its path)
     for d, info in enumerate(infos):
         slug = re.sub(r"[^a-z0-9]+", "-", info.text.lower()).strip("-")[:40] or "description"
         for k in range(args.num_images):
             seed = args.seed + d * args.num_images + k
-            jobs.append((info.text, seed, out / f"{d:03d}_{slug}_seed{seed}.png"))
-    existing = [str(p) for _, _, p in jobs if p.exists()]
-    if existing and not args.overwrite:
+            path = out / f"{d:03d}_{slug}_seed{seed}.png"
+            entry = {"file": path.name, "description": info.text, "seed": seed, "model": str(args.model), "weights": digest}
+            jobs.append((entry, path))
+    def drawn_before(entry: dict[str, Any], path: Any) -> bool:
+        """``path`` is the image this command draws there: recorded with the same
+        description, seed and weights (not how the model was named), untouched since."""
+        saved = recorded.get(entry["file"], {})
+        same = all(saved.get(k) == entry[k] for k in ("description", "seed", "weights"))
+        return same and path.is_file() and saved.get("png") == file_digest(path)
+
+    drawn = [] if args.overwrite else [(e, p) for e, p in jobs if drawn_before(e, p)]
+    others = [str(p) for e, p in jobs if p.exists() and (e, p) not in drawn]
+    if others and not args.overwrite:
         raise InputError(
-            f"{len(existing)} output file(s) exist, e.g. {existing[0]}; pass --overwrite to replace them"
+            f"{len(others)} output file(s) exist that this command did not draw (another description, "
+            f"seed or model), e.g. {others[0]}; pass --overwrite to replace them, or choose another --out"
         )
+    todo = [j for j in jobs if j not in drawn]
     out.mkdir(parents=True, exist_ok=True)
-    bar = tqdm(total=len(jobs), unit="image", disable=args.no_progress or len(jobs) == 1)
-    for start in range(0, len(jobs), args.batch_size):
-        chunk = jobs[start : start + args.batch_size]
+    bar = tqdm(total=len(todo), unit="image", disable=args.no_progress or len(todo) <= 1)
+    for start in range(0, len(todo), args.batch_size):
+        chunk = todo[start : start + args.batch_size]
         with warnings.catch_warnings():  # each description's notes were shown by the check
             warnings.simplefilter("ignore", EditWarning)
-            result = model.generate([t for t, _, _ in chunk], seed=[s for _, s, _ in chunk])
-        for i, (_, _, path) in enumerate(chunk):
+            result = model.generate([e["description"] for e, _ in chunk], seed=[e["seed"] for e, _ in chunk])
+        for i, (entry, path) in enumerate(chunk):
             result.save(path, index=i)
+            recorded[entry["file"]] = {**entry, "png": file_digest(path)}
+        atomic_write_text(manifest_path, json.dumps({"images": list(recorded.values())}, indent=2) + "\n")
         bar.update(len(chunk))
     bar.close()
-    manifest = [{"description": t, "seed": s, "file": p.name} for t, s, p in jobs]
-    atomic_write_text(out / "generated.json", json.dumps({"model": str(args.model), "images": manifest}, indent=2))
-    print(f"{len(jobs)} image(s) of {len(infos)} description(s) in {out}")
+    kept = f" ({len(drawn)} drawn before with these weights, kept)" if drawn else ""
+    print(f"{len(jobs)} image(s) of {len(infos)} description(s) in {out}{kept}")
     return 0
+
+
+_MANIFEST = "generated.json"
+
+
+def _read_manifest(path: Any) -> dict[str, dict[str, Any]]:
+    """The images ``generated.json`` records, by file name (none without the file)."""
+    import json
+
+    from textedit.errors import InputError
+
+    if not path.exists():
+        return {}
+    try:
+        images = json.loads(path.read_text(encoding="utf-8"))["images"]
+        return {str(e["file"]): e for e in images}
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(
+            f"{path} cannot be read ({exc}); move it away (the images stay; they are then drawn "
+            f"again only with --overwrite)"
+        ) from None

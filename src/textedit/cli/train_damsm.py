@@ -16,7 +16,8 @@ def add_parser(sub: Any) -> None:
         "eval "
         "--damsm OUT/model) and OUT/eval.json with the held-out Sim of matching vs mismatched "
         "captions. "
-        "Checkpoints are written atomically; --resume continues a run exactly.",
+        "Checkpoints are written atomically; --resume continues a run exactly, with its own "
+        "settings (options left out take the run's; others are refused, except a larger --steps).",
     )
     p.add_argument(
         "--data",
@@ -92,7 +93,11 @@ def run(args: argparse.Namespace) -> int:
 
     from textedit.evaluation.damsm_train import train_damsm
 
-    if args.threads:
+    from textedit.errors import InputError
+
+    if args.threads is not None:
+        if args.threads < 1:
+            raise InputError(f"--threads must be at least 1, got {args.threads}")
         torch.set_num_threads(args.threads)
     train_damsm(
         args.out,

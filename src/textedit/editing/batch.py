@@ -106,6 +106,8 @@ def find_images(path: str | Path) -> tuple[list[Path], list[Path]]:
 def read_descriptions(path: str | Path) -> list[str]:
     """The descriptions of a text file: one per line; blank lines and ``#`` comments skipped."""
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"descriptions file {path} is a folder; give a text file of descriptions, one per line")
     if not path.is_file():
         raise InputError(f"descriptions file {path} does not exist; check the path")
     try:
@@ -186,6 +188,8 @@ def check_writable(out: str | Path) -> Path:
         InputError: ``out`` (or the folder it would be created in) is a file, or a folder
             that cannot be written (read-only, no permission, no such device).
     """
+    if not str(out).strip():
+        raise InputError("--out is empty; name the folder to write into (--out . for this one)")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} is a file; choose a folder")

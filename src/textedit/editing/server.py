@@ -13,7 +13,7 @@ Standard library only (:class:`http.server.ThreadingHTTPServer`). Routes::
 Safety: binds to 127.0.0.1 unless told otherwise; refuses uploads over the limit before
 reading them into memory and images whose header claims more than :data:`MAX_SERVER_PIXELS`;
 on a loopback address answers only requests addressed to a loopback host name (a guard
-against DNS rebinding); one edit runs at a time; nothing is written outside a temporary
+against DNS rebinding); one upload is decoded and edited at a time; nothing is written outside a temporary
 folder that is removed after each request.
 """
 
@@ -24,6 +24,7 @@ import io
 import ipaddress
 import json
 import math
+import socket
 import tempfile
 import threading
 import time
@@ -87,6 +88,8 @@ class EditServer(ThreadingHTTPServer):
         self.max_upload_bytes = max_upload_bytes
         self.quiet = quiet
         self.lock = threading.Lock()
+        if ":" in address[0]:  # an IPv6 address such as ::1
+            self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
 
     @property
@@ -98,15 +101,18 @@ class EditServer(ThreadingHTTPServer):
     def edit(self, data: bytes, name: str, text: str) -> dict[str, Any]:
         """Edit an uploaded file; raises :class:`TextEditError` with a message for the user."""
         safe_name = Path(name or "upload").name or "upload"
-        with tempfile.TemporaryDirectory(prefix="textedit-serve-") as tmp:
-            path = Path(tmp) / "upload"
-            path.write_bytes(data)
-            try:
-                picture = load_image(path, max_pixels=MAX_SERVER_PIXELS)
-            except InputError as exc:
-                raise InputError(str(exc).replace(str(path), safe_name)) from None
-        with warnings.catch_warnings(record=True) as caught, self.lock:
+        # One request at a time from decoding on: a small upload can decode to hundreds of
+        # megabytes, and catch_warnings is process-wide (taken before the lock, concurrent
+        # requests received each other's warnings).
+        with self.lock, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
+            with tempfile.TemporaryDirectory(prefix="textedit-serve-") as tmp:
+                path = Path(tmp) / "upload"
+                path.write_bytes(data)
+                try:
+                    picture = load_image(path, max_pixels=MAX_SERVER_PIXELS)
+                except InputError as exc:
+                    raise InputError(str(exc).replace(str(path), safe_name)) from None
             result = self.model.edit(picture, text)
         return {
             "input": _png_url(tensor_to_pil(result.inputs[0])),

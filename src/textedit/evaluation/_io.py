@@ -9,7 +9,6 @@ atomically. Loading checks the type, then loads the weights strictly.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,6 @@ __all__ = [
     "save_network",
     "read_network_config",
     "load_network_weights",
-    "file_digest",
-    "folder_digest",
     "read_records",
     "read_state",
 ]
@@ -112,25 +109,6 @@ def load_network_weights(
             f"the weights in {path} do not fit its config.json: {'; '.join(parts)}"
         )
     module.load_state_dict(state, strict=True)
-
-
-def file_digest(path: str | Path, length: int = 12) -> str:
-    """The first ``length`` hex digits of the SHA-256 of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()[:length]
-
-
-def folder_digest(directory: str | Path, length: int = 12) -> str:
-    """SHA-256 over the names and contents of every file below ``directory`` (sorted)."""
-    directory = Path(directory)
-    h = hashlib.sha256()
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        h.update(str(path.relative_to(directory)).encode())
-        h.update(file_digest(path, 64).encode())
-    return h.hexdigest()[:length]
 
 
 def read_records(path: Path) -> tuple[dict[int, dict[str, Any]], bool]:

@@ -14,7 +14,9 @@ for the true edit than for the unedited input; both go to ``OUT/eval.json``.
 
 from __future__ import annotations
 
+import inspect
 import json
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -195,9 +197,35 @@ def train_damsm(
 
     Raises:
         TextEditError: ``resume`` without a checkpoint, or ``OUT`` already holds a run.
+        InputError: a number out of its range, a batch larger than the training images, or
+            (with ``resume``) a training setting other than the run's.
     """
     from tqdm import tqdm
 
+    for name, value, least in (
+        ("steps", steps, 1),
+        ("batch_size", batch_size, 2),  # a contrastive batch: each image against the others' captions
+        ("checkpoint_every", checkpoint_every, 1),
+        ("eval_images", eval_images, 1),
+    ):
+        if value < least:
+            raise InputError(f"--{name.replace('_', '-')} must be at least {least}, got {value}")
+    if not (math.isfinite(lr) and lr > 0):
+        raise InputError(f"--lr must be a positive number, got {lr}")
+    if seed < 0 or data_seed < 0:
+        raise InputError(f"--seed and --data-seed must be at least 0, got {seed} and {data_seed}")
+
+    # what decides the weights (recorded in checkpoints and eval.json, kept on resume)
+    settings = {
+        "data": data,
+        "data_n": data_n,
+        "data_seed": data_seed,
+        "image_size": image_size,
+        "steps": steps,
+        "batch_size": batch_size,
+        "lr": lr,
+        "seed": seed,
+    }
     out = Path(out)
     checkpoint = None
     if resume:
@@ -207,12 +235,20 @@ def train_damsm(
                 f"nothing to resume in {out}: no checkpoint under {out / 'checkpoints'}"
             )
         checkpoint = load_checkpoint(path)
+        settings = _resumed_settings(checkpoint, int(checkpoint["step"]), settings)
+        data, data_n, data_seed, image_size = (settings[k] for k in ("data", "data_n", "data_seed", "image_size"))
+        steps, batch_size, lr, seed = (settings[k] for k in ("steps", "batch_size", "lr", "seed"))
     elif (out / "checkpoints").is_dir() and any((out / "checkpoints").iterdir()):
         raise TextEditError(
             f"{out} already holds a DAMSM run; continue it with --resume, or choose another --out"
         )
     torch.manual_seed(seed)
     train = open_caption_data(data, "train", image_size, True, seed, data_n, data_seed)
+    if batch_size > len(train):
+        raise InputError(
+            f"--batch-size {batch_size} is larger than the {len(train)} training images (a contrastive "
+            f"batch would repeat images as each other's mismatches); lower it"
+        )
     if backbone_weights and checkpoint is None and image_encoder != "inception":
         raise InputError(
             "--backbone-weights starts the Inception image encoder; use it with "
@@ -250,16 +286,6 @@ def train_damsm(
     logger = MetricsLogger(
         out, resume_step=step if checkpoint is not None else None, tensorboard=False
     )
-    settings = {
-        "data": data,
-        "data_n": data_n,
-        "data_seed": data_seed,
-        "image_size": image_size,
-        "steps": steps,
-        "batch_size": batch_size,
-        "lr": lr,
-        "seed": seed,
-    }
     began = time.time()
     model.train()
 
@@ -324,3 +350,24 @@ def train_damsm(
         )
     log(f"saved {out / 'model'}; use it with textedit eval --damsm {out / 'model'}")
     return summary
+
+
+def _resumed_settings(checkpoint: dict[str, Any], at: int, given: dict[str, Any]) -> dict[str, Any]:
+    """The settings a resumed run continues with: the run's own, in place of every argument
+    left at its default; another value given explicitly is refused, except more ``steps``."""
+    defaults = {k: p.default for k, p in inspect.signature(train_damsm).parameters.items()}
+    settings = dict(given)
+    for key, saved in checkpoint.get("settings", {}).items():
+        if key not in settings or settings[key] == saved:
+            continue
+        if settings[key] == defaults[key]:  # not given: the run's own
+            settings[key] = saved
+        elif key != "steps":
+            raise InputError(
+                f"this run was trained with {key}={saved!r}, not {settings[key]!r}; --resume continues "
+                f"a run with its own settings: leave --{key.replace('_', '-')} out, or start a new run "
+                f"in another --out"
+            )
+    if settings["steps"] < at:
+        raise InputError(f"this run is at step {at}; --steps {settings['steps']} is behind it (give at least {at})")
+    return settings

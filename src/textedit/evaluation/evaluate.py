@@ -39,7 +39,7 @@ import torch
 
 from textedit.errors import InputError
 from textedit.evaluation import metrics as M
-from textedit.evaluation._io import file_digest, folder_digest, read_records, read_state
+from textedit.evaluation._io import read_records, read_state
 from textedit.evaluation.aggregate import aggregate
 from textedit.evaluation.attributes import parse_requested, prepare_truth
 from textedit.evaluation.classifier import AttributeClassifier
@@ -51,6 +51,7 @@ from textedit.evaluation.report import write_reports
 from textedit.evaluation.selection import select_metrics
 from textedit.evaluation.sources import open_eval_data
 from textedit.utils.atomic import atomic_save, atomic_write_text
+from textedit.utils.digest import file_digest, folder_digest
 from textedit.visualize import heatmap, to_pil
 
 __all__ = ["EvalSettings", "Evaluation", "evaluate"]

@@ -27,10 +27,10 @@ import torch
 from torch import Tensor
 
 from textedit.errors import InputError
-from textedit.evaluation._io import folder_digest
 from textedit.interfaces.model import EditingModel, GeneratingModel
 from textedit.pretrained import load as load_model
 from textedit.pretrained import pretrained_path
+from textedit.utils.digest import folder_digest
 
 __all__ = [
     "EvalModel",

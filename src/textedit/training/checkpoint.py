@@ -87,7 +87,11 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise CheckpointError(f"cannot read the training checkpoint {path}: {exc}") from exc
+        earlier = sorted(p for p in path.parent.glob("step_*.pt") if _NAME.search(p.name) and p.name < path.name)
+        hint = f"; the earlier {earlier[-1].name} is beside it: delete {path.name} to resume from that" if earlier else ""
+        raise CheckpointError(
+            f"cannot read the training checkpoint {path} ({str(exc) or type(exc).__name__}): it is damaged{hint}"
+        ) from exc
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a textedit training checkpoint of format {FORMAT}")
     return state

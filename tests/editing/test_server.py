@@ -149,6 +149,17 @@ def test_bad_uploads_get_a_message(server, data, text, name, status, message):
     assert "/tmp" not in answer["error"], "messages name the upload, not the server's files"
 
 
+def test_wrong_methods_and_forms_are_told_how_to_ask(server):
+    status, body = _post(server, _png(bird(48)), headers={"Content-Type": "multipart/form-data; boundary=x"})
+    assert status == 400 and "as the request body" in body["error"] and "not a form" in body["error"]
+    for method in ("GET", "PUT", "DELETE", "OPTIONS"):
+        request = urllib.request.Request(server.url + "api/edit", method=method)
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(request, timeout=30)
+        assert info.value.code == 405 and info.value.headers["Allow"] == "GET, HEAD, POST"
+        assert "POST an image's bytes to /api/edit" in json.loads(info.value.read())["error"]
+
+
 def test_an_upload_far_over_the_limit_still_gets_the_413(server):
     # 50 MB against a 0.2 MB limit, from a plain client that sends the whole body before it
     # reads: the server answers, then drains the body, so the client reads the answer

@@ -146,6 +146,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _write(self, status: int, body: bytes, content_type: str) -> None:
         self.send_response(status)
+        if status == HTTPStatus.METHOD_NOT_ALLOWED:
+            self.send_header("Allow", "GET, HEAD, POST")
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-Content-Type-Options", "nosniff")
@@ -200,9 +202,20 @@ class _Handler(BaseHTTPRequestHandler):
                     "max_upload_mb": round(limit / 1e6, 1),
                 },
             )
+        if route == "/api/edit":
+            return self._not_allowed()
         return self._error(HTTPStatus.NOT_FOUND, f"no page {route}; open /")
 
     do_HEAD = do_GET
+
+    def _not_allowed(self) -> None:
+        self._error(
+            HTTPStatus.METHOD_NOT_ALLOWED,
+            f"{self.command} is not answered here: GET / for the page, POST an image's bytes to "
+            f"/api/edit?text=...",
+        )
+
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
 
     def do_POST(self) -> None:
         if not self._host_allowed():
@@ -233,6 +246,14 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(
                 HTTPStatus.BAD_REQUEST, "the uploaded file is empty (0 bytes); choose an image"
             )
+        if (self.headers.get("Content-Type") or "").lower().startswith("multipart/"):
+            self.close_connection = True
+            self._error(
+                HTTPStatus.BAD_REQUEST,
+                "send the image's bytes as the request body (Content-Type: application/octet-stream), "
+                "not a form; the description goes in ?text=",
+            )
+            return self._drain(length)
         data = self.rfile.read(length)
         try:
             answer = self.server.edit(data, name, text)

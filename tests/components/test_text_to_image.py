@@ -180,6 +180,12 @@ def test_attngan_adds_the_frozen_damsm_matching_loss(tmp_path):
         _one_step(tmp_path / "b", spec, {"type": "attngan", "damsm": str(tmp_path / "missing")})
 
 
+def test_attngan_with_a_generator_without_conditioning_augmentation_trains_without_its_kl(tmp_path):
+    spec = {**AttnGAN.example_config().to_dict(), "type": "attngan", "generator": "gan_int_cls"}
+    metrics = _one_step(tmp_path, spec, {"type": "attngan"})  # a KeyError on 'ca_mean' before
+    assert metrics["kl"] == 0 and metrics["g_total"] == pytest.approx(metrics["g_adversarial"])
+
+
 def test_a_text_to_image_recipe_refuses_an_editing_model(tmp_path):
     from textedit.models import ManiGAN
 
@@ -276,7 +282,8 @@ def test_eval_says_why_an_asked_for_metric_has_no_column(attngan_dir, tmp_path):
 
     results = evaluate([f"attn={attngan_dir}"], "synthetic:birds", tmp_path / "eval", data_n=40, limit=2,
                        metrics="diff,l1")
-    assert results["metrics"] == [] and results["skipped"]["diff"] == "computed for none of these models"
+    reason = "compares an edit with its input image, which a text-to-image model has none of"
+    assert results["metrics"] == [] and results["skipped"]["diff"] == results["skipped"]["l1"] == reason
 
 
 def test_eval_measures_a_text_to_image_column_by_the_classifier_alone(attngan_dir, tmp_path):

@@ -249,9 +249,23 @@ def test_resume_with_another_model_or_length_or_data_says_what_is_wrong(tiny):
         Trainer(tiny(steps=1), resume=True, progress=False)
     with pytest.warns(UserWarning, match=r"another config than the checkpoint's \(data.num_images: 12 -> 16\)"):
         Trainer(tiny(data={**tiny().data.model_dump(mode="json"), "num_images": 16}), resume=True, progress=False)
+    with pytest.warns(UserWarning, match=r"another config than the checkpoint's \(batch_size: 4 -> 2\)"):
+        Trainer(tiny(batch_size=2), resume=True, progress=False)  # the data stream moves to other images
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # how fast the data comes is no change of what is learned
         Trainer(tiny(data={**tiny().data.model_dump(mode="json"), "num_workers": 1}), resume=True, progress=False)
+
+
+def test_a_run_stopped_by_max_steps_logs_as_one_that_was_not(tiny, tmp_path):
+    Trainer(tiny(log_every=2), progress=False).train(max_steps=1)
+    Trainer(tiny(log_every=2), resume=True, progress=False).train()
+    steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [2, 4], "the stop at step 1 is not logged"
+
+
+def test_a_missing_sample_split_is_said(tiny):
+    with pytest.warns(UserWarning, match="data.sample_split 'tset': .*the sample grids show training images"):
+        Trainer(tiny(data={**tiny().data.model_dump(mode="json"), "sample_split": "tset"}), progress=False)
 
 
 def test_cli_length_overrides_flags_between_them_and_bad_combinations(tiny, tmp_path, capsys):
@@ -269,6 +283,8 @@ def test_cli_length_overrides_flags_between_them_and_bad_combinations(tiny, tmp_
     assert "leave out --out" in capsys.readouterr().err
     assert main(["train", "--resume", str(tmp_path / "run"), f"output_dir={tmp_path / 'x'}"]) == 1
     assert "leave out the output_dir override" in capsys.readouterr().err
+    assert main(["train", "--resume", str(tmp_path / "run"), "--config", str(tmp_path / "c.yaml")]) == 1
+    assert "leave out --config, and change fields with key=value overrides" in capsys.readouterr().err
     for bad in ("0", "abc"):
         with pytest.raises(SystemExit):
             main(["train", "--resume", str(tmp_path / "run"), "--max-steps", bad])
@@ -316,6 +332,10 @@ def test_cli_refuses_to_overwrite_a_run(tiny, tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(config.model_dump(mode="json")))
     assert main(["train", "--config", str(path), "--no-progress"]) == 1
+    before = (config.output_dir / "metrics.jsonl").read_text()
+    with pytest.raises(TextEditError, match=r"already holds a training run; continue it with --resume .*resume=True"):
+        Trainer(tiny(steps=6), progress=False)  # the Python API refuses too: it used to overwrite the run
+    assert (config.output_dir / "metrics.jsonl").read_text() == before
 
 
 def test_shipped_configs_validate():
@@ -644,3 +664,46 @@ def test_a_data_root_of_another_layout_names_the_data_type_to_set(tmp_path):
     with pytest.raises(InputError) as info:
         open_dataset(data, "train", 64, train=True, seed=0)
     assert "looks like" not in str(info.value)
+
+
+def test_the_logs_rewritten_on_resume_are_replaced_atomically(tmp_path, monkeypatch):
+    import textedit.training.metrics as metrics
+
+    logger = metrics.MetricsLogger(tmp_path, tensorboard=False)
+    for step in (1, 2, 3):
+        logger.log({"step": step, "loss": 0.5})
+    logger.close()
+    before = {name: (tmp_path / name).read_text() for name in ("metrics.jsonl", "metrics.csv")}
+
+    def killed(*args, **kwargs):  # a run stopped in the middle of the rewrite
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(metrics.json, "dumps", killed)
+    with pytest.raises(KeyboardInterrupt):
+        metrics.MetricsLogger(tmp_path, resume_step=2, tensorboard=False)
+    assert {name: (tmp_path / name).read_text() for name in before} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.csv", "metrics.jsonl"], "no temporary file left"
+
+
+def test_a_learning_rate_for_a_group_the_recipe_lacks_is_refused(tiny):
+    optimizer = {"learning_rates": {"generatr": 1e-3}}
+    with pytest.raises(ConfigError, match=r"optimizer.learning_rates.generatr: .* no parameter group 'generatr'; its groups: generator, discriminator"):
+        Trainer(tiny(optimizer=optimizer), progress=False)
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=r"learning_rates.generator\s+Input should be greater than 0"):
+        tiny(optimizer={"learning_rates": {"generator": -1}})
+
+
+def test_a_finished_run_trained_further_does_not_pass_off_its_old_export(tiny, tmp_path):
+    from textedit.errors import CheckpointError
+
+    Trainer(tiny(), progress=False).train()
+    run = tmp_path / "run"
+    assert json.loads((run / "export.json").read_text()) == {"step": 4}
+    Trainer(tiny(steps=6), resume=True, progress=False).train(max_steps=1)
+    with pytest.raises(CheckpointError, match=r"exported at step 4, and the run has trained on to step 5 .*--resume"):
+        textedit.load(run)
+    assert textedit.load(run / "model") is not None, "the old export, asked for by its folder"
+    Trainer(tiny(steps=6), resume=True, progress=False).train()
+    textedit.load(run)

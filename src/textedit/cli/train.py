@@ -52,7 +52,6 @@ def run(args: argparse.Namespace) -> int:
     from textedit.config.base import validate_config
     from textedit.config.io import apply_overrides, read_config_file
     from textedit.errors import TextEditError
-    from textedit.training.checkpoint import latest_checkpoint
     from textedit.training.config import TrainConfig, find_config
     from textedit.training.trainer import Trainer, TrainingInterrupted
 
@@ -61,12 +60,17 @@ def run(args: argparse.Namespace) -> int:
             f"--resume continues the run in its own folder ({args.resume}); leave out --out "
             f"(to branch off a run, copy its folder and resume the copy)"
         )
+    if args.resume and args.config:
+        raise TextEditError(
+            f"--resume continues the run with its own config.yaml ({args.resume}); leave out "
+            f"--config, and change fields with key=value overrides"
+        )
     if args.resume:
         run_dir = Path(args.resume)
         saved = run_dir / "config.yaml"
         if not saved.is_file():
             raise TextEditError(f"{run_dir} is not a training run: it has no config.yaml")
-        data = read_config_file(find_config(args.config) if args.config else saved)
+        data = read_config_file(saved)
         data["output_dir"] = str(run_dir)
     elif args.config:
         data = read_config_file(find_config(args.config))
@@ -86,11 +90,6 @@ def run(args: argparse.Namespace) -> int:
         data["output_dir"] = args.out
     config = validate_config(TrainConfig, data, source=args.config or args.resume)
     out = Path(config.output_dir)
-    if not args.resume and latest_checkpoint(out / "checkpoints") is not None:
-        raise TextEditError(
-            f"{out} already holds a training run; continue it with --resume {out}, or choose "
-            f"another --out"
-        )
     trainer = Trainer(config, resume=bool(args.resume), progress=not args.no_progress)
     try:
         exported = trainer.train(max_steps=args.max_steps)

@@ -45,7 +45,7 @@ from textedit.evaluation.attributes import parse_requested, prepare_truth
 from textedit.evaluation.classifier import AttributeClassifier
 from textedit.evaluation.damsm import DAMSM
 from textedit.evaluation.inception import find_inception_weights, load_inception
-from textedit.evaluation.measure import measure_batch, set_features
+from textedit.evaluation.measure import INPUT_RELATIVE, measure_batch, set_features
 from textedit.evaluation.models import EvalModel, TrueEditModel, resolve_model
 from textedit.evaluation.report import write_reports
 from textedit.evaluation.selection import select_metrics
@@ -157,6 +157,9 @@ class Evaluation:
         available = set(self.evaluators) | ({"truth"} if self.data.has_truth else set())
         self.metrics, self.skipped = select_metrics(settings.metrics, available)
         drawing = [m.label for m in self.models if m.draws]
+        if len(drawing) == len(self.models):
+            for metric in set(self.metrics) & set(INPUT_RELATIVE):
+                self.skipped[metric] = "compares an edit with its input image, which a text-to-image model has none of"
         if drawing and "classifier" not in available and self.data.has_truth:
             # a drawn image has no input scene to read its attributes against
             self.skipped["attribute accuracies of " + ", ".join(drawing)] = (

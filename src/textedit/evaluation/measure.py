@@ -14,7 +14,11 @@ from torch import Tensor
 from textedit.evaluation import metrics as M
 from textedit.evaluation.attributes import ItemTruth, accuracy_metrics, judge, parse_requested
 
-__all__ = ["measure_batch", "set_features", "preservation_masks"]
+__all__ = ["measure_batch", "set_features", "preservation_masks", "INPUT_RELATIVE"]
+
+#: metrics that compare an output with its input image (and MP, read off Diff): a
+#: text-to-image model, whose output does not start from the input, has none of them
+INPUT_RELATIVE = ("diff", "id_diff", "l1", "psnr", "ssim", "bg_change", "unmentioned_change", "mp")
 
 _ACCURACY = ("attr_acc", "edit_acc", "colour_acc", "size_acc", "pattern_acc")
 

@@ -9,6 +9,7 @@ trained them, the wall time and the evaluation summary).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,7 @@ def load(name_or_path: str | Path | None = None, map_location: Any = "cpu") -> A
         )
     if path.exists():
         if (path / "model").is_dir() and not (path / "model_index.json").exists():
+            _check_export_is_current(path)
             path = path / "model"  # a training run's folder
         if not (path / "model_index.json").exists() and (path / "config.json").is_file():
             # lazy: the DAMSM composition imports torch; only a folder without an index gets here
@@ -100,3 +102,23 @@ def load(name_or_path: str | Path | None = None, map_location: Any = "cpu") -> A
         f"and no such path; pass a folder written by save_pretrained or by `textedit train` "
         f"(its model/ sub-folder)"
     )
+
+
+#: a training run's record of the step its ``model/`` was exported at
+EXPORT_RECORD = "export.json"
+
+
+def _check_export_is_current(run: Path) -> None:
+    """Refuse a run's ``model/`` that the run has trained past since it was exported (a
+    finished run resumed with more steps, then stopped)."""
+    try:
+        exported = int(json.loads((run / EXPORT_RECORD).read_text(encoding="utf-8"))["step"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # a run exported before the record existed, or not by the trainer
+    steps = [int(m.group(1)) for p in (run / "checkpoints").glob("step_*.pt") if (m := re.fullmatch(r"step_(\d+)\.pt", p.name))]
+    if steps and max(steps) > exported:
+        raise CheckpointError(
+            f"{run}/model was exported at step {exported}, and the run has trained on to step "
+            f"{max(steps)} since without finishing: continue it with `textedit train --resume {run}`, "
+            f"which exports the model at its end, or load {run / 'model'} to use the step-{exported} model"
+        )

@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validator, model_validator
 
 from textedit.config.base import SlotSpec
 from textedit.errors import ConfigError, TextEditError
@@ -27,7 +27,7 @@ class OptimizerConfig(_Strict):
 
     lr_generator: float = Field(2e-4, gt=0, description="Learning rate of the recipe's generator group (every generator-side slot).")
     lr_discriminator: float = Field(2e-4, gt=0, description="Learning rate of the recipe's discriminator group.")
-    learning_rates: dict[str, float] = Field(
+    learning_rates: dict[str, PositiveFloat] = Field(
         default_factory=dict,
         description="Learning rates of other parameter groups a recipe declares, by group name (also overrides lr_generator / lr_discriminator when it names those groups).",
     )

@@ -322,8 +322,12 @@ def build_training_data(
     if data.sample_split and data.sample_split != data.split:
         try:
             sample = open_dataset(data, data.sample_split, image_size, train=False, seed=config.seed)
-        except InputError:
-            sample = None  # no such split: sample from the training split
+        except InputError as exc:  # no such split: sample from the training split, and say so
+            warnings.warn(
+                f"data.sample_split {data.sample_split!r}: {exc}; the sample grids show training images",
+                UserWarning,
+                stacklevel=2,
+            )
     if vocabulary_words is not None:
         vocabulary = Vocabulary(vocabulary_words)
     else:

@@ -2,15 +2,19 @@
 
 Appending is resume-safe: on resume, lines of steps after the checkpoint (written by the
 interrupted run after its last checkpoint) are dropped first, so the logs of a resumed run
-read exactly like those of an uninterrupted one.
+read exactly like those of an uninterrupted one. Those rewrites (and the CSV's, when a new
+column appears) replace the files atomically: a run killed during one keeps its old logs.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
+
+from textedit.utils.atomic import atomic_write
 
 __all__ = ["MetricsLogger", "read_metrics"]
 
@@ -47,16 +51,17 @@ class MetricsLogger:
             for k in r:
                 if k not in self._fields:
                     self._fields.append(k)
-        with open(self.jsonl, "w", encoding="utf-8") as f:
-            for r in records:
-                f.write(json.dumps(r) + "\n")
+        with atomic_write(self.jsonl) as f:
+            f.write("".join(json.dumps(r) + "\n" for r in records).encode("utf-8"))
         self._write_csv(records)
 
     def _write_csv(self, records: list[dict[str, Any]]) -> None:
-        with open(self.csv, "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=self._fields)
-            writer.writeheader()
-            writer.writerows(records)
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, fieldnames=self._fields)
+        writer.writeheader()
+        writer.writerows(records)
+        with atomic_write(self.csv) as f:
+            f.write(text.getvalue().encode("utf-8"))
 
     def log(self, record: dict[str, Any]) -> None:
         """Append one record (must hold ``step``)."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import json
 import math
 import os
 import time
@@ -29,11 +30,14 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from textedit.config.base import validate_config
 from textedit.config.io import write_config_file
-from textedit.errors import TextEditError
+from textedit.errors import ConfigError, TextEditError
 from textedit.interfaces.model import TextModel
 from textedit.interfaces.recipe import Recipe, TrainingBatch
+from textedit.pretrained import EXPORT_RECORD
 from textedit.registry.api import create_recipe, resolve_model_config
+from textedit.serialization import restoring
 from textedit.training import distributed as dist_utils
 from textedit.training.checkpoint import (
     latest_checkpoint,
@@ -46,6 +50,7 @@ from textedit.training.config import TrainConfig
 from textedit.training.data import TrainingData, build_training_data
 from textedit.training.metrics import MetricsLogger
 from textedit.training.samples import sample_grid
+from textedit.utils.atomic import atomic_write_text
 from textedit.utils.cpu import cpu_has_native_bf16
 
 __all__ = ["Trainer", "TrainingInterrupted"]
@@ -83,19 +88,24 @@ class Trainer:
         self.progress = progress and self.dist.is_main
 
         checkpoint = None
+        path = latest_checkpoint(self.out / "checkpoints")
         if resume:
-            path = latest_checkpoint(self.out / "checkpoints")
             if path is None:
                 raise TextEditError(
                     f"nothing to resume in {self.out}: no checkpoint under {self.out / 'checkpoints'}; "
                     f"start a new run without --resume"
                 )
             checkpoint = load_checkpoint(path)
+        elif path is not None:  # a new run there would overwrite the old one's files
+            raise TextEditError(
+                f"{self.out} already holds a training run; continue it with --resume {self.out} "
+                f"(Trainer(config, resume=True)), or choose another output_dir (--out)"
+            )
         torch.manual_seed(config.seed)
         self.data: TrainingData = build_training_data(
             config, vocabulary_words=_saved_vocabulary(checkpoint), device=self.device
         )
-        self.model = self._build_model()
+        self.model = self._build_model(checkpoint)
         self.recipe: Recipe = create_recipe(config.recipe, self.model, self)
         # a frozen parameter (a pretrained text encoder's) is in no optimiser and no EMA
         self.groups = {
@@ -104,6 +114,13 @@ class Trainer:
         }
         _check_groups(self.model, self.groups, type(self.recipe).__name__)
         opt = config.optimizer
+        unknown = [g for g in opt.learning_rates if g not in self.groups]
+        if unknown:
+            raise ConfigError(
+                [(f"optimizer.learning_rates.{g}", f"{type(self.recipe).__name__} has no parameter group {g!r}; "
+                  f"its groups: {', '.join(self.groups)}") for g in unknown],
+                source="the training config",
+            )
         fused = config.fused_optimizer
         if fused is None:
             fused = self.device.type == "cuda" or (self.device.type == "cpu" and _fused_adam_on_cpu())
@@ -149,7 +166,7 @@ class Trainer:
             return None
         return torch.bfloat16 if mode == "bf16" else torch.float16
 
-    def _build_model(self) -> TextModel:
+    def _build_model(self, checkpoint: dict[str, Any] | None = None) -> TextModel:
         spec = dict(self.config.model)
         composition, config = resolve_model_config(spec)
         text_encoder = getattr(config, "text_encoder", None)
@@ -165,7 +182,15 @@ class Trainer:
                 f"draws images from text (not a textedit.interfaces.EditingModel or "
                 f"GeneratingModel); train an editing or a text-to-image model"
             )
-        model = composition.from_config(config)
+        saved = None if checkpoint is None else checkpoint.get("model_config")
+        if saved is not None and (checkpoint.get("config") or {}).get("model") == self.config.model_dump(mode="json")["model"]:
+            # a resumed run rebuilds the architecture it was started with: what a component
+            # read from a file then (a frozen text encoder's source) is not read again, since
+            # a file changed since would no longer match the checkpoint's weights
+            with restoring():
+                model = composition.from_config(validate_config(composition.config_class, saved))
+        else:
+            model = composition.from_config(config)
         if self.config.channels_last:
             model = model.to(memory_format=torch.channels_last)
         model = model.to(self.device)
@@ -229,6 +254,7 @@ class Trainer:
             "ema_buffers": self.ema_buffer_values,
             "rng": rng_state(),
             "config": self.config.model_dump(mode="json"),
+            "model_config": self.model.config.model_dump(mode="json"),  # as built (sources read)
             "vocabulary": list(self.data.vocabulary.words) if self.data.vocabulary is not None else None,
         }
 
@@ -392,7 +418,9 @@ class Trainer:
                     f"or set optimizer.grad_clip, and resume from the last checkpoint"
                 )
             bar.update(1)
-            if self.step % cfg.log_every == 0 or self.step == end:
+            # logged at the run's own end, not a --max-steps stop: the logs of a stopped and
+            # resumed run read as those of one that was not stopped
+            if self.step % cfg.log_every == 0 or self.step == self.total_steps:
                 elapsed = time.perf_counter() - window_start
                 rate = window_images / elapsed if elapsed > 0 else float("nan")
                 window_start, window_images = time.perf_counter(), 0
@@ -433,10 +461,14 @@ class Trainer:
                     t.copy_(b)
 
     def export(self, directory: Path) -> Path:
-        """Save the model (EMA weights when enabled) with ``save_pretrained``."""
+        """Save the model (EMA weights when enabled) with ``save_pretrained``; the run's
+        ``export.json`` records the step it was exported at (``textedit.load`` of the run
+        folder refuses an export the run has trained past since)."""
         with self.ema_weights() as model:
             exported = copy.deepcopy(model).cpu()
         exported.save_pretrained(directory)
+        if directory == self.out / "model":
+            atomic_write_text(self.out / EXPORT_RECORD, json.dumps({"step": self.step}) + "\n")
         return directory
 
     def save_samples(self) -> Path:
@@ -486,7 +518,7 @@ def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
 
 #: settings that change what a run learns: resuming with other values is allowed (a new
 #: data set to fine-tune on, say) but said, since the checkpoint's model and vocabulary stay
-_LEARNED_FROM = ("model", "data", "recipe", "seed")
+_LEARNED_FROM = ("model", "data", "recipe", "seed", "batch_size")
 #: ... except those that change only how fast the data arrives
 _SPEED_ONLY = ("data.num_workers", "data.prefetch_factor", "data.pin_memory")
 

@@ -11,7 +11,7 @@ discriminator (StackGAN++'s joint loss, which AttnGAN keeps):
   − log(1 − D_c(x, t̂))]``, with ``t̂`` another image's description (the matching-aware
   negative);
 * generator: ``−log D_r(x̂) − log D_c(x̂, t)`` summed over stages, plus the conditioning
-  augmentation's KL term, plus (with a DAMSM) ``damsm ·`` DAMSM's word and sentence losses
+  augmentation's KL term (0 for a generator without one, such as GAN-INT-CLS's), plus (with a DAMSM) ``damsm ·`` DAMSM's word and sentence losses
   between the last stage and ``t`` (AttnGAN's λ = 5 for birds).
 
 The text encoder is the model's ``text_encoder`` slot: the reference reads DAMSM's, frozen —
@@ -113,7 +113,8 @@ class TextToImageRecipe(Recipe):
         # generator step
         with frozen(d_params), self.context.autocast():
             g_adv, parts_g = generator_adversarial_loss(m.discriminate(fake, text.detach()), 1.0)
-            kl = kl_loss(out.aux["ca_mean"], out.aux["ca_logvar"])
+            # a generator without conditioning augmentation (GAN-INT-CLS's, in a variant) has no KL term
+            kl = kl_loss(out.aux["ca_mean"], out.aux["ca_logvar"]) if "ca_mean" in out.aux else g_adv.new_zeros(())
             loss_g = g_adv + w.kl * kl
             extra, parts = self.extra_generator_loss(out, own_texts)
             if extra is not None:

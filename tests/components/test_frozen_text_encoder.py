@@ -135,13 +135,14 @@ def test_a_checkpoint_whose_optimiser_or_ema_holds_other_parameters_is_refused_c
 def test_a_resumed_run_keeps_the_encoder_it_started_with_when_the_source_changes(damsm_dir, tmp_path):
     """The source is read when a run starts; a DAMSM retrained there since (another order of
     the same words) is not read again at resume, where its vocabulary would have met the
-    checkpoint's embeddings of the old one."""
+    checkpoint's embeddings of the old one. The recipe's DAMSM term, read anew, is warned of."""
     from textedit.training.config import TrainConfig
     from textedit.training.trainer import Trainer
 
     config = TrainConfig.model_validate({
         "model": {**AttnGAN.example_config().to_dict(), "type": "attngan",
                   "text_encoder": {"type": "frozen", "source": str(damsm_dir)}},
+        "recipe": {"type": "attngan", "damsm": str(damsm_dir)},
         "data": {"type": "synthetic", "family": "birds", "num_images": 8, "sample_split": None},
         "batch_size": 2, "steps": 2, "checkpoint_every": 1, "output_dir": str(tmp_path / "run"), "device": "cpu",
     })
@@ -153,8 +154,9 @@ def test_a_resumed_run_keeps_the_encoder_it_started_with_when_the_source_changes
         text_encoder={"type": "bilstm", "vocabulary": ["head", "bird", "red"], "embedding_dim": 8, "dropout": 0.5},
         image_encoder={"type": "small_cnn", "image_size": 16, "width": 4},
     )).save_pretrained(damsm_dir)
-    exported = Trainer(config, resume=True, progress=False).train()
-    encoder = textedit.load(exported).text_encoder
+    with pytest.warns(UserWarning, match="the recipe's damsm holds other weights than when this run started"):
+        resumed = Trainer(config, resume=True, progress=False)  # the DAMSM term is read anew: said
+    encoder = textedit.load(resumed.train()).text_encoder
     assert encoder.config.encoder == started.config.encoder, "the vocabulary the run started with"
     for key, value in started.state_dict().items():
         torch.testing.assert_close(encoder.state_dict()[key], value, rtol=0, atol=0, msg=key)

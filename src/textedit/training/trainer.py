@@ -52,6 +52,7 @@ from textedit.training.metrics import MetricsLogger
 from textedit.training.samples import sample_grid
 from textedit.utils.atomic import atomic_write_text
 from textedit.utils.cpu import cpu_has_native_bf16
+from textedit.utils.digest import weights_digest
 
 __all__ = ["Trainer", "TrainingInterrupted"]
 
@@ -142,6 +143,7 @@ class Trainer:
         self.interrupted = False
         if checkpoint is not None:
             _warn_about_changes(checkpoint.get("config"), config)
+            _warn_about_changed_inputs(checkpoint.get("recipe_inputs"), self._recipe_inputs())
             self._restore(checkpoint)
             if self.step > self.total_steps:
                 raise TextEditError(
@@ -255,7 +257,17 @@ class Trainer:
             "rng": rng_state(),
             "config": self.config.model_dump(mode="json"),
             "model_config": self.model.config.model_dump(mode="json"),  # as built (sources read)
+            "recipe_inputs": self._recipe_inputs(),
             "vocabulary": list(self.data.vocabulary.words) if self.data.vocabulary is not None else None,
+        }
+
+    def _recipe_inputs(self) -> dict[str, str]:
+        """Weight digests of the modules a recipe holds beside the model (a frozen DAMSM read
+        from a file): read again at resume, so a change since is said."""
+        return {
+            name: weights_digest(module)
+            for name, module in vars(self.recipe).items()
+            if isinstance(module, nn.Module) and module is not self.model
         }
 
     # --------------------------------------------- what recipes use (TrainingContext)
@@ -542,6 +554,19 @@ def _warn_about_changes(saved: dict[str, Any] | None, config: TrainConfig) -> No
             f"resuming with another config than the checkpoint's ({'; '.join(changed[:6])}"
             f"{' ...' if len(changed) > 6 else ''}); the weights, the vocabulary and the "
             f"optimiser state come from the checkpoint",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _warn_about_changed_inputs(saved: dict[str, str] | None, now: dict[str, str]) -> None:
+    """Warn when a module the recipe reads from a file at start (a frozen DAMSM) holds other
+    weights than when the run started: the run's loss is then another one."""
+    changed = sorted(k for k in (saved or {}) if k in now and saved[k] != now[k])
+    if changed:
+        warnings.warn(
+            f"the recipe's {', '.join(changed)} holds other weights than when this run started (its "
+            f"file was replaced since): the resumed run trains against the new one",
             UserWarning,
             stacklevel=3,
         )

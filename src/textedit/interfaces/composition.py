@@ -146,17 +146,9 @@ class Composition(nn.Module):
     def save_pretrained(
         self, directory: str | Path, *, overwrite: bool = True, dtype: torch.dtype | None = None
     ) -> Path:
-        """Write ``model_index.json`` and one folder per slot to ``directory``, atomically.
-
-        Args:
-            directory: target folder, replaced as a whole.
-            overwrite: replace an existing folder holding a saved model or component (else
-                raise ``FileExistsError``); a folder holding anything else is refused with
-                an ``InputError``, since replacing it would delete what it holds.
-            dtype: store floating tensors in this dtype (e.g. ``torch.float16``). Loading
-                builds float32 modules and casts the stored tensors to float32 (call
-                ``.to(dtype)`` after loading to run in another dtype).
-        """
+        """Write ``model_index.json`` and one folder per slot (each a saved component) to
+        ``directory``, atomically; ``overwrite`` and ``dtype`` as in
+        :meth:`Component.save_pretrained <textedit.interfaces.component.Component.save_pretrained>`."""
         return save_composition(self, directory, overwrite=overwrite, dtype=dtype)
 
     @classmethod

@@ -2,8 +2,9 @@
 
 A checkpoint holds everything that decides what the next step does: the model (and its
 EMA), both optimisers, the step, every random number generator (Python, NumPy, torch CPU
-and CUDA), the run's config and the model's config as built (which a resumed run rebuilds). The data order is a pure function of the seed and the step
-(see :mod:`textedit.training.data`), so it needs no state of its own. Files are written to a
+and CUDA), the run's config and the model's config as built (which a resumed run
+rebuilds). The data order is a pure function of the seed and the step (see
+:mod:`textedit.training.data`), so it needs no state of its own. Files are written to a
 temporary name and renamed into place, so every ``step_*.pt`` file is complete and a run
 killed at any moment resumes from the newest one.
 """

@@ -11,8 +11,9 @@ discriminator (StackGAN++'s joint loss, which AttnGAN keeps):
   − log(1 − D_c(x, t̂))]``, with ``t̂`` another image's description (the matching-aware
   negative);
 * generator: ``−log D_r(x̂) − log D_c(x̂, t)`` summed over stages, plus the conditioning
-  augmentation's KL term (0 for a generator without one, such as GAN-INT-CLS's), plus (with a DAMSM) ``damsm ·`` DAMSM's word and sentence losses
-  between the last stage and ``t`` (AttnGAN's λ = 5 for birds).
+  augmentation's KL term (0 for a generator without one, such as GAN-INT-CLS's), plus (with
+  a DAMSM) ``damsm ·`` DAMSM's word and sentence losses between the last stage and ``t``
+  (AttnGAN's λ = 5 for birds).
 
 The text encoder is the model's ``text_encoder`` slot: the reference reads DAMSM's, frozen —
 here the ``frozen`` text encoder reading the DAMSM that ``damsm`` names (config

@@ -15,6 +15,7 @@ become entry points (groups ``textedit.generators``, ``textedit.models``,
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import torch
@@ -188,8 +189,8 @@ def main() -> None:
         "recipe": {"losses": {"true_edit": 1.0, "edit_region": 1.0}},
         "data": {"type": "synthetic", "family": "birds", "num_images": 16, "sample_split": None},
         "batch_size": 4, "steps": 3, "checkpoint_every": 3, "sample_every": 3, "num_samples": 2,
-        "output_dir": "runs/film", "device": "cpu", "threads": 1,
-    })
+        "output_dir": tempfile.mkdtemp(prefix="textedit-film-"), "device": "cpu", "threads": 1,
+    })  # a fresh folder each time: a folder that holds a run is refused (resume=True continues it)
     exported = Trainer(config, progress=False).train()
     model = textedit.load(exported)
     result = model.edit(torch.zeros(1, 3, 32, 32), "a bird with a red head", allow_unknown=True)

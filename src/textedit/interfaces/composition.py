@@ -209,9 +209,9 @@ class SlotBuilder:
         if wrong:
             raise ConfigError(
                 [(slot, f"the {type(component).__name__} given or kept for this slot has "
-                        f"{', '.join(wrong)}; give one built with those values (with_components "
-                        f"keeps the components it is not given, so a wider component elsewhere "
-                        f"needs this slot replaced too)")],
+                        f"{', '.join(wrong)}, as the other slots are configured; give this slot one "
+                        f"built with those values, or other slots that fit it (a model of another "
+                        f"image size or width needs every slot that depends on it replaced)")],
                 source=type(self.config).__name__,
             )
 

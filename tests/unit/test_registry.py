@@ -255,3 +255,19 @@ def test_code_registration_names_its_distribution_reading_metadata_once(fake_dis
         registry.unregister("acme_code_two")
     assert (first.distribution, first.version) == (second.distribution, second.version) == ("acme-code", "0.7")
     assert len(calls) == 1
+
+
+def test_a_package_with_a_damaged_entry_points_file_does_not_stop_discovery(tmp_path, monkeypatch):
+    import sys
+
+    from textedit.errors import PluginWarning
+    from textedit.registry.entry_points import discover
+
+    info = tmp_path / "unrelated_pkg-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: unrelated-pkg\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[console_scripts]\nfoo = a:b\nfoo = a:c\n")  # configparser refuses it
+    monkeypatch.setattr(sys, "path", [str(tmp_path), *sys.path])
+    with pytest.warns(PluginWarning, match="one package at a time"):
+        entries = discover("console_scripts")
+    assert any(e.distribution == "unrelated-pkg" and e.name == "foo" for e in entries)

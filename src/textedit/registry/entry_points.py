@@ -8,12 +8,16 @@ no plug-in module is imported until :meth:`PluginEntry.load` is called.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import entrypoints
+
+from textedit.errors import PluginWarning
 
 __all__ = ["PluginEntry", "discover", "autoload_disabled", "normalize_distribution", "AUTOLOAD_ENV"]
 
@@ -63,12 +67,39 @@ def discover(group: str) -> list[PluginEntry]:
     sorted by distribution then name, so discovery is deterministic.
     """
     seen: dict[tuple[str, str, str], PluginEntry] = {}
-    for ep in entrypoints.get_group_all(group):
-        distro = ep.distro
-        dist_name = normalize_distribution(distro.name) if distro is not None else "unknown"
-        version = getattr(distro, "version", None)
-        target = f"{ep.module_name}:{ep.object_name}" if ep.object_name else ep.module_name
-        key = (dist_name, ep.name, target)
+    try:
+        found = [
+            (ep.name, f"{ep.module_name}:{ep.object_name}" if ep.object_name else ep.module_name,
+             ep.distro.name if ep.distro is not None else "unknown", getattr(ep.distro, "version", None), ep)
+            for ep in entrypoints.get_group_all(group)
+        ]
+    except Exception as exc:  # noqa: BLE001  (one damaged package must not stop textedit)
+        found = _each_distribution(group, exc)
+    for name, target, dist, version, ep in found:
+        dist_name = normalize_distribution(dist)
+        key = (dist_name, name, target)
         if key not in seen:
-            seen[key] = PluginEntry(group, ep.name, target, dist_name, version, ep)
+            seen[key] = PluginEntry(group, name, target, dist_name, version, ep)
     return sorted(seen.values(), key=lambda e: (e.distribution, e.name))
+
+
+def _each_distribution(group: str, failure: Exception) -> list[tuple[str, str, str, str | None, Any]]:
+    """The entry points of ``group`` read one distribution at a time (``importlib.metadata``),
+    skipping those whose ``entry_points.txt`` cannot be read: what discovery falls back on
+    when one damaged package made reading them all at once fail with ``failure``."""
+    found = []
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"] or "unknown"
+        try:
+            eps = [ep for ep in dist.entry_points if ep.group == group]
+        except Exception as exc:  # noqa: BLE001
+            warnings.warn(f"skipped the entry points of the installed package {name}: {exc}", PluginWarning, stacklevel=3)
+            continue
+        found += [(ep.name, ep.value.replace(" ", ""), name, dist.version, ep) for ep in eps]
+    warnings.warn(
+        f"reading the installed packages' entry points at once failed ({type(failure).__name__}: {failure}); "
+        f"read them one package at a time instead, skipping any that cannot be read",
+        PluginWarning,
+        stacklevel=3,
+    )
+    return found

@@ -13,7 +13,8 @@ forward pass runs without autograd, and it stays in eval mode (no dropout) when 
 around it trains. Its weights are saved with the model: ``encoder`` records the trained
 encoder's type and config when it is read from ``source``, and a saved model rebuilds it from
 there and reads its weights from its own file, so the folder ``source`` names is not needed
-to load or share the model (a training run that resumes reads it again).
+to load or share the model (a training run that resumes rebuilds it from its checkpoint too,
+without reading ``source`` again).
 """
 
 from __future__ import annotations

@@ -92,14 +92,14 @@ def run(args: argparse.Namespace) -> int:
         same = all(saved.get(k) == entry[k] for k in ("description", "seed", "weights"))
         return same and path.is_file() and saved.get("png") == file_digest(path)
 
-    drawn = [] if args.overwrite else [(e, p) for e, p in jobs if drawn_before(e, p)]
-    others = [str(p) for e, p in jobs if p.exists() and (e, p) not in drawn]
+    drawn = set() if args.overwrite else {e["file"] for e, p in jobs if drawn_before(e, p)}
+    others = [str(p) for e, p in jobs if p.exists() and e["file"] not in drawn]
     if others and not args.overwrite:
         raise InputError(
             f"{len(others)} output file(s) exist that this command did not draw (another description, "
             f"seed or model), e.g. {others[0]}; pass --overwrite to replace them, or choose another --out"
         )
-    todo = [j for j in jobs if j not in drawn]
+    todo = [(e, p) for e, p in jobs if e["file"] not in drawn]
     out.mkdir(parents=True, exist_ok=True)
     bar = tqdm(total=len(todo), unit="image", disable=args.no_progress or len(todo) <= 1)
     for start in range(0, len(todo), args.batch_size):

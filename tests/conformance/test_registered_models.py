@@ -42,3 +42,29 @@ def test_a_model_that_breaks_the_contract_fails_the_kit(monkeypatch):
     monkeypatch.setattr(SISGAN, "edit_tensors", lambda self, images, tokens: images)
     with pytest.raises(ConformanceError, match="EditOutput"):
         run_model_conformance("sisgan", checks=["contract"])
+
+
+def test_a_preset_is_checked_with_its_own_components():
+    # A plug-in preset that puts its own (here: broken) localizer into MIM-Net must fail the
+    # kit, which builds the preset's components rather than the composition's example config.
+    from textedit.components.localizer.tlu import TLULocalizer
+    from textedit.testing import TINY_MIMNET, ConformanceError
+
+    class Inverted(TLULocalizer):
+        def forward(self, coarse, original, texture):
+            out = super().forward(coarse, original, texture)
+            return type(out)(out.weights - 2, out.fused)  # weights leave [0, 1]
+
+    registry = get_registry(MODEL_KIND)
+    get_registry("localizer").add("inverted_tlu", Inverted)
+    preset = textedit.register_preset(Preset(
+        "tiny_inverted", "mimnet", {**{k: v for k, v in TINY_MIMNET.items() if k != "type"},
+                                    "localizer": {"type": "inverted_tlu"}},
+    ))
+    try:
+        run_model_conformance("mimnet", checks=["contract"])  # the composition itself passes
+        with pytest.raises(ConformanceError, match=r"'tiny_inverted' fails 'contract'.*localization"):
+            run_model_conformance(preset.name, checks=["contract"])
+    finally:
+        registry.unregister(preset.name)
+        get_registry("localizer").unregister("inverted_tlu")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import warnings
@@ -25,6 +26,10 @@ class PluginLocalizer(ToyLocalizer):
 
 class NotALocalizer:
     pass
+
+class HalfALocalizer(ToyLocalizer.__mro__[1]):
+    """Subclasses the Localizer interface but implements none of it."""
+    config_class = ToyLocalizer.config_class
 '''
 
 
@@ -155,8 +160,10 @@ def test_two_plugins_with_one_name_are_ambiguous(toy_registered, fake_dist):
         (TOY_PLUGIN, "broken_plugin:NotALocalizer", TypeError),
         (TOY_PLUGIN, "broken_plugin:Missing", AttributeError),
         ("import sys\nsys.exit('usage: parses sys.argv on import')\n", "broken_plugin:X", SystemExit),
+        (TOY_PLUGIN, "broken_plugin:HalfALocalizer", TypeError),
+        (TOY_PLUGIN, "broken_plugin:Plugin-Localizer", ValueError),
     ],
-    ids=["import-error", "not-a-subclass", "missing-object", "exits-on-import"],
+    ids=["import-error", "not-a-subclass", "missing-object", "exits-on-import", "abstract", "unparseable-target"],
 )
 def test_broken_plugin_warns_once_and_breaks_nothing_else(
     toy_registered, fake_dist, module_source, target, cause
@@ -219,7 +226,7 @@ def test_autoload_can_be_switched_off(toy_registered, fake_dist, monkeypatch):
 def test_a_preset_of_an_unknown_composition_names_the_preset_and_its_plugin(fake_dist):
     source = "from textedit import Preset\nP = Preset(name='typo_64', composition='mimnett', config={})\n"
     fake_dist("typo-presets", "0.3", {"textedit.models": {"typo_64": "typo_presets:P"}}, {"typo_presets.py": source})
-    with pytest.raises(UnknownComponentError, match=r"preset 'typo_64' \(from typo-presets 0.3\).*'mimnett'.*Did you mean 'mimnet'"):
+    with pytest.warns(PluginWarning), pytest.raises(PluginLoadError, match=r"preset 'typo_64' \(from typo-presets 0.3\).*'mimnett'.*Did you mean 'mimnet'"):
         textedit.create_model("typo_64")
 
 
@@ -271,3 +278,87 @@ def test_a_package_with_a_damaged_entry_points_file_does_not_stop_discovery(tmp_
     with pytest.warns(PluginWarning, match="one package at a time"):
         entries = discover("console_scripts")
     assert any(e.distribution == "unrelated-pkg" and e.name == "foo" for e in entries)
+
+
+def test_an_abstract_plugin_class_names_what_it_lacks(toy_registered, fake_dist):
+    fake_dist("half-dist", "0.1", {"textedit.localizers": {"half": "half_plugin:HalfALocalizer"}}, {"half_plugin.py": TOY_PLUGIN})
+    with pytest.warns(PluginWarning), pytest.raises(PluginLoadError, match=r"HalfALocalizer is abstract: implement .*forward"):
+        get_registry("localizer").get("half")
+
+
+def test_an_unparseable_entry_point_is_listed_as_failed_with_what_to_fix(fake_dist):
+    from textedit.cli.components import collect
+
+    fake_dist("typo-dist", "0.2", {"textedit.localizers": {"dotted": "typo_plugin.Thing extra"}})
+    rows = [r for r in collect("localizer") if r["distribution"] == "typo-dist"]
+    assert [(r["name"], r["status"]) for r in rows] == [("dotted", "failed")]
+    assert "'module.path:object' syntax" in rows[0]["error"] and "typo-dist" in rows[0]["error"]
+
+
+def test_a_plugin_warning_points_at_the_callers_code(toy_registered, fake_dist):
+    fake_dist("broken-dist", "0.1", {"textedit.localizers": {"broken": "nowhere_xyz:X"}})
+    with pytest.warns(PluginWarning) as record, pytest.raises(PluginLoadError):
+        textedit.create_localizer("broken")
+    assert record[0].filename == __file__
+
+
+def test_a_legacy_egg_info_plugin_reports_its_recorded_version(tmp_path, monkeypatch):
+    import importlib
+
+    from textedit.registry.entry_points import discover
+
+    info = tmp_path / "legacy_plugin-0.4.1-py3.11.egg-info"
+    info.mkdir()
+    (info / "PKG-INFO").write_text("Metadata-Version: 1.1\nName: legacy-plugin\nVersion: 0.4.1\n")
+    (info / "entry_points.txt").write_text("[textedit.localizers]\nold = legacy_plugin:L\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    (entry,) = [e for e in discover("textedit.localizers") if e.distribution == "legacy-plugin"]
+    assert entry.version == "0.4.1"
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("P = Preset(name='p_64', composition='mimnett', config={})", r"'mimnett', which is not registered"),
+        ("P = Preset(name='p_64', composition='mimnet_64', config={})", r"preset 'p_64' \(from bad-presets 0.1\).*\n.*composition: 'mimnet_64' is a preset, not a composition: name its composition 'mimnet'"),
+        ("def boom():\n    raise KeyError('vocabulary.txt')\nP = Preset(name='p_64', composition='mimnet', config=boom)",
+         r"preset 'p_64' \(bad_presets\).*\n.*config: the preset's config callable raised KeyError"),
+        ("P = Preset(name='p_64', composition='mimnet', config=lambda: ['not', 'a', 'mapping'])", r"must be a mapping .*got list"),
+        ("P = Preset(name='p_64', composition='mimnet', config={'image_size': 'huge'})", r"image_size"),
+    ],
+    ids=["unknown-composition", "points-at-a-preset", "config-raises", "config-not-a-mapping", "config-invalid"],
+)
+def test_a_broken_plugin_preset_is_listed_as_failed_and_names_itself(fake_dist, source, message):
+    from textedit.cli.components import collect
+
+    fake_dist("bad-presets", "0.1", {"textedit.models": {"p_64": "bad_presets:P"}},
+              {"bad_presets.py": "from textedit import Preset\n" + source + "\n"})
+    (row,) = [r for r in collect("model") if r["distribution"] == "bad-presets"]
+    assert row["status"] == "failed"
+    assert re.search(message, row["error"]), row["error"]
+    with pytest.raises(PluginLoadError, match=message):
+        textedit.create_model("p_64")
+
+
+def test_components_warns_of_a_misspelt_entry_point_group(fake_dist, capsys):
+    from textedit.cli import main
+
+    fake_dist("typo-group", "0.1", {"textedit.localiser": {"x": "x:X"}})
+    assert main(["components", "--kind", "localizer", "--no-import"]) == 0
+    err = capsys.readouterr().err
+    assert "typo-group declare(s) entry points in the group 'textedit.localiser'" in err
+    assert "did you mean 'textedit.localizers'?" in err
+
+
+def test_components_widens_its_columns_for_long_names(toy_registered, fake_dist, capsys):
+    from textedit.cli import main
+
+    long = "a_localizer_with_a_name_much_longer_than_the_column"
+    fake_dist("a-distribution-with-a-long-name-too", "10.20.30", {"textedit.localizers": {long: "acme_long:PluginLocalizer"}},
+              {"acme_long.py": TOY_PLUGIN})
+    assert main(["components", "--kind", "localizer"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    row = next(line for line in lines if long in line)
+    tlu = next(line for line in lines if line.startswith("  tlu "))
+    assert row.index(" a-distribution-with-a-long-name-too 10.20.30 ") == tlu.index(" textedit ") > row.index(long) + len(long) - 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 from typing import Any
@@ -71,13 +72,15 @@ def run(args: argparse.Namespace) -> int:
         print()
         return 0
     kinds = [args.kind] if args.kind else list(ENTRY_POINT_GROUPS)
+    origins = [r["distribution"] + (f" {r['version']}" if r["version"] else "") for r in rows]
+    name_width = max([28, *(len(r["name"]) + 1 for r in rows)])
+    origin_width = max([24, *(len(o) + 1 for o in origins)])
     for kind in kinds:
-        mine = [r for r in rows if r["kind"] == kind]
+        mine = [(r, o) for r, o in zip(rows, origins) if r["kind"] == kind]
         print(f"{kind} ({ENTRY_POINT_GROUPS[kind]}): {len(mine)}")
-        for r in mine:
-            origin = r["distribution"] + (f" {r['version']}" if r["version"] else "")
+        for r, origin in mine:
             flag = {"loaded": "", "not loaded": " [not imported]", "failed": " [FAILED]"}[r["status"]]
-            print(f"  {r['name']:<28} {origin:<32} {r['description'][:60]}{flag}")
+            print(f"  {r['name']:<{name_width}} {origin:<{origin_width}} {r['description'][:60]}{flag}")
             if r["error"]:
                 print(f"      error: {r['error']}")
     if autoload_disabled():
@@ -85,4 +88,24 @@ def run(args: argparse.Namespace) -> int:
     failed = [r for r in rows if r["status"] == "failed"]
     if failed:
         print(f"{len(failed)} plug-in(s) failed to load; see the errors above.", file=sys.stderr)
+    _report_unknown_groups()
     return 0
+
+
+def _report_unknown_groups() -> None:
+    """Name the entry-point groups that look like textedit's but are none of them (a
+    misspelt group: its plug-ins are never found)."""
+    from textedit.registry.entry_points import autoload_disabled, unknown_groups
+    from textedit.registry.kinds import ENTRY_POINT_GROUPS
+
+    if autoload_disabled():
+        return
+    known = list(ENTRY_POINT_GROUPS.values())
+    for group, distributions in unknown_groups(known).items():
+        close = difflib.get_close_matches(group, known, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; textedit reads {', '.join(known)}"
+        print(
+            f"warning: {', '.join(distributions)} declare(s) entry points in the group {group!r}, "
+            f"which textedit does not read{hint}",
+            file=sys.stderr,
+        )

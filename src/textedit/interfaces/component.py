@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABCMeta
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -18,7 +19,7 @@ __all__ = ["Component"]
 C = TypeVar("C", bound="Component")
 
 
-class Component(nn.Module):
+class Component(nn.Module, metaclass=ABCMeta):
     """A registered building block of one kind, built from its config.
 
     Subclasses set :attr:`config_class` and build their layers in ``__init__(self, config)``

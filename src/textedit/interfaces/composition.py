@@ -10,6 +10,7 @@ saving and reloading rebuilds exactly the same architecture.
 
 from __future__ import annotations
 
+from abc import ABCMeta
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -31,7 +32,7 @@ __all__ = ["Composition", "Preset", "SlotBuilder", "merge_overrides", "spec_of",
 M = TypeVar("M", bound="Composition")
 
 
-class Composition(nn.Module):
+class Composition(nn.Module, metaclass=ABCMeta):
     """Base of models made of component slots (MIM-Net, TAGAN, ...).
 
     Args:

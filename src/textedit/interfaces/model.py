@@ -26,6 +26,7 @@ only :class:`GeneratingModel`.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -87,13 +88,13 @@ class EditingModel(TextModel):
     :meth:`edit_tensors` and :meth:`example_config`.
     """
 
+    @abstractmethod
     def edit_tensors(self, images: Tensor, tokens: TokenBatch) -> EditOutput:
         """The model's edit pass: ``(b, 3, H, H)`` images in ``[-1, 1]`` on the model's
         device and their descriptions' tokens -> the edited images and the model's maps.
 
         Called by :meth:`edit` in eval mode without gradients; implement it in each model.
         """
-        raise NotImplementedError(f"{type(self).__name__} does not implement edit_tensors")
 
     def edit(
         self, image: Any, texts: Sequence[str] | str, *, allow_unknown: bool = False
@@ -139,10 +140,11 @@ class GeneratingModel(TextModel):
     """
 
     @property
+    @abstractmethod
     def noise_dim(self) -> int:
         """Width of the noise each image is drawn from."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement noise_dim")
 
+    @abstractmethod
     def generate_tensors(self, tokens: TokenBatch, noise: Tensor) -> EditOutput:
         """The model's generation pass: the descriptions' tokens and ``(b, noise_dim)``
         noise on the model's device -> one ``(b, 3, s_k, s_k)`` image per stage in
@@ -150,7 +152,6 @@ class GeneratingModel(TextModel):
 
         Called by :meth:`generate` in eval mode without gradients; implement it in each model.
         """
-        raise NotImplementedError(f"{type(self).__name__} does not implement generate_tensors")
 
     def draw_noise(self, seeds: Sequence[int]) -> Tensor:
         """``(b, noise_dim)`` standard normal noise, row ``i`` drawn from ``seeds[i]`` alone

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from textedit.config.base import ComponentConfig, ComponentSpec, validate_config
-from textedit.errors import TextEditError, UnknownComponentError
+from textedit.errors import ConfigError, TextEditError, UnknownComponentError
 from textedit.registry.kinds import KINDS, MODEL_KIND, RECIPE_KIND, get_registry, registries
 from textedit.registry.presets import Preset, merge_overrides
 
@@ -128,7 +128,11 @@ def resolve_model_config(spec: str | Mapping[str, Any], **overrides: Any) -> tup
                 f"{preset.composition!r}, which is not registered: {exc}"
             ) from None
         if isinstance(obj, Preset):
-            raise TextEditError(f"a preset must point at a composition, not at another preset ({obj.name!r})")
+            raise ConfigError(
+                [("composition", f"{preset.composition!r} is a preset, not a composition: name its "
+                                 f"composition {obj.composition!r} instead")],
+                source=f"the preset {preset.name!r} (from {registry.entry_for(preset).origin})",
+            )
     # fields not given keep the composition's defaults; a slot given a new type is replaced
     config = merge_overrides(obj.config_class().to_dict(), requested)
     return obj, validate_config(obj.config_class, config)

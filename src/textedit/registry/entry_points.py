@@ -8,18 +8,20 @@ no plug-in module is imported until :meth:`PluginEntry.load` is called.
 
 from __future__ import annotations
 
+import difflib
 import importlib.metadata
 import os
 import re
-import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import entrypoints
 
 from textedit.errors import PluginWarning
+from textedit.utils.caller import warn_caller
 
-__all__ = ["PluginEntry", "discover", "autoload_disabled", "normalize_distribution", "AUTOLOAD_ENV"]
+__all__ = ["PluginEntry", "discover", "unknown_groups", "autoload_disabled", "normalize_distribution", "AUTOLOAD_ENV"]
 
 #: Set to ``1`` (or ``true``/``yes``) to stop textedit from discovering plug-ins through entry
 #: points. Components registered in code keep working.
@@ -64,15 +66,12 @@ def discover(group: str) -> list[PluginEntry]:
     """List the entry points of ``group`` declared by the installed distributions.
 
     Entries are deduplicated (a distribution visible twice on ``sys.path`` counts once) and
-    sorted by distribution then name, so discovery is deterministic.
+    sorted by distribution then name, so discovery is deterministic. An entry point whose
+    target cannot be parsed is listed too: loading it raises an error naming it.
     """
     seen: dict[tuple[str, str, str], PluginEntry] = {}
     try:
-        found = [
-            (ep.name, f"{ep.module_name}:{ep.object_name}" if ep.object_name else ep.module_name,
-             ep.distro.name if ep.distro is not None else "unknown", getattr(ep.distro, "version", None), ep)
-            for ep in entrypoints.get_group_all(group)
-        ]
+        found = _all_distributions(group)
     except Exception as exc:  # noqa: BLE001  (one damaged package must not stop textedit)
         found = _each_distribution(group, exc)
     for name, target, dist, version, ep in found:
@@ -81,6 +80,78 @@ def discover(group: str) -> list[PluginEntry]:
         if key not in seen:
             seen[key] = PluginEntry(group, name, target, dist_name, version, ep)
     return sorted(seen.values(), key=lambda e: (e.distribution, e.name))
+
+
+def unknown_groups(known: Iterable[str]) -> dict[str, list[str]]:
+    """Entry-point groups that look like textedit's (``textedit.*``, or one letter away from
+    a group in ``known``) but are not in ``known``, each with the distributions declaring
+    it: a plug-in that misspelt its group is otherwise never found."""
+    known = set(known)
+    out: dict[str, set[str]] = {}
+    try:
+        files = list(entrypoints.iter_files_distros())
+    except Exception:  # noqa: BLE001  (reported by discover)
+        return {}
+    for config, distro in files:
+        for group in config.sections():
+            if group in known:
+                continue
+            if group.lower().startswith("textedit") or difflib.get_close_matches(group, known, n=1, cutoff=0.9):
+                name = distro.name if distro is not None else "unknown"
+                out.setdefault(group, set()).add(normalize_distribution(name))
+    return {group: sorted(dists) for group, dists in sorted(out.items())}
+
+
+class _Unparseable:
+    """Stands in for an entry point whose target is not ``module:object`` syntax."""
+
+    def __init__(self, name: str, value: str, distribution: str):
+        self.name, self.value, self.distribution = name, value, distribution
+
+    def load(self) -> Any:
+        raise ValueError(
+            f"the entry point {self.name!r} = {self.value!r} of the installed package "
+            f"{self.distribution} is not 'module.path:object' syntax; fix it in that package's "
+            f"pyproject.toml ([project.entry-points]) and reinstall it"
+        )
+
+
+def _parsed(name: str, value: str, distribution: str) -> tuple[str, Any]:
+    """The target and a loadable entry point for ``name = value`` (parsed as ``entrypoints``
+    parses it), or the raw value and an :class:`_Unparseable` that says what is wrong."""
+    try:
+        ep = entrypoints.EntryPoint.from_string(value, name)
+    except entrypoints.BadEntryPoint:
+        return value.strip(), _Unparseable(name, value.strip(), distribution)
+    target = f"{ep.module_name}:{ep.object_name}" if ep.object_name else ep.module_name
+    return target, ep
+
+
+def _version(distribution: str, folder_version: str | None) -> str | None:
+    """The version of ``distribution``: the one its metadata folder's name gives, unless that
+    folder is a legacy ``.egg-info`` whose name records none (or one with a Python tag such as
+    ``0.1.0-py3.11``); then the version its metadata file records."""
+    if folder_version and "-" not in folder_version:
+        return folder_version
+    try:
+        return importlib.metadata.version(distribution)
+    except Exception:  # noqa: BLE001  (not findable by name: keep what the folder said)
+        return folder_version
+
+
+def _all_distributions(group: str) -> list[tuple[str, str, str, str | None, Any]]:
+    """The entry points of ``group`` read through ``entrypoints`` (every distribution's
+    ``entry_points.txt`` at once)."""
+    found = []
+    for config, distro in entrypoints.iter_files_distros():
+        if group not in config:
+            continue
+        dist = distro.name if distro is not None else "unknown"
+        version = _version(dist, getattr(distro, "version", None))
+        for name, value in config[group].items():
+            target, ep = _parsed(name, value, normalize_distribution(dist))
+            found.append((name, target, dist, version, ep))
+    return found
 
 
 def _each_distribution(group: str, failure: Exception) -> list[tuple[str, str, str, str | None, Any]]:
@@ -93,13 +164,14 @@ def _each_distribution(group: str, failure: Exception) -> list[tuple[str, str, s
         try:
             eps = [ep for ep in dist.entry_points if ep.group == group]
         except Exception as exc:  # noqa: BLE001
-            warnings.warn(f"skipped the entry points of the installed package {name}: {exc}", PluginWarning, stacklevel=3)
+            warn_caller(f"skipped the entry points of the installed package {name}: {exc}", PluginWarning)
             continue
-        found += [(ep.name, ep.value.replace(" ", ""), name, dist.version, ep) for ep in eps]
-    warnings.warn(
+        for ep in eps:
+            target, parsed = _parsed(ep.name, ep.value, normalize_distribution(name))
+            found.append((ep.name, target, name, dist.version, parsed))
+    warn_caller(
         f"reading the installed packages' entry points at once failed ({type(failure).__name__}: {failure}); "
         f"read them one package at a time instead, skipping any that cannot be read",
         PluginWarning,
-        stacklevel=3,
     )
     return found

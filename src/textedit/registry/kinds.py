@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from collections.abc import Mapping
 from typing import Any
 
 from textedit.registry.presets import Preset
@@ -48,6 +49,8 @@ def _import_object(path: str) -> Any:
 #: is validated (the registries sit below the contracts they check)
 _COMPONENT_CONFIG = "textedit.config.base:ComponentConfig"
 _COMPOSITION = "textedit.interfaces.composition:Composition"
+_COMPOSITION_CONFIG = "textedit.config.base:CompositionConfig"
+_RESOLVE_MODEL_CONFIG = "textedit.registry.api:resolve_model_config"
 _RECIPE = "textedit.interfaces.recipe:Recipe"
 _RECIPE_CONFIG = "textedit.interfaces.recipe:RecipeConfig"
 
@@ -61,8 +64,7 @@ def _component_validator(kind: str, base_path: str):
                 f"a {kind} must be a subclass of {base.__module__}.{base.__qualname__}, "
                 f"got {obj!r}"
             )
-        if inspect.isabstract(obj):
-            raise TypeError(f"{obj.__qualname__} is abstract: implement {sorted(obj.__abstractmethods__)}")
+        _check_concrete(obj)
         config_class = getattr(obj, "config_class", None)
         if not (inspect.isclass(config_class) and issubclass(config_class, ComponentConfig)):
             raise TypeError(
@@ -75,21 +77,42 @@ def _component_validator(kind: str, base_path: str):
 
 def _model_validator(obj: Any) -> None:
     Composition = _import_object(_COMPOSITION)
+    CompositionConfig = _import_object(_COMPOSITION_CONFIG)
     if isinstance(obj, Preset):
+        if not (isinstance(obj.name, str) and isinstance(obj.composition, str) and obj.composition):
+            raise TypeError(f"a preset needs a name and the registered name of its composition, got {obj!r}")
+        if not (isinstance(obj.config, Mapping) or callable(obj.config)):
+            raise TypeError(f"the config of preset {obj.name!r} must be a mapping or a callable returning one, got {obj.config!r}")
         return
-    if inspect.isclass(obj) and issubclass(obj, Composition) and not inspect.isabstract(obj):
-        return
-    raise TypeError(
-        f"a model must be a concrete textedit.Composition subclass or a textedit.Preset, got {obj!r}"
-    )
+    if not (inspect.isclass(obj) and issubclass(obj, Composition)):
+        raise TypeError(f"a model must be a textedit.Composition subclass or a textedit.Preset, got {obj!r}")
+    _check_concrete(obj)
+    config_class = getattr(obj, "config_class", None)
+    if not (inspect.isclass(config_class) and issubclass(config_class, CompositionConfig)):
+        raise TypeError(
+            f"{obj.__qualname__}.config_class must be a subclass of "
+            f"textedit.config.CompositionConfig, got {config_class!r}"
+        )
+
+
+def _verify_model(obj: Any) -> None:
+    """A plug-in preset resolves: its composition is registered and its config validates."""
+    if isinstance(obj, Preset):
+        _import_object(_RESOLVE_MODEL_CONFIG)(obj.name)
+
+
+def _check_concrete(cls: type) -> None:
+    if inspect.isabstract(cls):
+        raise TypeError(
+            f"{cls.__qualname__} is abstract: implement {', '.join(sorted(cls.__abstractmethods__))}"
+        )
 
 
 def _recipe_validator(obj: Any) -> None:
     Recipe, RecipeConfig = _import_object(_RECIPE), _import_object(_RECIPE_CONFIG)
     if not (inspect.isclass(obj) and issubclass(obj, Recipe)):
         raise TypeError(f"a recipe must be a subclass of textedit.interfaces.recipe.Recipe, got {obj!r}")
-    if inspect.isabstract(obj):
-        raise TypeError(f"{obj.__qualname__} is abstract: implement {sorted(obj.__abstractmethods__)}")
+    _check_concrete(obj)
     config_class = getattr(obj, "config_class", None)
     if not (inspect.isclass(config_class) and issubclass(config_class, RecipeConfig)):
         raise TypeError(
@@ -103,7 +126,7 @@ _REGISTRIES: dict[str, Registry] = {
     for kind, (group, base) in KINDS.items()
 }
 _REGISTRIES[MODEL_KIND] = Registry(
-    MODEL_KIND, ENTRY_POINT_GROUPS[MODEL_KIND], _model_validator, _BUILTIN_MODULES
+    MODEL_KIND, ENTRY_POINT_GROUPS[MODEL_KIND], _model_validator, _BUILTIN_MODULES, verify=_verify_model
 )
 _REGISTRIES[RECIPE_KIND] = Registry(
     RECIPE_KIND, ENTRY_POINT_GROUPS[RECIPE_KIND], _recipe_validator, _BUILTIN_MODULES

@@ -9,6 +9,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from textedit.errors import ConfigError, TextEditError
+
 __all__ = ["Preset", "merge_overrides"]
 
 
@@ -59,5 +61,21 @@ class Preset:
 
     def config_dict(self, **overrides: Any) -> dict[str, Any]:
         """The preset's config with ``overrides`` deep-merged in."""
-        base = self.config() if callable(self.config) else self.config
+        if callable(self.config):
+            try:
+                base = self.config()
+            except TextEditError:
+                raise
+            except Exception as exc:
+                raise ConfigError(
+                    [("config", f"the preset's config callable raised {type(exc).__name__}: {exc}")],
+                    source=f"the preset {self.name!r} ({self.__module__})",
+                ) from exc
+        else:
+            base = self.config
+        if not isinstance(base, Mapping):
+            raise ConfigError(
+                [("config", f"must be a mapping (or a callable returning one), got {type(base).__name__}")],
+                source=f"the preset {self.name!r} ({self.__module__})",
+            )
         return merge_overrides(base, overrides)

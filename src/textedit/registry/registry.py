@@ -39,6 +39,7 @@ from textedit.registry.entry_points import (
     discover,
     normalize_distribution,
 )
+from textedit.utils.caller import warn_caller
 
 __all__ = ["Registry", "RegistryEntry"]
 
@@ -91,8 +92,13 @@ class Registry:
     Args:
         kind: singular kind name, e.g. ``"generator"``.
         group: entry-point group read for plug-ins, e.g. ``"textedit.generators"``.
-        validate: called with a loaded object; raises ``TypeError`` when it is not a valid
-            member of this registry (e.g. not a subclass of the kind's base class).
+        validate: called with every object registered in code or loaded from a plug-in;
+            raises ``TypeError`` when it is not a valid member of this registry (e.g. not a
+            subclass of the kind's base class).
+        verify: called with a plug-in's object after ``validate``, once its entry is marked
+            loaded (so that it may look up other entries, this one included); raises when the
+            object cannot be used (e.g. a preset whose config does not validate). Code
+            registrations skip it: they may name components registered after them.
         builtin_modules: modules imported on first use so that built-ins register
             themselves; kept lazy so that ``import textedit`` stays cheap.
     """
@@ -103,10 +109,12 @@ class Registry:
         group: str,
         validate: Callable[[Any], None],
         builtin_modules: Iterable[str] = (),
+        verify: Callable[[Any], None] | None = None,
     ):
         self.kind = kind
         self.group = group
         self._validate = validate
+        self._verify = verify
         self._builtin_modules = tuple(builtin_modules)
         self._builtins: dict[str, RegistryEntry] = {}
         self._plugins: list[RegistryEntry] | None = None
@@ -288,17 +296,18 @@ class Registry:
             try:
                 obj = entry.plugin.load()
                 self._validate(obj)
+                entry.status, entry.obj = "loaded", obj
+                if self._verify is not None:
+                    self._verify(obj)
             except (Exception, SystemExit) as exc:  # a broken plug-in must not break textedit
                 # (SystemExit: a module that parses sys.argv or calls exit() on import)
-                entry.status, entry.error = "failed", exc
-                warnings.warn(
+                entry.status, entry.error, entry.obj = "failed", exc, None
+                warn_caller(
                     f"textedit plug-in {entry.qualified_name} ({entry.target}) could not be "
                     f"loaded and is skipped: {type(exc).__name__}: {exc}",
                     PluginWarning,
-                    stacklevel=3,
                 )
                 raise self._load_error(entry) from exc
-            entry.status, entry.obj = "loaded", obj
             return obj
 
     def _load_error(self, entry: RegistryEntry) -> PluginLoadError:

@@ -10,7 +10,8 @@ A plug-in author runs it in their own tests::
 Each check raises :class:`ConformanceError` naming the component, the check and what was
 wrong. The checks: ``forward`` (runs on :meth:`~textedit.Component.example_inputs`),
 ``contract`` (the output dataclass, shapes and value ranges of the kind),
-``config_roundtrip`` (config -> JSON -> config is equal and builds), ``save_load``
+``config_roundtrip`` (every config field has a description; config -> JSON -> config is
+equal and builds), ``save_load``
 (``save_pretrained`` -> ``from_pretrained`` gives identical outputs; the component must be
 registered, by an entry point or in code, since loading finds its class by name),
 ``backward`` (every trainable parameter takes part and receives a finite gradient) and
@@ -320,6 +321,13 @@ def run_conformance(
         with torch.no_grad():
             _same(component, "determinism", out, component(**inputs))
     if "config_roundtrip" in checks:
+        undescribed = [f for f, info in component.config_class.model_fields.items() if not info.description]
+        if undescribed:
+            raise _fail(
+                component, "config_roundtrip",
+                f"{component.config_class.__name__} fields without a description (give each "
+                f"Field(..., description=...); `textedit components` and the docs show them): {undescribed}",
+            )
         data = json.loads(json.dumps(component.config.to_dict()))
         again = component.config_class.model_validate(data)
         if again != component.config:

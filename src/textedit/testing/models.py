@@ -9,7 +9,8 @@ Use it in a plug-in's tests::
     def test_my_model_conforms(tmp_path):
         run_model_conformance("my_model", workdir=tmp_path)
 
-The checks (:data:`MODEL_CHECKS`), on the model built from its ``example_config()``:
+The checks (:data:`MODEL_CHECKS`), on the model built from its ``example_config()`` (for a
+preset, from the preset's own config):
 
 * ``contract``: it is an :class:`~textedit.interfaces.EditingModel` or a
   :class:`~textedit.interfaces.GeneratingModel`; ``edit`` of a tensor batch and of a PIL
@@ -136,7 +137,9 @@ def run_model_conformance(
     :class:`~textedit.testing.ConformanceError` on the first failure.
 
     Args:
-        name: a registered composition.
+        name: a registered composition, checked at its ``example_config()``, or a preset,
+            checked as it is configured: its own components at its own widths (slower, for a
+            preset of full-size networks).
         checks: a subset of :data:`MODEL_CHECKS`.
         workdir: where ``training`` and ``save_load`` write (a temporary folder by default).
         seed: seed of the model's initialisation and the example inputs.
@@ -145,13 +148,14 @@ def run_model_conformance(
     unknown = set(checks) - set(MODEL_CHECKS)
     if unknown:
         raise ValueError(f"unknown checks {sorted(unknown)}; choose from {MODEL_CHECKS}")
-    composition, _ = resolve_model_config(name)
+    composition, config = resolve_model_config(name)
     if not issubclass(composition, (EditingModel, GeneratingModel)):
         raise _fail(
             name, "contract",
             f"{composition.__name__} is not a textedit.interfaces.EditingModel or GeneratingModel",
         )
-    example = composition.example_config()
+    # a preset is checked as it is configured (its own components, at its own widths)
+    example = config if isinstance(get_registry(MODEL_KIND).get(name), Preset) else composition.example_config()
     spec = {**example.to_dict(), "type": name}
     torch.manual_seed(seed)
     model = composition.from_config(example)

@@ -39,6 +39,11 @@ class ConfigError(TextEditError, ValueError):
         lines = "\n".join(f"  {path or '<root>'}: {msg}" for path, msg in errors)
         super().__init__(f"invalid configuration{where}:\n{lines}")
 
+    def under(self, prefix: str) -> ConfigError:
+        """The same errors, their paths under ``prefix`` (a config nested in a larger one:
+        ``generator.channels`` -> ``model.generator.channels``)."""
+        return ConfigError([(f"{prefix}.{path}" if path else prefix, msg) for path, msg in self.errors], self.source)
+
 
 class UnknownComponentError(TextEditError, KeyError):
     """A component name is not registered for its kind."""

@@ -10,10 +10,11 @@ import torch
 
 import textedit
 from textedit.components.text_encoder.frozen import FrozenTextEncoder
-from textedit.errors import CheckpointError, InputError
+from textedit.errors import CheckpointError, ConfigError
 from textedit.models import AttnGAN
 from textedit.models.damsm import DAMSM, DAMSMConfig
 from textedit.registry.api import create_component
+from textedit.testing import TINY_MIMNET
 
 TEXTS = ["a red bird", "this bird has a red head"]
 
@@ -88,19 +89,31 @@ def test_training_leaves_it_unchanged_and_out_of_every_optimiser(damsm_dir, tmp_
 
 
 def test_bad_sources_are_refused_clearly(damsm_dir, tmp_path):
-    with pytest.raises(InputError, match="needs source.*textedit train-damsm"):
+    with pytest.raises(ConfigError, match="text_encoder.source: .*needs source.*textedit train-damsm"):
         create_component("text_encoder", {"type": "frozen"})
-    with pytest.raises(InputError, match="is not a folder.*textedit train-damsm"):
+    with pytest.raises(ConfigError, match="text_encoder.source: .* is not a folder.*textedit train-damsm"):
         _frozen(tmp_path / "missing")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(InputError, match="holds no saved model or component"):
+    with pytest.raises(ConfigError, match="holds no saved model or component"):
         _frozen(tmp_path / "empty")
     shutil.rmtree(damsm_dir / "text_encoder")
-    with pytest.raises(InputError, match="has no text_encoder slot"):
+    with pytest.raises(ConfigError, match="has no text_encoder slot"):
         _frozen(damsm_dir)
     DAMSM.from_config(DAMSM.example_config()).image_encoder.save_pretrained(tmp_path / "image")
     with pytest.raises(CheckpointError, match="holds a image_encoder, not a text_encoder"):
         _frozen(tmp_path / "image")
+
+
+def test_a_training_config_names_the_source_by_its_path_in_the_run(tmp_path):
+    from textedit.training import Trainer, TrainConfig
+
+    config = TrainConfig.model_validate({
+        "model": {**TINY_MIMNET, "text_encoder": {"type": "frozen", "source": str(tmp_path / "missing")}},
+        "data": {"type": "synthetic", "num_images": 8, "sample_split": None},
+        "batch_size": 2, "steps": 1, "output_dir": str(tmp_path / "run"), "device": "cpu",
+    })
+    with pytest.raises(ConfigError, match=r"\n  model\.text_encoder\.source: .* is not a folder"):
+        Trainer(config, progress=False)
 
 
 def test_a_checkpoint_whose_optimiser_or_ema_holds_other_parameters_is_refused_clearly(damsm_dir, tmp_path):

@@ -236,7 +236,7 @@ def test_training_resumes_exactly(tmp_path):
 def test_a_resumed_run_keeps_its_settings_and_numbers_are_checked(tmp_path):
     from textedit.evaluation.damsm_train import train_damsm
 
-    common = dict(data_n=40, image_size=16, feature_dim=8, embedding_dim=8, width=4, eval_images=6,
+    common = dict(data_n=40, image_size=16, feature_dim=8, embedding_dim=8, width=4, eval_images=3,
                   progress=False, log=lambda s: None)
     train_damsm(tmp_path / "a", steps=2, batch_size=4, **common)
     with pytest.raises(InputError, match=r"trained with batch_size=4, not 8; .*leave --batch-size out"):
@@ -246,6 +246,13 @@ def test_a_resumed_run_keeps_its_settings_and_numbers_are_checked(tmp_path):
     # options left at their defaults take the run's own (batch 4, 2 steps: nothing more to train)
     summary = train_damsm(tmp_path / "a", resume=True, **common)
     assert summary["settings"]["batch_size"] == 4 and summary["settings"]["steps"] == 2
+    # the model's options and the held-out count too: left out, the run's own; changed, refused
+    model_options = {k: common[k] for k in ("feature_dim", "embedding_dim", "width")}
+    summary = train_damsm(tmp_path / "a", resume=True, data_n=40, image_size=16, progress=False, log=lambda s: None)
+    assert summary["held_out"]["images"] == 3 and summary["settings"]["eval_images"] == 3
+    assert {k: summary["settings"][k] for k in model_options} == model_options
+    with pytest.raises(InputError, match=r"trained with width=4, not 6; .*leave --width out"):
+        train_damsm(tmp_path / "a", resume=True, **{**common, "width": 6})
     for bad, message in (
         (dict(steps=0), "--steps must be at least 1"),
         (dict(batch_size=1), "--batch-size must be at least 2"),

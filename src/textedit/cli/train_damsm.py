@@ -17,8 +17,8 @@ def add_parser(sub: Any) -> None:
         "--damsm OUT/model) and OUT/eval.json with the held-out Sim of matching vs mismatched "
         "captions. "
         "Checkpoints are written atomically; --resume continues a run exactly, with its own "
-        "data, batch size, learning rate and seed (left out, they are the run's; other values are "
-        "refused, except a larger --steps); the model's options come from the checkpoint.",
+        "data, batch size, learning rate, seed, model options and --eval-images (left out, they "
+        "are the run's; other values are refused, except a larger --steps).",
     )
     p.add_argument(
         "--data",

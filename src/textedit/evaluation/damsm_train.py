@@ -215,7 +215,8 @@ def train_damsm(
     if seed < 0 or data_seed < 0:
         raise InputError(f"--seed and --data-seed must be at least 0, got {seed} and {data_seed}")
 
-    # what decides the weights (recorded in checkpoints and eval.json, kept on resume)
+    # what decides the weights and the held-out figures (recorded in checkpoints and
+    # eval.json, kept on resume)
     settings = {
         "data": data,
         "data_n": data_n,
@@ -225,6 +226,15 @@ def train_damsm(
         "batch_size": batch_size,
         "lr": lr,
         "seed": seed,
+        "eval_images": eval_images,
+        # the model's options (_MODEL_OPTIONS): a resumed run rebuilds it from its checkpoint
+        "image_encoder": image_encoder,
+        "feature_dim": feature_dim,
+        "embedding_dim": embedding_dim,
+        "width": width,
+        "max_words": max_words,
+        "freeze_backbone": freeze_backbone,
+        "backbone_weights": backbone_weights,
     }
     out = Path(out)
     checkpoint = None
@@ -237,7 +247,9 @@ def train_damsm(
         checkpoint = load_checkpoint(path)
         settings = _resumed_settings(checkpoint, int(checkpoint["step"]), settings)
         data, data_n, data_seed, image_size = (settings[k] for k in ("data", "data_n", "data_seed", "image_size"))
-        steps, batch_size, lr, seed = (settings[k] for k in ("steps", "batch_size", "lr", "seed"))
+        steps, batch_size, lr, seed, eval_images = (
+            settings[k] for k in ("steps", "batch_size", "lr", "seed", "eval_images")
+        )
     elif (out / "checkpoints").is_dir() and any((out / "checkpoints").iterdir()):
         raise TextEditError(
             f"{out} already holds a DAMSM run; continue it with --resume, or choose another --out"
@@ -352,19 +364,35 @@ def train_damsm(
     return summary
 
 
+#: the options that shape the network; a resumed run rebuilds it from its checkpoint
+_MODEL_OPTIONS = (
+    "image_encoder", "feature_dim", "embedding_dim", "width", "max_words", "freeze_backbone", "backbone_weights",
+)
+
+
 def _resumed_settings(checkpoint: dict[str, Any], at: int, given: dict[str, Any]) -> dict[str, Any]:
     """The settings a resumed run continues with: the run's own, in place of every argument
-    left at its default; another value given explicitly is refused, except more ``steps``."""
+    left at its default; another value given explicitly is refused, except more ``steps``.
+    A run from before the model options were recorded refuses any model option given."""
     defaults = {k: p.default for k, p in inspect.signature(train_damsm).parameters.items()}
+    saved_settings = checkpoint.get("settings", {})
     settings = dict(given)
-    for key, saved in checkpoint.get("settings", {}).items():
-        if key not in settings or settings[key] == saved:
+    for key, value in given.items():
+        if key not in saved_settings:
+            if key in _MODEL_OPTIONS and value != defaults[key]:
+                raise InputError(
+                    f"this run's checkpoint does not record --{key.replace('_', '-')}; --resume rebuilds the "
+                    f"model from the checkpoint: leave the model options out, or start a new run in another --out"
+                )
             continue
-        if settings[key] == defaults[key]:  # not given: the run's own
+        saved = saved_settings[key]
+        if value == saved:
+            continue
+        if value == defaults[key]:  # not given: the run's own
             settings[key] = saved
         elif key != "steps":
             raise InputError(
-                f"this run was trained with {key}={saved!r}, not {settings[key]!r}; --resume continues "
+                f"this run was trained with {key}={saved!r}, not {value!r}; --resume continues "
                 f"a run with its own settings: leave --{key.replace('_', '-')} out, or start a new run "
                 f"in another --out"
             )

@@ -133,7 +133,7 @@ class TrainConfig(_Strict):
         try:
             composition, _ = resolve_model_config(data.get("model") or cls.model_fields["model"].default_factory())
         except ConfigError as exc:
-            raise ConfigError([(f"model.{path}" if path else "model", msg) for path, msg in exc.errors]) from None
+            raise exc.under("model") from None
         except TextEditError as exc:  # an unknown model or preset
             raise ConfigError([("model", str(exc))]) from None
         if isinstance(recipe, dict) and "type" not in recipe:

@@ -192,7 +192,10 @@ class Trainer:
             with restoring():
                 model = composition.from_config(validate_config(composition.config_class, saved))
         else:
-            model = composition.from_config(config)
+            try:
+                model = composition.from_config(config)
+            except ConfigError as exc:  # a component refused its config: name it in the run's
+                raise exc.under("model") from exc
         if self.config.channels_last:
             model = model.to(memory_format=torch.channels_last)
         model = model.to(self.device)

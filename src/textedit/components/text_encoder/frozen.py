@@ -28,7 +28,7 @@ from pydantic import Field
 
 from textedit.components.text_encoder.bilstm import BiLSTMTextEncoder
 from textedit.config.base import ComponentConfig
-from textedit.errors import CheckpointError, InputError
+from textedit.errors import CheckpointError, ConfigError
 from textedit.interfaces.composition import spec_of
 from textedit.interfaces.text_encoder import TextEncoder, TextEncoding, TokenBatch
 from textedit.registry.api import create_component, register_text_encoder
@@ -70,10 +70,11 @@ class FrozenTextEncoder(TextEncoder):
         elif c.encoder is not None:
             encoder = create_component("text_encoder", c.encoder)
         else:
-            raise InputError(
-                "text_encoder type 'frozen' needs source: the folder of a trained text encoder "
-                "(e.g. `textedit train-damsm --out DIR` writes one; give source: DIR)"
-            )
+            raise ConfigError([(
+                "text_encoder.source",
+                "type 'frozen' needs source: the folder of a trained text encoder (e.g. "
+                "`textedit train-damsm --out DIR` writes one; give source: DIR)",
+            )])
         self.encoder = encoder.requires_grad_(False).eval()
 
     @classmethod
@@ -111,7 +112,7 @@ def read_trained_text_encoder(source: str | Path) -> TextEncoder:
     weights, on the CPU.
 
     Raises:
-        InputError: ``source`` is not a folder holding a saved model or text encoder.
+        ConfigError: ``source`` is not a folder holding a saved model or text encoder.
         CheckpointError: the saved files cannot be read.
     """
     path = Path(source).expanduser()
@@ -120,16 +121,16 @@ def read_trained_text_encoder(source: str | Path) -> TextEncoder:
         "DIR` writes DIR/model) or of a saved text encoder"
     )
     if not path.is_dir():
-        raise InputError(f"text_encoder.source: {path} is not a folder; {hint}")
+        raise ConfigError([("text_encoder.source", f"{path} is not a folder; {hint}")])
     for model in (path, path / "model"):
         if is_composition_dir(model):
             folder = model / "text_encoder"
             if not folder.is_dir():
-                raise InputError(f"text_encoder.source: the model in {model} has no text_encoder slot; {hint}")
+                raise ConfigError([("text_encoder.source", f"the model in {model} has no text_encoder slot; {hint}")])
             break
     else:
         if not (path / CONFIG_NAME).is_file():
-            raise InputError(f"text_encoder.source: {path} holds no saved model or component; {hint}")
+            raise ConfigError([("text_encoder.source", f"{path} holds no saved model or component; {hint}")])
         folder = path
     try:
         return load_component(folder, kind="text_encoder")

@@ -116,6 +116,19 @@ def test_info_on_real_layouts(cub_root, oxford_root, capsys):
     assert info["layout"] == "oxford102" and info["splits"]["test"]["images"] == 1
 
 
+def test_info_names_the_missing_images(cub_root, capsys):
+    images = cub_root / "CUB_200_2011" / "images"
+    missing = next(images.rglob("*.jpg"))
+    missing.unlink()
+    assert main(["data", "info", str(cub_root)]) == 0
+    assert f"warning: CUB-200-2011 ({cub_root}): skipped 1 of" in capsys.readouterr().err
+    for path in list(images.rglob("*.jpg")):
+        path.unlink()
+    assert main(["data", "info", str(cub_root)]) == 2
+    err = capsys.readouterr().err
+    assert "every image of split 'train' is missing (" in err and str(images) in err
+
+
 def test_convert_celeba_text2facegan(tmp_path, capsys):
     images = tmp_path / "img_align_celeba"
     for name in ("000001.jpg", "000002.jpg", "000003.jpg"):

@@ -11,8 +11,8 @@ import pytest
 import torch
 from PIL import Image
 
-from data_fixtures import CUB_BOX, CUB_FILES, write_image
-from textedit.data import CUBDataset, DataWarning, FolderDataset, Oxford102Dataset, open_dataset
+from data_fixtures import CUB_BOX, CUB_FILES, _captions, write_image
+from textedit.data import CUBDataset, DataWarning, FolderDataset, Oxford102Dataset, detect_layout, open_dataset
 from textedit.data.cub import cub_crop_box, read_cub
 from textedit.errors import InputError
 
@@ -84,6 +84,22 @@ def test_cub_missing_metadata_is_named(cub_root):
         CUBDataset(cub_root, "train", 64)
 
 
+def test_cub_layout_mistakes_are_named(cub_root):
+    import shutil
+
+    with pytest.raises(InputError, match=r"not AttnGAN's CUB folder .*give the folder above it"):
+        CUBDataset(cub_root / "CUB_200_2011", "train", 32)
+    (cub_root / "CUB_200_2011" / "bounding_boxes.txt").unlink()
+    with pytest.warns(DataWarning, match="no bird boxes .*not cropped"):
+        CUBDataset(cub_root, "train", 32)
+    archive = cub_root / "CUB_200_2011"
+    shutil.move(archive, cub_root / "unpacked")
+    archive.mkdir()
+    shutil.move(cub_root / "unpacked", archive / "CUB_200_2011")
+    with pytest.raises(InputError, match="unpacked one level too deep"):
+        CUBDataset(cub_root, "train", 32)
+
+
 # ---------------------------------------------------------------- Oxford-102 (Reed layout)
 
 
@@ -108,6 +124,50 @@ def test_oxford_needs_images(oxford_root):
     shutil.rmtree(oxford_root.parent / "jpg")
     with pytest.raises(InputError, match="jpg"):
         read_oxford102(oxford_root)
+
+
+def test_oxford_from_the_folder_holding_the_captions_past_reeds_feature_folder(oxford_root):
+    (oxford_root / "images").mkdir()
+    (oxford_root / "images" / "class_00001.t7").write_bytes(b"torch7 features")  # Reed's archive has these
+    parent = oxford_root.parent  # flowers/ holding cvpr2016_flowers/ and jpg/
+    assert detect_layout(parent) == "oxford102"
+    test = open_dataset(parent, "test", 32)
+    assert test.records == Oxford102Dataset(oxford_root, "test", 32).records
+    assert test.records[0].path == parent / "jpg" / "image_06001.jpg" and test[0]["image"].shape == (3, 32, 32)
+
+
+def test_reeds_cub_captions_read_the_cub_images_cropped_to_the_bird(tmp_path, cub_root):
+    # cvpr2016_cub (Reed et al.) beside the CUB archive: class folders, nested images, boxes
+    root = tmp_path / "cvpr2016_cub"
+    classes = {}
+    for key in CUB_FILES["train"] + CUB_FILES["test"]:
+        cls, image = key.split("/")
+        classes.setdefault(cls, []).append(image)
+        (root / "text_c10" / cls).mkdir(parents=True, exist_ok=True)
+        (root / "text_c10" / cls / f"{image}.txt").write_text("\n".join(_captions(key)) + "\n")
+    names = sorted(classes)
+    (root / "trainvalclasses.txt").write_text("\n".join(names[:-1]) + "\n")
+    (root / "testclasses.txt").write_text(names[-1] + "\n")
+    import shutil
+
+    shutil.copytree(cub_root / "CUB_200_2011", tmp_path / "CUB_200_2011")
+    assert detect_layout(root) == "oxford102"
+    reed = open_dataset(root, "train", 32, train=False)
+    attngan = CUBDataset(cub_root, "train", 32, train=False)
+    assert all(r.path.parent.parent == tmp_path / "CUB_200_2011" / "images" for r in reed.records)
+    assert {r.label for r in reed.records} == {int(n.split(".")[0]) for n in names[:-1]}
+    first = next(i for i, r in enumerate(attngan.records) if r.image_id == reed.records[0].path.relative_to(
+        tmp_path / "CUB_200_2011" / "images").with_suffix("").as_posix())
+    assert reed.read_image(0).size == attngan.read_image(first).size  # the same crop to the bird
+    assert torch.equal(reed[0]["image"], attngan[first]["image"])
+
+
+def test_reed_layout_without_images_names_where_it_looked(oxford_root):
+    import shutil
+
+    shutil.rmtree(oxford_root.parent / "jpg")
+    with pytest.raises(InputError, match=r"cannot find the images .*image_0\d+\.jpg in: .*jpg.*CUB_200_2011.*image_dir"):
+        Oxford102Dataset(oxford_root, "train", 32)
 
 
 # ---------------------------------------------------------------- generic layout

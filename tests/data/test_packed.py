@@ -138,9 +138,27 @@ def test_pack_a_folder_reads_like_the_folder(tmp_path, cub_root):
         source = CUBDataset(cub_root, split=split, image_size=32, train=False)
         read = PackedDataset(out, split=split, train=False)
         assert [r.image_id for r in read.records] == [r.image_id for r in source.records]
+        assert [r.label for r in read.records] == [r.label for r in source.records]  # mismatches by class
         for i in range(len(source)):
             assert torch.equal(read[i]["image"], source[i]["image"])
             assert read[i]["caption"] == source[i]["caption"]
+
+
+def test_an_image_listed_by_several_splits_is_packed_once(tmp_path, oxford_root):
+    from textedit.data.oxford import Oxford102Dataset
+
+    (oxford_root / "trainclasses.txt").write_text("class_00001\n")  # train = train_only + val
+    (oxford_root / "valclasses.txt").write_text("class_00002\n")
+    out = tmp_path / "packed"
+    manifest = pack_folder(out, oxford_root, image_size=16)
+    assert manifest["rows"] == 4 and np.load(out / "images.npy", mmap_mode="r").shape[0] == 4
+    assert manifest["counts"] == {"train": 3, "test": 1, "train_only": 2, "val": 1}
+    for split in manifest["counts"]:
+        source = Oxford102Dataset(oxford_root, split=split, image_size=16, train=False)
+        read = PackedDataset(out, split=split, train=False)
+        assert [(r.image_id, r.label) for r in read.records] == [(r.image_id, r.label) for r in source.records]
+        for i in range(len(source)):
+            assert torch.equal(read[i]["image"], source[i]["image"])
 
 
 def test_unreadable_images_are_left_out_of_a_pack_and_stay_out_on_resume(tmp_path, cub_root, monkeypatch):
@@ -174,6 +192,7 @@ def test_unreadable_images_are_left_out_of_a_pack_and_stay_out_on_resume(tmp_pat
             source.verify()
         read = PackedDataset(out, split=split, train=False)
         assert [r.image_id for r in read.records] == [r.image_id for r in source.records]
+        assert [r.label for r in read.records] == [r.label for r in source.records]  # mismatches by class
         for i in range(len(source)):
             assert torch.equal(read[i]["image"], source[i]["image"])
 

@@ -8,7 +8,7 @@
 * ``textedit data convert celeba --captions caps.txt --images img_align_celeba --out DIR
   [--partition list_eval_partition.txt] [--sentences join|each] [--overwrite]``
 * ``textedit data convert deepfashion --language language_original.mat --index ind.mat
-  --images INSHOP_ROOT --out DIR [--overwrite]``
+  --images CATEGORY_BENCHMARK_ROOT --out DIR [--overwrite]``
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def add_parser(sub: Any) -> None:
     df = sources.add_parser("deepfashion", help="DeepFashion with FashionGAN's language_original.mat")
     df.add_argument("--language", required=True, help="language_original.mat")
     df.add_argument("--index", required=True, help="ind.mat")
-    df.add_argument("--images", required=True, help="DeepFashion In-shop folder holding img/")
+    df.add_argument("--images", required=True, help="the folder of DeepFashion's Category and Attribute Prediction Benchmark, holding img/")
     df.add_argument("--out", required=True, help="output folder")
     df.add_argument("--overwrite", action="store_true")
     df.set_defaults(run=run, data_command="convert")
@@ -181,8 +181,8 @@ def collect_info(root: str, layout: str = "auto", verify: bool = False) -> dict[
     info: dict[str, Any] = {"root": str(root), "layout": layout, "splits": {}}
     packed = read_packed_manifest(root) if layout == "packed" else None
     size = packed["image_size"] if packed else 256  # a packed set is read at its own size
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         first = open_dataset(root, layout=layout, split=_any_split(root, layout), image_size=size)
         for split in first.splits:
             ds = open_dataset(root, split=split, layout=layout, image_size=size)
@@ -195,6 +195,7 @@ def collect_info(root: str, layout: str = "auto", verify: bool = False) -> dict[
                 "captions_per_image": [min(counts), round(sum(counts) / len(counts), 2), max(counts)],
                 "skipped": len(ds.skipped),
             }
+    info["warnings"] = _unique(str(w.message) for w in caught)
     info["vocabulary_size"] = len(first.build_vocabulary()) if first.captions("train") else None
     if packed:
         info["packed"] = {k: packed[k] for k in ("image_size", "edits_per_image", "family", "source")}
@@ -207,6 +208,10 @@ def collect_info(root: str, layout: str = "auto", verify: bool = False) -> dict[
     if edits.is_file():
         info["edit_pairs"] = sum(1 for line in edits.read_text(encoding="utf-8").splitlines() if line.strip())
     return info
+
+
+def _unique(messages: Any) -> list[str]:
+    return list(dict.fromkeys(messages))
 
 
 def _any_split(root: str, layout: str) -> str:
@@ -254,6 +259,8 @@ def _info(args: argparse.Namespace) -> int:
     if m and "generator" in m:
         print(f"  generated: family {m['family']}, {m['image_size']} px, seed {m['seed']}, "
               f"generator version {m['generator_version']}")
+    for message in info["warnings"]:
+        print(f"warning: {message}", file=sys.stderr)
     return 0
 
 

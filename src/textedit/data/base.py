@@ -123,8 +123,6 @@ class CaptionDataset(torch.utils.data.Dataset):
                 f"{', '.join(self.splits) or 'none'}"
             )
         self.records = self._drop_missing(records)
-        if not self.records:
-            raise InputError(f"{name}: every image of split {split!r} is missing")
         self._bad: set[int] = set()
 
     # ------------------------------------------------------------------ records
@@ -146,9 +144,14 @@ class CaptionDataset(torch.utils.data.Dataset):
                 missing.append(str(r.path))
             else:
                 kept.append(r)
+        shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
+        if missing and not kept:
+            raise InputError(
+                f"{self.name}: every image of split {self.split!r} is missing ({shown}); are the "
+                f"images where the captions' layout says (see docs/data.md)?"
+            )
         if missing:
             self.skipped.extend((m, "missing") for m in missing)
-            shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
             warnings.warn(
                 f"{self.name}: skipped {len(missing)} of {len(records)} images of split "
                 f"{self.split!r} because the files are missing ({shown}); see .skipped",

@@ -11,7 +11,8 @@ folder is touched, so it can be the image folder itself.
   (``<image> <0|1|2>`` for train, val, test).
 * :func:`convert_deepfashion`: DeepFashion with FashionGAN's sentences,
   ``language_original.mat`` (``engJ``: one sentence per image; ``nameList``: the image paths,
-  ``img/...`` relative to the DeepFashion In-shop folder) and ``ind.mat`` (``train_ind``,
+  ``img/...`` relative to the folder of DeepFashion's Category and Attribute Prediction
+  Benchmark) and ``ind.mat`` (``train_ind``,
   ``test_ind``: 1-based indices). Needs ``scipy``.
 """
 
@@ -162,8 +163,8 @@ def convert_deepfashion(
     Args:
         language_file: FashionGAN's ``language_original.mat``.
         index_file: its ``ind.mat`` (``train_ind``, ``test_ind``, 1-based).
-        image_root: the folder the ``nameList`` paths are relative to (DeepFashion In-shop,
-            holding ``img/``).
+        image_root: the folder the ``nameList`` paths are relative to (DeepFashion's Category
+            and Attribute Prediction Benchmark, holding ``img/``).
     """
     try:
         from scipy.io import loadmat
@@ -175,7 +176,7 @@ def convert_deepfashion(
     for f in (language_file, index_file):
         if not f.is_file():
             raise InputError(f"{f} does not exist")
-    _check_image_folder(image_root, "the DeepFashion In-shop folder (the one holding img/)")
+    _check_image_folder(image_root, "the folder of DeepFashion's Category and Attribute Prediction Benchmark (the one holding img/)")
     _check_overwrite(out, overwrite)
     lang, ind = loadmat(str(language_file)), loadmat(str(index_file))
     for key, mat, f in (("engJ", lang, language_file), ("nameList", lang, language_file),

@@ -5,7 +5,7 @@ Layout (AttnGAN's ``data/birds`` after unpacking its metadata and the CUB archiv
     birds/
       captions.pickle            [train_ids, test_ids, ixtoword, wordtoix]
       train/filenames.pickle     ["002.Laysan_Albatross/Laysan_Albatross_0002_1027", ...]
-      train/class_info.pickle    one class id per file (numpy integers in a Python 2 pickle)
+      train/class_info.pickle    one class id per file (a Python 2 pickle: numpy integers; test/: ints)
       test/filenames.pickle, test/class_info.pickle
       text/<class>/<image>.txt   ten captions per image, one per line
       CUB_200_2011/images/<class>/<image>.jpg
@@ -22,15 +22,16 @@ the size policy. Every pickle is read with :func:`~textedit.data.pickles.load_pi
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
-from textedit.data.base import CaptionDataset, CaptionRecord
+from textedit.data.base import CaptionDataset, CaptionRecord, DataWarning
 from textedit.data.images import crop_box, load_image
 from textedit.data.pickles import load_pickle
 from textedit.errors import InputError
 
-__all__ = ["CUBDataset", "read_cub", "cub_crop_box", "CAPTIONS_PER_IMAGE"]
+__all__ = ["CUBDataset", "read_cub", "read_bird", "cub_crop_box", "CAPTIONS_PER_IMAGE"]
 
 CAPTIONS_PER_IMAGE = 10
 
@@ -83,8 +84,21 @@ def read_cub(root: str | os.PathLike[str], captions_from: str = "auto") -> list[
     root = Path(root)
     if captions_from not in ("auto", "text", "pickle"):
         raise InputError(f"captions_from must be 'auto', 'text' or 'pickle', got {captions_from!r}")
+    if not (root / "train" / "filenames.pickle").is_file():
+        above = root.name == "CUB_200_2011" and (root.parent / "train" / "filenames.pickle").is_file()
+        raise InputError(
+            f"{root} is not AttnGAN's CUB folder (no train/filenames.pickle); "
+            + (f"give the folder above it, {root.parent}" if above else
+               "give the birds/ folder holding train/, test/, text/ (or captions.pickle) and CUB_200_2011/; "
+               "Reed's cvpr2016_cub captions are read as layout 'oxford102'")
+        )
     use_text = captions_from == "text" or (captions_from == "auto" and (root / "text").is_dir())
     cub = root / "CUB_200_2011"
+    if not (cub / "images").is_dir() and (cub / "CUB_200_2011" / "images").is_dir():
+        raise InputError(
+            f"the CUB archive is unpacked one level too deep: move the contents of {cub / 'CUB_200_2011'} "
+            f"up into {cub}"
+        )
     boxes = _read_boxes(cub)
     pickled = None
     if not use_text:
@@ -167,11 +181,24 @@ class CUBDataset(CaptionDataset):
         self.crop = crop
         kwargs.setdefault("name", f"CUB-200-2011 ({self.root})")
         super().__init__(read_cub(self.root, captions_from), split, image_size, **kwargs)
+        if crop and not any(r.extras.get("bbox") for r in self.records):
+            warnings.warn(
+                f"{self.name}: no bird boxes in {self.root / 'CUB_200_2011'} (images.txt and "
+                f"bounding_boxes.txt of the CUB archive): the images are not cropped to the bird "
+                f"as AttnGAN crops them; pass crop=False to mean it",
+                DataWarning,
+                stacklevel=2,
+            )
 
     def read_image(self, index: int):
-        record = self.records[index]
-        img = load_image(record.path)
-        bbox = record.extras.get("bbox")
-        if self.crop and bbox is not None:
-            img = crop_box(img, cub_crop_box(bbox, *img.size))  # an empty or outside box: the whole image
-        return img
+        return read_bird(self.records[index], self.crop)
+
+
+def read_bird(record: CaptionRecord, crop: bool = True):
+    """The image of a CUB record, cropped to its bird (``extras["bbox"]``) when ``crop`` and
+    the record has a box (an empty or outside box: the whole image)."""
+    img = load_image(record.path)
+    bbox = record.extras.get("bbox")
+    if crop and bbox is not None:
+        img = crop_box(img, cub_crop_box(bbox, *img.size))
+    return img

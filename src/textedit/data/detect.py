@@ -9,7 +9,7 @@ from typing import Any
 from textedit.data.base import CaptionDataset
 from textedit.data.cub import CUBDataset
 from textedit.data.folder import FolderDataset
-from textedit.data.oxford import Oxford102Dataset
+from textedit.data.oxford import Oxford102Dataset, caption_root
 from textedit.errors import InputError
 
 __all__ = ["detect_layout", "open_dataset", "LAYOUTS"]
@@ -18,7 +18,8 @@ LAYOUTS = ("folder", "cub", "oxford102", "packed")
 
 
 def detect_layout(root: str | os.PathLike[str]) -> str:
-    """``"packed"``, ``"cub"``, ``"oxford102"`` or ``"folder"`` for the data set in ``root``.
+    """``"packed"``, ``"cub"`` (AttnGAN's layout), ``"oxford102"`` (Reed's caption layout:
+    Oxford-102, or CUB from ``cvpr2016_cub``) or ``"folder"`` for the data set in ``root``.
 
     Raises:
         InputError: ``root`` is not a folder.
@@ -30,7 +31,7 @@ def detect_layout(root: str | os.PathLike[str]) -> str:
         return "packed"
     if (root / "train" / "filenames.pickle").is_file() and (root / "CUB_200_2011").is_dir():
         return "cub"
-    if (root / "text_c10").is_dir() and (root / "trainvalclasses.txt").is_file():
+    if caption_root(root) is not None:
         return "oxford102"
     return "folder"
 

@@ -9,7 +9,10 @@ starves the model. ``textedit data pack`` does that work once and writes a folde
 
     packed.json        format, version, image size, counts, rows, the source, K, family,
                        the images skipped as unreadable
-    records.jsonl      {"id", "captions", "split", "row"}: each image and its row of images.npy
+    records.jsonl      {"id", "captions", "split", "row", "label"}: each image of each split,
+                       its row of images.npy (an image listed by several splits has one
+                       row) and its class (data sets with classes; their mismatched
+                       captions come from other classes, as unpacked)
     images.npy         (N, s, s, 3) uint8 RGB, after the size policy
     edits.jsonl        generated data: {"id", "descriptions"}: each row's K edit descriptions
     edit_targets.npy   (N, K, s, s, 3) uint8: the true edit of row i by description k
@@ -101,10 +104,22 @@ def read_packed_manifest(root: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 class _Source(abc.ABC):
-    """What a pack is made of: records, and a function drawing one chunk of rows."""
+    """What a pack is made of: records, the row of images each reads (records of one image
+    in several splits share its row), and a function drawing one chunk of rows."""
 
-    def __init__(self, records: list[CaptionRecord], description: dict[str, Any], edits: int):
+    def __init__(
+        self, records: list[CaptionRecord], description: dict[str, Any], edits: int, row_of: list[int] | None = None
+    ):
         self.records, self.description, self.edits = records, description, edits
+        self.row_of = list(range(len(records))) if row_of is None else row_of
+        self.rows = max(self.row_of, default=-1) + 1
+        self._first = {}  # row -> its first record
+        for i, row in enumerate(self.row_of):
+            self._first.setdefault(row, i)
+
+    def row_id(self, row: int) -> str:
+        """The image id of ``row`` (its first record's)."""
+        return self.records[self._first[row]].image_id
 
     @abc.abstractmethod
     def draw(self, rows: range) -> dict[str, Any]:
@@ -161,10 +176,13 @@ class _FolderSource(_Source):
         splits = _folder_splits(root, layout)
         for split in splits:
             datasets.append(open_dataset(root, split=split, image_size=size, layout=layout, train=False))
-        records = [r for ds in datasets for r in ds.records]
-        super().__init__(records, {"type": "folder", "root": str(root), "layout": layout}, 0)
+        where = [(d, i) for d in datasets for i in range(len(d.records))]
+        records = [d.records[i] for d, i in where]
+        rows: dict[tuple[Any, Any], int] = {}  # one row per image, whichever splits list it
+        row_of = [rows.setdefault((r.path, r.box), len(rows)) for r in records]
+        super().__init__(records, {"type": "folder", "root": str(root), "layout": layout}, 0, row_of)
         self.datasets, self.size = datasets, size
-        self._where = [(d, i) for d in datasets for i in range(len(d.records))]
+        self._where = [where[self._first[row]] for row in range(self.rows)]
 
     def draw(self, rows: range) -> dict[str, Any]:
         images = np.zeros((len(rows), self.size, self.size, 3), np.uint8)
@@ -244,7 +262,7 @@ def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, 
             raise InputError(f"{out} already exists; pass --overwrite (overwrite=True) to replace it")
         if any(out.iterdir()) and not (out / _MANIFEST).is_file():
             raise InputError(f"refusing to replace {out}: it is not empty and not a packed data set")
-    n, k = len(source.records), source.edits
+    n, k = source.rows, source.edits
     identity = {"source": source.description, "image_size": size, "edits_per_image": k, "rows": n}
     partial = out.with_name(f".{out.name}.partial")
     done, unreadable = _resume_point(partial, identity)
@@ -275,7 +293,7 @@ def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, 
             for name, array in arrays.items():
                 array[rows.start : rows.stop] = drawn[name]
             for i, texts in zip(rows, drawn.get("descriptions", [])):
-                descriptions.write(json.dumps({"id": source.records[i].image_id, "descriptions": texts}) + "\n")
+                descriptions.write(json.dumps({"id": source.row_id(i), "descriptions": texts}) + "\n")
             for array in arrays.values():
                 array.flush()
             descriptions.flush()
@@ -285,7 +303,7 @@ def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, 
             if progress is not None:
                 progress(len(rows))
     del arrays
-    kept = [(i, r) for i, r in enumerate(source.records) if str(i) not in unreadable]
+    kept = [(source.row_of[i], r) for i, r in enumerate(source.records) if str(source.row_of[i]) not in unreadable]
     if unreadable and not kept:
         shutil.rmtree(partial)  # nothing worth resuming
         raise InputError(f"no image of {source.description['root']} could be read; first: {next(iter(unreadable.values()))}")
@@ -296,7 +314,11 @@ def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, 
             DataWarning,
             stacklevel=3,
         )
-    records = [{"id": r.image_id, "captions": list(r.captions), "split": r.split, "row": i} for i, r in kept]
+    records = [
+        {"id": r.image_id, "captions": list(r.captions), "split": r.split, "row": row,
+         **({"label": r.label} if r.label is not None else {})}
+        for row, r in kept
+    ]
     atomic_write_text(partial / "records.jsonl", "".join(json.dumps(r) + "\n" for r in records))
     counts: dict[str, int] = {}
     for _, r in kept:
@@ -308,7 +330,7 @@ def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, 
         "image_size": size,
         "counts": counts,
         "rows": n,
-        "skipped": [{"id": source.records[int(i)].image_id, "reason": why} for i, why in unreadable.items()],
+        "skipped": [{"id": source.row_id(int(row)), "reason": why} for row, why in unreadable.items()],
         "edits_per_image": k,
         "family": getattr(source, "family", None),
         "source": source.description,
@@ -396,7 +418,10 @@ def _read_packed_records(path: Path) -> list[CaptionRecord]:
         try:
             o = json.loads(line)
             row = int(o.get("row", line_number))  # version 1 has no "row": line i is row i
-            records.append(CaptionRecord(o["id"], tuple(o["captions"]), o["split"], extras={"row": row}))
+            label = o.get("label")
+            records.append(CaptionRecord(
+                o["id"], tuple(o["captions"]), o["split"], label=None if label is None else int(label), extras={"row": row}
+            ))
         except (json.JSONDecodeError, TypeError, KeyError, ValueError, AttributeError) as exc:
             raise InputError(f"{path} is damaged at line {line_number + 1} ({exc}); pack the data set again") from None
     return records

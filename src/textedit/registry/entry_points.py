@@ -96,7 +96,7 @@ def unknown_groups(known: Iterable[str]) -> dict[str, list[str]]:
         for group in config.sections():
             if group in known:
                 continue
-            if group.lower().startswith("textedit") or difflib.get_close_matches(group, known, n=1, cutoff=0.9):
+            if group.lower().startswith("textedit.") or difflib.get_close_matches(group, known, n=1, cutoff=0.9):
                 name = distro.name if distro is not None else "unknown"
                 out.setdefault(group, set()).add(normalize_distribution(name))
     return {group: sorted(dists) for group, dists in sorted(out.items())}

@@ -308,3 +308,17 @@ def test_flip_mirrors_the_image(tmp_path):
     ds = FolderDataset(tmp_path, "train", 16, train=False)
     plain = ds.image_tensor(0)
     assert torch.equal(ds.image_tensor(0, flip=True), plain.flip(-1))
+
+
+def test_a_training_config_gives_reeds_layout_its_image_folder(oxford_root, tmp_path):
+    import shutil
+
+    from textedit.training.config import TrainDataConfig
+    from textedit.training.data import open_dataset as open_training_data
+
+    shutil.move(oxford_root.parent / "jpg", tmp_path / "elsewhere")
+    config = TrainDataConfig(type="oxford102", root=oxford_root, image_dir=tmp_path / "elsewhere")
+    ds = open_training_data(config, "test", 16, train=False, seed=0)
+    assert ds.records[0].path == tmp_path / "elsewhere" / "image_06001.jpg" and ds[0]["image"].shape == (3, 16, 16)
+    with pytest.raises(ValueError, match="image_dir is read by data.type oxford102 only"):
+        TrainDataConfig(type="cub", root=oxford_root, image_dir=tmp_path)

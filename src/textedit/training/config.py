@@ -57,6 +57,7 @@ class TrainDataConfig(_Strict):
         "synthetic", description="synthetic: rendered on the fly; packed: a folder written by `textedit data pack` (images, and true edits of generated data, already drawn: the fast path); folder: the generic layout (also what `textedit data generate` writes); cub / oxford102: the real data sets."
     )
     root: Path | None = Field(None, description="Data folder (all types but synthetic).")
+    image_dir: Path | None = Field(None, description="oxford102 (Reed's caption layout): the images' folder, when it is not beside the captions (None: looked for there).")
     family: Literal["birds", "flowers"] = Field("birds", description="Synthetic family.")
     num_images: int = Field(20000, gt=0, description="Synthetic: images in the training set.")
     data_seed: int = Field(0, ge=0, description="Synthetic: seed of the rendered data set.")
@@ -74,6 +75,8 @@ class TrainDataConfig(_Strict):
     def _root(self) -> "TrainDataConfig":
         if self.type != "synthetic" and self.root is None:
             raise ValueError(f"data.root is required for data.type={self.type!r}")
+        if self.image_dir is not None and self.type != "oxford102":
+            raise ValueError(f"data.image_dir is read by data.type oxford102 only, not {self.type!r}")
         if self.type not in ("synthetic", "packed") and self.reword:
             raise ValueError("data.reword rewrites generated descriptions; it needs data.type synthetic or packed")
         return self

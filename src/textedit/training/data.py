@@ -297,7 +297,7 @@ def _open_dataset(data: Any, split: str, image_size: int, *, train: bool, seed: 
     if data.type == "cub":
         return CUBDataset(data.root, split=split, **common)
     if data.type == "oxford102":
-        return Oxford102Dataset(data.root, split=split, **common)
+        return Oxford102Dataset(data.root, split=split, image_dir=data.image_dir, **common)
     raise TextEditError(f"unknown data.type {data.type!r}")
 
 

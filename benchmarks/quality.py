@@ -34,6 +34,7 @@ TARGETS = {
     "edit_acc": ("edit accuracy ↑", 0.90, "min"),
     "colour_acc": ("colour accuracy ↑", 0.90, "min"),
     "size_acc": ("size accuracy ↑", None, "min"),
+    "size_change_acc": ("size change accuracy ↑", None, "min"),
     "pattern_acc": ("pattern accuracy ↑ (classifier)", None, "min"),
     "unmentioned_change": ("unmentioned-part change ↓", 0.02, "max"),
     "bg_change": ("background change ↓", 0.005, "max"),
@@ -54,6 +55,8 @@ def _eval(models: list[str], data: str, out: Path, args: argparse.Namespace, lim
         cmd += ["--limit", str(limit)]
     if args.classifier:
         cmd += ["--classifier", args.classifier]
+    if args.overwrite:
+        cmd += ["--overwrite"]
     _run(cmd)
     return json.loads((out / "results.json").read_text(encoding="utf-8"))
 
@@ -72,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--classifier", help="attribute classifier folder (adds pattern accuracy)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     p.add_argument("--label", default="bundled", help="the model's column label (default bundled)")
+    p.add_argument("--overwrite", action="store_true", help="recompute results already in --out (a run "
+                   "there is continued otherwise; results of other code or weights are refused)")
     args = p.parse_args(argv)
     out = Path(args.out)
     label = args.label

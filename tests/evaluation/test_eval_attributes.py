@@ -71,8 +71,35 @@ def test_a_recoloured_part_reads_as_its_new_colour():
         drawn = render(scene.with_attributes({("wings", "colour"): colour}), SIZE)
         image = torch.from_numpy(drawn.image).permute(2, 0, 1).float() / 255
         cands = synthesis_candidates(scene, "wings", "colour", SIZE)
-        value, distances = read_by_synthesis(image, cands)
-        assert value == colour and distances.min().item() == 0.0
+        values, distances = read_by_synthesis(image, cands)
+        assert values == {"colour": colour} and distances.min().item() == 0.0
+
+
+def test_size_and_colour_are_read_apart():
+    # A part drawn at the asked-for size in the wrong colour reads as the right size, and an
+    # unchanged part as its own size: the size verdict does not hang on the colour verdict.
+    spec = SyntheticSpec("birds", n=400, seed=5)
+    checked = 0
+    for i in range(spec.n):
+        if checked >= 6:
+            break
+        scene = spec.scene(i)
+        description = spec.edit_description(i, 0, scene)
+        target = edit_scene(scene, description).scene
+        requested = parse_requested(make_edit_pair(scene, description, SIZE)["requested"])
+        changed = {k for k, v in requested.items() if scene.attributes[k[0]].get(k[1]) != v}
+        sizes = [k for k in changed if k[1] == "size" and (k[0], "colour") in changed]
+        if not sizes:
+            continue
+        truth = prepare_truth(scene, target, requested, SIZE)
+        for part, _ in sizes:
+            resized_only = scene.with_attributes({(part, "size"): requested[(part, "size")]})
+            for drawn, size_right in ((resized_only, True), (scene, False)):
+                image = torch.from_numpy(render(drawn, SIZE).image).permute(2, 0, 1).float() / 255
+                verdicts = judge(image, truth)
+                assert verdicts[(part, "size")] is size_right and verdicts[(part, "colour")] is False
+                checked += 1
+    assert checked >= 6
 
 
 def test_pattern_needs_the_classifier():

@@ -105,6 +105,21 @@ def test_resume_adds_items_and_models_without_recomputing(refs_run, tiny_model_d
     assert (out / "models" / "tiny" / "maps").is_dir()
 
 
+def test_results_of_other_code_are_not_resumed(refs_run, tmp_path, monkeypatch):
+    # weights and settings alike, but the code that computed the results changed (a model's
+    # forward, the renderer, a metric): resuming would mix old and new records
+    import importlib
+
+    evaluate_module = importlib.import_module("textedit.evaluation.evaluate")
+    out = tmp_path / "copy"
+    shutil.copytree(refs_run[0], out)
+    monkeypatch.setattr(evaluate_module, "source_digest", lambda: "0123456789ab")
+    with pytest.raises(InputError, match=r"other code \(textedit .*, sources \w+; this is textedit .*, sources 0123456789ab\)"):
+        evaluate(["identity"], "synthetic:birds", out, **REFS)
+    r = evaluate(["identity"], "synthetic:birds", out, overwrite=True, **REFS)
+    assert r["n"] == REFS["limit"] and set(r["models"]) == {"identity"}
+
+
 def test_other_settings_in_the_same_folder_are_refused(refs_run, tmp_path):
     out = tmp_path / "copy"
     shutil.copytree(refs_run[0], out)

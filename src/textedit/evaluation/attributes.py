@@ -6,12 +6,16 @@ An edit of a generated scene keeps the pose, the background and the pattern plac
 what the described part *should* look like is known exactly. Two readers decide which value
 an image shows:
 
-* **By synthesis** (colour and size): the true edit's scene is drawn once with every value
-  the attribute can take (11 colours; 2 sizes), everything else unchanged, and the image
-  takes the value whose drawing is nearest to it: the least mean absolute difference over
-  the region any of those drawings gives to the part. The true edit is at distance 0 from
-  the described value, so it reads 100% correct by construction; a model's output is
-  compared pixel-aligned, as the pose does not move.
+* **By synthesis** (colour and size): the true edit's scene is drawn once with every
+  combination of the part's colour and size (11 colours × 2 sizes), everything else
+  unchanged, and the image takes the combination whose drawing is nearest to it: the least
+  mean absolute difference over the region any of those drawings gives to the part. Reading
+  both at once keeps the verdicts apart: a part drawn at the right size in the wrong colour
+  reads as the right size (compared only with drawings in the asked-for colour, the size a
+  lengthened part in another colour is nearest to depends on that colour), and an unchanged
+  part reads as its own size and colour. The true edit is at distance 0 from the described
+  values, so it reads 100% correct by construction; a model's output is compared
+  pixel-aligned, as the pose does not move.
 * **By the attribute classifier** (pattern): where a model draws its stripes or spots need
   not match the renderer's, so a pixel comparison would punish a correct pattern; the
   in-project classifier (:mod:`textedit.evaluation.classifier`) reads patterns instead.
@@ -19,6 +23,7 @@ an image shows:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -35,6 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from textedit.data.synthetic.scene import Scene
 
 __all__ = [
+    "ACCURACY_METRICS",
     "SYNTHESIS_ATTRIBUTES",
     "Candidates",
     "ItemTruth",
@@ -47,6 +53,9 @@ __all__ = [
 
 #: attributes read by synthesis; the others (pattern) need the classifier
 SYNTHESIS_ATTRIBUTES = ("colour", "size")
+
+#: the per-item accuracies :func:`accuracy_metrics` gives
+ACCURACY_METRICS = ("attr_acc", "edit_acc", "colour_acc", "size_acc", "size_change_acc", "pattern_acc")
 
 
 def parse_requested(text: str) -> dict[tuple[str, str], str]:
@@ -67,48 +76,53 @@ def parse_requested(text: str) -> dict[tuple[str, str], str]:
 
 @dataclass
 class Candidates:
-    """Drawings of a scene with every value of one part's attribute.
+    """Drawings of a scene with every combination of values of one part's attributes.
 
     Attributes:
-        part, attribute: what varies.
-        values: the ``v`` values, in the family's order.
+        part: the part that varies.
+        attributes: the attributes that vary, e.g. ``("colour", "size")``.
+        values: the ``v`` combinations, one value per attribute, in the family's order.
         images: ``(v, 3, H, H)`` float32 drawings in ``[0, 1]``.
         region: ``(H, H)`` float32 in ``[0, 1]``, the largest coverage any drawing gives to
             the part: where the comparison looks.
     """
 
     part: str
-    attribute: str
-    values: tuple[str, ...]
+    attributes: tuple[str, ...]
+    values: tuple[tuple[str, ...], ...]
     images: Tensor
     region: Tensor
 
 
-def synthesis_candidates(scene, part: str, attribute: str, size: int) -> Candidates:
-    """Draw ``scene`` at ``size`` with every value of ``part``'s ``attribute``."""
+def synthesis_candidates(scene, part: str, attributes: str | Sequence[str], size: int) -> Candidates:
+    """Draw ``scene`` at ``size`` with every combination of values of ``part``'s
+    ``attributes`` (one name, or several)."""
+    attributes = (attributes,) if isinstance(attributes, str) else tuple(attributes)
     fam = get_family(scene.family)
     try:
-        values = fam.part(part).values(attribute)
+        choices = [fam.part(part).values(attribute) for attribute in attributes]
     except KeyError as exc:
         raise InputError(str(exc.args[0])) from None
+    values = tuple(itertools.product(*choices))
     images, region = [], np.zeros((size, size), dtype=np.float32)
-    for value in values:
-        drawn = render(scene.with_attributes({(part, attribute): value}), size)
+    for combination in values:
+        drawn = render(scene.with_attributes({(part, a): v for a, v in zip(attributes, combination)}), size)
         images.append(torch.from_numpy(drawn.image).permute(2, 0, 1).float() / 255.0)
         region = np.maximum(region, drawn.part_masks[part])
-    return Candidates(part, attribute, tuple(values), torch.stack(images), torch.from_numpy(region))
+    return Candidates(part, attributes, values, torch.stack(images), torch.from_numpy(region))
 
 
-def read_by_synthesis(image: Tensor, candidates: Candidates) -> tuple[str, Tensor]:
-    """The value whose drawing is nearest to ``image`` over the part's region.
+def read_by_synthesis(image: Tensor, candidates: Candidates) -> tuple[dict[str, str], Tensor]:
+    """The values whose drawing is nearest to ``image`` over the part's region.
 
     Args:
         image: ``(3, H, H)`` in ``[0, 1]``, the size of the candidates.
         candidates: from :func:`synthesis_candidates`.
 
     Returns:
-        ``(value, distances)``: the nearest value and the ``(v,)`` mean absolute
-        differences (ties go to the first value in the family's order).
+        ``(values, distances)``: attribute -> the value of the nearest drawing, and the
+        ``(v,)`` mean absolute differences (ties go to the first combination in the
+        family's order).
     """
     if image.shape != candidates.images.shape[1:]:
         raise InputError(
@@ -119,7 +133,8 @@ def read_by_synthesis(image: Tensor, candidates: Candidates) -> tuple[str, Tenso
     total = weight.sum().clamp_min(1e-12) * image.shape[0]
     err = (candidates.images.to(image.device) - image.float().unsqueeze(0)).abs()
     distances = (err * weight).flatten(1).sum(1) / total
-    return candidates.values[int(torch.argmin(distances))], distances
+    nearest = candidates.values[int(torch.argmin(distances))]
+    return dict(zip(candidates.attributes, nearest)), distances
 
 
 @dataclass
@@ -129,12 +144,13 @@ class ItemTruth:
     Attributes:
         requested: ``(part, attribute) -> value`` the description asks for.
         changed: the requested ones whose value differs from the input's.
-        candidates: per synthesis-read requested attribute, its :class:`Candidates`.
+        candidates: per part with a synthesis-read attribute requested, its
+            :class:`Candidates` over every synthesis-read attribute the part has.
     """
 
     requested: dict[tuple[str, str], str]
     changed: set[tuple[str, str]]
-    candidates: dict[tuple[str, str], Candidates] = field(default_factory=dict)
+    candidates: dict[str, Candidates] = field(default_factory=dict)
 
 
 def prepare_truth(
@@ -149,12 +165,20 @@ def prepare_truth(
         size: the image side the outputs have.
     """
     changed = {k for k, v in requested.items() if scene.attributes[k[0]].get(k[1]) != v}
-    cands = {
-        key: synthesis_candidates(target_scene, key[0], key[1], size)
-        for key in requested
-        if key[1] in SYNTHESIS_ATTRIBUTES
-    }
+    fam = get_family(target_scene.family)
+    cands = {}
+    for part in dict.fromkeys(p for p, a in requested if a in SYNTHESIS_ATTRIBUTES):
+        read = [a for a in SYNTHESIS_ATTRIBUTES if _has(fam, part, a)]
+        cands[part] = synthesis_candidates(target_scene, part, read, size)
     return ItemTruth(dict(requested), changed, cands)
+
+
+def _has(family, part: str, attribute: str) -> bool:
+    try:
+        family.part(part).values(attribute)
+    except KeyError:
+        return False
+    return True
 
 
 def judge(
@@ -169,10 +193,14 @@ def judge(
             value`` (used for the attributes not read by synthesis); None without one.
     """
     out: dict[tuple[str, str], bool | None] = {}
+    read: dict[str, dict[str, str]] = {}  # part -> attribute -> value, read once per part
     for key, wanted in truth.requested.items():
-        if key in truth.candidates:
-            value, _ = read_by_synthesis(image, truth.candidates[key])
-            out[key] = value == wanted
+        part, attribute = key
+        cands = truth.candidates.get(part)
+        if cands is not None and attribute in cands.attributes:
+            if part not in read:
+                read[part], _ = read_by_synthesis(image, cands)
+            out[key] = read[part][attribute] == wanted
         elif classified is not None and key in classified:
             out[key] = classified[key] == wanted
         else:
@@ -187,7 +215,8 @@ def accuracy_metrics(
 ) -> dict[str, float | None]:
     """Per-item accuracies from :func:`judge`'s verdicts (None where nothing was read).
 
-    Keys: ``attr_acc``, ``edit_acc``, ``colour_acc``, ``size_acc``, ``pattern_acc`` and
+    Keys: :data:`ACCURACY_METRICS` (``size_change_acc``: the asked-for sizes that differ
+    from the input's; ``size_acc`` also counts those the input already has) and
     ``acc.<part>`` for every part of the family.
     """
 
@@ -201,6 +230,7 @@ def accuracy_metrics(
     }
     for attribute in ("colour", "size", "pattern"):
         out[f"{attribute}_acc"] = share([k for k in verdicts if k[1] == attribute])
+    out["size_change_acc"] = share([k for k in verdicts if k[1] == "size" and k in changed])
     for part in parts:
         out[f"acc.{part}"] = share([k for k in verdicts if k[0] == part])
     return out

@@ -136,7 +136,8 @@ _ALL = [
         "higher",
         "exact",
         "[0, 1]",
-        "share of asked-for part colours shown (nearest of the renderer's 11 versions)",
+        "share of asked-for part colours shown (read with the size as the nearest of the "
+        "renderer's 11 × 2 versions)",
     ),
     _m(
         "size_acc",
@@ -144,7 +145,16 @@ _ALL = [
         "higher",
         "exact",
         "[0, 1]",
-        "share of asked-for part sizes shown (nearest of the renderer's 2 versions)",
+        "share of asked-for part sizes shown, the input's own included (read with the colour "
+        "as the nearest of the renderer's 11 × 2 versions)",
+    ),
+    _m(
+        "size_change_acc",
+        "size change acc.",
+        "higher",
+        "exact",
+        "[0, 1]",
+        "share of asked-for part sizes that differ from the input's that the output shows",
     ),
     _m(
         "pattern_acc",

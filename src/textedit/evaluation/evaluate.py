@@ -37,11 +37,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from textedit._version import __version__
 from textedit.errors import InputError
 from textedit.evaluation import metrics as M
 from textedit.evaluation._io import read_records, read_state
 from textedit.evaluation.aggregate import aggregate
-from textedit.evaluation.attributes import parse_requested, prepare_truth
+from textedit.evaluation.attributes import ACCURACY_METRICS, parse_requested, prepare_truth
 from textedit.evaluation.classifier import AttributeClassifier
 from textedit.evaluation.damsm import DAMSM
 from textedit.evaluation.inception import find_inception_weights, load_inception
@@ -51,7 +52,7 @@ from textedit.evaluation.report import write_reports
 from textedit.evaluation.selection import select_metrics
 from textedit.evaluation.sources import open_eval_data
 from textedit.utils.atomic import atomic_save, atomic_write_text
-from textedit.utils.digest import file_digest, folder_digest
+from textedit.utils.digest import file_digest, folder_digest, source_digest
 from textedit.visualize import heatmap, to_pil
 
 __all__ = ["EvalSettings", "Evaluation", "evaluate"]
@@ -219,6 +220,8 @@ class Evaluation:
             },
             "evaluators": self.evaluator_info,
             "metrics": self.metrics,
+            # the code that computed the results: the models' and the renderer's, the metrics'
+            "code": {"textedit": __version__, "sources": source_digest()},
         }
 
     def _inputs(self) -> list[tuple[str, Path]]:
@@ -273,6 +276,12 @@ class Evaluation:
                 differs.append("evaluators")
             if set(old.get("metrics", [])) != set(self.metrics):
                 differs.append("metrics")
+            if old.get("code") != config["code"]:
+                then_code = old.get("code") or {"textedit": "an older version", "sources": "unrecorded"}
+                differs.append(
+                    f"code (textedit {then_code['textedit']}, sources {then_code['sources']}; this is "
+                    f"textedit {__version__}, sources {config['code']['sources']})"
+                )
             if differs and not self.overwrite:
                 size = then["image_size"] != self.reference_size and self.settings.image_size is None
                 raise InputError(
@@ -359,10 +368,7 @@ class Evaluation:
             if size not in cache:
                 items = [self.data.item(i, size) for i in idx]
                 truths = [None] * len(items)
-                if self.data.has_truth and any(
-                    m in self.metrics
-                    for m in ("attr_acc", "edit_acc", "colour_acc", "size_acc", "pattern_acc")
-                ):
+                if self.data.has_truth and any(m in self.metrics for m in ACCURACY_METRICS):
                     truths = [
                         prepare_truth(
                             it["scene"], it["target_scene"], parse_requested(it["requested"]), size

@@ -20,8 +20,6 @@ __all__ = ["measure_batch", "set_features", "preservation_masks", "INPUT_RELATIV
 #: text-to-image model, whose output does not start from the input, has none of them
 INPUT_RELATIVE = ("diff", "id_diff", "l1", "psnr", "ssim", "bg_change", "unmentioned_change", "mp")
 
-_ACCURACY = ("attr_acc", "edit_acc", "colour_acc", "size_acc", "pattern_acc")
-
 
 def preservation_masks(item: dict[str, Any], part_names: tuple[str, ...]) -> tuple[Tensor, Tensor]:
     """``(1, H, H)`` masks of the background and of the parts the description leaves alone.

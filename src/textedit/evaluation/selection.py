@@ -16,6 +16,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "edit_acc",
         "colour_acc",
         "size_acc",
+        "size_change_acc",
         "pattern_acc",
         "bg_change",
         "unmentioned_change",

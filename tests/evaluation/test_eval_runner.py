@@ -304,3 +304,18 @@ def test_edit_notes_count_each_description_once():
     for _ in range(3):  # the same description in three batches (and as an identity edit)
         model.edit(torch.zeros(2, 3, 8, 8), ["a zorp bird", "a red bird"], None)
     assert {k: len(v) for k, v in model.warnings.items()} == {"words the model does not know": 2}
+
+
+def test_a_model_trained_on_the_evaluated_images_is_named(tiny_model_dir, tmp_path):
+    # generated scene i depends on (family, seed, i) alone: a run on 80 images trains on
+    # images 0..71, which hold the test split of a 60-image set (54..59)
+    run = tmp_path / "run"
+    shutil.copytree(tiny_model_dir, run / "model")
+    (run / "config.yaml").write_text("data:\n  type: synthetic\n  family: birds\n  num_images: 80\n  data_seed: 0\n")
+    notes = []
+    evaluate([str(run / "model")], "synthetic:birds", tmp_path / "e", log=notes.append, data_n=60, limit=1, gallery=0)
+    (note,) = [n for n in notes if n.startswith("warning:")]
+    assert "run (" in note and "trained on 6 of the generated images evaluated here" in note and "54..59" in note
+    notes.clear()  # another data seed: nothing seen
+    evaluate([str(run / "model")], "synthetic:birds", tmp_path / "f", log=notes.append, data_n=60, data_seed=1, limit=1, gallery=0)
+    assert not [n for n in notes if n.startswith("warning:")]

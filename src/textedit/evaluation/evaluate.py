@@ -36,9 +36,11 @@ from typing import Any
 
 import numpy as np
 import torch
+import yaml
 
 from textedit._version import __version__
-from textedit.errors import InputError
+from textedit.data.synthetic import SyntheticSpec
+from textedit.errors import InputError, TextEditError
 from textedit.evaluation import metrics as M
 from textedit.evaluation._io import read_records, read_state
 from textedit.evaluation.aggregate import aggregate
@@ -149,6 +151,9 @@ class Evaluation:
         for m in self.models:
             if isinstance(m, TrueEditModel) and not self.data.has_truth:
                 raise m.no_truth()  # before the folder is touched
+            seen = _seen_in_training(m.fingerprint.get("path"), self.data.fingerprint)
+            if seen:
+                self.log(f"warning: {m.label} ({m.source}) {seen}; its figures are not held out")
         self.n = len(self.data) if settings.limit is None else min(settings.limit, len(self.data))
         if self.n < 1:
             raise InputError(f"--limit must be at least 1, got {settings.limit}")
@@ -463,14 +468,52 @@ def evaluate(
     out: str | Path,
     progress: bool = False,
     overwrite: bool = False,
+    log: Callable[[str], None] = print,
     **settings: Any,
 ) -> dict[str, Any]:
     """Evaluate ``models`` (``--model`` strings, or one) on ``data``; see :class:`EvalSettings`
-    for ``settings``."""
+    for ``settings``; ``log`` receives the notes and warnings (e.g. a model trained on the
+    images evaluated)."""
     resolved = [resolve_model(m) for m in ([models] if isinstance(models, str) else models)]
     return Evaluation(
-        EvalSettings(data=data, **settings), resolved, out, progress=progress, overwrite=overwrite
+        EvalSettings(data=data, **settings), resolved, out, progress=progress, overwrite=overwrite, log=log
     ).run()
+
+
+def _seen_in_training(model_path: str | None, data: dict[str, Any]) -> str | None:
+    """What a model's training run saw of a generated evaluation set, when it saw any of it:
+    generated scene ``i`` depends on the family, the seed and ``i`` alone, so a run on more
+    images than the evaluation set's (or on its split) trained on the images it is measured
+    on. Read from the run's ``config.yaml`` beside the model's folder (and a packed data
+    set's ``packed.json``); None when there is nothing to tell."""
+    evaluated = data.get("synthetic")
+    if model_path is None or evaluated is None:
+        return None
+    config = Path(model_path).parent / "config.yaml"
+    try:
+        trained = (yaml.safe_load(config.read_text(encoding="utf-8")) or {}).get("data") or {}
+        if trained.get("type") == "packed":
+            source = json.loads((Path(trained["root"]) / "packed.json").read_text(encoding="utf-8"))["source"]
+            spec = SyntheticSpec(**source["spec"]) if source.get("type") == "generated" else None
+        elif trained.get("type", "synthetic") == "synthetic":
+            spec = SyntheticSpec(trained.get("family", "birds"), trained.get("num_images", 20000), trained.get("data_seed", 0))
+        else:
+            spec = None
+        measured = SyntheticSpec(**evaluated)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, yaml.YAMLError, TextEditError):
+        return None  # no run beside it, or one this check cannot read: nothing to tell
+    if spec is None or (spec.family, spec.seed) != (measured.family, measured.seed):
+        return None
+    split = trained.get("split", "train")
+    seen = {i for i in range(spec.n) if spec.split(i) == split}
+    shared = [i for i in range(measured.n) if measured.split(i) == data.get("split", "test") and i in seen]
+    if not shared:
+        return None
+    return (
+        f"was trained on {len(shared)} of the generated images evaluated here (the {split} split of "
+        f"{spec.n} {spec.family} with seed {spec.seed}, per {config}, holds images {shared[0]}..{shared[-1]}); "
+        f"evaluate it on another --data-seed or a data set it did not see"
+    )
 
 
 def _changed(old: Any, new: Any, name: str) -> list[str]:

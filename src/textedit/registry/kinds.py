@@ -55,44 +55,37 @@ _RECIPE = "textedit.interfaces.recipe:Recipe"
 _RECIPE_CONFIG = "textedit.interfaces.recipe:RecipeConfig"
 
 
+def _check_class(obj: Any, what: str, base_path: str, config_path: str) -> None:
+    """``obj`` is a concrete subclass of the class at ``base_path`` whose ``config_class``
+    subclasses the one at ``config_path``; else a ``TypeError`` that says which is not."""
+    base, config_base = _import_object(base_path), _import_object(config_path)
+    if not (inspect.isclass(obj) and issubclass(obj, base)):
+        raise TypeError(f"{what} must be a subclass of {base.__module__}.{base.__qualname__}, got {obj!r}")
+    if inspect.isabstract(obj):
+        raise TypeError(f"{obj.__qualname__} is abstract: implement {', '.join(sorted(obj.__abstractmethods__))}")
+    config_class = getattr(obj, "config_class", None)
+    if not (inspect.isclass(config_class) and issubclass(config_class, config_base)):
+        raise TypeError(
+            f"{obj.__qualname__}.config_class must be a subclass of "
+            f"{config_base.__module__}.{config_base.__qualname__}, got {config_class!r}"
+        )
+
+
 def _component_validator(kind: str, base_path: str):
     def validate(obj: Any) -> None:
-        ComponentConfig = _import_object(_COMPONENT_CONFIG)
-        base = _import_object(base_path)
-        if not (inspect.isclass(obj) and issubclass(obj, base)):
-            raise TypeError(
-                f"a {kind} must be a subclass of {base.__module__}.{base.__qualname__}, "
-                f"got {obj!r}"
-            )
-        _check_concrete(obj)
-        config_class = getattr(obj, "config_class", None)
-        if not (inspect.isclass(config_class) and issubclass(config_class, ComponentConfig)):
-            raise TypeError(
-                f"{obj.__qualname__}.config_class must be a subclass of "
-                f"textedit.config.ComponentConfig, got {config_class!r}"
-            )
+        _check_class(obj, f"a {kind}", base_path, _COMPONENT_CONFIG)
 
     return validate
 
 
 def _model_validator(obj: Any) -> None:
-    Composition = _import_object(_COMPOSITION)
-    CompositionConfig = _import_object(_COMPOSITION_CONFIG)
     if isinstance(obj, Preset):
         if not (isinstance(obj.name, str) and isinstance(obj.composition, str) and obj.composition):
             raise TypeError(f"a preset needs a name and the registered name of its composition, got {obj!r}")
         if not (isinstance(obj.config, Mapping) or callable(obj.config)):
             raise TypeError(f"the config of preset {obj.name!r} must be a mapping or a callable returning one, got {obj.config!r}")
         return
-    if not (inspect.isclass(obj) and issubclass(obj, Composition)):
-        raise TypeError(f"a model must be a textedit.Composition subclass or a textedit.Preset, got {obj!r}")
-    _check_concrete(obj)
-    config_class = getattr(obj, "config_class", None)
-    if not (inspect.isclass(config_class) and issubclass(config_class, CompositionConfig)):
-        raise TypeError(
-            f"{obj.__qualname__}.config_class must be a subclass of "
-            f"textedit.config.CompositionConfig, got {config_class!r}"
-        )
+    _check_class(obj, "a model (or a textedit.Preset)", _COMPOSITION, _COMPOSITION_CONFIG)
 
 
 def _verify_model(obj: Any) -> None:
@@ -101,24 +94,8 @@ def _verify_model(obj: Any) -> None:
         _import_object(_RESOLVE_MODEL_CONFIG)(obj.name)
 
 
-def _check_concrete(cls: type) -> None:
-    if inspect.isabstract(cls):
-        raise TypeError(
-            f"{cls.__qualname__} is abstract: implement {', '.join(sorted(cls.__abstractmethods__))}"
-        )
-
-
 def _recipe_validator(obj: Any) -> None:
-    Recipe, RecipeConfig = _import_object(_RECIPE), _import_object(_RECIPE_CONFIG)
-    if not (inspect.isclass(obj) and issubclass(obj, Recipe)):
-        raise TypeError(f"a recipe must be a subclass of textedit.interfaces.recipe.Recipe, got {obj!r}")
-    _check_concrete(obj)
-    config_class = getattr(obj, "config_class", None)
-    if not (inspect.isclass(config_class) and issubclass(config_class, RecipeConfig)):
-        raise TypeError(
-            f"{obj.__qualname__}.config_class must be a subclass of "
-            f"textedit.interfaces.recipe.RecipeConfig, got {config_class!r}"
-        )
+    _check_class(obj, "a recipe", _RECIPE, _RECIPE_CONFIG)
 
 
 _REGISTRIES: dict[str, Registry] = {

@@ -362,3 +362,14 @@ def test_components_widens_its_columns_for_long_names(toy_registered, fake_dist,
     row = next(line for line in lines if long in line)
     tlu = next(line for line in lines if line.startswith("  tlu "))
     assert row.index(" a-distribution-with-a-long-name-too 10.20.30 ") == tlu.index(" textedit ") > row.index(long) + len(long) - 1
+
+
+def test_a_plugin_preset_that_shares_a_builtins_name_is_checked_itself(fake_dist):
+    from textedit.cli.components import collect
+
+    source = "from textedit import Preset\nP = Preset(name='mimnet_64', composition='mimnett', config={})\n"
+    fake_dist("shadow-presets", "0.1", {"textedit.models": {"mimnet_64": "shadow_presets:P"}}, {"shadow_presets.py": source})
+    (row,) = [r for r in collect("model") if r["distribution"] == "shadow-presets"]
+    assert row["status"] == "failed" and "'mimnett'" in row["error"]
+    assert textedit.create_model  # the built-in keeps its name
+    assert get_registry("model").get("mimnet_64").composition == "mimnet"

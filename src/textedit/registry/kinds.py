@@ -88,10 +88,11 @@ def _model_validator(obj: Any) -> None:
     _check_class(obj, "a model (or a textedit.Preset)", _COMPOSITION, _COMPOSITION_CONFIG)
 
 
-def _verify_model(obj: Any) -> None:
-    """A plug-in preset resolves: its composition is registered and its config validates."""
-    if isinstance(obj, Preset):
-        _import_object(_RESOLVE_MODEL_CONFIG)(obj.name)
+def _verify_model(entry: Any) -> None:
+    """A plug-in preset resolves: its composition is registered and its config validates
+    (looked up by qualified name: a built-in or another plug-in may share the bare one)."""
+    if isinstance(entry.obj, Preset):
+        _import_object(_RESOLVE_MODEL_CONFIG)(entry.qualified_name)
 
 
 def _recipe_validator(obj: Any) -> None:

@@ -95,10 +95,11 @@ class Registry:
         validate: called with every object registered in code or loaded from a plug-in;
             raises ``TypeError`` when it is not a valid member of this registry (e.g. not a
             subclass of the kind's base class).
-        verify: called with a plug-in's object after ``validate``, once its entry is marked
-            loaded (so that it may look up other entries, this one included); raises when the
-            object cannot be used (e.g. a preset whose config does not validate). Code
-            registrations skip it: they may name components registered after them.
+        verify: called with a plug-in's entry after ``validate``, once it is marked loaded
+            (so that it may look up other entries, this one by its qualified name included);
+            raises when the object cannot be used (e.g. a preset whose config does not
+            validate). Code registrations skip it: they may name components registered
+            after them.
         builtin_modules: modules imported on first use so that built-ins register
             themselves; kept lazy so that ``import textedit`` stays cheap.
     """
@@ -109,7 +110,7 @@ class Registry:
         group: str,
         validate: Callable[[Any], None],
         builtin_modules: Iterable[str] = (),
-        verify: Callable[[Any], None] | None = None,
+        verify: Callable[[RegistryEntry], None] | None = None,
     ):
         self.kind = kind
         self.group = group
@@ -298,7 +299,7 @@ class Registry:
                 self._validate(obj)
                 entry.status, entry.obj = "loaded", obj
                 if self._verify is not None:
-                    self._verify(obj)
+                    self._verify(entry)
             except (Exception, SystemExit) as exc:  # a broken plug-in must not break textedit
                 # (SystemExit: a module that parses sys.argv or calls exit() on import)
                 entry.status, entry.error, entry.obj = "failed", exc, None

@@ -30,7 +30,7 @@ import torch
 
 from textedit._version import SCHEMA_VERSION, __version__
 from textedit.config.base import ComponentSpec, validate_config
-from textedit.errors import AmbiguousComponentError, CheckpointError, InputError, UnknownComponentError
+from textedit.errors import AmbiguousComponentError, CheckpointError, InputError, TextEditError, UnknownComponentError
 from textedit.registry.entry_points import autoload_disabled
 from textedit.registry.kinds import MODEL_KIND, get_registry
 from textedit.registry.registry import RegistryEntry
@@ -323,6 +323,42 @@ def _read_component_spec(directory: Path, kind: str | None, where: str) -> tuple
     return cls, ComponentSpec(saved_kind, name, config)
 
 
+def _as_saved(spec: ComponentSpec, cls: type, slot_meta: Any) -> ComponentSpec:
+    """``spec`` under the type name the model's config gave the slot when it was saved (a
+    plug-in's qualified ``dist:name``, where the component's own file holds the bare name),
+    when that name still resolves to ``cls``: the loaded model's config then equals the
+    saved one's, and rebuilding from it does not depend on the bare name staying unique."""
+    saved = slot_meta.get("type") if isinstance(slot_meta, Mapping) else None
+    if not isinstance(saved, str) or saved == spec.type:
+        return spec
+    try:
+        if get_registry(spec.kind).get(saved) is not cls:
+            return spec
+    except TextEditError:  # not resolvable now (a plug-in renamed or gone): keep the bare name
+        return spec
+    return ComponentSpec(spec.kind, saved, spec.config)
+
+
+def _version_change(directory: Path) -> str | None:
+    """What to do when the plug-in a saved component comes from is installed at another
+    version than it was saved with (its new code builds other layers from the same config);
+    None when it is not or cannot be told."""
+    try:
+        data = json.loads((directory / CONFIG_NAME).read_text(encoding="utf-8"))
+        meta = data.get(META_KEY) or {}
+        origin = meta.get("origin") or {}
+        dist, saved = origin.get("distribution"), origin.get("version")
+        installed = get_registry(meta["kind"]).resolve(f"{dist}:{data['type']}").version
+    except Exception:  # noqa: BLE001  (the files were read once already; this only adds a hint)
+        return None
+    if not dist or not saved or installed in (None, saved):
+        return None
+    return (
+        f"it was saved with {dist} {saved} and {dist} {installed} is installed, whose code builds "
+        f"other layers: pip install '{dist}=={saved}' to load it"
+    )
+
+
 def _load_weights(module: torch.nn.Module, path: Path, where: str, map_location: Any) -> None:
     from safetensors import SafetensorError
     from safetensors.torch import load_file
@@ -358,7 +394,8 @@ def _load_weights(module: torch.nn.Module, path: Path, where: str, map_location:
             parts.append(f"shape mismatch {mismatched[:5]}")
         raise CheckpointError(
             f"{where}: the weights in {path} do not fit the architecture its config describes "
-            f"({'; '.join(parts)}); the folder mixes files from different models"
+            f"({'; '.join(parts)}); "
+            + (_version_change(path.parent) or "the folder mixes files from different models")
         )
     module.load_state_dict(state, strict=True)
 
@@ -424,6 +461,7 @@ def load_composition(directory: str | Path, map_location: Any = "cpu") -> Any:
     specs: dict[str, ComponentSpec] = {}
     for slot, kind in expected_slots.items():
         classes[slot], specs[slot] = _read_component_spec(directory / slot, kind, slot)
+        specs[slot] = _as_saved(specs[slot], classes[slot], slots_meta.get(slot))
     own = index.get("config") or {}
     if not isinstance(own, dict):
         raise CheckpointError(f"{directory / INDEX_NAME}: 'config' must be a JSON object, found {type(own).__name__}")

@@ -72,6 +72,10 @@ def test_composition_uses_the_plugin_by_name_and_roundtrips(plugin_site, tmp_pat
         image = torch.rand(1, 3, a.config.image_size, a.config.image_size) * 2 - 1
         a.eval(); c.eval()
         assert torch.equal(a.edit(image, ["a red bird"]).fine, c.edit(image, ["a red bird"]).fine)
+        # the preset names its slots by qualified name; a reload keeps them (its config is equal)
+        assert b.config.slot("localizer").type == "textedit-plugin-example:spatial_prior"
+        b.save_pretrained({str(tmp_path / 'preset')!r})
+        assert textedit.load_composition({str(tmp_path / 'preset')!r}).config == b.config
         print("ok")
     """
     out = run_python(plugin_site, code)

@@ -275,9 +275,11 @@ def test_a_package_with_a_damaged_entry_points_file_does_not_stop_discovery(tmp_
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: unrelated-pkg\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text("[console_scripts]\nfoo = a:b\nfoo = a:c\n")  # configparser refuses it
     monkeypatch.setattr(sys, "path", [str(tmp_path), *sys.path])
-    with pytest.warns(PluginWarning, match="one package at a time"):
+    (info / "entry_points.txt").write_text("[console_scripts]\nfoo = a:b\nfoo = a:c\nbar = a:d\n")
+    with pytest.warns(PluginWarning, match="one package at a time"), pytest.warns(PluginWarning, match=r"skipped the entry points \['foo'\] .* declared twice"):
         entries = discover("console_scripts")
-    assert any(e.distribution == "unrelated-pkg" and e.name == "foo" for e in entries)
+    mine = [e.name for e in entries if e.distribution == "unrelated-pkg"]
+    assert mine == ["bar"]  # the duplicated one is skipped, the rest of the package read
 
 
 def test_an_abstract_plugin_class_names_what_it_lacks(toy_registered, fake_dist):
@@ -372,3 +374,36 @@ def test_a_plugin_preset_that_shares_a_builtins_name_is_checked_itself(fake_dist
     (row,) = [r for r in collect("model") if r["distribution"] == "shadow-presets"]
     assert row["status"] == "failed" and "'mimnett'" in row["error"]
     assert get_registry("model").get("mimnet_64").composition == "mimnet"  # the built-in keeps its name
+
+
+def test_an_unknown_name_points_at_a_misspelt_group(fake_dist):
+    fake_dist("typo-group2", "0.1", {"textedit.localiser": {"mine": "x:X"}, "textedit.generator": {"g": "x:Y"}})
+    with pytest.raises(UnknownComponentError) as info:
+        get_registry("localizer").get("mine")
+    assert "typo-group2 declare(s) entry points in 'textedit.localiser'" in str(info.value)
+    assert "textedit.generator'" not in str(info.value)  # that one is the generators' group misspelt
+
+
+def test_a_dotted_target_is_told_to_use_a_colon(toy_registered, fake_dist):
+    fake_dist("dotted-dist", "0.1", {"textedit.localizers": {"dotted": "dotted_plugin.PluginLocalizer"}},
+              {"dotted_plugin.py": TOY_PLUGIN})
+    with pytest.warns(PluginWarning), pytest.raises(PluginLoadError, match=r"did the package mean 'dotted_plugin:PluginLocalizer'\?\)\. Reinstall"):
+        get_registry("localizer").get("dotted")
+
+
+def test_replacing_a_builtin_in_code_warns():
+    registry = get_registry("localizer")
+    builtin = registry.get("everywhere")
+
+    class Mine(builtin):
+        """A user's localizer."""
+
+    Mine.__module__ = "someone_elses_package"
+    try:
+        with pytest.warns(PluginWarning, match=r"someone_elses_package replaces textedit's built-in localizer 'everywhere'"):
+            registry.add("everywhere", Mine, force=True)
+    finally:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PluginWarning)  # putting textedit's own back: no warning
+            registry.add("everywhere", builtin, force=True)
+    assert registry.get("everywhere") is builtin

@@ -112,6 +112,27 @@ def test_missing_plugin_names_the_package(toy_registered, tmp_path, fake_dist):
         load_composition(tmp_path / "m")
 
 
+def test_weights_that_no_longer_fit_an_upgraded_plugin_name_both_versions(toy_registered, tmp_path, fake_dist):
+    import sys
+
+    from textedit.registry.kinds import get_registry
+
+    fake_dist("acme-up", "0.3", {"textedit.localizers": {"up": "acme_up:PluginLocalizer"}}, {"acme_up.py": TOY_PLUGIN})
+    textedit.create_model("toy_model", localizer={"type": "up"}).save_pretrained(tmp_path / "m")
+    # version 0.5 of the plug-in adds a layer to the same config
+    site = tmp_path / "site"
+    info = next(site.glob("acme_up-*.dist-info"))
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-up\nVersion: 0.5\n")
+    info.rename(site / "acme_up-0.5.dist-info")
+    (site / "acme_up.py").write_text(TOY_PLUGIN + "    def __init__(self, config=None):\n"
+                                     "        super().__init__(config)\n        self.extra = torch.nn.Linear(2, 2)\n"
+                                     "import torch\n")
+    sys.modules.pop("acme_up", None)
+    get_registry("localizer").refresh()
+    with pytest.raises(CheckpointError, match=r"missing \['extra.bias', 'extra.weight'\]\); it was saved with acme-up 0.3 and acme-up 0.5 is installed.*pip install 'acme-up==0.3'"):
+        load_composition(tmp_path / "m")
+
+
 def test_loading_with_plugin_autoload_off_says_so(toy_registered, tmp_path, fake_dist, monkeypatch):
     fake_dist(
         "acme-edit", "2.3",

@@ -88,17 +88,14 @@ def unknown_groups(known: Iterable[str]) -> dict[str, list[str]]:
     it: a plug-in that misspelt its group is otherwise never found."""
     known = set(known)
     out: dict[str, set[str]] = {}
-    try:
-        files = list(entrypoints.iter_files_distros())
-    except Exception:  # noqa: BLE001  (reported by discover)
-        return {}
-    for config, distro in files:
-        for group in config.sections():
-            if group in known:
-                continue
+    for dist in importlib.metadata.distributions():  # one at a time: a damaged package is passed over
+        try:
+            groups = {ep.group for ep in dist.entry_points}
+        except Exception:  # noqa: BLE001  (discover warns of it)
+            continue
+        for group in groups - known:
             if group.lower().startswith("textedit.") or difflib.get_close_matches(group, known, n=1, cutoff=0.9):
-                name = distro.name if distro is not None else "unknown"
-                out.setdefault(group, set()).add(normalize_distribution(name))
+                out.setdefault(group, set()).add(normalize_distribution(dist.metadata["Name"] or "unknown"))
     return {group: sorted(dists) for group, dists in sorted(out.items())}
 
 
@@ -166,9 +163,18 @@ def _each_distribution(group: str, failure: Exception) -> list[tuple[str, str, s
         except Exception as exc:  # noqa: BLE001
             warn_caller(f"skipped the entry points of the installed package {name}: {exc}", PluginWarning)
             continue
+        names = [ep.name for ep in eps]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:  # what made reading them all at once fail: which one is meant is unknown
+            warn_caller(
+                f"skipped the entry points {twice} of the installed package {name}: each is declared "
+                f"twice in group {group!r}",
+                PluginWarning,
+            )
         for ep in eps:
-            target, parsed = _parsed(ep.name, ep.value, normalize_distribution(name))
-            found.append((ep.name, target, name, dist.version, parsed))
+            if ep.name not in twice:
+                target, parsed = _parsed(ep.name, ep.value, normalize_distribution(name))
+                found.append((ep.name, target, name, dist.version, parsed))
     warn_caller(
         f"reading the installed packages' entry points at once failed ({type(failure).__name__}: {failure}); "
         f"read them one package at a time instead, skipping any that cannot be read",

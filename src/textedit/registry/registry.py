@@ -38,6 +38,7 @@ from textedit.registry.entry_points import (
     autoload_disabled,
     discover,
     normalize_distribution,
+    unknown_groups,
 )
 from textedit.utils.caller import warn_caller
 
@@ -153,6 +154,13 @@ class Registry:
                 )
             module = getattr(obj, "__module__", type(obj).__module__)
             distribution, version = _code_origin(module)
+            if old is not None and old.obj is not obj and old.distribution == BUILTIN_DISTRIBUTION != distribution:
+                warn_caller(
+                    f"{module} replaces textedit's built-in {self.kind} {name!r} ({old.target}) for "
+                    f"this whole process, in every model built after it, the saved ones loaded "
+                    f"included; a plug-in should add a name of its own",
+                    PluginWarning,
+                )
             entry = RegistryEntry(
                 name=name,
                 distribution=distribution,
@@ -277,9 +285,10 @@ class Registry:
             listing += f"; failed to load: {', '.join(sorted(failed))} (see `textedit components`)"
         if autoload_disabled():
             listing += " (plug-in auto-loading is off)"
+        misspelt = "" if autoload_disabled() else _misspelt_groups(self.group)
         return UnknownComponentError(
             f"unknown {self.kind} {name!r}.{hint} Available {self.kind}s: {listing}. "
-            f"A plug-in adds one through the entry-point group {self.group!r}."
+            f"A plug-in adds one through the entry-point group {self.group!r}.{misspelt}"
         )
 
     def get(self, name: str) -> Any:
@@ -312,11 +321,15 @@ class Registry:
             return obj
 
     def _load_error(self, entry: RegistryEntry) -> PluginLoadError:
+        hint = ""
+        if isinstance(entry.error, ModuleNotFoundError) and ":" not in entry.target and "." in entry.target:
+            module, _, obj = entry.target.rpartition(".")
+            hint = f" (an entry point names 'module:object': did the package mean '{module}:{obj}'?)"
         return PluginLoadError(
             f"{self.kind} {entry.qualified_name!r} from plug-in distribution "
             f"{entry.origin!r} failed to load from {entry.target}: "
-            f"{type(entry.error).__name__}: {entry.error}. Reinstall or fix that package, "
-            f"or uninstall it; the rest of textedit is unaffected."
+            f"{type(entry.error).__name__}: {str(entry.error).rstrip('.')}{hint}. Reinstall or fix "
+            f"that package, or uninstall it; the rest of textedit is unaffected."
         )
 
     def load_all(self) -> list[RegistryEntry]:
@@ -342,9 +355,11 @@ class Registry:
                 self.load(e)
                 return e
         raise TextEditError(
-            f"{_target_of(obj)} is not a registered {self.kind}: register it with "
-            f"@register_{self.kind}('name') or declare it in the entry-point group "
-            f"{self.group!r} before saving or loading it"
+            f"{_target_of(obj)} is not a registered {self.kind}, and saving or loading finds "
+            f"a class by its registered name: a plug-in package declares it in the entry-point "
+            f"group {self.group!r}, found once the package is installed (`pip install -e .` in "
+            f"its folder, also before running its tests); code outside a package registers it "
+            f"with textedit.register_{self.kind}('name')"
         )
 
     def __contains__(self, name: object) -> bool:
@@ -356,6 +371,20 @@ class Registry:
 
     def __repr__(self) -> str:
         return f"Registry(kind={self.kind!r}, group={self.group!r})"
+
+
+def _misspelt_groups(group: str) -> str:
+    """A sentence naming the packages that declare entry points in a group that looks like
+    ``group`` but is not it (they are never found), or ``""``."""
+    from textedit.registry.kinds import ENTRY_POINT_GROUPS  # lazy: textedit.registry.kinds imports this module
+
+    known = list(ENTRY_POINT_GROUPS.values())
+    close = [
+        f"{', '.join(dists)} declare(s) entry points in {other!r}"
+        for other, dists in unknown_groups(known).items()
+        if difflib.get_close_matches(other, known, n=1, cutoff=0.6) == [group]
+    ]
+    return f" (Misspelt? {'; '.join(close)}, which textedit does not read.)" if close else ""
 
 
 def _target_of(obj: Any) -> str:

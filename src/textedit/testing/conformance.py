@@ -326,7 +326,7 @@ def run_conformance(
             raise _fail(
                 component, "config_roundtrip",
                 f"{component.config_class.__name__} fields without a description (give each "
-                f"Field(..., description=...); `textedit components` and the docs show them): {undescribed}",
+                f"Field(..., description=...): the generated API reference shows them): {undescribed}",
             )
         data = json.loads(json.dumps(component.config.to_dict()))
         again = component.config_class.model_validate(data)

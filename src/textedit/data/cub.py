@@ -31,7 +31,7 @@ from textedit.data.images import crop_box, load_image
 from textedit.data.pickles import load_pickle
 from textedit.errors import InputError
 
-__all__ = ["CUBDataset", "read_cub", "read_bird", "cub_crop_box", "CAPTIONS_PER_IMAGE"]
+__all__ = ["CUBDataset", "read_cub", "read_bird", "read_boxes", "cub_crop_box", "CAPTIONS_PER_IMAGE"]
 
 CAPTIONS_PER_IMAGE = 10
 
@@ -44,7 +44,9 @@ def cub_crop_box(bbox: tuple[float, float, float, float], width: int, height: in
     return max(0, cx - r), max(0, cy - r), min(width, cx + r), min(height, cy + r)
 
 
-def _read_boxes(cub: Path) -> dict[str, tuple[float, float, float, float]]:
+def read_boxes(cub: Path) -> dict[str, tuple[float, float, float, float]]:
+    """``<class>/<image>`` -> its bird's box ``(x, y, width, height)``, from the CUB archive's
+    ``images.txt`` and ``bounding_boxes.txt`` in ``cub`` (none when either is missing)."""
     names_file, boxes_file = cub / "images.txt", cub / "bounding_boxes.txt"
     if not names_file.is_file() or not boxes_file.is_file():
         return {}
@@ -99,7 +101,7 @@ def read_cub(root: str | os.PathLike[str], captions_from: str = "auto") -> list[
             f"the CUB archive is unpacked one level too deep: move the contents of {cub / 'CUB_200_2011'} "
             f"up into {cub}"
         )
-    boxes = _read_boxes(cub)
+    boxes = read_boxes(cub)
     pickled = None
     if not use_text:
         pickled = load_pickle(root / "captions.pickle")

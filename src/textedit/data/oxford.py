@@ -19,7 +19,7 @@ StackGAN and TAGAN: ``"train"`` = ``trainvalclasses.txt``, ``"test"`` = ``testcl
 ``"train_only"`` and ``"val"`` use ``trainclasses.txt`` and ``valclasses.txt`` where those
 exist. ``root`` may also be the folder holding ``cvpr2016_*``. Unless ``image_dir`` is given,
 the images are looked for, as ``<image>.jpg`` or ``<class>/<image>.jpg``, in ``jpg/``,
-``../jpg``, ``../102flowers/jpg``, ``../CUB_200_2011/images``, ``CUB_200_2011/images`` and
+``images/``, ``../jpg``, ``../102flowers/jpg``, ``../CUB_200_2011/images``, ``CUB_200_2011/images`` and
 ``../images`` (a folder without the images, such as Reed's ``images/`` of ``.t7`` features,
 is passed over). Birds found in ``CUB_200_2011/images`` are cropped to their box from
 ``CUB_200_2011/bounding_boxes.txt`` as :class:`~textedit.data.cub.CUBDataset` crops them.
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from textedit.data.base import CaptionDataset, CaptionRecord
-from textedit.data.cub import _read_boxes, read_bird
+from textedit.data.cub import read_boxes, read_bird
 from textedit.errors import InputError
 
 __all__ = ["Oxford102Dataset", "read_oxford102", "SPLIT_FILES"]
@@ -61,7 +61,7 @@ def _image_folder(root: Path, samples: list[tuple[str, str]], image_dir: Path | 
     """The folder holding the images of ``samples`` (class, image) and whether it has one
     subfolder per class (CUB) rather than every image at its top (Oxford's ``jpg``)."""
     candidates = [image_dir] if image_dir is not None else [
-        root / "jpg", root.parent / "jpg", root.parent / "102flowers" / "jpg",
+        root / "jpg", root / "images", root.parent / "jpg", root.parent / "102flowers" / "jpg",
         root.parent / "CUB_200_2011" / "images", root / "CUB_200_2011" / "images", root.parent / "images",
     ]
     for folder in candidates:
@@ -113,7 +113,7 @@ def read_oxford102(
     if not samples:
         raise InputError(f"the class folders of {text} hold no caption files")
     images, nested = _image_folder(root, samples, Path(image_dir) if image_dir is not None else None)
-    boxes = _read_boxes(images.parent) if nested and images.name == "images" else {}
+    boxes = read_boxes(images.parent) if nested and images.name == "images" else {}
     records = []
     for split, cls, files in listed:
         label = int("".join(ch for ch in cls.split(".")[0] if ch.isdigit()) or 0)

@@ -48,3 +48,31 @@ def test_components_json_and_kind(capsys, toy_registered):
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
     assert "usage: textedit" in capsys.readouterr().out
+
+
+def test_resuming_without_a_plugin_the_run_used_says_what_to_install(fake_dist, tmp_path, capsys):
+    import shutil
+
+    import yaml
+
+    from textedit.testing import TINY_MIMNET
+
+    plugin = "from textedit.components.localizer.tlu import TLULocalizer\n\nclass Gate(TLULocalizer):\n    \"\"\"A TLU.\"\"\"\n"
+    fake_dist("acme-run", "0.3", {"textedit.localizers": {"gate": "acme_run:Gate"}}, {"acme_run.py": plugin})
+    config = tmp_path / "run.yaml"
+    config.write_text(yaml.safe_dump({
+        "model": {**TINY_MIMNET, "localizer": {"type": "gate"}},
+        "data": {"type": "synthetic", "num_images": 8, "sample_split": None},
+        "batch_size": 2, "steps": 2, "output_dir": str(tmp_path / "run"), "device": "cpu",
+        "ema_decay": None,
+    }))
+    assert main(["train", "--config", str(config), "--max-steps", "1", "--no-progress"]) == 0
+    recorded = json.loads((tmp_path / "run" / "plugins.json").read_text())
+    assert recorded == [{"kind": "localizer", "name": "gate", "distribution": "acme-run", "version": "0.3"}]
+    shutil.rmtree(next((tmp_path / "site").glob("acme_run-*.dist-info")))  # uninstalled
+    from textedit.registry.kinds import registries
+
+    for registry in registries().values():
+        registry.refresh()
+    assert main(["train", "--resume", str(tmp_path / "run"), "--no-progress"]) == 1
+    assert "not installed at its versions: pip install 'acme-run==0.3'" in capsys.readouterr().err

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from textedit.config.io import apply_overrides, read_config_file
     from textedit.errors import TextEditError
     from textedit.training.config import TrainConfig, find_config
-    from textedit.training.trainer import Trainer, TrainingInterrupted
+    from textedit.training.trainer import Trainer, TrainingInterrupted, plugin_hint
 
     if args.resume and args.out:
         raise TextEditError(
@@ -88,9 +88,15 @@ def run(args: argparse.Namespace) -> int:
             data[other] = None
     if args.out:
         data["output_dir"] = args.out
-    config = validate_config(TrainConfig, data, source=args.config or args.resume)
+    try:
+        config = validate_config(TrainConfig, data, source=args.config or args.resume)
+        trainer = Trainer(config, resume=bool(args.resume), progress=not args.no_progress)
+    except TextEditError as exc:  # a plug-in the run was started with may be missing
+        hint = plugin_hint(args.resume) if args.resume else ""
+        if not hint:
+            raise
+        raise TextEditError(f"{exc}{hint}") from exc
     out = Path(config.output_dir)
-    trainer = Trainer(config, resume=bool(args.resume), progress=not args.no_progress)
     try:
         exported = trainer.train(max_steps=args.max_steps)
     except TrainingInterrupted as stop:

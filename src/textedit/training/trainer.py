@@ -37,6 +37,7 @@ from textedit.interfaces.model import TextModel
 from textedit.interfaces.recipe import Recipe, TrainingBatch
 from textedit.pretrained import EXPORT_RECORD
 from textedit.registry.api import create_recipe, resolve_model_config
+from textedit.registry.kinds import MODEL_KIND, get_registry
 from textedit.serialization import restoring
 from textedit.training import distributed as dist_utils
 from textedit.training.checkpoint import (
@@ -53,6 +54,9 @@ from textedit.training.samples import sample_grid
 from textedit.utils.atomic import atomic_write_text
 from textedit.utils.cpu import cpu_has_native_bf16
 from textedit.utils.digest import weights_digest
+
+#: beside ``config.yaml``: the plug-in packages (and versions) the run's model and recipe come from
+PLUGINS_RECORD = "plugins.json"
 
 __all__ = ["Trainer", "TrainingInterrupted"]
 
@@ -167,6 +171,30 @@ class Trainer:
             )
             return None
         return torch.bfloat16 if mode == "bf16" else torch.float16
+
+    def plugins(self) -> list[dict[str, Any]]:
+        """The plug-in packages this run's model and recipe come from (what the preset, the
+        composition, each slot's component and the recipe are registered by, textedit's own
+        left out): written to ``PLUGINS_RECORD`` so that resuming without them says what to
+        install."""
+        model_registry = get_registry(MODEL_KIND)
+        named = self.config.model.get("type")
+        lookups = [("recipe", lambda: get_registry("recipe").entry_for(type(self.recipe))),
+                   ("model", lambda: model_registry.entry_for(type(self.model)))]
+        if isinstance(named, str):
+            lookups.append(("model", lambda: model_registry.resolve(named)))
+        lookups += [(c.kind, functools.partial(get_registry(c.kind).entry_for, type(c)))
+                    for c in self.model.components().values()]
+        found: list[dict[str, Any]] = []
+        for kind, lookup in lookups:
+            try:
+                entry = lookup()
+            except TextEditError:  # not registered under a name (built in code, say): nothing to record
+                continue
+            item = {"kind": kind, "name": entry.name, "distribution": entry.distribution, "version": entry.version}
+            if entry.distribution != "textedit" and item not in found:
+                found.append(item)
+        return found
 
     def _build_model(self, checkpoint: dict[str, Any] | None = None) -> TextModel:
         spec = dict(self.config.model)
@@ -364,6 +392,7 @@ class Trainer:
         if self.dist.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
             _write_config(self.out / "config.yaml", cfg)
+            atomic_write_text(self.out / PLUGINS_RECORD, json.dumps(self.plugins(), indent=2) + "\n")
         logger = MetricsLogger(self.out, resume_step=self.step) if self.dist.is_main else None
         bar = tqdm(total=self.total_steps, initial=self.step, disable=not self.progress, unit="step", dynamic_ncols=True)
         try:
@@ -573,6 +602,30 @@ def _warn_about_changed_inputs(saved: dict[str, str] | None, now: dict[str, str]
             UserWarning,
             stacklevel=3,
         )
+
+
+def plugin_hint(run_dir: str | Path) -> str:
+    """What to install to resume the run in ``run_dir``: a sentence naming each plug-in
+    package of its :data:`PLUGINS_RECORD` that is not installed at the version the run
+    started with, or ``""``."""
+    from importlib import metadata
+
+    try:
+        recorded = json.loads((Path(run_dir) / PLUGINS_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    wanted = {}
+    for item in recorded if isinstance(recorded, list) else []:
+        try:
+            installed = metadata.version(item["distribution"])
+        except (metadata.PackageNotFoundError, KeyError, TypeError, ValueError):
+            installed = None
+        if isinstance(item, dict) and item.get("version") and installed != item["version"]:
+            wanted[item["distribution"]] = (item["version"], item.get("name"))
+    if not wanted:
+        return ""
+    lines = " ".join(f"'{d}=={v}'" for d, (v, _) in sorted(wanted.items()))
+    return f" This run was started with plug-ins that are not installed at its versions: pip install {lines}"
 
 
 def _write_config(path: Path, config: TrainConfig) -> None:

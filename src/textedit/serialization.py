@@ -42,6 +42,7 @@ __all__ = [
     "load_component",
     "save_composition",
     "load_composition",
+    "read_composition_config",
     "CONFIG_NAME",
     "WEIGHTS_NAME",
     "INDEX_NAME",
@@ -432,6 +433,25 @@ def load_composition(directory: str | Path, map_location: Any = "cpu") -> Any:
     """
     map_location = resolve_device(map_location)
     directory = Path(directory)
+    cls, config, classes, specs = _read_composition(directory)
+    # 2. build the architecture, 3. load weights strictly
+    with restoring():
+        components = {slot: classes[slot](specs[slot].config) for slot in specs}
+    for slot, component in components.items():
+        _load_weights(component, directory / slot / WEIGHTS_NAME, slot, map_location)
+    model = cls(config, components)
+    return model.to(map_location).eval()
+
+
+def read_composition_config(directory: str | Path) -> tuple[type, Any]:
+    """The class and config of the composition saved in ``directory``, read and checked as
+    :func:`load_composition` reads them, without building it or reading its weights."""
+    cls, config, _, _ = _read_composition(Path(directory))
+    return cls, config
+
+
+def _read_composition(directory: Path) -> tuple[type, Any, dict[str, type], dict[str, ComponentSpec]]:
+    """Step 1 of loading: every type resolved and every config validated, no weights read."""
     if not directory.exists():
         aside = interrupted_replacement(directory)
         hint = f"; a save replacing it was interrupted, and the previous model is at {aside}: rename it back" if aside else ""
@@ -466,13 +486,7 @@ def load_composition(directory: str | Path, map_location: Any = "cpu") -> Any:
     if not isinstance(own, dict):
         raise CheckpointError(f"{directory / INDEX_NAME}: 'config' must be a JSON object, found {type(own).__name__}")
     config = validate_config(cls.config_class, {**own, **specs}, source=str(directory / INDEX_NAME))
-    # 2. build the architecture, 3. load weights strictly
-    with restoring():
-        components = {slot: classes[slot](specs[slot].config) for slot in expected_slots}
-    for slot, component in components.items():
-        _load_weights(component, directory / slot / WEIGHTS_NAME, slot, map_location)
-    model = cls(config, components)
-    return model.to(map_location).eval()
+    return cls, config, classes, specs
 
 
 def is_composition_dir(path: str | Path) -> bool:

@@ -707,3 +707,30 @@ def test_a_finished_run_trained_further_does_not_pass_off_its_old_export(tiny, t
     assert textedit.load(run / "model") is not None, "the old export, asked for by its folder"
     Trainer(tiny(steps=6), resume=True, progress=False).train()
     textedit.load(run)
+
+
+def test_a_run_fine_tunes_a_trained_model_from_its_weights(tiny, tmp_path):
+    """init_from: the run starts from the trained model's weights, architecture and
+    vocabulary (not one built from the new captions), and resumes without reading it again."""
+    import shutil
+
+    first = Trainer(tiny(output_dir=str(tmp_path / "first"), steps=2), progress=False)
+    first.train()
+    trained = textedit.load(tmp_path / "first")
+    config = tiny(model=None, init_from=str(tmp_path / "first"), steps=3, output_dir=str(tmp_path / "tuned"),
+                         data={"type": "synthetic", "family": "birds", "num_images": 12, "data_seed": 7, "sample_split": None})
+    tuned = Trainer(config, progress=False)
+    assert tuned.model.text_encoder.config.vocabulary == trained.text_encoder.config.vocabulary
+    for key, value in trained.state_dict().items():
+        torch.testing.assert_close(tuned.model.state_dict()[key], value, rtol=0, atol=0, msg=key)
+    tuned.train(max_steps=2)
+    shutil.rmtree(tmp_path / "first")  # a resumed run does not read it again
+    resumed = Trainer(config, resume=True, progress=False)
+    resumed.train()
+    assert resumed.step == 3 and (tmp_path / "tuned" / "model").is_dir()
+    with pytest.raises(ValueError, match=r"init_from: no model .*gone'"):  # pydantic's wrapper of the ConfigError
+        tiny(model=None, init_from=str(tmp_path / "gone"))
+    other = tiny(init_from=str(tmp_path / "tuned"), output_dir=str(tmp_path / "wider"),
+                        model={**tiny().model, "generator": {"channels": 24, "base_channels": 8}})
+    with pytest.raises(ConfigError, match=r"init_from: the weights of .* do not fit the model this config builds"):
+        Trainer(other, progress=False)

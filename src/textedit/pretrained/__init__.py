@@ -16,7 +16,7 @@ from typing import Any
 from textedit.errors import CheckpointError
 from textedit.utils.atomic import interrupted_replacement
 
-__all__ = ["load", "list_pretrained", "pretrained_path", "pretrained_info", "DEFAULT_MODEL"]
+__all__ = ["load", "model_folder", "list_pretrained", "pretrained_path", "pretrained_info", "DEFAULT_MODEL"]
 
 _HERE = Path(__file__).resolve().parent
 #: The model ``textedit edit`` uses when none is named.
@@ -69,6 +69,24 @@ def load(name_or_path: str | Path | None = None, map_location: Any = "cpu") -> A
     # lazy: serialization imports torch; listing the bundled models stays torch-free
     from textedit.serialization import load_composition
 
+    path = model_folder(name_or_path)
+    if not (path / "model_index.json").exists() and (path / "config.json").is_file():
+        # lazy: the DAMSM composition imports torch; only a folder without an index gets here
+        from textedit.models.damsm import DAMSM, is_legacy_folder
+
+        if is_legacy_folder(path):  # DAMSM's old single-folder format
+            return DAMSM.from_pretrained(path, map_location=map_location)
+    return load_composition(path, map_location=map_location)
+
+
+def model_folder(name_or_path: str | Path | None = None) -> Path:
+    """The folder :func:`load` reads for ``name_or_path``: a saved model's, a training run's
+    ``model/``, or a bundled model's.
+
+    Raises:
+        CheckpointError: neither (a checkpoint file, an unfinished run, a run exported
+            before its newest checkpoint, no such name or path); the message says what to do.
+    """
     if name_or_path is None:
         name_or_path = DEFAULT_MODEL
     path = Path(name_or_path)
@@ -86,17 +104,11 @@ def load(name_or_path: str | Path | None = None, map_location: Any = "cpu") -> A
         if (path / "model").is_dir() and not (path / "model_index.json").exists():
             _check_export_is_current(path)
             path = path / "model"  # a training run's folder
-        if not (path / "model_index.json").exists() and (path / "config.json").is_file():
-            # lazy: the DAMSM composition imports torch; only a folder without an index gets here
-            from textedit.models.damsm import DAMSM, is_legacy_folder
-
-            if is_legacy_folder(path):  # DAMSM's old single-folder format
-                return DAMSM.from_pretrained(path, map_location=map_location)
-        return load_composition(path, map_location=map_location)
+        return path
     if str(name_or_path) in _catalogue():
-        return load_composition(pretrained_path(str(name_or_path)), map_location=map_location)
+        return pretrained_path(str(name_or_path))
     if interrupted_replacement(path) is not None:
-        return load_composition(path, map_location=map_location)  # raises, naming where it is
+        return path  # loading it raises, naming where the previous model is
     raise CheckpointError(
         f"no model {str(name_or_path)!r}: not a bundled model ({', '.join(list_pretrained()) or 'none bundled'}) "
         f"and no such path; pass a folder written by save_pretrained or by `textedit train` "

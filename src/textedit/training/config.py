@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any, Literal
@@ -10,8 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validato
 
 from textedit.config.base import SlotSpec
 from textedit.errors import ConfigError, TextEditError
+from textedit.pretrained import model_folder
 from textedit.registry.api import resolve_model_config
+from textedit.registry.kinds import MODEL_KIND, get_registry
 from textedit.registry.presets import merge_overrides
+from textedit.serialization import read_composition_config
 from textedit.utils.device import check_device_name
 
 __all__ = ["TrainConfig", "OptimizerConfig", "TrainDataConfig", "find_config", "shipped_configs"]
@@ -82,12 +86,27 @@ class TrainDataConfig(_Strict):
         return self
 
 
+def _saved_model_spec(init_from: Any) -> dict[str, Any]:
+    """The model spec (``type`` and the full config) of the trained model ``init_from`` names,
+    read without its weights."""
+    try:
+        composition, config = read_composition_config(model_folder(str(init_from)))
+    except TextEditError as exc:
+        raise ConfigError([("init_from", str(exc))]) from None
+    name = get_registry(MODEL_KIND).public_name(get_registry(MODEL_KIND).entry_for(composition))
+    return {"type": name, **json.loads(json.dumps(config.to_dict()))}
+
+
 class TrainConfig(_Strict):
     """Everything ``textedit train`` needs; the shipped ones are in ``textedit/configs/`` and are named by ``--config NAME``."""
 
     model: dict[str, Any] = Field(
         default_factory=lambda: {"type": "mimnet_64"},
         description="Model spec for textedit.create_model: a preset or composition `type` plus overrides.",
+    )
+    init_from: str | None = Field(
+        None,
+        description="Fine-tune: start from the weights of a trained model (a bundled name such as mimnet64_birds, a folder written by save_pretrained, or a training run). Left out, `model` is that model's architecture and vocabulary; given, it must build the same layers. Read when the run starts, not on --resume.",
     )
     data: TrainDataConfig = Field(default_factory=TrainDataConfig, description="Training data.")
     optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig, description="Optimisers.")
@@ -131,6 +150,8 @@ class TrainConfig(_Strict):
             recipe = {"type": recipe}
         if legacy and isinstance(recipe, dict):
             recipe = merge_overrides(recipe, legacy)
+        if data.get("init_from") is not None and data.get("model") is None:
+            data["model"] = _saved_model_spec(data["init_from"])
         # the model is checked here, with the config's other fields, so that its errors
         # carry their full path (model.generator.channels) and the config file's name
         try:

@@ -35,7 +35,7 @@ from textedit.config.io import write_config_file
 from textedit.errors import ConfigError, TextEditError
 from textedit.interfaces.model import TextModel
 from textedit.interfaces.recipe import Recipe, TrainingBatch
-from textedit.pretrained import EXPORT_RECORD
+from textedit.pretrained import EXPORT_RECORD, load
 from textedit.registry.api import create_recipe, resolve_model_config
 from textedit.registry.kinds import MODEL_KIND, get_registry
 from textedit.serialization import restoring
@@ -200,7 +200,8 @@ class Trainer:
         spec = dict(self.config.model)
         composition, config = resolve_model_config(spec)
         text_encoder = getattr(config, "text_encoder", None)
-        if self.data.vocabulary is not None and text_encoder is not None and "vocabulary" in type(text_encoder.config).model_fields:
+        learns_words = text_encoder is not None and "vocabulary" in type(text_encoder.config).model_fields
+        if self.data.vocabulary is not None and learns_words and self.config.init_from is None:
             # a text encoder with a word vocabulary learns the training captions' words
             slot = spec.get("text_encoder", {})
             slot = {"type": slot} if isinstance(slot, str) else dict(slot)
@@ -224,6 +225,8 @@ class Trainer:
                 model = composition.from_config(config)
             except ConfigError as exc:  # a component refused its config: name it in the run's
                 raise exc.under("model") from exc
+            if self.config.init_from is not None and checkpoint is None:
+                _load_initial_weights(model, self.config.init_from)
         if self.config.channels_last:
             model = model.to(memory_format=torch.channels_last)
         model = model.to(self.device)
@@ -602,6 +605,24 @@ def _warn_about_changed_inputs(saved: dict[str, str] | None, now: dict[str, str]
             UserWarning,
             stacklevel=3,
         )
+
+
+def _load_initial_weights(model: nn.Module, init_from: str) -> None:
+    """Copy the weights of the trained model ``init_from`` into ``model`` (a fine-tuning run's
+    start), which must have exactly its layers."""
+    trained = load(init_from)
+    ours, theirs = model.state_dict(), trained.state_dict()
+    missing = sorted(set(ours) - set(theirs))
+    unexpected = sorted(set(theirs) - set(ours))
+    shapes = [k for k in set(ours) & set(theirs) if ours[k].shape != theirs[k].shape]
+    if missing or unexpected or shapes:
+        raise ConfigError([(
+            "init_from",
+            f"the weights of {init_from} do not fit the model this config builds (missing "
+            f"{missing[:3]}, unexpected {unexpected[:3]}, other shapes {sorted(shapes)[:3]}); leave "
+            f"`model` out to fine-tune {init_from} as it is",
+        )], source="the training config")
+    model.load_state_dict({k: v.to(ours[k].dtype) for k, v in theirs.items()})
 
 
 def plugin_hint(run_dir: str | Path) -> str:

@@ -104,3 +104,9 @@ def test_frozen_backbone_is_saved_but_not_trained(tmp_path):
     extractor = TimmEdgeStructureExtractor(dict(reduction=4, channels=4, freeze_backbone=True))
     assert not any(p.requires_grad for p in extractor.backbone.parameters())
     assert any(k.startswith("backbone.") for k in extractor.state_dict())
+    # in train mode its batch norms neither normalise by the batch nor update their statistics
+    before = {k: v.clone() for k, v in extractor.backbone.state_dict().items() if "running" in k}
+    extractor.train()
+    assert not extractor.backbone.training and extractor.projection.training
+    extractor(torch.rand(4, 3, 32, 32) * 2 - 1)
+    assert all(torch.equal(v, extractor.backbone.state_dict()[k]) for k, v in before.items()) and before

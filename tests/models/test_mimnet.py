@@ -160,3 +160,17 @@ def test_preset_vocabulary_is_replaceable():
     model = textedit.create_model("mimnet_64", text_encoder={"vocabulary": ["zebra", "stripes"]})
     assert model.text_encoder.vocabulary.words == ["zebra", "stripes"]
     assert int(model.tokenize(["zebra stripes"]).unknown[0]) == 0
+
+
+def test_a_component_swapped_in_takes_the_models_dtype_and_mode():
+    import textedit
+    from textedit.testing import TINY_MIMNET
+
+    base = textedit.create_model(TINY_MIMNET).double().eval()
+    fresh = textedit.create_localizer(
+        {"type": "tlu", "channels": base.localizer.channels, "texture_dim": base.localizer.texture_dim})
+    assert {p.dtype for p in fresh.parameters()} == {torch.float32} and fresh.training
+    variant = base.with_components(localizer=fresh)
+    assert {p.dtype for p in variant.parameters()} == {torch.float64} and not variant.training
+    out = variant.edit(torch.rand(1, 3, 64, 64) * 2 - 1, "a red bird", allow_unknown=True)
+    assert out.fine.shape == (1, 3, 64, 64)

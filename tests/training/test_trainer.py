@@ -734,3 +734,11 @@ def test_a_run_fine_tunes_a_trained_model_from_its_weights(tiny, tmp_path):
                         model={**tiny().model, "generator": {"channels": 24, "base_channels": 8}})
     with pytest.raises(ConfigError, match=r"init_from: the weights of .* do not fit the model this config builds"):
         Trainer(other, progress=False)
+
+
+def test_a_vocabulary_the_config_gives_is_kept(tiny):
+    words = ["<pad>", "<unk>", "red", "zebra", "bird"]
+    model = {**TINY_MODEL, "text_encoder": {**TINY_MODEL["text_encoder"], "vocabulary": words}}
+    trainer = Trainer(tiny(model=model), progress=False)
+    assert list(trainer.model.text_encoder.config.vocabulary) == words
+    assert "zebra" not in Trainer(tiny(output_dir=str(trainer.out) + "_b"), progress=False).model.text_encoder.config.vocabulary

@@ -105,3 +105,19 @@ def test_a_preset_override_that_a_slot_refuses_is_a_config_error():
 
     with pytest.raises(ConfigError, match=r"generator.*image_size \(100\) and feature_size \(8\) must be powers of two"):
         textedit.create_model("mimnet_64", image_size=100)
+
+
+def test_a_slot_given_another_type_replaces_the_slot_whatever_layer_named_it():
+    import textedit
+    from textedit.registry.api import resolve_model_config
+    from textedit.testing import TINY_MIMNET
+
+    # TINY_MIMNET names the generator's widths without a type (the preset gives it)
+    _, config = resolve_model_config(TINY_MIMNET, generator={"type": "tagan"})
+    assert config.generator.type == "tagan"
+    assert "channels" not in config.generator.config.model_fields_set  # MIM-Net's widths are not carried over
+    # a slot named by its own type keeps the preset's fields, as a mapping or a bare name
+    preset_channels = resolve_model_config("mimnet_64")[1].generator.config.channels
+    assert resolve_model_config("mimnet_64", generator="mimnet")[1].generator.config.channels == preset_channels
+    assert resolve_model_config("mimnet_64", generator={"type": "mimnet"})[1].generator.config.channels == preset_channels
+    assert type(textedit.create_model(TINY_MIMNET, generator={"type": "tagan"}).generator).__name__ == "TAGANGenerator"

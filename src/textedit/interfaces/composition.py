@@ -101,11 +101,20 @@ class Composition(nn.Module, metaclass=ABCMeta):
         return {slot: getattr(self, slot) for slot in self.config.slot_kinds}
 
     def with_components(self: M, **components: Component) -> M:
-        """A new composition sharing this one's components except those given (a variant)."""
+        """A new composition sharing this one's components except those given (a variant).
+
+        The given components are moved (in place, as ``nn.Module.to`` does) to this model's
+        device, dtype and memory format, and the variant is in this model's train/eval mode.
+        """
         self._check_slots(self.config, components)
+        device, dtype, layout = self.device, self.dtype, self.memory_format
+        for component in components.values():
+            component.to(device=device, dtype=dtype)
+            if layout == torch.channels_last:
+                component.to(memory_format=layout)
         kept = {**self.components(), **components}
         config = self.config.model_copy(update={s: spec_of(c) for s, c in components.items()})
-        return type(self)(config, kept)
+        return type(self)(config, kept).train(self.training)
 
     def compile_components(self: M, **options: Any) -> M:
         """Compile every component's ``forward`` in place with ``torch.compile(**options)``

@@ -115,9 +115,13 @@ def resolve_model_config(spec: str | Mapping[str, Any], **overrides: Any) -> tup
     fields = dict(spec)
     registry = get_registry(MODEL_KIND)
     obj = registry.get(fields.pop("type"))
-    requested = merge_overrides(fields, overrides)
+    # merged in layers, each over the one below (composition defaults < preset < spec <
+    # overrides), so that a slot given another type replaces the slot of the layer below
+    # even when the spec names the slot without a type
+    layers = [fields, overrides]
+    requested: dict[str, Any] = {}
     if isinstance(obj, Preset):
-        requested = obj.config_dict(**requested)
+        requested = obj.config_dict()
         preset = obj
         try:
             obj = registry.get(preset.composition)
@@ -135,6 +139,8 @@ def resolve_model_config(spec: str | Mapping[str, Any], **overrides: Any) -> tup
             )
     # fields not given keep the composition's defaults; a slot given a new type is replaced
     config = merge_overrides(obj.config_class().to_dict(), requested)
+    for layer in layers:
+        config = merge_overrides(config, layer)
     return obj, validate_config(obj.config_class, config)
 
 

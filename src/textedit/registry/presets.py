@@ -18,11 +18,14 @@ def merge_overrides(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> di
     """Deep-merge ``overrides`` into a config mapping.
 
     A slot override that names another ``type`` replaces the slot's spec instead of being
-    merged into it, since the old fields belong to the old type.
+    merged into it, since the old fields belong to the old type; one that names the slot's
+    own type (as a mapping or as the bare name) keeps its fields.
     """
     out = copy.deepcopy(dict(base))
     for key, value in overrides.items():
         old = out.get(key)
+        if isinstance(value, str) and isinstance(old, Mapping) and "type" in old:
+            value = {"type": value}  # a slot named by its type alone: its fields stay if it keeps it
         if isinstance(old, Mapping) and isinstance(value, Mapping):
             if "type" in value and old.get("type") not in (None, value["type"]):
                 out[key] = copy.deepcopy(dict(value))

@@ -201,10 +201,11 @@ class Trainer:
         composition, config = resolve_model_config(spec)
         text_encoder = getattr(config, "text_encoder", None)
         learns_words = text_encoder is not None and "vocabulary" in type(text_encoder.config).model_fields
-        if self.data.vocabulary is not None and learns_words and self.config.init_from is None:
-            # a text encoder with a word vocabulary learns the training captions' words
-            slot = spec.get("text_encoder", {})
-            slot = {"type": slot} if isinstance(slot, str) else dict(slot)
+        slot = spec.get("text_encoder", {})
+        slot = {"type": slot} if isinstance(slot, str) else dict(slot)
+        # a text encoder with a word vocabulary learns the training captions' words, unless the
+        # config gives it one (or the model comes trained, with its own: init_from)
+        if self.data.vocabulary is not None and learns_words and self.config.init_from is None and "vocabulary" not in slot:
             spec = {**spec, "text_encoder": {**slot, "vocabulary": list(self.data.vocabulary.words)}}
             composition, config = resolve_model_config(spec)
         if not issubclass(composition, TextModel):

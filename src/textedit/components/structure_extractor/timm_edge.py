@@ -87,6 +87,14 @@ class TimmEdgeStructureExtractor(StructureExtractor):
         if c.freeze_backbone:
             self.backbone.requires_grad_(False)
 
+    def train(self, mode: bool = True) -> "TimmEdgeStructureExtractor":
+        """Sets the mode of this module; a frozen backbone stays in eval mode, so that its
+        batch norms keep normalising with (and do not update) their running statistics."""
+        super().train(mode)
+        if self.config.freeze_backbone:
+            self.backbone.eval()
+        return self
+
     def _find_level(self, timm) -> tuple[int, int]:
         c = self.config
         try:

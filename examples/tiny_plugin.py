@@ -76,7 +76,9 @@ def main() -> None:
     rows = [
         "".join("#" if v > 0.5 else "." for v in row) for row in out.localization[0, 0].tolist()
     ]
-    print("where the variant edits (# = β 1, . = β 0):", *rows, sep="\n  ")
+    # the model's edit map: the localizer's β where the generator composites with it alone;
+    # a generator that also masks its output (the bundled model's) narrows it to the bird
+    print("where the variant edits (# = edit map above 0.5):", *rows, sep="\n  ")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ def test_there_are_examples():
 @pytest.mark.subprocess
 @pytest.mark.parametrize("script", SCRIPTS, ids=[p.name for p in SCRIPTS])
 def test_example_runs(script, tmp_path):
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    # TMPDIR: an example's default run folder (tempfile.mkdtemp) lands in this test's folder
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TMPDIR": str(tmp_path)}
     done = subprocess.run(
         [sys.executable, str(script)],
         check=False,

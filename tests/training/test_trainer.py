@@ -742,3 +742,11 @@ def test_a_vocabulary_the_config_gives_is_kept(tiny):
     trainer = Trainer(tiny(model=model), progress=False)
     assert list(trainer.model.text_encoder.config.vocabulary) == words
     assert "zebra" not in Trainer(tiny(output_dir=str(trainer.out) + "_b"), progress=False).model.text_encoder.config.vocabulary
+
+
+def test_mimnet_wires_the_widths_another_discriminator_reads(tiny):
+    # AttnGAN's discriminator reads the sentence feature: its width comes from MIM-Net's text encoder
+    model = {**TINY_MODEL, "discriminator": {"type": "attngan", "base_channels": 4, "max_channels": 16}}
+    trainer = Trainer(tiny(model=model, steps=1), progress=False)
+    metrics = trainer.train_step()
+    assert metrics and all(torch.isfinite(torch.tensor(v)) for v in metrics.values())

@@ -104,11 +104,13 @@ class MIMNet(EditingModel):
         channels = getattr(generator, "feature_channels", None)
         wired = {"texture_dim": memory.slot_dim, **({"channels": channels} if channels else {})}
         build("localizer", wire(config.localizer, **wired))
-        build(
+        build(  # every width a discriminator type may read (TAGAN's words, AttnGAN's sentence, SISGAN's size)
             "discriminator",
             wire(
                 config.discriminator,
                 word_dim=text.word_dim,
+                sentence_dim=text.sentence_dim,
+                image_size=config.image_size,
                 stage_sizes=tuple(generator.stage_sizes),
             ),
         )

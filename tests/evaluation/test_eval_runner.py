@@ -319,3 +319,16 @@ def test_a_model_trained_on_the_evaluated_images_is_named(tiny_model_dir, tmp_pa
     notes.clear()  # another data seed: nothing seen
     evaluate([str(run / "model")], "synthetic:birds", tmp_path / "f", log=notes.append, data_n=60, data_seed=1, limit=1, gallery=0)
     assert not [n for n in notes if n.startswith("warning:")]
+
+
+def test_a_model_in_memory_is_a_column(tmp_path):
+    import textedit
+    from textedit.testing import TINY_MIMNET
+
+    torch.manual_seed(0)
+    model = textedit.create_model(TINY_MIMNET)
+    r = evaluate(["identity", ("tiny", model), model], "synthetic:birds", tmp_path / "e", data_n=60, limit=2, gallery=0, log=lambda s: None)
+    assert set(r["models"]) == {"identity", "tiny", "mimnet"}
+    assert r["models"]["tiny"]["fingerprint"] == r["models"]["mimnet"]["fingerprint"]  # the weights' digest
+    with pytest.raises(InputError, match="EditingModel or GeneratingModel"):
+        evaluate([object()], "synthetic:birds", tmp_path / "f", data_n=60, limit=1)

@@ -26,6 +26,7 @@ _LAZY = {
     "write_reports": "textedit.evaluation.report",
     "format_table": "textedit.evaluation.report",
     "resolve_model": "textedit.evaluation.models",
+    "model_column": "textedit.evaluation.models",
     "open_eval_data": "textedit.evaluation.sources",
     "METRICS": "textedit.evaluation.metrics",
     "AttributeClassifier": "textedit.evaluation.classifier",

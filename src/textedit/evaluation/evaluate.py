@@ -49,7 +49,7 @@ from textedit.evaluation.classifier import AttributeClassifier
 from textedit.evaluation.damsm import DAMSM
 from textedit.evaluation.inception import find_inception_weights, load_inception
 from textedit.evaluation.measure import INPUT_RELATIVE, measure_batch, set_features
-from textedit.evaluation.models import EvalModel, TrueEditModel, resolve_model
+from textedit.evaluation.models import EvalModel, TrueEditModel, model_column, resolve_model
 from textedit.evaluation.report import write_reports
 from textedit.evaluation.selection import select_metrics
 from textedit.evaluation.sources import open_eval_data
@@ -463,7 +463,7 @@ class Evaluation:
 
 
 def evaluate(
-    models: Sequence[str] | str,
+    models: Sequence[Any] | str,
     data: str,
     out: str | Path,
     progress: bool = False,
@@ -471,13 +471,25 @@ def evaluate(
     log: Callable[[str], None] = print,
     **settings: Any,
 ) -> dict[str, Any]:
-    """Evaluate ``models`` (``--model`` strings, or one) on ``data``; see :class:`EvalSettings`
-    for ``settings``; ``log`` receives the notes and warnings (e.g. a model trained on the
-    images evaluated)."""
-    resolved = [resolve_model(m) for m in ([models] if isinstance(models, str) else models)]
+    """Evaluate ``models`` on ``data``; see :class:`EvalSettings` for ``settings``; ``log``
+    receives the notes and warnings (e.g. a model trained on the images evaluated).
+
+    Each model is a ``--model`` string (a bundled name, a folder, ``identity``,
+    ``true-edit``, ``LABEL=SOURCE``), a model in memory (labelled by its class name), a
+    ``(label, model)`` pair, or an :class:`~textedit.evaluation.models.EvalModel`.
+    """
+    resolved = [_column(m) for m in ([models] if isinstance(models, str) else models)]
     return Evaluation(
         EvalSettings(data=data, **settings), resolved, out, progress=progress, overwrite=overwrite, log=log
     ).run()
+
+
+def _column(model: Any) -> EvalModel:
+    if isinstance(model, EvalModel):
+        return model
+    if isinstance(model, tuple) and len(model) == 2 and isinstance(model[0], str):
+        return model_column(model[1], model[0])
+    return resolve_model(model) if isinstance(model, str) else model_column(model)
 
 
 def _seen_in_training(model_path: str | None, data: dict[str, Any]) -> str | None:

@@ -30,7 +30,7 @@ from textedit.errors import InputError
 from textedit.interfaces.model import EditingModel, GeneratingModel
 from textedit.pretrained import load as load_model
 from textedit.pretrained import pretrained_path
-from textedit.utils.digest import folder_digest
+from textedit.utils.digest import folder_digest, weights_digest
 
 __all__ = [
     "EvalModel",
@@ -39,6 +39,7 @@ __all__ = [
     "LoadedModel",
     "GeneratedModel",
     "resolve_model",
+    "model_column",
     "split_model_spec",
     "REFERENCES",
 ]
@@ -172,6 +173,24 @@ def split_model_spec(spec: str) -> tuple[str, str]:
     return label, source
 
 
+def model_column(model: Any, label: str | None = None) -> EvalModel:
+    """The :class:`EvalModel` of a model in memory (an
+    :class:`~textedit.interfaces.EditingModel` or
+    :class:`~textedit.interfaces.GeneratingModel`), labelled ``label`` (default: its class
+    name, lower-cased) and identified by a digest of its weights."""
+    if not isinstance(model, (EditingModel, GeneratingModel)):
+        raise InputError(
+            f"a model column is a textedit EditingModel or GeneratingModel, a bundled name or a saved "
+            f"model's folder, got {type(model).__name__}"
+        )
+    label = label or type(model).__name__.lower()
+    if not _label_ok(label):
+        raise InputError(f"model label {label!r} may hold letters, digits, '-', '_' and '.' only")
+    kind = GeneratedModel if isinstance(model, GeneratingModel) else LoadedModel
+    source = f"{type(model).__name__} in memory"
+    return kind(label, source, model, {"weights": weights_digest(model)})
+
+
 def resolve_model(spec: str, map_location: Any = "cpu") -> EvalModel:
     """The :class:`EvalModel` of one ``--model`` value (module doc).
 
@@ -179,6 +198,12 @@ def resolve_model(spec: str, map_location: Any = "cpu") -> EvalModel:
         InputError: a malformed label.
         CheckpointError: no such bundled model or folder.
     """
+    if not isinstance(spec, str):
+        raise InputError(
+            f"a --model value is a string (a bundled name, a folder, identity, true-edit, or "
+            f"LABEL=SOURCE), got {type(spec).__name__}; pass a model in memory as a column "
+            f"with evaluation.model_column(model, label) or in evaluate(models=[...])"
+        )
     label, source = split_model_spec(spec)
     if not _label_ok(label):
         raise InputError(

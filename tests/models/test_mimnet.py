@@ -174,3 +174,15 @@ def test_a_component_swapped_in_takes_the_models_dtype_and_mode():
     assert {p.dtype for p in variant.parameters()} == {torch.float64} and not variant.training
     out = variant.edit(torch.rand(1, 3, 64, 64) * 2 - 1, "a red bird", allow_unknown=True)
     assert out.fine.shape == (1, 3, 64, 64)
+
+
+def test_a_generator_of_another_kind_is_refused_or_named_when_built():
+    from textedit.testing import TINY_MIMNET
+
+    with pytest.raises(textedit.TextEditError, match=r"AttnGAN draws from text and noise alone, and its generator TAGANGenerator edits"):
+        textedit.create_model("attngan_64", generator={"type": "tagan"})
+    with pytest.raises(textedit.TextEditError, match=r"TAGAN edits an input image, and its generator AttnGANGenerator draws"):
+        textedit.create_model("tagan_64", generator={"type": "attngan"})
+    with pytest.warns(UserWarning, match=r"MIM-Net's generator TAGANGenerator does not read its memory_bank, structure_extractor, localizer") as record:
+        textedit.create_model(TINY_MIMNET, generator={"type": "tagan"})
+    assert record[0].filename == __file__

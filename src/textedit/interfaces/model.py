@@ -80,6 +80,24 @@ class TextModel(Composition):
         saves and reloads it); implement it in each model."""
         raise NotImplementedError(f"{cls.__name__} does not implement example_config")
 
+    #: whether the model's generator reads an input image (an editing model's does, a
+    #: text-to-image model's draws from noise): checked when the model is built
+    generator_reads_image: ClassVar[bool]
+
+    @classmethod
+    def _check_slots(cls, config: CompositionConfig, components: Any) -> None:
+        super()._check_slots(config, components)
+        generator = components.get("generator")
+        wanted = getattr(cls, "generator_reads_image", None)
+        if generator is not None and wanted is not None and bool(generator.reads_image) != wanted:
+            edits, draws = "edits an input image", "draws from text and noise alone"
+            raise TextEditError(
+                f"{cls.__name__} {edits if wanted else draws}, and its generator "
+                f"{type(generator).__name__} {draws if wanted else edits}: fill the slot with "
+                f"{'an editing' if wanted else 'a text-to-image'} system's generator "
+                f"(textedit components --kind generator)"
+            )
+
 
 class EditingModel(TextModel):
     """Base of every composition that edits an image as a description says.
@@ -87,6 +105,8 @@ class EditingModel(TextModel):
     Subclasses set :attr:`config_class`, :attr:`default_recipe`, and implement
     :meth:`edit_tensors` and :meth:`example_config`.
     """
+
+    generator_reads_image = True
 
     @abstractmethod
     def edit_tensors(self, images: Tensor, tokens: TokenBatch) -> EditOutput:
@@ -138,6 +158,8 @@ class GeneratingModel(TextModel):
     Subclasses set :attr:`config_class`, :attr:`default_recipe`, and implement
     :attr:`noise_dim`, :meth:`generate_tensors` and :meth:`example_config`.
     """
+
+    generator_reads_image = False
 
     @property
     @abstractmethod

@@ -21,6 +21,7 @@ from textedit.interfaces.model import EditingModel, EditOutput
 from textedit.interfaces.structure_extractor import Structure
 from textedit.interfaces.text_encoder import TextEncoding, TokenBatch
 from textedit.registry.api import register_model
+from textedit.utils.caller import warn_caller
 
 __all__ = ["MIMNet", "MIMNetConfig"]
 
@@ -43,6 +44,10 @@ class MIMNetConfig(CompositionConfig):
     image_size: int = Field(
         128, gt=0, description="input size H; outputs are H/2 (coarse) and H (fine)"
     )
+
+
+#: what a generator must list in ``Generator.uses`` to read each of MIM-Net's other slots
+_READ_BY_GENERATOR = {"memory": "memory_bank", "structure": "structure_extractor", "localizer": "localizer"}
 
 
 @register_model("mimnet")
@@ -101,6 +106,14 @@ class MIMNet(EditingModel):
         generator = build(
             "generator", wire(generator_spec, structure_channels=structure.out_channels)
         )
+        unread = [slot for use, slot in _READ_BY_GENERATOR.items() if use not in generator.uses]
+        if unread:
+            warn_caller(
+                f"MIM-Net's generator {type(generator).__name__} does not read its {', '.join(unread)}: "
+                f"those slots take no part in its edits (a generator of another system reads only "
+                f"the text and the image)",
+                UserWarning,
+            )
         channels = getattr(generator, "feature_channels", None)
         wired = {"texture_dim": memory.slot_dim, **({"channels": channels} if channels else {})}
         build("localizer", wire(config.localizer, **wired))

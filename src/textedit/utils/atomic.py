@@ -197,11 +197,13 @@ def _remove_replaced(old: Path, target: Path) -> None:
 
 def interrupted_replacement(target: str | os.PathLike[str]) -> Path | None:
     """The previous content of ``target`` left aside by a replacement that was killed
-    between its two renames (systems without an atomic exchange), or None."""
+    between its two renames (systems without an atomic exchange), the newest when there are
+    several, or None."""
     target = Path(os.path.abspath(target))
     if not target.parent.is_dir():
         return None
-    return next(iter(sorted(target.parent.glob(glob.escape(f".{_temp_stem(target.name)}") + ".old-*"))), None)
+    aside = list(target.parent.glob(glob.escape(f".{_temp_stem(target.name)}") + ".old-*"))
+    return max(aside, key=lambda p: p.stat().st_mtime_ns, default=None)
 
 
 def existing_ancestor(path: str | os.PathLike[str]) -> Path:

@@ -636,17 +636,19 @@ def plugin_hint(run_dir: str | Path) -> str:
         recorded = json.loads((Path(run_dir) / PLUGINS_RECORD).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return ""
-    wanted = {}
+    wanted = {}  # distribution -> the version the run started with
     for item in recorded if isinstance(recorded, list) else []:
+        if not (isinstance(item, dict) and item.get("version") and item.get("distribution")):
+            continue  # registered in code (no version): nothing to install
         try:
             installed = metadata.version(item["distribution"])
-        except (metadata.PackageNotFoundError, KeyError, TypeError, ValueError):
+        except (metadata.PackageNotFoundError, ValueError):
             installed = None
-        if isinstance(item, dict) and item.get("version") and installed != item["version"]:
-            wanted[item["distribution"]] = (item["version"], item.get("name"))
+        if installed != item["version"]:
+            wanted[item["distribution"]] = item["version"]
     if not wanted:
         return ""
-    lines = " ".join(f"'{d}=={v}'" for d, (v, _) in sorted(wanted.items()))
+    lines = " ".join(f"'{d}=={v}'" for d, v in sorted(wanted.items()))
     return f" This run was started with plug-ins that are not installed at its versions: pip install {lines}"
 
 

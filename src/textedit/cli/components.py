@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import sys
 from typing import Any
@@ -101,9 +100,8 @@ def _report_unknown_groups() -> None:
     if autoload_disabled():
         return
     known = list(ENTRY_POINT_GROUPS.values())
-    for group, distributions in unknown_groups(known).items():
-        close = difflib.get_close_matches(group, known, n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]!r}?" if close else f"; textedit reads {', '.join(known)}"
+    for group, (distributions, close) in unknown_groups(known).items():
+        hint = f"; did you mean {close!r}?" if close else f"; textedit reads {', '.join(known)}"
         print(
             f"warning: {', '.join(distributions)} declare(s) entry points in the group {group!r}, "
             f"which textedit does not read{hint}",

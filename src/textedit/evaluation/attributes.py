@@ -168,17 +168,11 @@ def prepare_truth(
     fam = get_family(target_scene.family)
     cands = {}
     for part in dict.fromkeys(p for p, a in requested if a in SYNTHESIS_ATTRIBUTES):
-        read = [a for a in SYNTHESIS_ATTRIBUTES if _has(fam, part, a)]
+        # every synthesis-read attribute the part has (one it lacks but is asked for is refused)
+        has = fam.part(part).attributes
+        read = [a for a in SYNTHESIS_ATTRIBUTES if a in has or (part, a) in requested]
         cands[part] = synthesis_candidates(target_scene, part, read, size)
     return ItemTruth(dict(requested), changed, cands)
-
-
-def _has(family, part: str, attribute: str) -> bool:
-    try:
-        family.part(part).values(attribute)
-    except KeyError:
-        return False
-    return True
 
 
 def judge(

@@ -53,6 +53,7 @@ from textedit.evaluation.models import EvalModel, TrueEditModel, model_column, r
 from textedit.evaluation.report import write_reports
 from textedit.evaluation.selection import select_metrics
 from textedit.evaluation.sources import open_eval_data
+from textedit.training.config import TrainDataConfig
 from textedit.utils.atomic import atomic_save, atomic_write_text
 from textedit.utils.digest import file_digest, folder_digest, source_digest
 from textedit.visualize import heatmap, to_pil
@@ -503,20 +504,16 @@ def _seen_in_training(model_path: str | None, data: dict[str, Any]) -> str | Non
         return None
     config = Path(model_path).parent / "config.yaml"
     try:
-        trained = (yaml.safe_load(config.read_text(encoding="utf-8")) or {}).get("data") or {}
-        if trained.get("type") == "packed":
-            source = json.loads((Path(trained["root"]) / "packed.json").read_text(encoding="utf-8"))["source"]
-            spec = SyntheticSpec(**source["spec"]) if source.get("type") == "generated" else None
-        elif trained.get("type", "synthetic") == "synthetic":
-            spec = SyntheticSpec(trained.get("family", "birds"), trained.get("num_images", 20000), trained.get("data_seed", 0))
-        else:
-            spec = None
+        trained = TrainDataConfig.model_validate(
+            (yaml.safe_load(config.read_text(encoding="utf-8")) or {}).get("data") or {}
+        )
+        spec = trained.generated_spec()
         measured = SyntheticSpec(**evaluated)
     except (OSError, ValueError, TypeError, KeyError, AttributeError, yaml.YAMLError, TextEditError):
         return None  # no run beside it, or one this check cannot read: nothing to tell
     if spec is None or (spec.family, spec.seed) != (measured.family, measured.seed):
         return None
-    split = trained.get("split", "train")
+    split = trained.split
     seen = {i for i in range(spec.n) if spec.split(i) == split}
     shared = [i for i in range(measured.n) if measured.split(i) == data.get("split", "test") and i in seen]
     if not shared:

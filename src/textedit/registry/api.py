@@ -115,13 +115,9 @@ def resolve_model_config(spec: str | Mapping[str, Any], **overrides: Any) -> tup
     fields = dict(spec)
     registry = get_registry(MODEL_KIND)
     obj = registry.get(fields.pop("type"))
-    # merged in layers, each over the one below (composition defaults < preset < spec <
-    # overrides), so that a slot given another type replaces the slot of the layer below
-    # even when the spec names the slot without a type
-    layers = [fields, overrides]
-    requested: dict[str, Any] = {}
+    preset_config: dict[str, Any] = {}
     if isinstance(obj, Preset):
-        requested = obj.config_dict()
+        preset_config = obj.config_dict()
         preset = obj
         try:
             obj = registry.get(preset.composition)
@@ -137,9 +133,11 @@ def resolve_model_config(spec: str | Mapping[str, Any], **overrides: Any) -> tup
                                  f"composition {obj.composition!r} instead")],
                 source=f"the preset {preset.name!r} (from {registry.entry_for(preset).origin})",
             )
-    # fields not given keep the composition's defaults; a slot given a new type is replaced
-    config = merge_overrides(obj.config_class().to_dict(), requested)
-    for layer in layers:
+    # merged in layers, each over the one below (composition defaults < preset < spec <
+    # overrides): fields not given keep the layer below's, and a slot given another type
+    # replaces that layer's slot even when the spec names the slot without a type
+    config = obj.config_class().to_dict()
+    for layer in (preset_config, fields, overrides):
         config = merge_overrides(config, layer)
     return obj, validate_config(obj.config_class, config)
 

@@ -82,21 +82,25 @@ def discover(group: str) -> list[PluginEntry]:
     return sorted(seen.values(), key=lambda e: (e.distribution, e.name))
 
 
-def unknown_groups(known: Iterable[str]) -> dict[str, list[str]]:
+def unknown_groups(known: Iterable[str]) -> dict[str, tuple[list[str], str | None]]:
     """Entry-point groups that look like textedit's (``textedit.*``, or one letter away from
     a group in ``known``) but are not in ``known``, each with the distributions declaring
-    it: a plug-in that misspelt its group is otherwise never found."""
-    known = set(known)
+    it and the group of ``known`` it is closest to (None when none is close): a plug-in that
+    misspelt its group is otherwise never found."""
+    known = list(known)
     out: dict[str, set[str]] = {}
     for dist in importlib.metadata.distributions():  # one at a time: a damaged package is passed over
         try:
             groups = {ep.group for ep in dist.entry_points}
         except Exception:  # noqa: BLE001  (discover warns of it)
             continue
-        for group in groups - known:
+        for group in groups - set(known):
             if group.lower().startswith("textedit.") or difflib.get_close_matches(group, known, n=1, cutoff=0.9):
                 out.setdefault(group, set()).add(normalize_distribution(dist.metadata["Name"] or "unknown"))
-    return {group: sorted(dists) for group, dists in sorted(out.items())}
+    return {
+        group: (sorted(dists), next(iter(difflib.get_close_matches(group, known, n=1, cutoff=0.6)), None))
+        for group, dists in sorted(out.items())
+    }
 
 
 class _Unparseable:

@@ -378,11 +378,10 @@ def _misspelt_groups(group: str) -> str:
     ``group`` but is not it (they are never found), or ``""``."""
     from textedit.registry.kinds import ENTRY_POINT_GROUPS  # lazy: textedit.registry.kinds imports this module
 
-    known = list(ENTRY_POINT_GROUPS.values())
     close = [
         f"{', '.join(dists)} declare(s) entry points in {other!r}"
-        for other, dists in unknown_groups(known).items()
-        if difflib.get_close_matches(other, known, n=1, cutoff=0.6) == [group]
+        for other, (dists, closest) in unknown_groups(ENTRY_POINT_GROUPS.values()).items()
+        if closest == group
     ]
     return f" (Misspelt? {'; '.join(close)}, which textedit does not read.)" if close else ""
 

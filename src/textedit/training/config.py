@@ -10,6 +10,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validator, model_validator
 
 from textedit.config.base import SlotSpec
+from textedit.data.packed import read_packed_manifest
+from textedit.data.synthetic import SyntheticSpec
 from textedit.errors import ConfigError, TextEditError
 from textedit.pretrained import model_folder
 from textedit.registry.api import resolve_model_config
@@ -74,6 +76,16 @@ class TrainDataConfig(_Strict):
     pin_memory: bool | None = Field(None, description="Page-locked batches for faster, asynchronous copies to the GPU (None: on when training on CUDA).")
     vocabulary_min_count: int = Field(1, ge=1, description="Keep words seen at least this often in the training captions.")
     reword: float = Field(0.0, ge=0.0, le=1.0, description="Synthetic: probability of rewording a caption (commands, requests, relative clauses, compound adjectives, terse lists) with the same meaning; paraphrase augmentation for hand-written descriptions.")
+
+    def generated_spec(self) -> SyntheticSpec | None:
+        """The generated data set this config trains on (drawn on the fly, or the source of a
+        packed one), or None for real or folder data."""
+        if self.type == "synthetic":
+            return SyntheticSpec(family=self.family, n=self.num_images, seed=self.data_seed)
+        if self.type == "packed":
+            source = read_packed_manifest(self.root).get("source") or {}
+            return SyntheticSpec(**source["spec"]) if source.get("type") == "generated" else None
+        return None
 
     @model_validator(mode="after")
     def _root(self) -> "TrainDataConfig":

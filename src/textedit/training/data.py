@@ -28,7 +28,7 @@ from textedit.data.detect import detect_layout
 from textedit.data.folder import FolderDataset
 from textedit.data.oxford import Oxford102Dataset
 from textedit.data.packed import PackedDataset
-from textedit.data.synthetic.data import SyntheticCaptionDataset, SyntheticSpec
+from textedit.data.synthetic.data import SyntheticCaptionDataset
 from textedit.errors import InputError, TextEditError
 from textedit.registry.api import resolve_model_config
 from textedit.text import Vocabulary
@@ -275,9 +275,8 @@ def _open_dataset(data: Any, split: str, image_size: int, *, train: bool, seed: 
     elif not data.flip:
         common["flip"] = False
     if data.type == "synthetic":
-        spec = SyntheticSpec(family=data.family, n=data.num_images, seed=data.data_seed)
         return SyntheticCaptionDataset(
-            spec, split=split, true_edits=true_edits, reword=data.reword if train else 0.0, **common
+            data.generated_spec(), split=split, true_edits=true_edits, reword=data.reword if train else 0.0, **common
         )
     if data.type == "packed":
         packed = PackedDataset(

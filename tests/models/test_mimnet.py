@@ -183,6 +183,8 @@ def test_a_generator_of_another_kind_is_refused_or_named_when_built():
         textedit.create_model("attngan_64", generator={"type": "tagan"})
     with pytest.raises(textedit.TextEditError, match=r"TAGAN edits an input image, and its generator AttnGANGenerator draws"):
         textedit.create_model("tagan_64", generator={"type": "attngan"})
+    with pytest.raises(textedit.TextEditError, match=r"AttnGAN's generator AttnGANGenerator draws stages of sizes \[16, 32, 64\] and its discriminator SISGANDiscriminator judges \[64\]"):
+        textedit.create_model("attngan_64", discriminator={"type": "sisgan"})
     with pytest.warns(UserWarning, match=r"MIM-Net's generator TAGANGenerator does not read its memory_bank, structure_extractor, localizer") as record:
         textedit.create_model(TINY_MIMNET, generator={"type": "tagan"})
     assert record[0].filename == __file__

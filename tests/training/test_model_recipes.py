@@ -122,6 +122,19 @@ def test_a_recipe_refuses_another_model(tmp_path):
         Trainer(shipped("sisgan64_birds", tmp_path / "run", recipe={"type": "tagan"}), progress=False)
 
 
+@pytest.mark.parametrize(("config", "discriminator", "message"), [
+    ("tagan64_birds", {"type": "sisgan", "condition_dim": 8, "base_channels": 4, "max_channels": 16},
+     "TAGANRecipe reads the discriminator's reality and conformity scores, and SISGANDiscriminator gives matching"),
+    ("sisgan64_birds", {"type": "tagan", "base_channels": 4, "max_channels": 8, "hidden_dim": 4},
+     "SISGANRecipe reads the discriminator's matching scores, and TAGANDiscriminator gives reality and conformity"),
+])
+def test_a_recipe_refuses_a_discriminator_without_its_scores_when_built(tmp_path, config, discriminator, message):
+    model = shipped(config, tmp_path / "run").model
+    with pytest.raises(textedit.TextEditError, match=message):
+        Trainer(shipped(config, tmp_path / "run", model={**model, "discriminator": discriminator}), progress=False)
+    assert not (tmp_path / "run" / "checkpoints").exists()
+
+
 def test_an_unknown_recipe_lists_the_registered_ones(tmp_path):
     from pydantic import ValidationError
 

@@ -97,6 +97,17 @@ class TextModel(Composition):
                 f"{'an editing' if wanted else 'a text-to-image'} system's generator "
                 f"(textedit components --kind generator)"
             )
+        discriminator = components.get("discriminator")
+        if generator is not None and discriminator is not None:
+            drawn, judged = tuple(generator.stage_sizes), tuple(discriminator.stage_sizes)
+            if drawn != judged:
+                raise TextEditError(
+                    f"{cls.__name__}'s generator {type(generator).__name__} draws stages of sizes "
+                    f"{list(drawn)} and its discriminator {type(discriminator).__name__} judges "
+                    f"{list(judged)}; the recipes hand the discriminator one image per generator "
+                    f"stage: fill the slot with a discriminator that judges every stage (one with a "
+                    f"stage_sizes field, e.g. tagan or attngan) or a one-stage generator"
+                )
 
 
 class EditingModel(TextModel):

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
+import torch
 from torch import Tensor, nn
 
 from textedit.config.base import ComponentConfig
@@ -108,11 +109,16 @@ class Recipe(ABC):
     Attributes:
         config_class: the pydantic config of this recipe.
         trains: the model classes it can train (a clear error otherwise).
+        discriminator_scores: the :class:`~textedit.interfaces.discriminator.DiscriminatorOutput`
+            fields its losses read (``reality``, ``conformity``, ``matching``); the model's
+            discriminator is tried once on its example inputs when the recipe is built, and
+            one that gives none of them is refused then, not at the first step.
         progress: progress-bar label -> metric name, shown while training.
     """
 
     config_class: ClassVar[type[RecipeConfig]]
     trains: ClassVar[tuple[type, ...]] = ()
+    discriminator_scores: ClassVar[tuple[str, ...]] = ()
     progress: ClassVar[dict[str, str]] = {}
 
     def __init__(self, config: RecipeConfig, model: nn.Module, context: TrainingContext):
@@ -126,6 +132,37 @@ class Recipe(ABC):
         self.config = config
         self.model = model
         self.context = context
+        if self.discriminator_scores:
+            self._check_discriminator_scores()
+
+    def _check_discriminator_scores(self) -> None:
+        """Raise unless the model's discriminator gives every score of
+        :attr:`discriminator_scores` (tried once, without gradients, in eval mode so that
+        no running statistic moves)."""
+        discriminator = getattr(self.model, "discriminator", None)
+        if discriminator is None:
+            return
+        was_training = discriminator.training
+        try:
+            discriminator.eval()
+            with torch.no_grad():
+                out = discriminator(**discriminator.example_inputs(batch_size=2))
+        except Exception as err:
+            raise TextEditError(
+                f"the {type(self).__name__} could not try the model's discriminator "
+                f"{type(discriminator).__name__} on its example inputs: {err}"
+            ) from err
+        finally:
+            discriminator.train(was_training)
+        missing = [name for name in self.discriminator_scores if not getattr(out, name, None)]
+        if missing:
+            given = [name for name in ("reality", "conformity", "matching") if getattr(out, name, None)]
+            raise TextEditError(
+                f"the {type(self).__name__} reads the discriminator's {' and '.join(self.discriminator_scores)} "
+                f"scores, and {type(discriminator).__name__} gives {' and '.join(given) or 'none of them'}: "
+                f"use a discriminator that gives {' and '.join(missing)} (textedit components --kind "
+                f"discriminator; see DiscriminatorOutput) or the recipe of a model built for this one"
+            )
 
     @abstractmethod
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:

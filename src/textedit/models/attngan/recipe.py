@@ -78,6 +78,7 @@ class TextToImageRecipe(Recipe):
     """
 
     trains: ClassVar[tuple[type, ...]] = (TextToImageModel,)
+    discriminator_scores = ("reality", "conformity")
     progress = {"d": "d_total", "g": "g_total", "kl": "kl"}
 
     model: TextToImageModel

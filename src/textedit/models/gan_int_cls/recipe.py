@@ -58,6 +58,7 @@ class GANINTCLSRecipe(Recipe):
 
     config_class = GANINTCLSRecipeConfig
     trains = (GANINTCLS,)
+    discriminator_scores = ("matching",)
     progress = {"d": "d_total", "g": "g_total"}
 
     model: GANINTCLS

@@ -82,6 +82,7 @@ class ManiGANRecipe(Recipe):
 
     config_class = ManiGANRecipeConfig
     trains = (ManiGAN,)
+    discriminator_scores = ("reality", "conformity")
     progress = {"d": "d_total", "g": "g_total", "rec": "rec_l1"}
 
     model: ManiGAN

@@ -78,6 +78,7 @@ class MIMNetRecipe(Recipe):
 
     config_class = MIMNetRecipeConfig
     trains = (MIMNet,)
+    discriminator_scores = ("reality", "conformity")
     progress = {"rec": "rec_l1", "d": "d_total", "g": "g_adv_total"}
 
     model: MIMNet

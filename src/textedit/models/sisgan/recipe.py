@@ -52,6 +52,7 @@ class SISGANRecipe(Recipe):
 
     config_class = SISGANRecipeConfig
     trains = (SISGAN,)
+    discriminator_scores = ("matching",)
     progress = {"d": "d_total", "g": "g_total"}
 
     model: SISGAN

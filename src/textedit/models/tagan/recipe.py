@@ -55,6 +55,7 @@ class TAGANRecipe(Recipe):
 
     config_class = TAGANRecipeConfig
     trains = (TAGAN,)
+    discriminator_scores = ("reality", "conformity")
     progress = {"d": "d_total", "g": "g_total", "rec": "rec_l1"}
 
     model: TAGAN

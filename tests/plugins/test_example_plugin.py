@@ -126,7 +126,8 @@ def test_broken_entry_point_breaks_nothing_else(plugin_site, tmp_path):
                 assert isinstance(exc.__cause__, ModuleNotFoundError), exc.__cause__
                 print("ERROR:", exc)
         assert sum("textedit-broken:broken" in str(w.message) for w in caught) == 1
-        main(["components", "--kind", "localizer"])
+        assert main(["components", "--kind", "localizer"]) == 1  # a failed plug-in: status 1
+        assert main(["components", "--kind", "generator"]) == 0  # none failed among these
     """)
     assert out.returncode == 0, out.stderr
     assert "ERROR: localizer 'textedit-broken:broken'" in out.stdout

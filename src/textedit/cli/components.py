@@ -14,7 +14,7 @@ def add_parser(sub: Any) -> None:
         help="list registered components by kind, with origins and plug-in load failures",
         description="List the components of every kind (or one kind): built-ins and the "
         "plug-ins found through entry points. Each plug-in is imported to check that it "
-        "loads, unless --no-import is given.",
+        "loads, unless --no-import is given; the exit status is 1 when one failed to load.",
     )
     from textedit.registry.kinds import ENTRY_POINT_GROUPS
 
@@ -66,10 +66,11 @@ def run(args: argparse.Namespace) -> int:
     from textedit.registry.kinds import ENTRY_POINT_GROUPS
 
     rows = collect(args.kind, load=not args.no_import)
+    failed = [r for r in rows if r["status"] == "failed"]
     if args.json:
         json.dump(rows, sys.stdout, indent=2)
         print()
-        return 0
+        return 1 if failed else 0
     kinds = [args.kind] if args.kind else list(ENTRY_POINT_GROUPS)
     origins = [r["distribution"] + (f" {r['version']}" if r["version"] else "") for r in rows]
     name_width = max([28, *(len(r["name"]) + 1 for r in rows)])
@@ -84,11 +85,10 @@ def run(args: argparse.Namespace) -> int:
                 print(f"      error: {r['error']}")
     if autoload_disabled():
         print(f"(plug-in auto-loading is off: {AUTOLOAD_ENV} is set)")
-    failed = [r for r in rows if r["status"] == "failed"]
     if failed:
         print(f"{len(failed)} plug-in(s) failed to load; see the errors above.", file=sys.stderr)
     _report_unknown_groups()
-    return 0
+    return 1 if failed else 0
 
 
 def _report_unknown_groups() -> None:

@@ -732,8 +732,39 @@ def test_a_run_fine_tunes_a_trained_model_from_its_weights(tiny, tmp_path):
         tiny(model=None, init_from=str(tmp_path / "gone"))
     other = tiny(init_from=str(tmp_path / "tuned"), output_dir=str(tmp_path / "wider"),
                         model={**tiny().model, "generator": {"channels": 24, "base_channels": 8}})
-    with pytest.raises(ConfigError, match=r"init_from: the weights of .* do not fit the model this config builds"):
+    with pytest.raises(ConfigError, match=r"init_from: the weights of .* do not fit the model this config builds.*init_partial"):
         Trainer(other, progress=False)
+
+
+def test_a_fine_tuning_run_changes_a_slot_and_copies_the_weights_that_fit(tiny, tmp_path):
+    """init_from with `model` overrides (no `type`): the trained model's spec with one slot
+    changed; init_partial copies the fitting weights and names the fresh ones."""
+    Trainer(tiny(output_dir=str(tmp_path / "first"), steps=1), progress=False).train()
+    trained = textedit.load(tmp_path / "first").state_dict()
+    changed = {"generator": {"channels": 24}}
+    config = tiny(model=changed, init_from=str(tmp_path / "first"), init_partial=True, output_dir=str(tmp_path / "tuned"))
+    assert config.model["type"] == "mimnet" and config.model["generator"]["channels"] == 24
+    assert config.model["memory_bank"]["num_slots"] == TINY_MODEL["memory_bank"]["num_slots"]
+    with pytest.warns(UserWarning, match=r"init_partial: \d+ of \d+ weights copied from .*first; freshly initialised: generator \(\d+ of \d+ tensors\), localizer \(1 of 1 tensors\); not used: \d+") as caught:
+        tuned = Trainer(config, progress=False)
+    assert caught[0].filename == __file__
+    state = tuned.model.state_dict()
+    for key, value in trained.items():  # the localizer reads the generator's width: it changed too
+        if not key.startswith(("generator.", "localizer.")):
+            torch.testing.assert_close(state[key], value, rtol=0, atol=0, msg=key)
+    assert any(state[k].shape != v.shape for k, v in trained.items() if k.startswith("generator."))
+    tuned.train(max_steps=1)
+    # a model of another kind is refused, even with init_partial
+    with pytest.raises(ConfigError, match=r"init_from: .*first is a MIMNet model and this config builds a TAGAN"):
+        Trainer(tiny(model={"type": "tagan_64"}, init_from=str(tmp_path / "first"), init_partial=True,
+                     output_dir=str(tmp_path / "other")), progress=False)
+    # a full spec (with a type) keeps the trained model's vocabulary; another one is refused
+    full = tiny(model=TINY_MODEL, init_from=str(tmp_path / "first"), output_dir=str(tmp_path / "full"))
+    assert list(Trainer(full, progress=False).model.text_encoder.config.vocabulary) == config.model["text_encoder"]["vocabulary"]
+    words = [*config.model["text_encoder"]["vocabulary"], "zebra"]
+    other_words = {**TINY_MODEL, "text_encoder": {**TINY_MODEL["text_encoder"], "vocabulary": words}}
+    with pytest.raises(ConfigError, match=r"init_from: the text encoder's vocabulary \(\d+ words\) is not the one"):
+        Trainer(tiny(model=other_words, init_from=str(tmp_path / "first"), output_dir=str(tmp_path / "words")), progress=False)
 
 
 def test_a_vocabulary_the_config_gives_is_kept(tiny):

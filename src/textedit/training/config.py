@@ -98,7 +98,7 @@ class TrainDataConfig(_Strict):
         return self
 
 
-def _saved_model_spec(init_from: Any) -> dict[str, Any]:
+def saved_model_spec(init_from: Any) -> dict[str, Any]:
     """The model spec (``type`` and the full config) of the trained model ``init_from`` names,
     read without its weights."""
     try:
@@ -118,7 +118,11 @@ class TrainConfig(_Strict):
     )
     init_from: str | None = Field(
         None,
-        description="Fine-tune: start from the weights of a trained model (a bundled name such as mimnet64_birds, a folder written by save_pretrained, or a training run). Left out, `model` is that model's architecture and vocabulary; given, it must build the same layers. Read when the run starts, not on --resume.",
+        description="Fine-tune: start from the weights of a trained model (a bundled name such as mimnet64_birds, a folder written by save_pretrained, or a training run). `model` left out: that model's architecture and vocabulary; `model` without a `type`: overrides of it (`{localizer: {type: everywhere}}`); with a `type`: the whole spec. Read when the run starts, not on --resume.",
+    )
+    init_partial: bool = Field(
+        False,
+        description="With init_from: copy only the weights whose names and shapes fit the model this config builds and keep the rest freshly initialised (a changed slot), naming them in a warning; False: every weight must fit.",
     )
     data: TrainDataConfig = Field(default_factory=TrainDataConfig, description="Training data.")
     optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig, description="Optimisers.")
@@ -162,8 +166,9 @@ class TrainConfig(_Strict):
             recipe = {"type": recipe}
         if legacy and isinstance(recipe, dict):
             recipe = merge_overrides(recipe, legacy)
-        if data.get("init_from") is not None and data.get("model") is None:
-            data["model"] = _saved_model_spec(data["init_from"])
+        model = data.get("model")
+        if data.get("init_from") is not None and (model is None or (isinstance(model, dict) and "type" not in model)):
+            data["model"] = merge_overrides(saved_model_spec(data["init_from"]), model or {})
         # the model is checked here, with the config's other fields, so that its errors
         # carry their full path (model.generator.channels) and the config file's name
         try:

@@ -23,6 +23,7 @@ import math
 import os
 import time
 import warnings
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ from textedit.training.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
-from textedit.training.config import TrainConfig
+from textedit.training.config import TrainConfig, saved_model_spec
 from textedit.training.data import TrainingData, build_training_data
 from textedit.training.metrics import MetricsLogger
 from textedit.training.samples import sample_grid
@@ -204,10 +205,15 @@ class Trainer:
         slot = spec.get("text_encoder", {})
         slot = {"type": slot} if isinstance(slot, str) else dict(slot)
         # a text encoder with a word vocabulary learns the training captions' words, unless the
-        # config gives it one (or the model comes trained, with its own: init_from)
-        if self.data.vocabulary is not None and learns_words and self.config.init_from is None and "vocabulary" not in slot:
-            spec = {**spec, "text_encoder": {**slot, "vocabulary": list(self.data.vocabulary.words)}}
-            composition, config = resolve_model_config(spec)
+        # config gives it one, or the model comes trained (init_from) with its own
+        if learns_words and "vocabulary" not in slot:
+            if self.config.init_from is not None:
+                words = saved_model_spec(self.config.init_from).get("text_encoder", {}).get("vocabulary")
+            else:
+                words = None if self.data.vocabulary is None else list(self.data.vocabulary.words)
+            if words is not None:
+                spec = {**spec, "text_encoder": {**slot, "vocabulary": list(words)}}
+                composition, config = resolve_model_config(spec)
         if not issubclass(composition, TextModel):
             raise TextEditError(
                 f"model {spec.get('type')!r} is a {composition.__name__}, which neither edits nor "
@@ -227,7 +233,7 @@ class Trainer:
             except ConfigError as exc:  # a component refused its config: name it in the run's
                 raise exc.under("model") from exc
             if self.config.init_from is not None and checkpoint is None:
-                _load_initial_weights(model, self.config.init_from)
+                _load_initial_weights(model, self.config.init_from, partial=self.config.init_partial)
         if self.config.channels_last:
             model = model.to(memory_format=torch.channels_last)
         model = model.to(self.device)
@@ -608,22 +614,52 @@ def _warn_about_changed_inputs(saved: dict[str, str] | None, now: dict[str, str]
         )
 
 
-def _load_initial_weights(model: nn.Module, init_from: str) -> None:
+def _load_initial_weights(model: nn.Module, init_from: str, partial: bool = False) -> None:
     """Copy the weights of the trained model ``init_from`` into ``model`` (a fine-tuning run's
-    start), which must have exactly its layers."""
+    start): every weight, which must fit exactly, or with ``partial`` those whose names and
+    shapes fit, the rest keeping their fresh initialisation (named in a warning)."""
     trained = load(init_from)
-    ours, theirs = model.state_dict(), trained.state_dict()
-    missing = sorted(set(ours) - set(theirs))
-    unexpected = sorted(set(theirs) - set(ours))
-    shapes = [k for k in set(ours) & set(theirs) if ours[k].shape != theirs[k].shape]
-    if missing or unexpected or shapes:
+    if type(trained) is not type(model):
         raise ConfigError([(
-            "init_from",
-            f"the weights of {init_from} do not fit the model this config builds (missing "
-            f"{missing[:3]}, unexpected {unexpected[:3]}, other shapes {sorted(shapes)[:3]}); leave "
-            f"`model` out to fine-tune {init_from} as it is",
+            "init_from", f"{init_from} is a {type(trained).__name__} model and this config builds a "
+            f"{type(model).__name__}: fine-tune a model of the same kind (leave `model` out, or give "
+            f"only the fields to change, without a type)",
         )], source="the training config")
-    model.load_state_dict({k: v.to(ours[k].dtype) for k, v in theirs.items()})
+    ours_words, their_words = (getattr(getattr(m, "text_encoder", None), "vocabulary", None) for m in (model, trained))
+    if ours_words is not None and their_words is not None and list(ours_words.words) != list(their_words.words):
+        raise ConfigError([(
+            "init_from", f"the text encoder's vocabulary ({len(ours_words)} words) is not the one "
+            f"{init_from} learnt its word embeddings with ({len(their_words)} words): leave "
+            f"model.text_encoder.vocabulary out to keep the trained model's",
+        )], source="the training config")
+    ours, theirs = model.state_dict(), trained.state_dict()
+    fits = {k: v for k, v in theirs.items() if k in ours and ours[k].shape == v.shape}
+    fresh = sorted(set(ours) - set(fits))
+    if fresh or len(fits) < len(theirs):
+        missing = sorted(set(ours) - set(theirs))
+        unexpected = sorted(set(theirs) - set(ours))
+        shapes = sorted(k for k in set(ours) & set(theirs) if ours[k].shape != theirs[k].shape)
+        found = f"missing {missing[:3]}, unexpected {unexpected[:3]}, other shapes {shapes[:3]}"
+        if not partial or not fits:
+            hint = (
+                "no weight fits" if partial else
+                f"leave `model` out to fine-tune {init_from} as it is, or set init_partial: true to "
+                f"copy the weights that fit and initialise the rest afresh"
+            )
+            raise ConfigError([(
+                "init_from", f"the weights of {init_from} do not fit the model this config builds ({found}); {hint}",
+            )], source="the training config")
+        per_slot = Counter(key.split(".", 1)[0] for key in ours)
+        fresh_per_slot = Counter(key.split(".", 1)[0] for key in fresh)
+        slots = ", ".join(f"{slot} ({n} of {per_slot[slot]} tensors)" for slot, n in fresh_per_slot.items())
+        warnings.warn(
+            f"init_partial: {len(fits)} of {len(ours)} weights copied from {init_from}; freshly "
+            f"initialised: {slots or 'none'}"
+            + (f"; not used: {len(theirs) - len(fits)} of its weights" if len(fits) < len(theirs) else ""),
+            UserWarning,
+            stacklevel=4,
+        )
+    model.load_state_dict({**ours, **{k: v.to(ours[k].dtype) for k, v in fits.items()}})
 
 
 def plugin_hint(run_dir: str | Path) -> str:

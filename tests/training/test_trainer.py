@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -712,8 +713,6 @@ def test_a_finished_run_trained_further_does_not_pass_off_its_old_export(tiny, t
 def test_a_run_fine_tunes_a_trained_model_from_its_weights(tiny, tmp_path):
     """init_from: the run starts from the trained model's weights, architecture and
     vocabulary (not one built from the new captions), and resumes without reading it again."""
-    import shutil
-
     first = Trainer(tiny(output_dir=str(tmp_path / "first"), steps=2), progress=False)
     first.train()
     trained = textedit.load(tmp_path / "first")
@@ -759,12 +758,16 @@ def test_a_fine_tuning_run_changes_a_slot_and_copies_the_weights_that_fit(tiny, 
         Trainer(tiny(model={"type": "tagan_64"}, init_from=str(tmp_path / "first"), init_partial=True,
                      output_dir=str(tmp_path / "other")), progress=False)
     # a full spec (with a type) keeps the trained model's vocabulary; another one is refused
-    full = tiny(model=TINY_MODEL, init_from=str(tmp_path / "first"), output_dir=str(tmp_path / "full"))
-    assert list(Trainer(full, progress=False).model.text_encoder.config.vocabulary) == config.model["text_encoder"]["vocabulary"]
+    full = tiny(model=TINY_MODEL, init_from=str(tmp_path / "first"), output_dir=str(tmp_path / "full"), steps=2)
+    full_run = Trainer(full, progress=False)
+    assert list(full_run.model.text_encoder.config.vocabulary) == config.model["text_encoder"]["vocabulary"]
+    full_run.train(max_steps=1)
     words = [*config.model["text_encoder"]["vocabulary"], "zebra"]
     other_words = {**TINY_MODEL, "text_encoder": {**TINY_MODEL["text_encoder"], "vocabulary": words}}
     with pytest.raises(ConfigError, match=r"init_from: the text encoder's vocabulary \(\d+ words\) is not the one"):
         Trainer(tiny(model=other_words, init_from=str(tmp_path / "first"), output_dir=str(tmp_path / "words")), progress=False)
+    shutil.rmtree(tmp_path / "first")  # a resumed run does not read it again
+    Trainer(full, resume=True, progress=False).train()
 
 
 def test_a_vocabulary_the_config_gives_is_kept(tiny):

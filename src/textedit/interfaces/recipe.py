@@ -112,7 +112,7 @@ class Recipe(ABC):
         discriminator_scores: the :class:`~textedit.interfaces.discriminator.DiscriminatorOutput`
             fields its losses read (``reality``, ``conformity``, ``matching``); the model's
             discriminator is tried once on its example inputs when the recipe is built, and
-            one that gives none of them is refused then, not at the first step.
+            one that lacks any of them is refused then, not at the first step.
         progress: progress-bar label -> metric name, shown while training.
     """
 

@@ -205,10 +205,11 @@ class Trainer:
         slot = spec.get("text_encoder", {})
         slot = {"type": slot} if isinstance(slot, str) else dict(slot)
         # a text encoder with a word vocabulary learns the training captions' words, unless the
-        # config gives it one, or the model comes trained (init_from) with its own
+        # config gives it one, or the model comes trained (init_from) with its own (read at the
+        # start only: a resumed run rebuilds its model from the checkpoint's config below)
         if learns_words and "vocabulary" not in slot:
             if self.config.init_from is not None:
-                words = saved_model_spec(self.config.init_from).get("text_encoder", {}).get("vocabulary")
+                words = None if checkpoint is not None else saved_model_spec(self.config.init_from).get("text_encoder", {}).get("vocabulary")
             else:
                 words = None if self.data.vocabulary is None else list(self.data.vocabulary.words)
             if words is not None:

@@ -56,8 +56,13 @@ def test_lists_and_broadcasting(standin):
 
 def test_odd_but_valid_images_are_edited(standin, tmp_path):
     files = write_odd_valid(tmp_path)
-    result = standin.edit(list(files.values()), TEXT)
+    with pytest.warns(UserWarning) as caught:
+        result = standin.edit(list(files.values()), TEXT)
     assert len(result) == len(files) and torch.isfinite(result.fine).all()
+    # the images smaller than the model's 32 px are named (scaled up), each once, at this line
+    assert sorted(str(w.message).split(" is ")[0].rsplit("/", 1)[-1] for w in caught) == ["tiny_3x2.png", "wide_90x30.png"]
+    assert "is 3 x 2 pixels, smaller than the 32 x 32 the model edits" in str(caught[0].message) + str(caught[1].message)
+    assert {w.filename for w in caught} == {__file__}
 
 
 def test_odd_pil_modes_are_edited(standin):

@@ -257,6 +257,8 @@ def test_folder_run_skips_bad_images_with_a_warning_and_a_count(standin_dir, tmp
         )
     assert f"skipped {len(bad)} of {len(good) + len(bad)} image(s)" in err
     assert "ignored 1 file(s) without an image suffix: notes.txt" in err
+    assert f"warning: image {folder / 'tiny_3x2.png'} is 3 x 2 pixels, smaller than the 32 x 32 the model edits" in err
+    assert err.count("smaller than the 32 x 32") == 2  # tiny_3x2 and wide_90x30, once each
     assert len(list(out.glob("*__this-bird-has-a-red-head.png"))) == len(good)
     assert f"{len(good)} image(s) × 1 description(s)" in stdout
     assert "Skipped (4)" in (out / "index.html").read_text()

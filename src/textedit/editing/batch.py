@@ -35,7 +35,7 @@ from textedit.data.images import fit_square, load_image, pil_to_tensor, tensor_t
 from textedit.editing.composite import composite_onto_original
 from textedit.editing.explain import explanation_figure
 from textedit.editing.gallery import GalleryCell, GalleryRow, GallerySection, add_to_gallery, read_gallery
-from textedit.editing.inputs import square_box
+from textedit.editing.inputs import smaller_than_model, square_box
 from textedit.editing.result import save_image
 from textedit.editing.text import check_descriptions
 from textedit.errors import InputError
@@ -275,12 +275,17 @@ def run_edits(
     loaded: list[tuple[int, torch.Tensor]] = []
     for i, path in enumerate(images):
         try:
-            loaded.append((i, pil_to_tensor(fit_square(load_image(path), size))))
+            original = load_image(path)
+            loaded.append((i, pil_to_tensor(fit_square(original, size))))
         except InputError as exc:
             if strict:
                 raise InputError(f"{exc} (--strict: nothing was written)") from None
             summary.skipped.append((str(path), str(exc)))
             warn(f"skipped {exc}")
+            continue
+        note = smaller_than_model(f"image {path}", original, size)
+        if note:
+            summary.notes.append(note)
     if not loaded:
         raise InputError(
             f"none of the {len(images)} image(s) could be read (see the warnings above); "

@@ -29,6 +29,7 @@ from torch import Tensor
 
 from textedit.data.images import MAX_PIXELS, fit_square, load_image, pil_to_rgb, pil_to_tensor
 from textedit.errors import InputError
+from textedit.utils.caller import warn_caller
 
 __all__ = ["ImageInput", "PreparedImages", "prepare_images", "square_box", "check_tensor"]
 
@@ -108,6 +109,18 @@ def check_tensor(image: Any, size: int, owner: str = "edit") -> Tensor:
     return image.float()
 
 
+def smaller_than_model(name: str, image: Image.Image, size: int) -> str | None:
+    """A note when ``image``'s shorter side is below the model's ``size`` (it is scaled up,
+    so the edit can be no finer than the image), or None."""
+    w, h = image.size
+    if min(w, h) >= size:
+        return None
+    return (
+        f"{name} is {w} x {h} pixels, smaller than the {size} x {size} the model edits: it is "
+        f"scaled up, so the edit is no finer than the image"
+    )
+
+
 def _one(
     item: Any, size: int, max_pixels: int
 ) -> tuple[Tensor, str, Image.Image, tuple[int, int, int]]:
@@ -116,11 +129,15 @@ def _one(
         original, source = pil_to_rgb(item, name), "<PIL image>"
     elif isinstance(item, (str, os.PathLike)):
         original, source = load_image(item, max_pixels=max_pixels), str(Path(item))
+        name = f"image {source}"
     else:
         raise InputError(
             f"cannot edit a {type(item).__name__}: pass a path, a PIL image, a list of them, "
             f"or a (b, 3, s, s) tensor in [-1, 1]"
         )
+    note = smaller_than_model(name, original, size)
+    if note:
+        warn_caller(note, UserWarning)
     return pil_to_tensor(fit_square(original, size)), source, original, square_box(*original.size)
 
 

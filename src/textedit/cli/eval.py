@@ -169,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"not computed: {', '.join(names)} ({why})")
     for model in models:
         for kind, described in getattr(model, "warnings", {}).items():
-            print(f"note: {model.label}: {len(described)} descriptions read in this run had {kind} (see docs/evaluation.md)")
+            print(f"note: {model.label}: {len(described)} description(s) read in this run had {kind} (see docs/evaluation.md)")
     print(f"reports: {Path(args.out) / 'results.md'}, results.json, results.csv, index.html")
     return 0
 

@@ -131,7 +131,7 @@ class LoadedModel(EvalModel):
         for w in caught:
             if type(w.message).__name__ == "EditWarning" or w.category.__name__ == "EditWarning":
                 kind = (
-                    "longer than the model reads"
+                    "more words than the model reads"
                     if "longer than" in str(w.message)
                     else "words the model does not know"
                 )

@@ -22,6 +22,8 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import json
+import os
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -102,15 +104,19 @@ def _write_json(path: Path, data: Mapping[str, Any]) -> None:
 
 
 def _write_weights(module: torch.nn.Module, path: Path, dtype: torch.dtype | None) -> None:
+    from safetensors import SafetensorError
     from safetensors.torch import save_model
 
-    if dtype is None:
-        save_model(module, str(path))
-        return
     # Store floating tensors in ``dtype`` (e.g. float16 for a small bundled model); loading
     # casts them to the float32 modules it builds.
-    clone = _cast_copy(module, dtype)
-    save_model(clone, str(path))
+    stored = module if dtype is None else _cast_copy(module, dtype)
+    try:
+        save_model(stored, str(path))
+    except SafetensorError as exc:  # the writer's I/O errors (a full disk): Python's OSError
+        code = re.search(r"os error (\d+)", str(exc))
+        if code is None:
+            raise
+        raise OSError(int(code.group(1)), os.strerror(int(code.group(1))), str(path)) from exc
 
 
 def _cast_copy(module: torch.nn.Module, dtype: torch.dtype) -> torch.nn.Module:

@@ -116,6 +116,11 @@ def test_train_damsm_command(tmp_path, capsys):
     assert DAMSM.from_pretrained(tmp_path / "d").text_encoder.config.max_words == 7
     assert main(args) == 1  # the folder already holds a run
     assert "--resume" in capsys.readouterr().err
+    # on --resume, left out is the run's own and a value given explicitly (the default 32
+    # here) is checked against it, not mistaken for one left out
+    assert main(["train-damsm", "--out", str(tmp_path / "d"), "--resume", "--no-progress"]) == 0
+    assert main(["train-damsm", "--out", str(tmp_path / "d"), "--resume", "--batch-size", "32"]) == 2
+    assert "trained with batch_size=4, not 32" in capsys.readouterr().err
     evaluated = [
         "eval", "--model", "identity", "--model", "true-edit", "--data", "synthetic:birds",
         "--data-n", "60", "--limit", "2", "--image-size", "16", "--metrics", "sim,mp",

@@ -243,7 +243,9 @@ def test_a_resumed_run_keeps_its_settings_and_numbers_are_checked(tmp_path):
         train_damsm(tmp_path / "a", steps=4, batch_size=8, resume=True, **common)
     with pytest.raises(InputError, match=r"at step 2; --steps 1 is behind it"):
         train_damsm(tmp_path / "a", steps=1, batch_size=4, resume=True, **common)
-    # options left at their defaults take the run's own (batch 4, 2 steps: nothing more to train)
+    with pytest.raises(InputError, match=r"trained with batch_size=4, not 32"):  # the default, given: not ignored
+        train_damsm(tmp_path / "a", batch_size=32, resume=True, **common)
+    # options left out take the run's own (batch 4, 2 steps: nothing more to train)
     summary = train_damsm(tmp_path / "a", resume=True, **common)
     assert summary["settings"]["batch_size"] == 4 and summary["settings"]["steps"] == 2
     # the model's options and the held-out count too: left out, the run's own; changed, refused

@@ -158,10 +158,11 @@ def test_mixed_precision_on_the_cpu_needs_native_bf16(tiny, monkeypatch):
 
 
 @pytest.mark.subprocess
-def test_ctrl_c_checkpoints_the_last_step_and_the_run_resumes_exactly(tiny, tmp_path):
-    """Ctrl-C (SIGINT to the process group: the trainer and its data worker) stops at the
-    end of a step with a checkpoint and says how to continue; resumed, the run ends where
-    an uninterrupted one does, bit for bit."""
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_checkpoints_the_last_step_and_the_run_resumes_exactly(tiny, tmp_path, stop):
+    """Ctrl-C (SIGINT to the process group: the trainer and its data worker), or SIGTERM (a
+    scheduler stopping the job), stops at the end of a step with a checkpoint and says how to
+    continue; resumed, the run ends where an uninterrupted one does, bit for bit."""
     import yaml
 
     config = tiny(steps=1000, checkpoint_every=1000, sample_every=1000, output_dir=str(tmp_path / "run"),
@@ -177,12 +178,15 @@ def test_ctrl_c_checkpoints_the_last_step_and_the_run_resumes_exactly(tiny, tmp_
         assert proc.poll() is None, proc.communicate()
         assert time.time() < deadline, "no training step within two minutes"
         time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGINT)
+    os.killpg(proc.pid, stop)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "(checkpointed); continue with: textedit train --resume" in err and "Traceback" not in err
+    assert f"interrupted ({'Ctrl-C' if stop == signal.SIGINT else 'SIGTERM'}): finishing this step" in err
     stopped = load_checkpoint(latest_checkpoint(tmp_path / "run" / "checkpoints"))["step"]
     assert 2 <= stopped < 1000
+    if stop != signal.SIGINT:
+        return  # the same stop as Ctrl-C's: resumed exactly below, once
     Trainer(config, resume=True, progress=False).train(max_steps=1)  # in process: a start less
     reference = Trainer(tiny(steps=1000, checkpoint_every=1000, sample_every=1000,
                              output_dir=str(tmp_path / "reference")), progress=False)
@@ -221,6 +225,26 @@ def test_a_trainer_stopped_by_ctrl_c_continues_when_called_again_and_a_finished_
     assert trainer.train() is not None and trainer.step == 3, "finished: exported, no interruption"
 
 
+def test_a_run_stopped_before_its_first_step_says_nothing_was_trained(tiny, tmp_path, monkeypatch, capsys):
+    """Ctrl-C while the data workers draw the first batch: no checkpoint, and the message
+    says to run the same command again (which starts, not refused as a second run)."""
+    import yaml
+
+    from textedit.cli import main
+
+    def stopped_while_drawing(self, step):  # Ctrl-C reached the data workers: no batch came
+        self.interrupted = True
+        raise RuntimeError("DataLoader worker exited unexpectedly")
+
+    config = tiny()
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json")))
+    with monkeypatch.context() as patch:
+        patch.setattr(Trainer, "training_batch", stopped_while_drawing)
+        assert main(["train", "--config", str(tmp_path / "c.yaml"), "--no-progress"]) == 130
+    assert "stopped before the first step: nothing was trained; run the same command again" in capsys.readouterr().err
+    assert latest_checkpoint(config.output_dir / "checkpoints") is None
+    assert Trainer(config, progress=False).train(max_steps=1) is None  # the same run starts
+
 def test_resuming_a_checkpoint_of_an_older_textedit_warns_of_no_change(tiny):
     Trainer(tiny(), progress=False).train(max_steps=2)
     path = latest_checkpoint(tiny().output_dir / "checkpoints")
@@ -238,6 +262,28 @@ def test_ema_switched_on_at_resume_starts_from_the_trained_weights(tiny):
     assert resumed.step == 2
     for average, live in zip(resumed.ema, resumed.ema_params):
         assert torch.equal(average, live)
+
+
+def test_a_resumed_run_takes_its_configs_optimiser_settings_and_the_saved_moments(tiny):
+    first = Trainer(tiny(), progress=False)
+    first.train(max_steps=2)
+    moments = {name: o.state_dict()["state"] for name, o in first.optimizers.items()}
+    with pytest.warns(UserWarning, match=r"other numerics than the run's \(threads: 1 -> 2\).*not bit for bit"):
+        resumed = Trainer(tiny(optimizer={"beta1": 0.9, "weight_decay": 0.05}, threads=2), resume=True, progress=False)
+    for name, optimizer in resumed.optimizers.items():
+        assert all(g["betas"][0] == 0.9 and g["weight_decay"] == 0.05 for g in optimizer.param_groups), name
+        for key, state in optimizer.state_dict()["state"].items():
+            torch.testing.assert_close(state["exp_avg"], moments[name][key]["exp_avg"], rtol=0, atol=0)
+
+
+def test_a_resumed_cosine_schedule_of_another_length_is_named(tiny):
+    cosine = {"schedule": "cosine"}
+    Trainer(tiny(steps=4, optimizer=cosine), progress=False).train(max_steps=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Trainer(tiny(steps=4, optimizer=cosine), resume=True, progress=False)  # same length: silent
+    with pytest.warns(UserWarning, match=r"changed from 4 to 8 steps: at step 2 the learning rates move from 50% to 85%"):
+        Trainer(tiny(steps=8, optimizer=cosine), resume=True, progress=False)
 
 
 def test_resume_with_another_model_or_length_or_data_says_what_is_wrong(tiny):
@@ -334,9 +380,39 @@ def test_cli_refuses_to_overwrite_a_run(tiny, tmp_path):
     path.write_text(yaml.safe_dump(config.model_dump(mode="json")))
     assert main(["train", "--config", str(path), "--no-progress"]) == 1
     before = (config.output_dir / "metrics.jsonl").read_text()
-    with pytest.raises(TextEditError, match=r"already holds a training run; continue it with --resume .*resume=True"):
+    with pytest.raises(TextEditError, match=r"already holds a training run; continue it with --resume "):
         Trainer(tiny(steps=6), progress=False)  # the Python API refuses too: it used to overwrite the run
     assert (config.output_dir / "metrics.jsonl").read_text() == before
+    # a finished run whose checkpoints were deleted (to save space) is still a run
+    shutil.rmtree(config.output_dir / "checkpoints")
+    with pytest.raises(TextEditError, match=r"holds a training run \(model, metrics.jsonl\) whose checkpoints were deleted: a new run there would overwrite it"):
+        Trainer(tiny(steps=6), progress=False)
+    with pytest.raises(TextEditError, match=r"nothing to resume in .*: it holds a run \(model, metrics.jsonl\) whose checkpoints .* were deleted.*its trained model is in"):
+        Trainer(tiny(steps=6), resume=True, progress=False)
+    assert (config.output_dir / "metrics.jsonl").read_text() == before
+
+
+def test_a_fresh_run_seeds_every_generator_it_checkpoints(tiny, tmp_path):
+    import random
+
+    import numpy as np
+
+    states = []
+    for name in ("a", "b"):
+        random.random(), np.random.rand()  # whatever came before the run
+        Trainer(tiny(output_dir=str(tmp_path / name)), progress=False).train(max_steps=1)
+        states.append(load_checkpoint(latest_checkpoint(tmp_path / name / "checkpoints"))["rng"])
+    assert states[0]["python"] == states[1]["python"]
+    assert torch.equal(states[0]["numpy"][1], states[1]["numpy"][1]) and states[0]["numpy"][2] == states[1]["numpy"][2]
+
+
+def test_an_output_dir_that_cannot_be_written_is_refused_before_the_data_is_built(tiny, tmp_path, monkeypatch):
+    import textedit.training.trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module.os, "access", lambda path, mode: False)  # a read-only file system
+    monkeypatch.setattr(trainer_module, "build_training_data", lambda *a, **k: pytest.fail("data built"))
+    with pytest.raises(TextEditError, match=r"cannot write the run folder .*run: .* is not writable"):
+        Trainer(tiny(), progress=False)
 
 
 def test_shipped_configs_validate():

@@ -100,14 +100,30 @@ def run(args: argparse.Namespace) -> int:
     try:
         exported = trainer.train(max_steps=args.max_steps)
     except TrainingInterrupted as stop:
-        print(
-            f"stopped at step {stop.step} of {trainer.total_steps} (checkpointed); "
-            f"continue with: textedit train --resume {out}",
-            file=sys.stderr,
-        )
+        if stop.checkpointed:
+            print(
+                f"stopped at step {stop.step} of {trainer.total_steps} (checkpointed); "
+                f"continue with: textedit train --resume {out}",
+                file=sys.stderr,
+            )
+        else:
+            print("stopped before the first step: nothing was trained; run the same command again", file=sys.stderr)
+        raise
+    except KeyboardInterrupt:  # a second Ctrl-C: stopped at once, at the last checkpoint
+        print(_last_checkpoint_hint(out), file=sys.stderr)
         raise
     if exported is not None and trainer.dist.is_main:
         print(f"trained {trainer.step} steps; model saved to {exported}")
     elif trainer.dist.is_main:
         print(f"stopped at step {trainer.step} of {trainer.total_steps}; continue with: textedit train --resume {out}")
     return 0
+
+
+def _last_checkpoint_hint(out: Any) -> str:
+    """Where a run stopped at once (a second Ctrl-C) can continue from."""
+    from textedit.training.checkpoint import latest_checkpoint
+
+    path = latest_checkpoint(out / "checkpoints")
+    if path is None:
+        return f"stopped at once, before the first checkpoint: move {out} away and run the same command again"
+    return f"stopped at once; the newest checkpoint is {path.name}: continue with: textedit train --resume {out}"

@@ -22,7 +22,6 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--data",
-        default="synthetic:birds",
         help="synthetic:<family> or a data set folder (default synthetic:birds)",
     )
     p.add_argument(
@@ -35,27 +34,25 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--image-encoder",
-        default="small_cnn",
         choices=["small_cnn", "inception"],
         help="small_cnn (CPU-friendly, for generated data; default) or inception (AttnGAN's)",
     )
     p.add_argument(
-        "--image-size", type=int, default=64, help="image side read from the data (default 64)"
+        "--image-size", type=int, help="image side read from the data (default 64)"
     )
     p.add_argument(
-        "--feature-dim", type=int, default=256, help="common feature width (AttnGAN: 256)"
+        "--feature-dim", type=int, help="common feature width (default and AttnGAN: 256)"
     )
     p.add_argument(
-        "--embedding-dim", type=int, default=300, help="word embedding width (AttnGAN: 300)"
+        "--embedding-dim", type=int, help="word embedding width (default and AttnGAN: 300)"
     )
     p.add_argument(
-        "--width", type=int, default=32, help="small_cnn first-layer channels (default 32)"
+        "--width", type=int, help="small_cnn first-layer channels (default 32)"
     )
     p.add_argument(
         "--max-words",
         type=int,
-        default=18,
-        help="longer descriptions are truncated (AttnGAN: 18; generated birds' run to 29)",
+        help="longer descriptions are truncated (default and AttnGAN: 18; generated birds' run to 29)",
     )
     p.add_argument(
         "--backbone-weights",
@@ -67,26 +64,27 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="inception: train only the projections (AttnGAN)",
     )
-    p.add_argument("--steps", type=int, default=1000)
-    p.add_argument("--batch-size", type=int, default=32, help="(AttnGAN: 48)")
-    p.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate (AttnGAN: 0.002)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=int, help="training steps (default 1000)")
+    p.add_argument("--batch-size", type=int, help="default 32 (AttnGAN: 48)")
+    p.add_argument("--lr", type=float, help="Adam learning rate (default and AttnGAN: 0.002)")
+    p.add_argument("--seed", type=int, help="default 0")
     p.add_argument(
-        "--data-n", type=int, default=20000, help="synthetic: images in the generated data set"
+        "--data-n", type=int, help="synthetic: images in the generated data set (default 20000)"
     )
     p.add_argument(
-        "--data-seed", type=int, default=0, help="synthetic: seed of the generated data set"
+        "--data-seed", type=int, help="synthetic: seed of the generated data set (default 0)"
     )
-    p.add_argument("--checkpoint-every", type=int, default=200)
+    p.add_argument("--checkpoint-every", type=int, default=200, help="default 200")
     p.add_argument(
         "--eval-images",
         type=int,
-        default=500,
-        help="held-out images (and edit pairs) for the Sim gap",
+        help="held-out images (and edit pairs) for the Sim gap (default 500)",
     )
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true")
-    p.set_defaults(run=run)
+    # left out, a setting is None: train_damsm takes its default (in the help above), or on
+    # --resume the run's own; a default given explicitly is then told apart from none given
+    p.set_defaults(run=run, freeze_backbone=None)
 
 
 def run(args: argparse.Namespace) -> int:

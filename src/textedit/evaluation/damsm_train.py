@@ -14,7 +14,6 @@ for the true edit than for the unedited input; both go to ``OUT/eval.json``.
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 import time
@@ -26,13 +25,14 @@ import torch
 
 from textedit.data.detect import open_dataset
 from textedit.data.synthetic.data import SyntheticCaptionDataset, SyntheticSpec
-from textedit.errors import InputError, TextEditError
+from textedit.errors import InputError
 from textedit.evaluation.damsm import DAMSM
 from textedit.models.damsm import legacy_config
 from textedit.evaluation.sources import open_eval_data
 from textedit.training.checkpoint import (
-    latest_checkpoint,
+    checkpoint_to_resume,
     load_checkpoint,
+    refuse_a_second_run,
     rng_state,
     save_checkpoint,
     set_rng_state,
@@ -170,30 +170,55 @@ def sim_gap(
     return out
 
 
+#: the settings of a new run left out (None); a resumed run keeps its own instead
+DEFAULTS: dict[str, Any] = {
+    "data": "synthetic:birds",
+    "data_n": 20000,
+    "data_seed": 0,
+    "image_size": 64,
+    "steps": 1000,
+    "batch_size": 32,
+    "lr": 2e-3,
+    "seed": 0,
+    "eval_images": 500,
+    "image_encoder": "small_cnn",
+    "feature_dim": 256,
+    "embedding_dim": 300,
+    "width": 32,
+    "max_words": 18,
+    "freeze_backbone": False,
+    "backbone_weights": None,
+}
+
+
 def train_damsm(
     out: str | Path,
-    data: str = "synthetic:birds",
-    data_n: int = 20000,
-    data_seed: int = 0,
-    image_size: int = 64,
-    image_encoder: str = "small_cnn",
-    feature_dim: int = 256,
-    embedding_dim: int = 300,
-    width: int = 32,
-    max_words: int = 18,
-    steps: int = 1000,
-    batch_size: int = 32,
-    lr: float = 2e-3,
-    seed: int = 0,
+    data: str | None = None,
+    data_n: int | None = None,
+    data_seed: int | None = None,
+    image_size: int | None = None,
+    image_encoder: str | None = None,
+    feature_dim: int | None = None,
+    embedding_dim: int | None = None,
+    width: int | None = None,
+    max_words: int | None = None,
+    steps: int | None = None,
+    batch_size: int | None = None,
+    lr: float | None = None,
+    seed: int | None = None,
     checkpoint_every: int = 200,
     resume: bool = False,
     backbone_weights: str | None = None,
-    freeze_backbone: bool = False,
-    eval_images: int = 500,
+    freeze_backbone: bool | None = None,
+    eval_images: int | None = None,
     progress: bool = True,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Train a DAMSM (module doc); writes ``OUT/model``, ``OUT/eval.json``, checkpoints, logs.
+
+    A setting left out (None) takes its value from :data:`DEFAULTS` in a new run and the
+    run's own on ``resume``; a setting given on ``resume`` must be the run's own, except a
+    larger ``steps``.
 
     Raises:
         TextEditError: ``resume`` without a checkpoint, or ``OUT`` already holds a run.
@@ -202,58 +227,35 @@ def train_damsm(
     """
     from tqdm import tqdm
 
-    for name, value, least in (
-        ("steps", steps, 1),
-        ("batch_size", batch_size, 2),  # a contrastive batch: each image against the others' captions
-        ("checkpoint_every", checkpoint_every, 1),
-        ("eval_images", eval_images, 1),
-    ):
-        if value < least:
-            raise InputError(f"--{name.replace('_', '-')} must be at least {least}, got {value}")
-    if not (math.isfinite(lr) and lr > 0):
-        raise InputError(f"--lr must be a positive number, got {lr}")
-    if seed < 0 or data_seed < 0:
-        raise InputError(f"--seed and --data-seed must be at least 0, got {seed} and {data_seed}")
-
     # what decides the weights and the held-out figures (recorded in checkpoints and
-    # eval.json, kept on resume)
-    settings = {
-        "data": data,
-        "data_n": data_n,
-        "data_seed": data_seed,
-        "image_size": image_size,
-        "steps": steps,
-        "batch_size": batch_size,
-        "lr": lr,
-        "seed": seed,
-        "eval_images": eval_images,
-        # the model's options (_MODEL_OPTIONS): a resumed run rebuilds it from its checkpoint
-        "image_encoder": image_encoder,
-        "feature_dim": feature_dim,
-        "embedding_dim": embedding_dim,
-        "width": width,
-        "max_words": max_words,
-        "freeze_backbone": freeze_backbone,
-        "backbone_weights": backbone_weights,
+    # eval.json, kept on resume); the model's options (_MODEL_OPTIONS) too: a resumed run
+    # rebuilds the model from its checkpoint
+    given = {
+        key: value
+        for key, value in {
+            "data": data, "data_n": data_n, "data_seed": data_seed, "image_size": image_size,
+            "steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed, "eval_images": eval_images,
+            "image_encoder": image_encoder, "feature_dim": feature_dim, "embedding_dim": embedding_dim,
+            "width": width, "max_words": max_words, "freeze_backbone": freeze_backbone,
+            "backbone_weights": backbone_weights,
+        }.items()
+        if value is not None
     }
     out = Path(out)
     checkpoint = None
     if resume:
-        path = latest_checkpoint(out / "checkpoints")
-        if path is None:
-            raise TextEditError(
-                f"nothing to resume in {out}: no checkpoint under {out / 'checkpoints'}"
-            )
-        checkpoint = load_checkpoint(path)
-        settings = _resumed_settings(checkpoint, int(checkpoint["step"]), settings)
-        data, data_n, data_seed, image_size = (settings[k] for k in ("data", "data_n", "data_seed", "image_size"))
-        steps, batch_size, lr, seed, eval_images = (
-            settings[k] for k in ("steps", "batch_size", "lr", "seed", "eval_images")
-        )
-    elif (out / "checkpoints").is_dir() and any((out / "checkpoints").iterdir()):
-        raise TextEditError(
-            f"{out} already holds a DAMSM run; continue it with --resume, or choose another --out"
-        )
+        checkpoint = load_checkpoint(checkpoint_to_resume(out))
+        settings = _resumed_settings(checkpoint, int(checkpoint["step"]), given)
+    else:
+        refuse_a_second_run(out, "DAMSM run", "--resume", "--out")
+        settings = {**DEFAULTS, **given}
+    _check_settings(settings, checkpoint_every)
+    data, data_n, data_seed, image_size, steps, batch_size, lr, seed, eval_images = (
+        settings[k] for k in ("data", "data_n", "data_seed", "image_size", "steps", "batch_size", "lr", "seed", "eval_images")
+    )
+    image_encoder, feature_dim, embedding_dim, width, max_words, freeze_backbone, backbone_weights = (
+        settings[k] for k in _MODEL_OPTIONS
+    )
     torch.manual_seed(seed)
     train = open_caption_data(data, "train", image_size, True, seed, data_n, data_seed)
     if batch_size > len(train):
@@ -370,27 +372,38 @@ _MODEL_OPTIONS = (
 )
 
 
+def _check_settings(settings: dict[str, Any], checkpoint_every: int) -> None:
+    """Raise :class:`InputError` for a number out of its range."""
+    for name, value, least in (
+        ("steps", settings["steps"], 1),
+        ("batch_size", settings["batch_size"], 2),  # a contrastive batch: each image against the others' captions
+        ("checkpoint_every", checkpoint_every, 1),
+        ("eval_images", settings["eval_images"], 1),
+    ):
+        if value < least:
+            raise InputError(f"--{name.replace('_', '-')} must be at least {least}, got {value}")
+    if not (math.isfinite(settings["lr"]) and settings["lr"] > 0):
+        raise InputError(f"--lr must be a positive number, got {settings['lr']}")
+    if settings["seed"] < 0 or settings["data_seed"] < 0:
+        raise InputError(f"--seed and --data-seed must be at least 0, got {settings['seed']} and {settings['data_seed']}")
+
+
 def _resumed_settings(checkpoint: dict[str, Any], at: int, given: dict[str, Any]) -> dict[str, Any]:
-    """The settings a resumed run continues with: the run's own, in place of every argument
-    left at its default; another value given explicitly is refused, except more ``steps``.
-    A run from before the model options were recorded refuses any model option given."""
-    defaults = {k: p.default for k, p in inspect.signature(train_damsm).parameters.items()}
+    """The settings a resumed run continues with: the run's own, in place of every setting
+    not given; another value given is refused, except more ``steps``. A run from before the
+    model options were recorded refuses any model option given."""
     saved_settings = checkpoint.get("settings", {})
-    settings = dict(given)
+    settings = {**DEFAULTS, **saved_settings, **given}
     for key, value in given.items():
         if key not in saved_settings:
-            if key in _MODEL_OPTIONS and value != defaults[key]:
+            if key in _MODEL_OPTIONS:
                 raise InputError(
                     f"this run's checkpoint does not record --{key.replace('_', '-')}; --resume rebuilds the "
                     f"model from the checkpoint: leave the model options out, or start a new run in another --out"
                 )
             continue
         saved = saved_settings[key]
-        if value == saved:
-            continue
-        if value == defaults[key]:  # not given: the run's own
-            settings[key] = saved
-        elif key != "steps":
+        if value != saved and key != "steps":
             raise InputError(
                 f"this run was trained with {key}={saved!r}, not {value!r}; --resume continues "
                 f"a run with its own settings: leave --{key.replace('_', '-')} out, or start a new run "

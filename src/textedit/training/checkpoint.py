@@ -11,6 +11,7 @@ killed at any moment resumes from the newest one.
 
 from __future__ import annotations
 
+import io
 import random
 import re
 from pathlib import Path
@@ -19,10 +20,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from textedit.errors import CheckpointError
-from textedit.utils.atomic import atomic_save
+from textedit.errors import CheckpointError, TextEditError
+from textedit.utils.atomic import atomic_write
 
-__all__ = ["rng_state", "set_rng_state", "save_checkpoint", "load_checkpoint", "latest_checkpoint"]
+__all__ = [
+    "rng_state", "set_rng_state", "save_checkpoint", "load_checkpoint", "latest_checkpoint",
+    "checkpoint_to_resume", "refuse_a_second_run",
+]
 
 _NAME = re.compile(r"step_(\d+)\.pt$")
 FORMAT = 1
@@ -64,7 +68,12 @@ def save_checkpoint(directory: str | Path, step: int, state: dict[str, Any], kee
     """
     directory = Path(directory)
     path = directory / f"step_{step:08d}.pt"
-    atomic_save(path, lambda tmp: torch.save({"format": FORMAT, "step": step, **state}, tmp))
+    # serialised in memory, then written as bytes: a full disk is then Python's OSError naming
+    # the file (torch's own writer reports it as an opaque RuntimeError)
+    buffer = io.BytesIO()
+    torch.save({"format": FORMAT, "step": step, **state}, buffer)
+    with atomic_write(path) as handle:
+        handle.write(buffer.getbuffer())
     if keep is not None:
         for old in sorted(directory.glob("step_*.pt"))[:-keep]:
             if old != path:
@@ -96,3 +105,51 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a textedit training checkpoint of format {FORMAT}")
     return state
+
+
+#: what a run folder holds besides its checkpoints once it has trained or finished
+_RUN_OUTPUTS = ("model", "metrics.jsonl")
+
+
+def _run_outputs(out: Path) -> list[str]:
+    return [
+        name for name in _RUN_OUTPUTS
+        if (out / name).is_dir() and any((out / name).iterdir()) or (out / name).is_file() and (out / name).stat().st_size
+    ]
+
+
+def checkpoint_to_resume(out: str | Path, resume_flag: str = "--resume") -> Path:
+    """The newest checkpoint of the run in ``out``, or a :class:`TextEditError` saying why
+    there is none to resume from."""
+    out = Path(out)
+    path = latest_checkpoint(out / "checkpoints")
+    if path is not None:
+        return path
+    outputs = _run_outputs(out)
+    if outputs:
+        raise TextEditError(
+            f"nothing to resume in {out}: it holds a run ({', '.join(outputs)}) whose checkpoints "
+            f"under {out / 'checkpoints'} were deleted, so it cannot be continued"
+            + ("; its trained model is in " + str(out / "model") if "model" in outputs else "")
+        )
+    raise TextEditError(
+        f"nothing to resume in {out}: no checkpoint under {out / 'checkpoints'}; start a new run "
+        f"without {resume_flag}"
+    )
+
+
+def refuse_a_second_run(out: str | Path, what: str, resume_flag: str, out_flag: str) -> None:
+    """Raise :class:`TextEditError` when ``out`` holds a run (checkpoints, an exported model
+    or logged metrics) that a new run there would overwrite."""
+    out = Path(out)
+    if latest_checkpoint(out / "checkpoints") is not None:
+        raise TextEditError(
+            f"{out} already holds a {what}; continue it with {resume_flag} {out}, or choose "
+            f"another {out_flag}"
+        )
+    outputs = _run_outputs(out)
+    if outputs:
+        raise TextEditError(
+            f"{out} holds a {what} ({', '.join(outputs)}) whose checkpoints were deleted: a new run "
+            f"there would overwrite it; choose another {out_flag}, or move the folder away"
+        )

@@ -113,6 +113,18 @@ class _Positions(torch.utils.data.Dataset):
         }
 
 
+def _leave_stops_to_the_main_process(worker_id: int) -> None:
+    """A DataLoader worker ignores Ctrl-C, SIGTERM and SIGHUP, which reach the whole process
+    group (a terminal, a scheduler stopping the job): the trainer finishes its step, writes a
+    checkpoint and then shuts the workers down; a worker killed by the signal would fail the
+    step instead. (A worker whose main process dies exits by itself: PyTorch watches it.)"""
+    import signal
+
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+
+
 def _collate(items: list[dict[str, Any]]) -> Batch:
     def stacked(key: str) -> Tensor | None:
         return torch.stack([i[key] for i in items]) if items and items[0][key] is not None else None
@@ -195,6 +207,7 @@ class TrainingData:
                 # otherwise, which would shift the run's random draws (and results) whenever
                 # workers are on or a loader restarts
                 generator=torch.Generator().manual_seed(self.seed),
+                worker_init_fn=_leave_stops_to_the_main_process,
             )
             loader_iter = _LOADERS[id(self)] = iter(loader)
             self._slice = (rank, world_size)

@@ -21,6 +21,8 @@ import functools
 import json
 import math
 import os
+import random
+import sys
 import time
 import warnings
 from collections import Counter
@@ -28,6 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -42,8 +45,9 @@ from textedit.registry.kinds import MODEL_KIND, get_registry
 from textedit.serialization import restoring
 from textedit.training import distributed as dist_utils
 from textedit.training.checkpoint import (
-    latest_checkpoint,
+    checkpoint_to_resume,
     load_checkpoint,
+    refuse_a_second_run,
     rng_state,
     save_checkpoint,
     set_rng_state,
@@ -52,7 +56,7 @@ from textedit.training.config import TrainConfig, saved_model_spec
 from textedit.training.data import TrainingData, build_training_data
 from textedit.training.metrics import MetricsLogger
 from textedit.training.samples import sample_grid
-from textedit.utils.atomic import atomic_write_text
+from textedit.utils.atomic import atomic_write_text, existing_ancestor
 from textedit.utils.cpu import cpu_has_native_bf16
 from textedit.utils.digest import weights_digest
 
@@ -63,15 +67,19 @@ __all__ = ["Trainer", "TrainingInterrupted"]
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C stopped :meth:`Trainer.train` at the end of a step, after a checkpoint there.
+    """Ctrl-C (or SIGTERM, SIGHUP) stopped :meth:`Trainer.train` at the end of a step, after
+    a checkpoint there.
 
     Attributes:
-        step: the step the run stopped (and was checkpointed) at.
+        step: the step the run stopped at.
+        checkpointed: whether a checkpoint holds that step (not when a new run stopped before
+            its first step: nothing was trained, and the same command starts it again).
     """
 
-    def __init__(self, step: int):
-        super().__init__(f"stopped at step {step} (checkpointed)")
+    def __init__(self, step: int, checkpointed: bool = True):
+        super().__init__(f"stopped at step {step}" + (" (checkpointed)" if checkpointed else " (nothing trained yet)"))
         self.step = step
+        self.checkpointed = checkpointed
 
 
 class Trainer:
@@ -94,19 +102,19 @@ class Trainer:
         self.progress = progress and self.dist.is_main
 
         checkpoint = None
-        path = latest_checkpoint(self.out / "checkpoints")
         if resume:
-            if path is None:
-                raise TextEditError(
-                    f"nothing to resume in {self.out}: no checkpoint under {self.out / 'checkpoints'}; "
-                    f"start a new run without --resume"
-                )
-            checkpoint = load_checkpoint(path)
-        elif path is not None:  # a new run there would overwrite the old one's files
+            checkpoint = load_checkpoint(checkpoint_to_resume(self.out))
+        else:  # a new run there would overwrite the old one's files
+            refuse_a_second_run(self.out, "training run", "--resume", "output_dir (--out)")
+        writable = existing_ancestor(self.out)
+        if self.dist.is_main and not os.access(writable, os.W_OK):
             raise TextEditError(
-                f"{self.out} already holds a training run; continue it with --resume {self.out} "
-                f"(Trainer(config, resume=True)), or choose another output_dir (--out)"
+                f"cannot write the run folder {self.out}: {writable} is not writable (a read-only "
+                f"file system or another owner's folder); choose another output_dir (--out)"
             )
+        # every generator a recipe may draw from starts from the seed (and is checkpointed)
+        random.seed(config.seed)
+        np.random.seed(config.seed)
         torch.manual_seed(config.seed)
         self.data: TrainingData = build_training_data(
             config, vocabulary_words=_saved_vocabulary(checkpoint), device=self.device
@@ -155,6 +163,7 @@ class Trainer:
                     f"the run in {self.out} is at step {self.step}, past this config's length of "
                     f"{self.total_steps} steps; resume with steps={self.step} or more"
                 )
+            self._warn_about_a_stretched_schedule(checkpoint.get("config"))
 
     # ------------------------------------------------------------------ setup
     def _autocast_dtype(self) -> torch.dtype | None:
@@ -260,6 +269,7 @@ class Trainer:
                     f"(it has {sorted(k for k, v in saved.items() if v is not None)}); it was written "
                     f"by another recipe: resume with the run's own config"
                 )
+            settings = [{k: v for k, v in group.items() if k != "params"} for group in optimizer.param_groups]
             try:
                 optimizer.load_state_dict(saved[name])
             except ValueError as exc:  # another number of parameters in the group
@@ -269,6 +279,10 @@ class Trainer:
                     f"textedit before frozen parameters were left out of the optimisers: resume "
                     f"with the run's own config and textedit version, or start a new run"
                 ) from exc
+            # the moments resume; the settings (betas, weight decay, fused) are this config's,
+            # as a resumed run's overrides say (the learning rate is set at every step)
+            for group, setting in zip(optimizer.param_groups, settings):
+                group.update(setting)
         if self.ema is not None and state.get("ema") is not None:
             if len(state["ema"]) != len(self.ema):
                 raise TextEditError(
@@ -341,6 +355,31 @@ class Trainer:
             return (step + 1) / opt.warmup_steps
         span = max(1, self.total_steps - opt.warmup_steps)
         return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (step - opt.warmup_steps) / span)))
+
+    def _warn_about_a_stretched_schedule(self, saved: dict[str, Any] | None) -> None:
+        """Warn when a resumed cosine schedule's length changed: the decay is over the run's
+        length, so the learning rate jumps where the new curve is at this step."""
+        if not saved or self.config.optimizer.schedule != "cosine":
+            return
+        try:
+            before = self.config.model_copy(update={"steps": saved.get("steps"), "epochs": saved.get("epochs")})
+            old_total = before.total_steps(len(self.data.dataset))
+        except (TypeError, ValueError):  # a checkpoint without a length (not a textedit run's)
+            return
+        if old_total == self.total_steps:
+            return
+        now, total = self.learning_rate_factor(self.step), self.total_steps
+        self.total_steps = old_total
+        then = self.learning_rate_factor(self.step)
+        self.total_steps = total
+        moved = f"move from {then:.0%} to {now:.0%} of the base rates" if round(then, 2) != round(now, 2) else f"are {now:.0%} of the base rates"
+        warnings.warn(
+            f"the cosine schedule decays over the run's length, which changed from {old_total} to "
+            f"{total} steps: at step {self.step} the learning rates {moved} and follow the new "
+            f"curve from there",
+            UserWarning,
+            stacklevel=3,
+        )
 
     def _set_learning_rates(self) -> None:
         # a function of the step alone, so a resumed run follows the same schedule
@@ -415,42 +454,51 @@ class Trainer:
             if logger is not None:
                 logger.close()
         if self.interrupted and self.step < end:  # stopped early; a finished run is exported
-            raise TrainingInterrupted(self.step)
+            raise TrainingInterrupted(self.step, checkpointed=self.step > 0)
         if self.step >= self.total_steps and self.dist.is_main:
             return self.export(self.out / "model")
         return None
 
     @contextlib.contextmanager
     def _stop_on_interrupt(self) -> Iterator[None]:
-        """Ctrl-C (SIGINT) ends the run at the end of the current step, with a checkpoint
-        (:meth:`_loop` checks :attr:`interrupted`); a second Ctrl-C stops at once. Only in a
-        single process's main thread, where a checkpoint needs no other process."""
+        """Ctrl-C (SIGINT), and SIGTERM or SIGHUP (a scheduler stopping the job, a closed
+        terminal), end the run at the end of the current step, with a checkpoint
+        (:meth:`_loop` checks :attr:`interrupted`); a second signal stops at once. Only in a
+        single process's main thread, where a checkpoint needs no other process, and only
+        for signals whose handler is still the default one."""
         import signal
         import threading
 
-        if (
-            self.dist.world_size > 1
-            or threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-        ):
+        defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
+        if hasattr(signal, "SIGHUP"):
+            defaults[signal.SIGHUP] = signal.SIG_DFL
+        if self.dist.world_size > 1 or threading.current_thread() is not threading.main_thread():
             yield
             return
-
+        caught = [sig for sig, default in defaults.items() if signal.getsignal(sig) is default]
         owner = os.getpid()
 
         def first(signum: int, frame: Any) -> None:
-            if os.getpid() != owner:  # a forked DataLoader worker: it quits, as it would have
-                signal.default_int_handler(signum, frame)
+            if os.getpid() != owner:  # a forked worker process: the main process stops it
+                return
             self.interrupted = True
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            if self.progress:
-                print("\ninterrupted: finishing this step and writing a checkpoint (Ctrl-C again to stop now)", flush=True)
+            for sig in caught:
+                signal.signal(sig, defaults[sig])
+            name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+            print(
+                f"\ninterrupted ({name}): finishing this step and writing a checkpoint "
+                f"({name} again to stop now)",
+                file=sys.stderr,
+                flush=True,
+            )
 
-        signal.signal(signal.SIGINT, first)
+        for sig in caught:
+            signal.signal(sig, first)
         try:
             yield
         finally:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+            for sig in caught:
+                signal.signal(sig, defaults[sig])
 
     def _loop(self, end: int, bar: Any, logger: MetricsLogger | None) -> None:
         cfg = self.config
@@ -574,6 +622,9 @@ def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
 #: settings that change what a run learns: resuming with other values is allowed (a new
 #: data set to fine-tune on, say) but said, since the checkpoint's model and vocabulary stay
 _LEARNED_FROM = ("model", "data", "recipe", "seed", "batch_size")
+#: settings that change the order in which sums are rounded: a run resumed with another one
+#: continues, but not bit for bit as the uninterrupted run would have
+_NUMERICS = ("threads", "device", "mixed_precision", "channels_last", "compile", "fused_optimizer")
 #: ... except those that change only how fast the data arrives
 _SPEED_ONLY = ("data.num_workers", "data.prefetch_factor", "data.pin_memory")
 
@@ -597,6 +648,15 @@ def _warn_about_changes(saved: dict[str, Any] | None, config: TrainConfig) -> No
             f"resuming with another config than the checkpoint's ({'; '.join(changed[:6])}"
             f"{' ...' if len(changed) > 6 else ''}); the weights, the vocabulary and the "
             f"optimiser state come from the checkpoint",
+            UserWarning,
+            stacklevel=3,
+        )
+    numerics = [f"{k}: {saved[k]!r} -> {now.get(k)!r}" for k in _NUMERICS if k in saved and saved[k] != now.get(k)]
+    if numerics:
+        warnings.warn(
+            f"resuming with other numerics than the run's ({'; '.join(numerics)}): it continues, but "
+            f"sums are rounded in another order, so not bit for bit as the uninterrupted run; "
+            f"resume with the run's settings for an exact continuation",
             UserWarning,
             stacklevel=3,
         )

@@ -52,12 +52,14 @@ def _temp_stem(name: str) -> str:
 
 
 @contextlib.contextmanager
-def _name_the_target(tmp: Path | str, path: Path) -> Iterator[None]:
-    """An ``OSError`` about the temporary file names ``path``, the file the user asked for."""
+def _name_the_target(tmp: Path | str | None, path: Path) -> Iterator[None]:
+    """An ``OSError`` about the temporary file ``tmp``, or naming no file (a write to it: a
+    full disk), names ``path``, the file the user asked for (``tmp`` None: the temporary
+    file being created)."""
     try:
         yield
     except OSError as exc:
-        if exc.filename is not None and str(exc.filename) == str(tmp):
+        if tmp is None or exc.filename is None or str(exc.filename) == str(tmp):
             exc.filename = str(path)
         raise
 
@@ -76,9 +78,10 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[
     """Open a temporary file beside ``path``; on success rename it over ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{_temp_stem(path.name)}.", suffix=".tmp", dir=path.parent)
+    with _name_the_target(None, path):
+        fd, tmp = tempfile.mkstemp(prefix=f".{_temp_stem(path.name)}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, mode) as handle:
+        with _name_the_target(tmp, path), os.fdopen(fd, mode) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

@@ -21,8 +21,22 @@ def test_component_config_is_strict_and_frozen(toy_registered):
     cfg = toy_registered.ToyLocalizerConfig(channels=8)
     with pytest.raises(ValidationError):
         cfg.channels = 3
-    with pytest.raises(ConfigError, match=r"localizer\.colour: Extra inputs are not permitted"):
+    with pytest.raises(ConfigError, match=r"localizer\.colour: unknown field; the fields here: channels, texture_dim"):
         validate_config(toy_registered.ToyLocalizerConfig, {"colour": 1}, prefix="localizer")
+    with pytest.raises(ConfigError, match=r"localizer\.channel: unknown field; did you mean 'channels'\?"):
+        validate_config(toy_registered.ToyLocalizerConfig, {"channel": 1}, prefix="localizer")
+
+
+def test_a_training_configs_misspelt_field_is_told_its_name_and_a_validators_message_reads_alone():
+    from textedit.training.config import TrainConfig
+
+    with pytest.raises(ConfigError) as info:
+        validate_config(TrainConfig, {"batchsize": 2, "data": {"num_worker": 2}, "steps": 1})
+    assert ("batchsize", "unknown field; did you mean 'batch_size'?") in info.value.errors
+    assert ("data.num_worker", "unknown field; did you mean 'num_workers'?") in info.value.errors
+    with pytest.raises(ConfigError) as info:
+        validate_config(TrainConfig, {"steps": None})
+    assert info.value.errors[0][1].startswith("give exactly one of steps and epochs")
 
 
 def test_slot_accepts_name_mapping_or_spec(toy_registered):

@@ -9,6 +9,8 @@ of the slot's kind, so a typo anywhere is reported with its full path::
 
 from __future__ import annotations
 
+import difflib
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar
@@ -191,10 +193,35 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
     return "".join(parts)
 
 
+def _fields_at(config_class: type[BaseModel] | None, loc: tuple[Any, ...]) -> list[str] | None:
+    """The field names of the config model at ``loc`` (nested models followed, Optional
+    unwrapped), or None where the path leaves typed models (a dict, a list)."""
+    cls = config_class
+    for part in loc:
+        field = cls.model_fields.get(part) if cls is not None and isinstance(part, str) else None
+        if field is None:
+            return None
+        options = [field.annotation, *typing.get_args(field.annotation)]
+        cls = next((a for a in options if isinstance(a, type) and issubclass(a, BaseModel)), None)
+    return None if cls is None else list(cls.model_fields)
+
+
+def _unknown_field(name: Any, fields: list[str] | None) -> str:
+    """The message of a field the config does not have: the closest name, or the names."""
+    if fields is None:
+        return "unknown field"
+    close = difflib.get_close_matches(str(name), fields, n=1, cutoff=0.6)
+    if close:
+        return f"unknown field; did you mean {close[0]!r}?"
+    return f"unknown field; the fields here: {', '.join(fields)}"
+
+
 def validation_error_to_config_error(
-    exc: ValidationError, prefix: str = "", source: str | None = None
+    exc: ValidationError, prefix: str = "", source: str | None = None,
+    config_class: type[BaseModel] | None = None,
 ) -> ConfigError:
-    """Turn a pydantic error into a :class:`ConfigError` with dotted paths."""
+    """Turn a pydantic error into a :class:`ConfigError` with dotted paths; with the
+    validated ``config_class``, an unknown field is told its closest name."""
     errors = []
     for err in exc.errors(include_url=False):
         inner = (err.get("ctx") or {}).get("error")
@@ -205,6 +232,12 @@ def validation_error_to_config_error(
         if prefix:
             path = f"{prefix}.{path}" if path else prefix
         msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            loc = tuple(err["loc"])
+            errors.append((path, _unknown_field(loc[-1], _fields_at(config_class, loc[:-1]))))
+            continue
+        if err["type"] == "value_error":  # a validator's ValueError: its message alone
+            msg = msg.removeprefix("Value error, ")
         if err["type"] not in {"missing", "unknown_component"} and "input" in err:
             shown = repr(err["input"])
             if len(shown) <= 60:
@@ -222,4 +255,4 @@ def validate_config(
     try:
         return config_class.model_validate(data)
     except ValidationError as exc:
-        raise validation_error_to_config_error(exc, prefix=prefix, source=source) from None
+        raise validation_error_to_config_error(exc, prefix=prefix, source=source, config_class=config_class) from None

@@ -364,9 +364,16 @@ def test_a_damaged_checkpoint_names_the_earlier_one_to_resume_from(tmp_path):
     assert load_checkpoint(tmp_path / "step_00000001.pt")["step"] == 1
 
 
-def test_resume_without_checkpoint_says_what_to_do(tiny):
+def test_resume_without_checkpoint_says_what_to_do(tiny, tmp_path, capsys):
+    from textedit.cli import main
+
     with pytest.raises(TextEditError, match="nothing to resume"):
         Trainer(tiny(), resume=True, progress=False)
+    assert main(["train", "--resume", str(tmp_path / "gone")]) == 1
+    assert "gone does not exist; --resume takes the folder of a training run" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["train", "--resume", str(tmp_path / "empty")]) == 1
+    assert "empty is not a training run: it has no config.yaml" in capsys.readouterr().err
 
 
 def test_cli_refuses_to_overwrite_a_run(tiny, tmp_path):

@@ -68,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
     if args.resume:
         run_dir = Path(args.resume)
         saved = run_dir / "config.yaml"
+        if not run_dir.is_dir():
+            raise TextEditError(f"{run_dir} does not exist; --resume takes the folder of a training run (its output_dir)")
         if not saved.is_file():
             raise TextEditError(f"{run_dir} is not a training run: it has no config.yaml")
         data = read_config_file(saved)

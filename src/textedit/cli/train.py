@@ -92,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
         data["output_dir"] = args.out
     try:
         config = validate_config(TrainConfig, data, source=args.config or args.resume)
+        if not args.no_progress:  # generating a data set's descriptions takes a while
+            print(f"preparing the data ({config.data.type}) and the model ...", file=sys.stderr, flush=True)
         trainer = Trainer(config, resume=bool(args.resume), progress=not args.no_progress)
     except TextEditError as exc:  # a plug-in the run was started with may be missing
         hint = plugin_hint(args.resume) if args.resume else ""

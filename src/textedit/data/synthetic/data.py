@@ -31,6 +31,7 @@ With ``true_edits=True``, :class:`SyntheticCaptionDataset` items also hold
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Mapping
@@ -123,10 +124,9 @@ class SyntheticSpec:
         return text
 
     def records(self) -> list[CaptionRecord]:
-        return [
-            CaptionRecord(self.image_id(i), tuple(self.captions(i)), self.split(i), extras={"index": i})
-            for i in range(self.n)
-        ]
+        """Every image's record, all splits (computed once per spec in a process: the
+        training and the sample split of a run share them)."""
+        return list(_records(self))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -137,6 +137,14 @@ class SyntheticSpec:
             "captions_per_image": self.captions_per_image,
             "edits_per_image": self.edits_per_image,
         }
+
+
+@functools.lru_cache(maxsize=4)
+def _records(spec: SyntheticSpec) -> tuple[CaptionRecord, ...]:
+    return tuple(
+        CaptionRecord(spec.image_id(i), tuple(spec.captions(i)), spec.split(i), extras={"index": i})
+        for i in range(spec.n)
+    )
 
 
 class SyntheticCaptionDataset(CaptionDataset):

@@ -399,6 +399,12 @@ def test_cli_refuses_to_overwrite_a_run(tiny, tmp_path):
     assert (config.output_dir / "metrics.jsonl").read_text() == before
 
 
+def test_progress_in_a_log_file_is_one_line_per_logged_step(tiny, capsys):
+    Trainer(tiny(log_every=2), progress=True).train(max_steps=2)  # stderr captured: not a terminal
+    err = capsys.readouterr().err
+    assert "step 2/4 rec=" in err and "img/s=" in err and "\r" not in err and "step 1/4" not in err
+
+
 def test_a_fresh_run_seeds_every_generator_it_checkpoints(tiny, tmp_path):
     import random
 

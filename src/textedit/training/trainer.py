@@ -154,6 +154,7 @@ class Trainer:
         self.step = 0
         self.total_steps = config.total_steps(len(self.data.dataset))
         self.interrupted = False
+        self._log_lines = False  # progress as log lines (train() decides: stderr not a terminal)
         if checkpoint is not None:
             _warn_about_changes(checkpoint.get("config"), config)
             _warn_about_changed_inputs(checkpoint.get("recipe_inputs"), self._recipe_inputs())
@@ -444,7 +445,10 @@ class Trainer:
             _write_config(self.out / "config.yaml", cfg)
             atomic_write_text(self.out / PLUGINS_RECORD, json.dumps(self.plugins(), indent=2) + "\n")
         logger = MetricsLogger(self.out, resume_step=self.step) if self.dist.is_main else None
-        bar = tqdm(total=self.total_steps, initial=self.step, disable=not self.progress, unit="step", dynamic_ncols=True)
+        # a progress bar on a terminal; in a log file (a batch job's), one line per logged step
+        self._log_lines = self.progress and not sys.stderr.isatty()
+        bar = tqdm(total=self.total_steps, initial=self.step, disable=not self.progress or self._log_lines,
+                   unit="step", dynamic_ncols=True)
         try:
             with self._stop_on_interrupt():
                 self._loop(end, bar, logger)
@@ -527,8 +531,11 @@ class Trainer:
                 elapsed = time.perf_counter() - window_start
                 rate = window_images / elapsed if elapsed > 0 else float("nan")
                 window_start, window_images = time.perf_counter(), 0
-                shown = {k: f"{metrics[m]:.3f}" for k, m in self.recipe.progress.items() if m in metrics}
+                shown = {k: f"{metrics[m]:.4g}" for k, m in self.recipe.progress.items() if m in metrics}
                 bar.set_postfix(**shown, img_s=f"{rate:.1f}")
+                if self._log_lines:
+                    fields = " ".join(f"{k}={v}" for k, v in shown.items())
+                    print(f"step {self.step}/{self.total_steps} {fields} img/s={rate:.1f}", file=sys.stderr, flush=True)
                 if logger is not None:
                     logger.log({"step": self.step, "images_per_s": rate, "time": time.time(), **metrics})
             if self.dist.is_main and self.step % cfg.sample_every == 0:

@@ -376,7 +376,7 @@ def test_resume_without_checkpoint_says_what_to_do(tiny, tmp_path, capsys):
     assert "empty is not a training run: it has no config.yaml" in capsys.readouterr().err
 
 
-def test_cli_refuses_to_overwrite_a_run(tiny, tmp_path):
+def test_cli_refuses_to_overwrite_a_run(tiny, tmp_path, capsys):
     from textedit.cli import main
 
     config = tiny(steps=2)
@@ -387,6 +387,9 @@ def test_cli_refuses_to_overwrite_a_run(tiny, tmp_path):
     path.write_text(yaml.safe_dump(config.model_dump(mode="json")))
     assert main(["train", "--config", str(path), "--no-progress"]) == 1
     before = (config.output_dir / "metrics.jsonl").read_text()
+    capsys.readouterr()
+    assert main(["train", "--resume", str(config.output_dir), "--no-progress"]) == 0  # finished: re-exported
+    assert "nothing to train: the run is at its length (2 steps); model saved to" in capsys.readouterr().out
     with pytest.raises(TextEditError, match=r"already holds a training run; continue it with --resume "):
         Trainer(tiny(steps=6), progress=False)  # the Python API refuses too: it used to overwrite the run
     assert (config.output_dir / "metrics.jsonl").read_text() == before

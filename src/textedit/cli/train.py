@@ -101,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
             raise
         raise TextEditError(f"{exc}{hint}") from exc
     out = Path(config.output_dir)
+    started = trainer.step
     try:
         exported = trainer.train(max_steps=args.max_steps)
     except TrainingInterrupted as stop:
@@ -117,7 +118,10 @@ def run(args: argparse.Namespace) -> int:
         print(_last_checkpoint_hint(out), file=sys.stderr)
         raise
     if exported is not None and trainer.dist.is_main:
-        print(f"trained {trainer.step} steps; model saved to {exported}")
+        if trainer.step == started:
+            print(f"nothing to train: the run is at its length ({trainer.step} steps); model saved to {exported}")
+        else:
+            print(f"trained {trainer.step} steps ({trainer.step - started} in this run); model saved to {exported}")
     elif trainer.dist.is_main:
         print(f"stopped at step {trainer.step} of {trainer.total_steps}; continue with: textedit train --resume {out}")
     return 0

@@ -362,6 +362,13 @@ def test_a_damaged_checkpoint_names_the_earlier_one_to_resume_from(tmp_path):
     with pytest.raises(CheckpointError, match=r"step_00000002.pt \(.+\): it is damaged; the earlier step_00000001.pt is beside it"):
         load_checkpoint(tmp_path / "step_00000002.pt")
     assert load_checkpoint(tmp_path / "step_00000001.pt")["step"] == 1
+    # flipped bytes inside a tensor: torch.load would read them silently, the CRC does not
+    save_checkpoint(tmp_path, 3, {"weights": torch.randn(50_000)})
+    data = bytearray((tmp_path / "step_00000003.pt").read_bytes())
+    data[len(data) // 2: len(data) // 2 + 64] = bytes(b ^ 0xFF for b in data[len(data) // 2: len(data) // 2 + 64])
+    (tmp_path / "step_00000003.pt").write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match=r"step_00000003.pt \(its record .* fails its CRC check\): it is damaged; the earlier step_00000002.pt"):
+        load_checkpoint(tmp_path / "step_00000003.pt")
 
 
 def test_resume_without_checkpoint_says_what_to_do(tiny, tmp_path, capsys):

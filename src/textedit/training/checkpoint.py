@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import random
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,10 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read a checkpoint written by :func:`save_checkpoint` (on the CPU)."""
     path = Path(path)
     try:
+        # the CRC-32 of every record: torch.load reads flipped bytes in a tensor silently
+        damaged = zipfile.ZipFile(path).testzip() if zipfile.is_zipfile(path) else None
+        if damaged is not None:
+            raise ValueError(f"its record {damaged} fails its CRC check")
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
         earlier = sorted(p for p in path.parent.glob("step_*.pt") if _NAME.search(p.name) and p.name < path.name)

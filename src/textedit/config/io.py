@@ -103,7 +103,12 @@ def parse_override(item: str) -> tuple[list[str], Any]:
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Apply ``key.sub=value`` overrides to a nested mapping (copied)."""
+    """Apply ``key.sub=value`` overrides to a nested mapping (copied).
+
+    ``slot.type=other`` naming another type than the mapping's replaces the mapping by
+    ``{type: other}``, since its other fields belong to the old type (as in
+    :func:`~textedit.registry.presets.merge_overrides`); later overrides then set the new
+    type's fields: ``recipe.type=tagan recipe.losses.kl=0.5``."""
     import copy
 
     out = copy.deepcopy(data)
@@ -118,6 +123,8 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
                     raise ConfigError([(".".join(keys), f"{k!r} is not a mapping")])
                 node[k] = child
             node = child
+        if keys[-1] == "type" and "type" in node and node["type"] != value:
+            node.clear()
         node[keys[-1]] = value
     return out
 

@@ -707,7 +707,11 @@ def _load_initial_weights(model: nn.Module, init_from: str, partial: bool = Fals
         missing = sorted(set(ours) - set(theirs))
         unexpected = sorted(set(theirs) - set(ours))
         shapes = sorted(k for k in set(ours) & set(theirs) if ours[k].shape != theirs[k].shape)
-        found = f"missing {missing[:3]}, unexpected {unexpected[:3]}, other shapes {shapes[:3]}"
+        found = ", ".join(
+            f"{what} {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
+            for what, keys in (("missing:", missing), ("not in this model:", unexpected), ("other shapes:", shapes))
+            if keys
+        )
         if not partial or not fits:
             hint = (
                 "no weight fits" if partial else

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 import pytest
 import torch
 from torch import nn
@@ -14,6 +17,7 @@ from textedit.evaluation.damsm import (
     word_region_similarity,
     words_loss,
 )
+from textedit.training.interrupt import TrainingInterrupted
 
 G1, G2, G3 = 4.0, 5.0, 10.0
 
@@ -206,7 +210,7 @@ def test_inception_backbone_file_errors_are_clear(tmp_path):
         DAMSM({**TINY, "image_encoder": {"type": "inception", "backbone_weights": str(tmp_path / "other.pth")}})
 
 
-def test_training_resumes_exactly(tmp_path):
+def test_training_resumes_exactly_after_ctrl_c(tmp_path, monkeypatch):
     from textedit.evaluation.damsm_train import train_damsm
 
     common = dict(
@@ -221,13 +225,28 @@ def test_training_resumes_exactly(tmp_path):
         progress=False,
         log=lambda s: None,
     )
-    full = train_damsm(tmp_path / "a", steps=4, **common)
+    full = train_damsm(tmp_path / "a", steps=6, **common)
     train_damsm(tmp_path / "b", steps=2, **common)
-    resumed = train_damsm(tmp_path / "b", steps=4, resume=True, **common)
+    # Ctrl-C in the 3rd step: it ends, is checkpointed (off the every-2 grid) and the run stops
+    losses, calls = DAMSM.losses, []
+
+    def interrupted_in_the_third(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+        return losses(self, *args, **kwargs)
+
+    monkeypatch.setattr(DAMSM, "losses", interrupted_in_the_third)
+    with pytest.raises(TrainingInterrupted) as info:
+        train_damsm(tmp_path / "b", steps=6, resume=True, **common)
+    assert info.value.step == 3 and (tmp_path / "b" / "checkpoints" / "step_00000003.pt").is_file()
+    monkeypatch.setattr(DAMSM, "losses", losses)
+    resumed = train_damsm(tmp_path / "b", resume=True, **common)
     a = DAMSM.from_pretrained(tmp_path / "a" / "model").state_dict()
     b = DAMSM.from_pretrained(tmp_path / "b" / "model").state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert full["held_out"] == resumed["held_out"]
+    assert len(list((tmp_path / "b" / "checkpoints").glob("step_*.pt"))) == 2  # keep_checkpoints
     assert {"gap", "edit_gap", "match_wins"} <= set(full["held_out"])
     with pytest.raises(Exception, match="already holds"):
         train_damsm(tmp_path / "a", steps=4, **common)

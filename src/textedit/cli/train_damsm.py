@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 
@@ -76,6 +77,9 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--checkpoint-every", type=int, default=200, help="default 200")
     p.add_argument(
+        "--keep-checkpoints", type=int, default=2, help="keep the N newest checkpoints (default 2; 0: all)"
+    )
+    p.add_argument(
         "--eval-images",
         type=int,
         help="held-out images (and edit pairs) for the Sim gap (default 500)",
@@ -90,34 +94,47 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from textedit.evaluation.damsm_train import train_damsm
-
     from textedit.errors import InputError
+    from textedit.evaluation.damsm_train import train_damsm
+    from textedit.training.interrupt import TrainingInterrupted
 
     if args.threads is not None:
         if args.threads < 1:
             raise InputError(f"--threads must be at least 1, got {args.threads}")
         torch.set_num_threads(args.threads)
-    train_damsm(
-        args.out,
-        data=args.data,
-        data_n=args.data_n,
-        data_seed=args.data_seed,
-        image_size=args.image_size,
-        image_encoder=args.image_encoder,
-        feature_dim=args.feature_dim,
-        embedding_dim=args.embedding_dim,
-        width=args.width,
-        max_words=args.max_words,
-        steps=args.steps,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        seed=args.seed,
-        checkpoint_every=args.checkpoint_every,
-        resume=args.resume,
-        backbone_weights=args.backbone_weights,
-        freeze_backbone=args.freeze_backbone,
-        eval_images=args.eval_images,
-        progress=not args.no_progress,
-    )
+    if args.keep_checkpoints < 0:
+        raise InputError(f"--keep-checkpoints must be at least 0 (0: all), got {args.keep_checkpoints}")
+    try:
+        train_damsm(
+            args.out,
+            data=args.data,
+            data_n=args.data_n,
+            data_seed=args.data_seed,
+            image_size=args.image_size,
+            image_encoder=args.image_encoder,
+            feature_dim=args.feature_dim,
+            embedding_dim=args.embedding_dim,
+            width=args.width,
+            max_words=args.max_words,
+            steps=args.steps,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            seed=args.seed,
+            checkpoint_every=args.checkpoint_every,
+            keep_checkpoints=args.keep_checkpoints or None,
+            resume=args.resume,
+            backbone_weights=args.backbone_weights,
+            freeze_backbone=args.freeze_backbone,
+            eval_images=args.eval_images,
+            progress=not args.no_progress,
+        )
+    except TrainingInterrupted as stop:
+        print(
+            f"stopped at step {stop.step} (checkpointed); continue with: textedit train-damsm "
+            f"--out {args.out} --resume"
+            if stop.checkpointed
+            else "stopped before the first checkpoint: run the same command again",
+            file=sys.stderr,
+        )
+        raise
     return 0

@@ -31,6 +31,7 @@ from textedit.models.damsm import legacy_config
 from textedit.evaluation.sources import open_eval_data
 from textedit.training.checkpoint import (
     checkpoint_to_resume,
+    latest_checkpoint,
     load_checkpoint,
     refuse_a_second_run,
     rng_state,
@@ -39,6 +40,7 @@ from textedit.training.checkpoint import (
 )
 from textedit.serialization import restoring
 from textedit.training.data import TrainingData
+from textedit.training.interrupt import TrainingInterrupted, stop_at_step_end
 from textedit.training.metrics import MetricsLogger
 from textedit.utils.atomic import atomic_write_text
 
@@ -207,6 +209,7 @@ def train_damsm(
     lr: float | None = None,
     seed: int | None = None,
     checkpoint_every: int = 200,
+    keep_checkpoints: int | None = 2,
     resume: bool = False,
     backbone_weights: str | None = None,
     freeze_backbone: bool | None = None,
@@ -218,7 +221,9 @@ def train_damsm(
 
     A setting left out (None) takes its value from :data:`DEFAULTS` in a new run and the
     run's own on ``resume``; a setting given on ``resume`` must be the run's own, except a
-    larger ``steps``.
+    larger ``steps``. ``keep_checkpoints`` newest checkpoints are kept (None: all). Ctrl-C,
+    SIGTERM or SIGHUP stop at the end of the current step with a checkpoint there
+    (:class:`~textedit.training.interrupt.TrainingInterrupted`); ``resume`` continues.
 
     Raises:
         TextEditError: ``resume`` without a checkpoint, or ``OUT`` already holds a run.
@@ -300,7 +305,7 @@ def train_damsm(
     logger = MetricsLogger(
         out, resume_step=step if checkpoint is not None else None, tensorboard=False
     )
-    began = time.time()
+    began = time.time() - (float(checkpoint.get("elapsed_s", 0.0)) if checkpoint is not None else 0.0)
     model.train()
 
     def save(at: int) -> None:
@@ -313,12 +318,17 @@ def train_damsm(
                 "config": model.config.to_dict(),
                 "rng": rng_state(),
                 "settings": settings,
+                "elapsed_s": time.time() - began,  # the training time of every segment so far
             },
-            keep=2,
+            keep=keep_checkpoints,
         )
 
-    with tqdm(total=steps, initial=step, desc="DAMSM", unit="step", disable=not progress) as bar:
-        while step < steps:
+    stop = []
+    with (
+        tqdm(total=steps, initial=step, desc="DAMSM", unit="step", disable=not progress) as bar,
+        stop_at_step_end(lambda: stop.append(True)),
+    ):
+        while step < steps and not stop:
             batch = stream.batch(step)
             terms = model.losses(batch.images, batch.captions)
             opt.zero_grad(set_to_none=True)
@@ -331,9 +341,11 @@ def train_damsm(
                 record = {"step": step, **{k: round(v.item(), 5) for k, v in terms.items()}}
                 logger.log(record)
                 bar.set_postfix(loss=f"{record['loss']:.3f}")
-            if step % checkpoint_every == 0 or step == steps:
+            if step % checkpoint_every == 0 or step == steps or stop:
                 save(step)
     logger.close()
+    if stop and step < steps:
+        raise TrainingInterrupted(step, checkpointed=latest_checkpoint(out / "checkpoints") is not None)
     model.save_pretrained(out / "model")
     test = open_caption_data(data, "test", image_size, False, seed, data_n, data_seed)
     pairs = None

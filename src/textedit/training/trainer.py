@@ -54,6 +54,7 @@ from textedit.training.checkpoint import (
 )
 from textedit.training.config import TrainConfig, saved_model_spec
 from textedit.training.data import TrainingData, build_training_data
+from textedit.training.interrupt import TrainingInterrupted, stop_at_step_end
 from textedit.training.metrics import MetricsLogger
 from textedit.training.samples import sample_grid
 from textedit.utils.atomic import atomic_write_text, existing_ancestor
@@ -64,22 +65,6 @@ from textedit.utils.digest import weights_digest
 PLUGINS_RECORD = "plugins.json"
 
 __all__ = ["Trainer", "TrainingInterrupted"]
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C (or SIGTERM, SIGHUP) stopped :meth:`Trainer.train` at the end of a step, after
-    a checkpoint there.
-
-    Attributes:
-        step: the step the run stopped at.
-        checkpointed: whether a checkpoint holds that step (not when a new run stopped before
-            its first step: nothing was trained, and the same command starts it again).
-    """
-
-    def __init__(self, step: int, checkpointed: bool = True):
-        super().__init__(f"stopped at step {step}" + (" (checkpointed)" if checkpointed else " (nothing trained yet)"))
-        self.step = step
-        self.checkpointed = checkpointed
 
 
 class Trainer:
@@ -431,9 +416,9 @@ class Trainer:
         """Train to the configured length (or ``max_steps`` more steps); return the exported model.
 
         Checkpoints every ``checkpoint_every`` steps and at the end; exports the final
-        model (EMA weights when enabled) to ``output_dir/model``. Ctrl-C (in a single
-        process) stops at the end of the current step with a checkpoint and raises
-        :class:`TrainingInterrupted`; a second Ctrl-C stops at once (``KeyboardInterrupt``).
+        model (EMA weights when enabled) to ``output_dir/model``. Ctrl-C, SIGTERM or SIGHUP
+        (in a single process) stop at the end of the current step with a checkpoint and
+        raise :class:`TrainingInterrupted`; a second one stops at once.
         """
         from tqdm.auto import tqdm
 
@@ -450,7 +435,7 @@ class Trainer:
         bar = tqdm(total=self.total_steps, initial=self.step, disable=not self.progress or self._log_lines,
                    unit="step", dynamic_ncols=True)
         try:
-            with self._stop_on_interrupt():
+            with stop_at_step_end(lambda: setattr(self, "interrupted", True), enabled=self.dist.world_size == 1):
                 self._loop(end, bar, logger)
         finally:
             bar.close()
@@ -462,47 +447,6 @@ class Trainer:
         if self.step >= self.total_steps and self.dist.is_main:
             return self.export(self.out / "model")
         return None
-
-    @contextlib.contextmanager
-    def _stop_on_interrupt(self) -> Iterator[None]:
-        """Ctrl-C (SIGINT), and SIGTERM or SIGHUP (a scheduler stopping the job, a closed
-        terminal), end the run at the end of the current step, with a checkpoint
-        (:meth:`_loop` checks :attr:`interrupted`); a second signal stops at once. Only in a
-        single process's main thread, where a checkpoint needs no other process, and only
-        for signals whose handler is still the default one."""
-        import signal
-        import threading
-
-        defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
-        if hasattr(signal, "SIGHUP"):
-            defaults[signal.SIGHUP] = signal.SIG_DFL
-        if self.dist.world_size > 1 or threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        caught = [sig for sig, default in defaults.items() if signal.getsignal(sig) is default]
-        owner = os.getpid()
-
-        def first(signum: int, frame: Any) -> None:
-            if os.getpid() != owner:  # a forked worker process: the main process stops it
-                return
-            self.interrupted = True
-            for sig in caught:
-                signal.signal(sig, defaults[sig])
-            name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
-            print(
-                f"\ninterrupted ({name}): finishing this step and writing a checkpoint "
-                f"({name} again to stop now)",
-                file=sys.stderr,
-                flush=True,
-            )
-
-        for sig in caught:
-            signal.signal(sig, first)
-        try:
-            yield
-        finally:
-            for sig in caught:
-                signal.signal(sig, defaults[sig])
 
     def _loop(self, end: int, bar: Any, logger: MetricsLogger | None) -> None:
         cfg = self.config

@@ -332,7 +332,7 @@ def test_gan_int_cls_draws_one_stage_and_trains_with_interpolated_descriptions(t
     cls_only = _one_step(tmp_path / "b", spec, {"type": "gan_int_cls", "losses": {"interpolation": 0}})
     assert "g_interpolation" not in cls_only
     no_matching = {**spec, "discriminator": {"type": "attngan", "base_channels": 4, "max_channels": 16}}
-    with pytest.raises(textedit.TextEditError, match="needs a matching-aware discriminator"):
+    with pytest.raises(textedit.TextEditError, match="GANINTCLSRecipe reads the discriminator's matching scores, and AttnGANDiscriminator gives reality and conformity"):
         _one_step(tmp_path / "c", no_matching, {"type": "gan_int_cls"})
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 
@@ -47,7 +48,6 @@ def _positive(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
 
     from textedit.config.base import validate_config
     from textedit.config.io import apply_overrides, read_config_file
@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _last_checkpoint_hint(out: Any) -> str:
+def _last_checkpoint_hint(out: Path) -> str:
     """Where a run stopped at once (a second Ctrl-C) can continue from."""
     from textedit.training.checkpoint import latest_checkpoint
 

@@ -252,9 +252,9 @@ def train_damsm(
         checkpoint = load_checkpoint(checkpoint_to_resume(out))
         settings = _resumed_settings(checkpoint, int(checkpoint["step"]), given)
     else:
-        refuse_a_second_run(out, "DAMSM run", "--resume", "--out")
+        refuse_a_second_run(out, "DAMSM run", f"--out {out} --resume", "--out")
         settings = {**DEFAULTS, **given}
-    _check_settings(settings, checkpoint_every)
+    _check_settings(settings, checkpoint_every, keep_checkpoints)
     data, data_n, data_seed, image_size, steps, batch_size, lr, seed, eval_images = (
         settings[k] for k in ("data", "data_n", "data_seed", "image_size", "steps", "batch_size", "lr", "seed", "eval_images")
     )
@@ -384,13 +384,14 @@ _MODEL_OPTIONS = (
 )
 
 
-def _check_settings(settings: dict[str, Any], checkpoint_every: int) -> None:
+def _check_settings(settings: dict[str, Any], checkpoint_every: int, keep_checkpoints: int | None) -> None:
     """Raise :class:`InputError` for a number out of its range."""
     for name, value, least in (
         ("steps", settings["steps"], 1),
         ("batch_size", settings["batch_size"], 2),  # a contrastive batch: each image against the others' captions
         ("checkpoint_every", checkpoint_every, 1),
         ("eval_images", settings["eval_images"], 1),
+        ("keep_checkpoints", 1 if keep_checkpoints is None else keep_checkpoints, 1),
     ):
         if value < least:
             raise InputError(f"--{name.replace('_', '-')} must be at least {least}, got {value}")

@@ -143,14 +143,14 @@ def checkpoint_to_resume(out: str | Path, resume_flag: str = "--resume") -> Path
     )
 
 
-def refuse_a_second_run(out: str | Path, what: str, resume_flag: str, out_flag: str) -> None:
+def refuse_a_second_run(out: str | Path, what: str, continue_with: str, out_flag: str) -> None:
     """Raise :class:`TextEditError` when ``out`` holds a run (checkpoints, an exported model
-    or logged metrics) that a new run there would overwrite."""
+    or logged metrics) that a new run there would overwrite; the message says to continue
+    it with ``continue_with`` (the flags that resume it) or to choose another ``out_flag``."""
     out = Path(out)
     if latest_checkpoint(out / "checkpoints") is not None:
         raise TextEditError(
-            f"{out} already holds a {what}; continue it with {resume_flag} {out}, or choose "
-            f"another {out_flag}"
+            f"{out} already holds a {what}; continue it with {continue_with}, or choose another {out_flag}"
         )
     outputs = _run_outputs(out)
     if outputs:

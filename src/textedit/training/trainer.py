@@ -90,7 +90,7 @@ class Trainer:
         if resume:
             checkpoint = load_checkpoint(checkpoint_to_resume(self.out))
         else:  # a new run there would overwrite the old one's files
-            refuse_a_second_run(self.out, "training run", "--resume", "output_dir (--out)")
+            refuse_a_second_run(self.out, "training run", f"--resume {self.out}", "output_dir (--out)")
         writable = existing_ancestor(self.out)
         if self.dist.is_main and not os.access(writable, os.W_OK):
             raise TextEditError(
@@ -332,14 +332,15 @@ class Trainer:
         optimizer.step()
 
     # ------------------------------------------------------------------ steps
-    def learning_rate_factor(self, step: int) -> float:
-        """Multiplier of the configured learning rates at ``step`` (0-based)."""
+    def learning_rate_factor(self, step: int, total_steps: int | None = None) -> float:
+        """Multiplier of the configured learning rates at ``step`` (0-based) of a run of
+        ``total_steps`` (default: this run's length)."""
         opt = self.config.optimizer
         if opt.schedule == "constant":
             return 1.0
         if step < opt.warmup_steps:
             return (step + 1) / opt.warmup_steps
-        span = max(1, self.total_steps - opt.warmup_steps)
+        span = max(1, (self.total_steps if total_steps is None else total_steps) - opt.warmup_steps)
         return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (step - opt.warmup_steps) / span)))
 
     def _warn_about_a_stretched_schedule(self, saved: dict[str, Any] | None) -> None:
@@ -354,14 +355,11 @@ class Trainer:
             return
         if old_total == self.total_steps:
             return
-        now, total = self.learning_rate_factor(self.step), self.total_steps
-        self.total_steps = old_total
-        then = self.learning_rate_factor(self.step)
-        self.total_steps = total
+        now, then = self.learning_rate_factor(self.step), self.learning_rate_factor(self.step, old_total)
         moved = f"move from {then:.0%} to {now:.0%} of the base rates" if round(then, 2) != round(now, 2) else f"are {now:.0%} of the base rates"
         warnings.warn(
             f"the cosine schedule decays over the run's length, which changed from {old_total} to "
-            f"{total} steps: at step {self.step} the learning rates {moved} and follow the new "
+            f"{self.total_steps} steps: at step {self.step} the learning rates {moved} and follow the new "
             f"curve from there",
             UserWarning,
             stacklevel=3,

@@ -135,6 +135,21 @@ def test_a_recipe_refuses_a_discriminator_without_its_scores_when_built(tmp_path
     assert not (tmp_path / "run" / "checkpoints").exists()
 
 
+def test_the_discriminator_probe_runs_eagerly_when_compiled():
+    """The probe of a recipe's discriminator scores does not trigger a compilation."""
+    from textedit.models.mimnet.recipe import MIMNetRecipe
+    from textedit.testing import TINY_MIMNET
+
+    compiled = []
+    model = textedit.create_model(TINY_MIMNET)
+    model.discriminator.compile(backend=lambda graph, inputs: compiled.append(graph) or graph.forward)
+    MIMNetRecipe(MIMNetRecipe.config_class(), model, context=None)
+    assert compiled == []
+    with torch.no_grad():
+        model.discriminator(**model.discriminator.example_inputs())
+    assert compiled, "the backend counts compilations"
+
+
 def test_an_unknown_recipe_lists_the_registered_ones(tmp_path):
     from pydantic import ValidationError
 

@@ -145,7 +145,8 @@ class Recipe(ABC):
         was_training = discriminator.training
         try:
             discriminator.eval()
-            with torch.no_grad():
+            # eager even when compiled (compile: true): a probe is not worth a compilation
+            with torch.no_grad(), torch.compiler.set_stance("force_eager"):
                 out = discriminator(**discriminator.example_inputs(batch_size=2))
         except Exception as err:
             raise TextEditError(

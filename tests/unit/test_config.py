@@ -112,10 +112,9 @@ def test_overrides_from_the_command_line():
     assert data["model"]["generator"]["channels"] == 32, "overrides copy, never mutate"
     with pytest.raises(ConfigError, match="key.subkey=value"):
         apply_overrides(data, ["lr"])
-    # another type replaces the mapping (its fields were the old type's); the same type keeps them
-    recipe = {"recipe": {"type": "mimnet", "losses": {"reconstruction": 1.0}}}
-    assert apply_overrides(recipe, ["recipe.type=tagan", "recipe.losses.kl=0.5"]) == {"recipe": {"type": "tagan", "losses": {"kl": 0.5}}}
-    assert apply_overrides(recipe, ["recipe.type=mimnet"]) == recipe
+    # one key each: the mapping's other keys stay (a data section's, a slot's)
+    data = {"data": {"type": "synthetic", "reword": 0.5, "num_workers": 1}}
+    assert apply_overrides(data, ["data.type=packed", "data.root=p"]) == {"data": {"type": "packed", "reword": 0.5, "num_workers": 1, "root": "p"}}
 
 
 def test_a_preset_override_that_a_slot_refuses_is_a_config_error():

@@ -103,12 +103,8 @@ def parse_override(item: str) -> tuple[list[str], Any]:
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Apply ``key.sub=value`` overrides to a nested mapping (copied).
-
-    ``slot.type=other`` naming another type than the mapping's replaces the mapping by
-    ``{type: other}``, since its other fields belong to the old type (as in
-    :func:`~textedit.registry.presets.merge_overrides`); later overrides then set the new
-    type's fields: ``recipe.type=tagan recipe.losses.kl=0.5``."""
+    """Apply ``key.sub=value`` overrides to a nested mapping (copied); each sets one key,
+    the mapping's other keys stay (``data.type=packed`` keeps ``data.reword``)."""
     import copy
 
     out = copy.deepcopy(data)
@@ -123,8 +119,6 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
                     raise ConfigError([(".".join(keys), f"{k!r} is not a mapping")])
                 node[k] = child
             node = child
-        if keys[-1] == "type" and "type" in node and node["type"] != value:
-            node.clear()
         node[keys[-1]] = value
     return out
 

@@ -162,6 +162,15 @@ def test_convert_celeba_text2facegan(tmp_path, capsys):
     with pytest.raises(InputError, match="none of the 3 images caps.txt names is in .*right folder"):
         convert_celeba(caps, tmp_path, elsewhere)
     assert not elsewhere.exists(), "a refused conversion writes nothing"
+    # Excel's byte-order mark is read; another encoding is refused with what to do
+    bom = tmp_path / "caps_bom.txt"
+    bom.write_text("\ufeff" + caps.read_text(), encoding="utf-8")
+    convert_celeba(bom, images, tmp_path / "bom", partition_file=partition)
+    assert FolderDataset(tmp_path / "bom", "train", 32).records[0].image_id == "000001"
+    latin = tmp_path / "caps_latin1.txt"
+    latin.write_bytes("000001.jpg\tShe is tr\u00e8s happy.\n".encode("latin-1"))
+    with pytest.raises(InputError, match="caps_latin1.txt is not UTF-8 text .*save it as UTF-8"):
+        convert_celeba(latin, images, tmp_path / "latin")
     (images / "000002.jpg").unlink()
     with pytest.warns(DataWarning, match="1 of the 3 images caps.txt names are missing .*000002.jpg"):
         convert_celeba(caps, images, elsewhere)
@@ -194,6 +203,9 @@ def test_convert_deepfashion_fashiongan(tmp_path):
     assert [r.captions[0] for r in train.records] == [sentences[0], sentences[2]]
     test = FolderDataset(out, "test", 32)
     assert test.records[0].captions == (sentences[1],) and test[0]["image"].shape == (3, 32, 32)
+    (tmp_path / "truncated.mat").write_bytes(lang.read_bytes()[:100])
+    assert main(["data", "convert", "deepfashion", "--language", str(tmp_path / "truncated.mat"), "--index",
+                 str(ind), "--images", str(root), "--out", str(tmp_path / "f2")]) == 2
 
 
 def test_pack_from_the_command_line_then_describe_it(tmp_path, capsys, cub_root):
@@ -212,7 +224,7 @@ def test_pack_from_the_command_line_then_describe_it(tmp_path, capsys, cub_root)
         assert main(["data", "pack", "--from", str(cub_root), "--size", "16", "--out", str(cub), "--quiet"]) == 0
     capsys.readouterr()
     assert main(["data", "info", str(cub)]) == 0
-    assert f"from the cub folder {cub_root} (1 unreadable images left out)" in capsys.readouterr().out
+    assert f"from the folder {cub_root} (cub layout) (1 unreadable images left out)" in capsys.readouterr().out
     assert main(["data", "info", str(cub), "--json"]) == 0
     described = json.loads(capsys.readouterr().out)
     assert described["layout"] == "packed" and described["packed"]["source"]["layout"] == "cub"

@@ -211,6 +211,11 @@ def test_folder_sidecar_text_files(tmp_path):
         train = FolderDataset(tmp_path, "train", 16)
     assert train.records[0].captions == ("first", "second")
     assert train.records[0].image_id == "train/x/one"
+    (tmp_path / "test" / "two.txt").write_text("\ufeffthird, with a BOM\n", encoding="utf-8")
+    assert FolderDataset(tmp_path, "test", 16).records[0].captions == ("third, with a BOM",)
+    (tmp_path / "test" / "two.txt").write_bytes("un oiseau br\u00fbl\u00e9\n".encode("latin-1"))
+    with pytest.raises(InputError, match=r"two.txt is not UTF-8 text .*save it as UTF-8"):
+        FolderDataset(tmp_path, "test", 16)
 
 
 @pytest.mark.parametrize(
@@ -220,7 +225,9 @@ def test_folder_sidecar_text_files(tmp_path):
      ('{"image": "a.png", "caption": "x", "id": [1]}\n', r'captions.jsonl:1: "id" must be'),
      ('{"image": "a.png", "caption": "un caf\u00e9"}\n'.encode("latin-1"), "not UTF-8 text"),
      ('{"image": "a.png", "caption": "x", "split": "train"}\n{"image": "a.jpg", "caption": "y", "split": "test"}\n',
-      "a.png and a.jpg are both image 'a'")],
+      "a.png and a.jpg are both image 'a': one name"),
+     ('{"image": "a.png", "caption": "x", "split": "train"}\n{"image": "a.png", "caption": "y", "split": "test"}\n',
+      "image 'a' is listed in split 'train' and in split 'test'")],
 )
 def test_folder_malformed_jsonl(tmp_path, content, message):
     path = tmp_path / "captions.jsonl"

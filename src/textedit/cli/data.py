@@ -253,7 +253,7 @@ def _info(args: argparse.Namespace) -> int:
         edits = f", {p['edits_per_image']} true edits per image" if p["edits_per_image"] else ""
         unreadable = f" ({p['unreadable']} unreadable images left out)" if p["unreadable"] else ""
         source = p["source"]
-        origin = f"the {source['layout']} folder {source['root']}" if source["type"] == "folder" else f"{source['type']} data"
+        origin = f"the folder {source['root']} ({source['layout']} layout)" if source["type"] == "folder" else f"{source['type']} data"
         print(f"  packed at {p['image_size']} px{edits}, from {origin}{unreadable}")
     m = info.get("manifest")
     if m and "generator" in m:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from textedit.data.base import DataWarning
+from textedit.data.folder import read_utf8
 from textedit.errors import InputError, MissingDependencyError
 from textedit.utils.atomic import atomic_write_text
 
@@ -36,6 +37,14 @@ _CELEBA_SPLITS = {"0": "train", "1": "val", "2": "test"}
 def _check_overwrite(out: Path, overwrite: bool) -> None:
     if (out / "captions.jsonl").exists() and not overwrite:
         raise InputError(f"{out / 'captions.jsonl'} already exists; pass --overwrite to replace it")
+
+
+def _read_mat(loadmat: Any, path: Path) -> dict[str, Any]:
+    """A MATLAB file's variables, or an :class:`InputError` naming a file scipy cannot read."""
+    try:
+        return loadmat(str(path))
+    except Exception as exc:  # scipy's MatReadError, ValueError, ...: a truncated or other file
+        raise InputError(f"{path} is not a MATLAB .mat file scipy can read ({exc}); re-download it") from None
 
 
 def _check_image_folder(folder: Path, what: str) -> None:
@@ -106,7 +115,7 @@ def convert_celeba(
     _check_overwrite(out, overwrite)
     splits: dict[str, str] = {}
     if partition_file is not None:
-        for n, line in enumerate(Path(partition_file).read_text(encoding="utf-8").splitlines(), 1):
+        for n, line in enumerate(read_utf8(Path(partition_file)).splitlines(), 1):
             parts = line.split()
             if not parts:
                 continue
@@ -114,7 +123,7 @@ def convert_celeba(
                 raise InputError(f"{partition_file}:{n}: expected '<image> <0|1|2>', got {line!r}")
             splits[parts[0]] = _CELEBA_SPLITS[parts[1]]
     rows, images = [], []
-    for n, line in enumerate(captions_file.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(read_utf8(captions_file).splitlines(), 1):
         if not line.strip():
             continue
         name, sep, text = line.partition("\t")
@@ -178,7 +187,7 @@ def convert_deepfashion(
             raise InputError(f"{f} does not exist")
     _check_image_folder(image_root, "the folder of DeepFashion's Category and Attribute Prediction Benchmark (the one holding img/)")
     _check_overwrite(out, overwrite)
-    lang, ind = loadmat(str(language_file)), loadmat(str(index_file))
+    lang, ind = (_read_mat(loadmat, f) for f in (language_file, index_file))
     for key, mat, f in (("engJ", lang, language_file), ("nameList", lang, language_file),
                         ("train_ind", ind, index_file), ("test_ind", ind, index_file)):
         if key not in mat:

@@ -77,9 +77,15 @@ def read_folder(root: str | os.PathLike[str]) -> list[CaptionRecord]:
         key = image_id or str(Path(image).with_suffix("")).replace(os.sep, "/")
         entry = merged.setdefault(key, {"image": image, "captions": [], "split": split})
         if entry["image"] != image:
+            why = "the same \"id\"" if image_id else "one name (file names are compared without their extension)"
             raise InputError(
-                f"{root}: {entry['image']} and {image} are both image {key!r} (file names are "
-                "compared without their extension); rename one, or give each its own \"id\""
+                f"{root}: {entry['image']} and {image} are both image {key!r}: {why}; rename one, "
+                f"or give each its own \"id\""
+            )
+        if entry["split"] != split:  # its captions would reach another split's images
+            raise InputError(
+                f"{root}: image {key!r} is listed in split {entry['split']!r} and in split {split!r}; "
+                f"an image belongs to one split (its test captions would otherwise be trained on)"
             )
         entry["captions"].extend(c.strip() for c in captions if c and c.strip())
     records, empty = [], []
@@ -105,7 +111,7 @@ def read_folder(root: str | os.PathLike[str]) -> list[CaptionRecord]:
     return records
 
 
-def _text(path: Path) -> str:
+def read_utf8(path: Path) -> str:
     """A caption file's text: UTF-8, with or without a byte-order mark (Excel writes one)."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
@@ -116,7 +122,7 @@ def _text(path: Path) -> str:
 
 def _read_jsonl(path: Path) -> list[tuple[str, list[str], str, str | None]]:
     rows = []
-    for n, line in enumerate(io.StringIO(_text(path)), 1):  # lines end at "\n" only (not U+2028)
+    for n, line in enumerate(io.StringIO(read_utf8(path)), 1):  # lines end at "\n" only (not U+2028)
         if not line.strip():
             continue
         try:
@@ -140,7 +146,7 @@ def _read_jsonl(path: Path) -> list[tuple[str, list[str], str, str | None]]:
 
 def _read_csv(path: Path) -> list[tuple[str, list[str], str, str | None]]:
     rows = []
-    reader = csv.DictReader(io.StringIO(_text(path), newline=""))
+    reader = csv.DictReader(io.StringIO(read_utf8(path), newline=""))
     fields = set(reader.fieldnames or ())
     if not {"image", "caption"} <= fields:
         raise InputError(
@@ -168,7 +174,7 @@ def _read_sidecars(root: Path) -> list[tuple[str, list[str], str, str | None]]:
                 continue
             rel = image.relative_to(root)
             split = rel.parts[0] if len(rel.parts) > 1 and rel.parts[0] in _SPLIT_FOLDERS else "train"
-            lines = text.read_text(encoding="utf-8", errors="replace").splitlines()
+            lines = read_utf8(text).splitlines()
             rows.append((rel.as_posix(), lines, split, None))
     if bare and rows:
         warnings.warn(

@@ -39,6 +39,7 @@ caption of the same split, fixed at packing).
 from __future__ import annotations
 
 import abc
+import errno
 import json
 import math
 import multiprocessing
@@ -276,8 +277,8 @@ def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, 
     free = shutil.disk_usage(existing_ancestor(partial)).free
     if not done and need > free:
         raise InputError(
-            f"packing {n} images at {size} px needs {need / 2**30:.1f} GiB, and {free / 2**30:.1f} GiB "
-            f"is free where {out} goes; pack at a smaller --size, or elsewhere"
+            f"packing {n} images at {size} px needs {_size(need)}, and {_size(free)} is free where "
+            f"{out} goes; pack at a smaller --size, or elsewhere"
         )
     partial.mkdir(parents=True, exist_ok=True)
     mode = "r+" if done else "w+"
@@ -285,6 +286,9 @@ def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, 
         name: np.lib.format.open_memmap(partial / f"{name}.npy", mode=mode, dtype=dtypes[name], shape=shape)
         for name, shape in shapes.items()
     }
+    if not done:
+        for name in arrays:  # the arrays are sparse files: a disk that fills while they are
+            _reserve(partial / f"{name}.npy")  # written would kill the process (SIGBUS)
     descriptions_path = partial / "edits.jsonl"
     if progress is not None and done:
         progress(done)
@@ -341,6 +345,30 @@ def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, 
     atomic_write_text(partial / _MANIFEST, json.dumps(manifest, indent=2) + "\n")
     replace_directory(partial, out)
     return manifest
+
+
+def _size(n_bytes: float) -> str:
+    """``n_bytes`` in the unit that shows it: KiB, MiB or GiB."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:.1f} {unit}"
+    return f"{n_bytes / 2**10:.1f} KiB"
+
+
+def _reserve(path: Path) -> None:
+    """Allocate the whole of a (sparse) file now, where the system can: a full disk is then
+    an OSError naming it, not a SIGBUS in the middle of the pack."""
+    if not hasattr(os, "posix_fallocate"):
+        return
+    fd = os.open(path, os.O_RDWR)
+    try:
+        os.posix_fallocate(fd, 0, os.fstat(fd).st_size)
+    except OSError as exc:
+        if exc.errno in (errno.EOPNOTSUPP, errno.EINVAL, getattr(errno, "ENOTSUP", errno.EOPNOTSUPP)):
+            return  # a file system without it (some network ones): written as it goes
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
+    finally:
+        os.close(fd)
 
 
 def _resume_point(partial: Path, identity: dict[str, Any]) -> tuple[int, dict[str, str]]:

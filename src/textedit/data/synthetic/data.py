@@ -88,8 +88,10 @@ class SyntheticSpec:
             raise InputError(f"the seed must be at least 0, got {self.seed}")
         if not 0.0 <= self.test_fraction < 1.0:
             raise InputError(f"test_fraction must be in [0, 1), got {self.test_fraction}")
-        if self.captions_per_image < 1 or self.edits_per_image < 0:
-            raise InputError("captions_per_image must be >= 1 and edits_per_image >= 0")
+        if self.captions_per_image < 1:
+            raise InputError(f"captions_per_image must be at least 1, got {self.captions_per_image}")
+        if self.edits_per_image < 0:
+            raise InputError(f"edits_per_image must be at least 0, got {self.edits_per_image}")
 
     @property
     def n_test(self) -> int:

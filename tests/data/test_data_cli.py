@@ -107,6 +107,33 @@ def test_interrupted_generation_leaves_nothing_that_loads(tmp_path):
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
+def test_sigterm_stops_a_pack_as_ctrl_c_does_and_the_same_command_resumes(tmp_path, monkeypatch, capsys):
+    """A scheduler's SIGTERM: the rows packed so far are kept, the message says how to go on."""
+    import os
+    import signal
+
+    import textedit.data.packed as packed_module
+
+    monkeypatch.setattr(packed_module, "_CHUNK", 4)
+    original, drawn = packed_module._GeneratedSource.draw, []
+
+    def terminated_in_the_second_chunk(self, rows):
+        drawn.append(rows)
+        if len(drawn) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(self, rows)
+
+    monkeypatch.setattr(packed_module._GeneratedSource, "draw", terminated_in_the_second_chunk)
+    command = ["data", "pack", "--family", "birds", "--n", "12", "--size", "16", "--out", str(tmp_path / "p"), "--quiet"]
+    assert main(command) == 130
+    err = capsys.readouterr().err
+    assert "the rows packed so far are kept; run the same command again to continue" in err
+    assert not (tmp_path / "p").exists() and list(tmp_path.glob(".p*partial"))
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL, "the handler is the command's only"
+    monkeypatch.setattr(packed_module._GeneratedSource, "draw", original)
+    assert main(command) == 0 and (tmp_path / "p" / "images.npy").is_file()
+
+
 def test_info_on_real_layouts(cub_root, oxford_root, capsys):
     assert main(["data", "info", str(cub_root)]) == 0
     text = capsys.readouterr().out

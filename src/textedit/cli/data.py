@@ -114,13 +114,23 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.data_command == "generate":
-        return _generate(args)
+    from textedit.training.interrupt import terminate_as_interrupt
+
     if args.data_command == "info":
         return _info(args)
-    if args.data_command == "pack":
-        return _pack(args)
-    return _convert(args)
+    # SIGTERM (a scheduler) and SIGHUP (a closed terminal) stop as Ctrl-C does: generate
+    # removes its temporary folder, pack keeps what it packed for the same command to resume
+    with terminate_as_interrupt():
+        if args.data_command == "generate":
+            return _generate(args)
+        if args.data_command == "pack":
+            try:
+                return _pack(args)
+            except KeyboardInterrupt:
+                print("interrupted: the rows packed so far are kept; run the same command again to "
+                      "continue (--overwrite starts afresh)", file=sys.stderr)
+                raise
+        return _convert(args)
 
 
 def _generate(args: argparse.Namespace) -> int:

@@ -220,6 +220,7 @@ def _init_worker(source: _Source) -> None:
     # Ctrl-C reaches the whole process group: the main process stops the pack (and the
     # pool); a worker printing its own KeyboardInterrupt traceback would only add noise
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # how the pool ends its workers
     torch.set_num_threads(1)
     _WORKER_SOURCE = source
 

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["TrainingInterrupted", "stop_at_step_end"]
+__all__ = ["TrainingInterrupted", "stop_at_step_end", "terminate_as_interrupt"]
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -71,3 +71,34 @@ def stop_at_step_end(request_stop: Callable[[], None], enabled: bool = True) -> 
     finally:
         for sig in caught:
             signal.signal(sig, defaults[sig])
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGHUP raise ``KeyboardInterrupt`` as Ctrl-C does, so
+    that a job stopped by a scheduler or a closed terminal cleans up (temporary folders,
+    resumable progress) as an interrupted one does. Main thread only; a caller's own
+    handlers are left alone."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = [
+        getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
+        if hasattr(signal, name) and signal.getsignal(getattr(signal, name)) is signal.SIG_DFL
+    ]
+    owner = os.getpid()
+
+    def interrupt(signum: int, frame: Any) -> None:
+        if os.getpid() != owner:  # a forked worker: the default action (its pool ends it so)
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for sig in caught:
+        signal.signal(sig, interrupt)
+    try:
+        yield
+    finally:
+        for sig in caught:
+            signal.signal(sig, signal.SIG_DFL)

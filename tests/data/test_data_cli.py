@@ -134,6 +134,14 @@ def test_sigterm_stops_a_pack_as_ctrl_c_does_and_the_same_command_resumes(tmp_pa
     assert main(command) == 0 and (tmp_path / "p" / "images.npy").is_file()
 
 
+def test_pack_from_a_folder_refuses_the_generated_only_options(tmp_path, capsys, cub_root):
+    assert main(["data", "pack", "--from", str(cub_root), "--edits-per-image", "3", "--n", "5",
+                 "--out", str(tmp_path / "p"), "--quiet"]) == 2
+    assert "--n, --edits-per-image describe generated data (--family)" in capsys.readouterr().err
+    assert main(["data", "pack", "--family", "birds", "--n", "4", "--workers", "-1", "--out", str(tmp_path / "p")]) == 2
+    assert not (tmp_path / "p").exists()
+
+
 def test_info_on_real_layouts(cub_root, oxford_root, capsys):
     assert main(["data", "info", str(cub_root)]) == 0
     text = capsys.readouterr().out

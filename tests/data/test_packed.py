@@ -96,6 +96,28 @@ def test_interrupted_pack_resumes_where_it_stopped(tmp_path, monkeypatch):
     assert not list(tmp_path.glob(".*partial"))
 
 
+def test_an_unfinished_pack_of_other_arguments_is_discarded_with_a_warning(tmp_path, monkeypatch):
+    import textedit.data.packed as packed_module
+
+    monkeypatch.setattr(packed_module, "_CHUNK", 4)
+    original = packed_module._GeneratedSource.draw
+    calls = []
+
+    def dies_in_the_second_chunk(self, rows):
+        calls.append(rows)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(self, rows)
+
+    spec = SyntheticSpec(family="birds", n=12, seed=0)
+    monkeypatch.setattr(packed_module._GeneratedSource, "draw", dies_in_the_second_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        pack_generated(tmp_path / "p", spec, image_size=16, edits_per_image=2)
+    monkeypatch.setattr(packed_module._GeneratedSource, "draw", original)
+    with pytest.warns(UserWarning, match=r"unfinished pack in .*\(4 rows\) was made with other arguments \(edits_per_image\); it is discarded"):
+        pack_generated(tmp_path / "p", spec, image_size=16, edits_per_image=1)
+
+
 def test_a_pack_stopped_before_recording_a_chunk_resumes_with_aligned_descriptions(tmp_path, monkeypatch):
     """Ctrl-C after a chunk's descriptions were written but before its progress was: the
     resumed pack appended them again, shifting every later row's descriptions against its

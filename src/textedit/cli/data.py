@@ -62,11 +62,12 @@ def add_parser(sub: Any) -> None:
     what.add_argument("--from", dest="source", metavar="ROOT", help="pack the data set folder ROOT")
     k.add_argument("--out", required=True, help="output folder (must not exist, see --overwrite)")
     k.add_argument("--size", type=int, default=64, help="image side (default 64)")
-    k.add_argument("--n", type=int, default=20000, help="generated: number of images (default 20000, data.num_images)")
-    k.add_argument("--seed", type=int, default=0, help="generated: the data set's seed (default 0, data.data_seed)")
-    k.add_argument("--test-fraction", type=float, default=0.1, help="generated: share of test images (default 0.1)")
-    k.add_argument("--captions-per-image", type=int, default=10, help="generated: captions per image (default 10)")
-    k.add_argument("--edits-per-image", type=int, default=4, help="generated: true edits per image for the paired losses (default 4; 0: none)")
+    # the generated-only options default to None, so that one given beside --from is refused
+    k.add_argument("--n", type=int, help="generated: number of images (default 20000, data.num_images)")
+    k.add_argument("--seed", type=int, help="generated: the data set's seed (default 0, data.data_seed)")
+    k.add_argument("--test-fraction", type=float, help="generated: share of test images (default 0.1)")
+    k.add_argument("--captions-per-image", type=int, help="generated: captions per image (default 10)")
+    k.add_argument("--edits-per-image", type=int, help="generated: true edits per image for the paired losses (default 4; 0: none)")
     k.add_argument("--layout", default="auto", choices=["auto", "folder", "cub", "oxford102"], help="--from: the folder's layout")
     k.add_argument("--workers", type=int, default=0, help="processes drawing or reading images (default 0: this one)")
     k.add_argument("--overwrite", action="store_true", help="replace OUT if it is a packed data set")
@@ -160,15 +161,25 @@ def _pack(args: argparse.Namespace) -> int:
 
     from textedit.data.packed import pack_folder, pack_generated
     from textedit.data.synthetic.data import SyntheticSpec
+    from textedit.errors import InputError
 
+    if args.workers < 0:
+        raise InputError(f"--workers must be at least 0, got {args.workers}")
     common = dict(image_size=args.size, workers=args.workers, overwrite=args.overwrite)
+    generated = {"n": 20000, "seed": 0, "test_fraction": 0.1, "captions_per_image": 10, "edits_per_image": 4}
+    given = [name for name in generated if getattr(args, name) is not None]
     if args.family:
-        spec = SyntheticSpec(
-            family=args.family, n=args.n, seed=args.seed, test_fraction=args.test_fraction,
-            captions_per_image=args.captions_per_image,
-        )
+        options = {name: default if getattr(args, name) is None else getattr(args, name) for name, default in generated.items()}
+        edits = options.pop("edits_per_image")  # true edits per packed image (the spec's own are test pairs)
+        spec = SyntheticSpec(family=args.family, **options)
         with tqdm(total=spec.n, unit="img", desc=f"packing {args.family} {args.size}px", disable=args.quiet) as bar:
-            manifest = pack_generated(args.out, spec, edits_per_image=args.edits_per_image, progress=bar.update, **common)
+            manifest = pack_generated(args.out, spec, edits_per_image=edits, progress=bar.update, **common)
+    elif given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise InputError(
+            f"{flags} describe generated data (--family); a folder given with --from is packed as "
+            f"it is, with its own images, splits and captions, and no true edits: leave them out"
+        )
     else:
         with tqdm(unit="img", desc=f"packing {args.source}", disable=args.quiet) as bar:
             manifest = pack_folder(args.out, args.source, layout=args.layout, progress=bar.update, **common)

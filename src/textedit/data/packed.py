@@ -381,6 +381,14 @@ def _resume_point(partial: Path, identity: dict[str, Any]) -> tuple[int, dict[st
         saved = None
     if saved is not None and {k: saved.get(k) for k in identity} == identity:
         return int(saved["done"]), dict(saved.get("unreadable", {}))
+    if saved is not None:
+        changed = sorted(k for k in identity if saved.get(k) != identity[k])
+        warnings.warn(
+            f"the unfinished pack in {partial} ({saved.get('done', 0)} rows) was made with other "
+            f"arguments ({', '.join(changed)}); it is discarded and the pack starts afresh",
+            UserWarning,
+            stacklevel=3,
+        )
     shutil.rmtree(partial, ignore_errors=True)
     return 0, {}
 

@@ -157,6 +157,14 @@ def test_info_names_the_missing_images(cub_root, capsys):
     missing.unlink()
     assert main(["data", "info", str(cub_root)]) == 0
     assert f"warning: CUB-200-2011 ({cub_root}): skipped 1 of" in capsys.readouterr().err
+    # every image of the test split gone: the other splits are still described
+    from data_fixtures import CUB_FILES
+
+    for key in CUB_FILES["test"]:
+        (images / f"{key}.jpg").unlink(missing_ok=True)
+    assert main(["data", "info", str(cub_root)]) == 0
+    out = capsys.readouterr().out
+    assert "test       unusable: " in out and "every image of split 'test' is missing" in out and "train " in out
     for path in list(images.rglob("*.jpg")):
         path.unlink()
     assert main(["data", "info", str(cub_root)]) == 2

@@ -197,6 +197,7 @@ def collect_info(root: str, layout: str = "auto", verify: bool = False) -> dict[
     from textedit.data.detect import detect_layout, open_dataset
     from textedit.data.folder import read_manifest
     from textedit.data.packed import read_packed_manifest
+    from textedit.errors import InputError
 
     layout = detect_layout(root) if layout == "auto" else layout
     info: dict[str, Any] = {"root": str(root), "layout": layout, "splits": {}}
@@ -206,7 +207,12 @@ def collect_info(root: str, layout: str = "auto", verify: bool = False) -> dict[
         warnings.simplefilter("always")
         first = open_dataset(root, layout=layout, split=_any_split(root, layout), image_size=size)
         for split in first.splits:
-            ds = open_dataset(root, split=split, layout=layout, image_size=size)
+            try:
+                ds = open_dataset(root, split=split, layout=layout, image_size=size)
+            except InputError as exc:  # this split alone unusable (every image missing): said, not fatal
+                info["splits"][split] = {"images": 0, "captions": 0, "captions_per_image": [0, 0, 0],
+                                         "skipped": 0, "error": str(exc)}
+                continue
             if verify:
                 ds.verify()
             counts = [len(r.captions) for r in ds.records] or [0]  # [0]: every image skipped
@@ -261,6 +267,9 @@ def _info(args: argparse.Namespace) -> int:
         return 0
     print(f"{info['root']} ({info['layout']} layout)")
     for split, s in info["splits"].items():
+        if "error" in s:
+            print(f"  {split:<10} unusable: {s['error']}")
+            continue
         lo, mean, hi = s["captions_per_image"]
         skipped = f", {s['skipped']} skipped" if s["skipped"] else ""
         print(f"  {split:<10} {s['images']:>7} images {s['captions']:>8} captions "

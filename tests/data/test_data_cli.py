@@ -142,6 +142,21 @@ def test_pack_from_a_folder_refuses_the_generated_only_options(tmp_path, capsys,
     assert not (tmp_path / "p").exists()
 
 
+def test_a_full_disk_while_generating_names_the_output(tmp_path, monkeypatch, capsys):
+    import errno
+
+    import textedit.data.synthetic.writer as writer
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(writer, "write_image", full)
+    assert main(["data", "generate", "--family", "birds", "--n", "2", "--out", str(tmp_path / "g"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot read or write {tmp_path / 'g'} (the unfinished data set was removed): No space left on device" in err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_info_on_real_layouts(cub_root, oxford_root, capsys):
     assert main(["data", "info", str(cub_root)]) == 0
     text = capsys.readouterr().out

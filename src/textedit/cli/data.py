@@ -150,7 +150,12 @@ def _generate(args: argparse.Namespace) -> int:
     )
     check_output(args.out, args.overwrite)  # before the progress bar appears
     with tqdm(total=spec.n, unit="img", desc=f"{args.family} {args.size}px", disable=args.quiet) as bar:
-        manifest = generate_dataset(args.out, spec, args.size, overwrite=args.overwrite, progress=bar.update)
+        try:
+            manifest = generate_dataset(args.out, spec, args.size, overwrite=args.overwrite, progress=bar.update)
+        except OSError as exc:  # a write into the temporary folder (a full disk) names no file
+            if exc.filename is None:
+                exc.filename = f"{args.out} (the unfinished data set was removed)"
+            raise
     c = manifest["counts"]
     print(f"wrote {args.out}: {c['train']} train + {c['test']} test images, {c['edits']} edit pairs")
     return 0

@@ -171,14 +171,17 @@ def _pack(args: argparse.Namespace) -> int:
     if args.workers < 0:
         raise InputError(f"--workers must be at least 0, got {args.workers}")
     common = dict(image_size=args.size, workers=args.workers, overwrite=args.overwrite)
-    generated = {"n": 20000, "seed": 0, "test_fraction": 0.1, "captions_per_image": 10, "edits_per_image": 4}
-    given = [name for name in generated if getattr(args, name) is not None]
+    # left out, the spec's own defaults and pack_generated's (n: the training configs' 20 000)
+    given = {
+        name: getattr(args, name)
+        for name in ("n", "seed", "test_fraction", "captions_per_image", "edits_per_image")
+        if getattr(args, name) is not None
+    }
     if args.family:
-        options = {name: default if getattr(args, name) is None else getattr(args, name) for name, default in generated.items()}
-        edits = options.pop("edits_per_image")  # true edits per packed image (the spec's own are test pairs)
-        spec = SyntheticSpec(family=args.family, **options)
+        true_edits = {"edits_per_image": given.pop("edits_per_image")} if "edits_per_image" in given else {}
+        spec = SyntheticSpec(family=args.family, **{"n": 20000, **given})  # the spec's own edits are test pairs
         with tqdm(total=spec.n, unit="img", desc=f"packing {args.family} {args.size}px", disable=args.quiet) as bar:
-            manifest = pack_generated(args.out, spec, edits_per_image=edits, progress=bar.update, **common)
+            manifest = pack_generated(args.out, spec, progress=bar.update, **true_edits, **common)
     elif given:
         flags = ", ".join("--" + name.replace("_", "-") for name in given)
         raise InputError(

@@ -18,6 +18,7 @@ Plug-ins register recipes in the entry-point group ``textedit.recipes``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -157,7 +158,7 @@ class Recipe(ABC):
             discriminator.train(was_training)
         missing = [name for name in self.discriminator_scores if not getattr(out, name, None)]
         if missing:
-            given = [name for name in ("reality", "conformity", "matching") if getattr(out, name, None)]
+            given = [f.name for f in dataclasses.fields(out) if getattr(out, f.name)]
             raise TextEditError(
                 f"the {type(self).__name__} reads the discriminator's {' and '.join(self.discriminator_scores)} "
                 f"scores, and {type(discriminator).__name__} gives {' and '.join(given) or 'none of them'}: "

@@ -35,6 +35,15 @@ class TrainingInterrupted(KeyboardInterrupt):
         self.checkpointed = checkpointed
 
 
+def _stop_signals() -> dict[int, Any]:
+    """The signals that ask a run to stop, each with its default handler: SIGINT, SIGTERM
+    and, where the system has it, SIGHUP."""
+    defaults: dict[int, Any] = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
+    if hasattr(signal, "SIGHUP"):
+        defaults[signal.SIGHUP] = signal.SIG_DFL
+    return defaults
+
+
 @contextlib.contextmanager
 def stop_at_step_end(request_stop: Callable[[], None], enabled: bool = True) -> Iterator[None]:
     """Within the block, the first SIGINT, SIGTERM or SIGHUP calls ``request_stop()`` and
@@ -42,9 +51,7 @@ def stop_at_step_end(request_stop: Callable[[], None], enabled: bool = True) -> 
     main thread (signal handlers live there), only for signals whose handler is still the
     default one (a caller's own handler is left alone), and not at all when ``enabled`` is
     False (a run of several processes, which must stop together)."""
-    defaults: dict[int, Any] = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
-    if hasattr(signal, "SIGHUP"):
-        defaults[signal.SIGHUP] = signal.SIG_DFL
+    defaults = _stop_signals()
     if not enabled or threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -83,8 +90,8 @@ def terminate_as_interrupt() -> Iterator[None]:
         yield
         return
     caught = [
-        getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
-        if hasattr(signal, name) and signal.getsignal(getattr(signal, name)) is signal.SIG_DFL
+        sig for sig, default in _stop_signals().items()
+        if sig != signal.SIGINT and signal.getsignal(sig) is default
     ]
     owner = os.getpid()
 

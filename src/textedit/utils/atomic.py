@@ -17,11 +17,17 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks, so abandoned directories stay
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "atomic_write",
@@ -30,6 +36,7 @@ __all__ = [
     "atomic_save",
     "replace_directory",
     "interrupted_replacement",
+    "remove_abandoned",
     "existing_ancestor",
 ]
 
@@ -126,8 +133,12 @@ def atomic_save(path: str | os.PathLike[str], writer: Callable[[Path], None]) ->
 def atomic_directory(target: str | os.PathLike[str], overwrite: bool = True) -> Iterator[Path]:
     """Yield an empty temporary directory that replaces ``target`` when the block succeeds.
 
-    If the block raises (or the process dies), ``target`` is untouched and the temporary
-    directory (named ``.<name>.tmp-*``) is removed or left aside, never mistaken for it.
+    If the block raises, ``target`` is untouched and the temporary directory (named
+    ``.<name>.tmp-*``) is removed. A process killed outright (SIGKILL, the OOM killer, a
+    power cut) cannot remove it: each temporary directory is held under an advisory lock
+    (``.<name>.tmp-*.lock`` beside it, released by the system when its process dies), and
+    the next :func:`atomic_directory` of the same target removes those whose lock is free,
+    with a warning. One still being written by a live process is left alone.
 
     Raises:
         FileExistsError: ``target`` exists and ``overwrite`` is False.
@@ -138,10 +149,16 @@ def atomic_directory(target: str | os.PathLike[str], overwrite: bool = True) -> 
     where = existing_ancestor(target.parent)
     if not where.is_dir():
         raise NotADirectoryError(f"cannot create {target}: {where} is a file")
+    remove_abandoned(target)
     tmp = target.with_name(f".{_temp_stem(target.name)}.tmp-{uuid.uuid4().hex[:8]}")
     with _name_the_target(tmp, target):
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp.mkdir()
+        lock = _hold_lock(_lock_path(tmp))  # before the directory exists: see remove_abandoned
+        try:
+            tmp.mkdir()
+        except BaseException:
+            _release_lock(lock, _lock_path(tmp))
+            raise
     try:
         yield tmp
         for root, _, files in os.walk(tmp):
@@ -152,6 +169,90 @@ def atomic_directory(target: str | os.PathLike[str], overwrite: bool = True) -> 
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        _release_lock(lock, _lock_path(tmp))
+
+
+def _lock_path(tmp: Path) -> Path:
+    return tmp.with_name(tmp.name + ".lock")
+
+
+def _hold_lock(path: Path) -> int | None:
+    """Create ``path`` and hold an exclusive advisory lock on it until :func:`_release_lock`
+    (or this process's death); None where the system has no such locks."""
+    if fcntl is None:
+        return None
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _release_lock(fd: int | None, path: Path) -> None:
+    # the directory goes first (the caller's), then the lock file: a process killed between
+    # the two leaves an empty lock file and no directory, which remove_abandoned also clears
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    if fd is not None:
+        os.close(fd)
+
+
+#: seconds after which a lock file without its directory is taken for a dead writer's
+_LOCK_GRACE_S = 60.0
+
+
+def _free(lock: Path) -> bool:
+    """Whether no live process holds ``lock`` (taken and released at once to find out)."""
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return True
+    finally:
+        os.close(fd)
+
+
+def remove_abandoned(target: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporary directories of :func:`atomic_directory` for ``target`` whose
+    process died before finishing (their lock is free); warn, and return what was removed.
+
+    A temporary directory without a lock file (left by a version of textedit before the
+    locks) is left alone: nothing says that its writer is gone.
+    """
+    target = Path(os.path.abspath(target))
+    if fcntl is None or not target.parent.is_dir():
+        return []
+    removed = []
+    for tmp in target.parent.glob(glob.escape(f".{_temp_stem(target.name)}") + ".tmp-*"):
+        if tmp.suffix == ".lock":
+            # a lock whose directory is gone (killed between the two removals); a young
+            # one may be a writer's between creating its lock and its directory
+            with contextlib.suppress(OSError):
+                young = time.time() - tmp.stat().st_mtime < _LOCK_GRACE_S
+                if not young and not tmp.with_suffix("").exists() and _free(tmp):
+                    tmp.unlink()
+            continue
+        if not tmp.is_dir() or not _free(_lock_path(tmp)):
+            continue
+        size = sum(f.stat().st_size for f in tmp.rglob("*") if f.is_file())
+        shutil.rmtree(tmp, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):
+            _lock_path(tmp).unlink()
+        removed.append(tmp)
+        warnings.warn(
+            f"removed {tmp} ({size / 2**20:.1f} MiB): an unfinished copy of {target} whose process "
+            f"was killed before it could clean up", stacklevel=2,
+        )
+    return removed
 
 
 _RENAME_EXCHANGE = 2  # linux/fs.h

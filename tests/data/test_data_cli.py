@@ -157,6 +157,27 @@ def test_a_full_disk_while_generating_names_the_output(tmp_path, monkeypatch, ca
     assert list(tmp_path.iterdir()) == []
 
 
+def test_generate_refuses_early_a_set_that_will_not_fit_on_the_disk(tmp_path, monkeypatch, capsys):
+    import shutil
+    from collections import namedtuple
+
+    import textedit.data.synthetic.writer as writer
+
+    monkeypatch.setattr(writer, "_ESTIMATE_AFTER", 2)
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 50_000, 50_000))
+    drawn = []
+    monkeypatch.setattr(writer, "write_image", lambda *a, _w=writer.write_image: drawn.append(1) or _w(*a))
+    command = ["data", "generate", "--family", "birds", "--n", "1000", "--size", "64", "--out", str(tmp_path / "g"), "--quiet"]
+    assert main(command) == 2
+    err = capsys.readouterr().err
+    assert "1000 images at this size need about" in err and "48.8 KiB is free where" in err
+    assert "draw fewer (--n)" in err and len(drawn) == 2, "stopped after the images it measured"
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**12, 0, 10**12))
+    assert main([a if a != "1000" else "4" for a in command]) == 0  # enough room
+
+
 def test_info_on_real_layouts(cub_root, oxford_root, capsys):
     assert main(["data", "info", str(cub_root)]) == 0
     text = capsys.readouterr().out

@@ -292,7 +292,7 @@ def test_a_pack_reserves_its_arrays_so_a_full_disk_is_an_error_naming_the_file(t
     import errno
     import os
 
-    from textedit.data.packed import _size
+    from textedit.utils.sizes import format_bytes
 
     def full(fd, offset, length):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -301,7 +301,7 @@ def test_a_pack_reserves_its_arrays_so_a_full_disk_is_an_error_naming_the_file(t
     with pytest.raises(OSError, match="No space left on device") as info:
         pack_generated(tmp_path / "p", SyntheticSpec(n=4), image_size=16, edits_per_image=0)
     assert info.value.filename.endswith("images.npy")
-    assert [_size(1536), _size(3 * 2**20), _size(5 * 2**30)] == ["1.5 KiB", "3.0 MiB", "5.0 GiB"]
+    assert [format_bytes(1536), format_bytes(3 * 2**20), format_bytes(5 * 2**30)] == ["1.5 KiB", "3.0 MiB", "5.0 GiB"]
 
 
 def test_overwrite_replaces_a_pack_and_leaves_nothing_beside_it(tmp_path):

@@ -65,6 +65,7 @@ from textedit.data.synthetic.render import render
 from textedit.errors import InputError
 from textedit.text import Vocabulary
 from textedit.utils.atomic import atomic_write_text, existing_ancestor, replace_directory
+from textedit.utils.sizes import format_bytes
 
 __all__ = ["PackedDataset", "pack_generated", "pack_folder", "read_packed_manifest", "PACKED_FORMAT"]
 
@@ -278,7 +279,7 @@ def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, 
     free = shutil.disk_usage(existing_ancestor(partial)).free
     if not done and need > free:
         raise InputError(
-            f"packing {n} images at {size} px needs {_size(need)}, and {_size(free)} is free where "
+            f"packing {n} images at {size} px needs {format_bytes(need)}, and {format_bytes(free)} is free where "
             f"{out} goes; pack at a smaller --size, or elsewhere"
         )
     partial.mkdir(parents=True, exist_ok=True)
@@ -346,14 +347,6 @@ def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, 
     atomic_write_text(partial / _MANIFEST, json.dumps(manifest, indent=2) + "\n")
     replace_directory(partial, out)
     return manifest
-
-
-def _size(n_bytes: float) -> str:
-    """``n_bytes`` in the unit that shows it: KiB, MiB or GiB."""
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20)):
-        if n_bytes >= scale:
-            return f"{n_bytes / scale:.1f} {unit}"
-    return f"{n_bytes / 2**10:.1f} KiB"
 
 
 def _reserve(path: Path) -> None:

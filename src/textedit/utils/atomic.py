@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from textedit.utils.sizes import format_bytes
+
 try:
     import fcntl
 except ImportError:  # Windows: no advisory locks, so abandoned directories stay
@@ -249,7 +251,7 @@ def remove_abandoned(target: str | os.PathLike[str]) -> list[Path]:
             _lock_path(tmp).unlink()
         removed.append(tmp)
         warnings.warn(
-            f"removed {tmp} ({size / 2**20:.1f} MiB): an unfinished copy of {target} whose process "
+            f"removed {tmp} ({format_bytes(size)}): an unfinished copy of {target} whose process "
             f"was killed before it could clean up", stacklevel=2,
         )
     return removed

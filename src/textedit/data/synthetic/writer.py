@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ from textedit.data.synthetic.render import Rendering, render
 from textedit.data.synthetic.scene import Scene
 from textedit.errors import InputError
 from textedit.utils.atomic import atomic_directory
+from textedit.utils.sizes import format_bytes
 
 __all__ = [
     "generate_dataset",
@@ -129,6 +131,8 @@ def generate_dataset(
     counts = {"train": 0, "test": 0, "edits": 0}
     with writing_folder(out, overwrite) as files:
         for i in range(spec.n):
+            if i == _ESTIMATE_AFTER:
+                _check_free_space(files.root, out, i, spec.n)
             split = spec.split(i)
             scene, drawn = write_image(files.root, spec, i, image_size, files.captions, files.scenes)
             counts[split] += 1
@@ -141,6 +145,25 @@ def generate_dataset(
                 progress(1)
         files.manifest = manifest = folder_manifest(spec, image_size, counts)
     return manifest
+
+
+#: images drawn before the size of the whole set is estimated from theirs
+_ESTIMATE_AFTER = 64
+
+
+def _check_free_space(root: Path, out: str | os.PathLike[str], done: int, n: int) -> None:
+    """Refuse to go on when the ``n - done`` images still to draw would not fit on the disk,
+    by the size of the ``done`` drawn into ``root`` so far (with a 10% margin): the run
+    stops now with the sizes, instead of on a full disk hours later."""
+    written = sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
+    need = written / done * (n - done) * 1.1
+    free = shutil.disk_usage(root).free
+    if need > free:
+        raise InputError(
+            f"{n} images at this size need about {format_bytes(written / done * n)} "
+            f"({format_bytes(written / done)} each, by the first {done}), and {format_bytes(free)} "
+            f"is free where {out} goes; free some space, choose another --out, or draw fewer (--n)"
+        )
 
 
 def folder_manifest(

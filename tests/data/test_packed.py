@@ -315,3 +315,41 @@ def test_overwrite_replaces_a_pack_and_leaves_nothing_beside_it(tmp_path):
     (tmp_path / "other" / "notes.txt").write_text("mine")
     with pytest.raises(InputError, match="not empty and not a packed data set"):
         pack_generated(tmp_path / "other", SyntheticSpec(n=4), image_size=16, overwrite=True)
+
+
+def test_images_smaller_than_the_pack_are_counted_across_a_resume_and_warned_of(tmp_path, oxford_root, monkeypatch):
+    import warnings
+
+    from PIL import Image
+
+    import textedit.data.packed as packed_module
+    from textedit.data.base import DataWarning
+
+    images = sorted((oxford_root.parent / "jpg").glob("*.jpg"))
+    big = 2 * max(max(Image.open(p).size) for p in images)
+    Image.new("RGB", (3, 2), "red").save(images[-1])  # a thumbnail, in the last chunk
+    monkeypatch.setattr(packed_module, "_CHUNK", 2)
+    original, calls = packed_module._FolderSource.draw, []
+
+    def dies_after_the_first_chunk(self, rows):
+        if calls:
+            raise KeyboardInterrupt
+        calls.append(rows)
+        return original(self, rows)
+
+    monkeypatch.setattr(packed_module._FolderSource, "draw", dies_after_the_first_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        pack_folder(tmp_path / "big", oxford_root, image_size=big)
+    monkeypatch.setattr(packed_module._FolderSource, "draw", original)
+    with pytest.warns(DataWarning, match="smaller than") as caught:
+        manifest = pack_folder(tmp_path / "big", oxford_root, image_size=big)  # resumed
+    n = manifest["rows"]
+    message = str(caught[0].message)
+    assert f"{n} of the {n} images are smaller than {big} x {big} pixels and were scaled up" in message
+    assert "the smallest: 3 x 2" in message and "pack at a smaller --size" in message
+    with pytest.warns(DataWarning, match=f"1 of the {n} images are smaller than 8 x 8"):
+        pack_folder(tmp_path / "eight", oxford_root, image_size=8)
+    Image.new("RGB", (30, 20), "red").save(images[-1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        pack_folder(tmp_path / "small", oxford_root, image_size=8)

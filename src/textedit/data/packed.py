@@ -126,8 +126,9 @@ class _Source(abc.ABC):
     @abc.abstractmethod
     def draw(self, rows: range) -> dict[str, Any]:
         """The arrays (``images``; with edits ``edit_targets``, ``edit_weights`` and the
-        ``descriptions``) of ``rows``, and ``unreadable`` (row -> reason, as a string key:
-        it is saved as JSON); runs in pool workers."""
+        ``descriptions``) of ``rows``, ``unreadable`` (row -> reason, as a string key: it is
+        saved as JSON) and, optionally, ``small`` (row -> ``[w, h]`` of the images smaller
+        than the packed size, which were scaled up); runs in pool workers."""
 
 
 class _GeneratedSource(_Source):
@@ -188,14 +189,18 @@ class _FolderSource(_Source):
 
     def draw(self, rows: range) -> dict[str, Any]:
         images = np.zeros((len(rows), self.size, self.size, 3), np.uint8)
-        unreadable = {}
+        unreadable, small = {}, {}
         for row, i in enumerate(rows):
             ds, index = self._where[i]
             try:
-                images[row] = np.asarray(to_rgb(fit_square(ds.read_image(index), self.size)))
+                image = ds.read_image(index)
             except InputError as exc:  # left out of the records, as the loaders skip it
                 unreadable[str(i)] = str(exc)
-        return {"images": images, "unreadable": unreadable}
+                continue
+            if min(image.size) < self.size:
+                small[str(i)] = list(image.size)
+            images[row] = np.asarray(to_rgb(fit_square(image, self.size)))
+        return {"images": images, "unreadable": unreadable, "small": small}
 
 
 def _folder_splits(root: Path, layout: str) -> list[str]:
@@ -268,7 +273,7 @@ def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, 
     n, k = source.rows, source.edits
     identity = {"source": source.description, "image_size": size, "edits_per_image": k, "rows": n}
     partial = out.with_name(f".{out.name}.partial")
-    done, unreadable = _resume_point(partial, identity)
+    done, unreadable, small = _resume_point(partial, identity)
     if done and k:
         done = _keep_descriptions(partial / "edits.jsonl", done)
     shapes = {"images": (n, size, size, 3)}
@@ -305,7 +310,11 @@ def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, 
             descriptions.flush()
             os.fsync(descriptions.fileno())
             unreadable.update(drawn.get("unreadable", {}))
-            atomic_write_text(partial / _PROGRESS, json.dumps({**identity, "done": rows.stop, "unreadable": unreadable}))
+            small = _smaller(small, drawn.get("small", {}))
+            atomic_write_text(
+                partial / _PROGRESS,
+                json.dumps({**identity, "done": rows.stop, "unreadable": unreadable, "small": small}),
+            )
             if progress is not None:
                 progress(len(rows))
     del arrays
@@ -317,6 +326,15 @@ def _pack(out: Path, source: _Source, size: int, overwrite: bool, workers: int, 
         warnings.warn(
             f"skipped {len(unreadable)} unreadable images of {n}; first: {next(iter(unreadable.values()))} "
             f"(listed under 'skipped' in {out / _MANIFEST})",
+            DataWarning,
+            stacklevel=3,
+        )
+    if small["count"]:
+        w, h = small["smallest"]
+        warnings.warn(
+            f"{small['count']} of the {n} images are smaller than {size} x {size} pixels and were "
+            f"scaled up, so they are no sharper than before (the smallest: {w} x {h}, "
+            f"{source.row_id(small['row'])}); pack at a smaller --size to keep them as they are",
             DataWarning,
             stacklevel=3,
         )
@@ -365,15 +383,31 @@ def _reserve(path: Path) -> None:
         os.close(fd)
 
 
-def _resume_point(partial: Path, identity: dict[str, Any]) -> tuple[int, dict[str, str]]:
-    """Rows already packed in ``partial`` by a run with the same arguments, and those of
-    them that were unreadable (else 0 and none: the folder is started afresh)."""
+def _smaller(small: dict[str, Any], drawn: dict[str, list[int]]) -> dict[str, Any]:
+    """The tally of images smaller than the packed size (their count, the smallest and its
+    row) with a chunk's ``drawn`` (row -> ``[w, h]``) added: a count, not a list, so the
+    progress file stays small for a data set of 200 000 small images."""
+    small = dict(small)
+    for row, (w, h) in drawn.items():
+        small["count"] += 1
+        if small["smallest"] is None or w * h < math.prod(small["smallest"]):
+            small.update(smallest=[w, h], row=int(row))
+    return small
+
+
+def _resume_point(
+    partial: Path, identity: dict[str, Any]
+) -> tuple[int, dict[str, str], dict[str, Any]]:
+    """Rows already packed in ``partial`` by a run with the same arguments, those of them
+    that were unreadable and the tally of those smaller than the packed size
+    (:func:`_smaller`); else 0 and none: the folder is started afresh."""
+    nothing_small = {"count": 0, "smallest": None, "row": None}
     try:
         saved = json.loads((partial / _PROGRESS).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         saved = None
     if saved is not None and {k: saved.get(k) for k in identity} == identity:
-        return int(saved["done"]), dict(saved.get("unreadable", {}))
+        return int(saved["done"]), dict(saved.get("unreadable", {})), saved.get("small", nothing_small)
     if saved is not None:
         changed = sorted(k for k in identity if saved.get(k) != identity[k])
         warnings.warn(
@@ -383,7 +417,7 @@ def _resume_point(partial: Path, identity: dict[str, Any]) -> tuple[int, dict[st
             stacklevel=3,
         )
     shutil.rmtree(partial, ignore_errors=True)
-    return 0, {}
+    return 0, {}, nothing_small
 
 
 def pack_generated(

@@ -13,7 +13,7 @@ from data_fixtures import write_image
 from textedit.cli import main
 from textedit.data import FolderDataset
 from textedit.data.base import DataWarning
-from textedit.data.convert import convert_celeba
+from textedit.data.convert import convert_celeba, convert_deepfashion
 from textedit.data.images import tensor_to_pil
 from textedit.data.synthetic import (
     FolderEditPairs,
@@ -250,6 +250,14 @@ def test_convert_celeba_text2facegan(tmp_path, capsys):
     latin.write_bytes("000001.jpg\tShe is tr\u00e8s happy.\n".encode("latin-1"))
     with pytest.raises(InputError, match="caps_latin1.txt is not UTF-8 text .*save it as UTF-8"):
         convert_celeba(latin, images, tmp_path / "latin")
+    # a partition file that misses images puts them in train, saying so; one that lists none
+    # of them (another naming) is refused
+    partition.write_text("000001.jpg 0\n000003.jpg 2\n")
+    with pytest.warns(DataWarning, match="1 of the 3 images caps.txt names are not in list_eval_partition.txt .*000002.*'train'"):
+        convert_celeba(caps, images, tmp_path / "unlisted", partition_file=partition)
+    partition.write_text("1.png 0\n")
+    with pytest.raises(InputError, match="none of the 3 images caps.txt names is in .*list_eval_partition.txt .*lists 1.png"):
+        convert_celeba(caps, images, elsewhere, partition_file=partition)
     (images / "000002.jpg").unlink()
     with pytest.warns(DataWarning, match="1 of the 3 images caps.txt names are missing .*000002.jpg"):
         convert_celeba(caps, images, elsewhere)
@@ -282,6 +290,15 @@ def test_convert_deepfashion_fashiongan(tmp_path):
     assert [r.captions[0] for r in train.records] == [sentences[0], sentences[2]]
     test = FolderDataset(out, "test", 32)
     assert test.records[0].captions == (sentences[1],) and test[0]["image"].shape == (3, 32, 32)
+    # an image in both splits is tested, never trained on; one in neither is left out
+    scipy_io.savemat(ind, {"train_ind": np.array([[1], [3]]), "test_ind": np.array([[2], [3]])})
+    with pytest.warns(DataWarning, match="1 images are in both train_ind and test_ind of ind.mat .*3, .*02_2_side.jpg.*'test' only"):
+        manifest = convert_deepfashion(lang, ind, root, tmp_path / "f3")
+    assert manifest["counts"] == {"train": 1, "test": 2}
+    scipy_io.savemat(ind, {"train_ind": np.array([[1]]), "test_ind": np.array([[2]])})
+    with pytest.warns(DataWarning, match="1 of the 3 described images are in neither train_ind nor test_ind of ind.mat"):
+        manifest = convert_deepfashion(lang, ind, root, tmp_path / "f3", overwrite=True)
+    assert manifest["counts"] == {"train": 1, "test": 1}
     (tmp_path / "truncated.mat").write_bytes(lang.read_bytes()[:100])
     assert main(["data", "convert", "deepfashion", "--language", str(tmp_path / "truncated.mat"), "--index",
                  str(ind), "--images", str(root), "--out", str(tmp_path / "f2")]) == 2

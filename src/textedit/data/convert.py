@@ -144,6 +144,21 @@ def convert_celeba(
         )
     if not rows:
         raise InputError(f"{captions_file} holds no captions")
+    if partition_file is not None:
+        unlisted = [r["id"] for r, p in zip(rows, images) if p.name not in splits]
+        if len(unlisted) == len(rows):
+            raise InputError(
+                f"none of the {len(rows)} images {captions_file.name} names is in {partition_file} "
+                f"(first: {images[0].name}; the partition file lists {next(iter(splits), 'nothing')}); "
+                f"is it CelebA's list_eval_partition.txt for these images?"
+            )
+        if unlisted:
+            warnings.warn(
+                f"{len(unlisted)} of the {len(rows)} images {captions_file.name} names are not in "
+                f"{Path(partition_file).name} (first: {unlisted[0]}); they are put in 'train'",
+                DataWarning,
+                stacklevel=2,
+            )
     _check_images(images, image_dir, captions_file)
     return _write(out, rows, "CelebA with Text2FaceGAN captions")
 
@@ -196,12 +211,31 @@ def convert_deepfashion(
     if len(sentences) != len(names):
         raise InputError(f"{language_file}: {len(sentences)} sentences for {len(names)} images")
     split_of: dict[int, str] = {}
-    for split, key in (("train", "train_ind"), ("test", "test_ind")):
+    both = []
+    for split, key in (("train", "train_ind"), ("test", "test_ind")):  # test last: it wins
         for i in ind[key].reshape(-1):
             i = int(i) - 1
             if not 0 <= i < len(names):
                 raise InputError(f"{index_file}: index {i + 1} in {key} is out of range")
+            if split_of.get(i, split) != split:
+                both.append(i)
             split_of[i] = split
+    if both:
+        warnings.warn(
+            f"{len(both)} images are in both train_ind and test_ind of {index_file.name} (first: "
+            f"{both[0] + 1}, {names[both[0]]}); they are put in 'test' only, so that no test image "
+            f"is trained on",
+            DataWarning,
+            stacklevel=2,
+        )
+    unsplit = sum(1 for i, text in enumerate(sentences) if text.strip() and i not in split_of)
+    if unsplit:
+        warnings.warn(
+            f"{unsplit} of the {len(names)} described images are in neither train_ind nor test_ind "
+            f"of {index_file.name}; they are left out",
+            DataWarning,
+            stacklevel=2,
+        )
     described = [(i, split) for i, split in sorted(split_of.items()) if sentences[i].strip()]
     _check_images([image_root / names[i] for i, _ in described], image_root, language_file)
     rows = [

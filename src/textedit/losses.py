@@ -43,6 +43,7 @@ __all__ = [
     "pseudo_ground_truth_loss",
     "edit_region_loss",
     "edit_mask_loss",
+    "texture_loss",
     "generator_reality_loss",
     "discriminator_loss",
     "generator_adversarial_loss",
@@ -97,13 +98,19 @@ def edit_region_loss(
     return total
 
 
-def edit_mask_loss(mask: Tensor | None, truth: Tensor, image: Tensor) -> Tensor:
+def edit_mask_loss(
+    mask: Tensor | None, truth: Tensor, image: Tensor, parts: Tensor | None = None
+) -> Tensor:
     """Binary cross-entropy between an edit mask and where the true edit differs from the input.
 
     Args:
         mask: ``(b, 1, H, H)`` the generator's edit mask in ``[0, 1]`` (a compositing
             generator's ``localization``).
         truth: ``(b, 3, H, H)`` the true edit; image: ``(b, 3, H, H)`` the input.
+        parts: ``(b, 1, H, H)``, non-zero on the changed parts (their
+            :func:`~textedit.data.synthetic.data.part_weights`): the mask should be open
+            on all of them, not only on the pixels the true edit happens to change (the
+            stripes it drew where a part gains a pattern, wherever the renderer put them).
 
     The changed and unchanged pixels are averaged separately and added (per image), so the
     ~2% of pixels an edit changes weigh as much as the rest.
@@ -116,8 +123,53 @@ def edit_mask_loss(mask: Tensor | None, truth: Tensor, image: Tensor) -> Tensor:
             f"with output: composite, or set losses.edit_mask to 0"
         )
     changed = _changed(truth, image)
+    if parts is not None:
+        changed = torch.maximum(changed, (parts > 0).float())
     p = mask.float().clamp(1e-6, 1 - 1e-6)
     return (_mean_over(-p.log(), changed) + _mean_over(-(1 - p).log(), 1 - changed)).mean()
+
+
+def _texture_features(image: Tensor, window: int) -> Tensor:
+    """``(b, 12, s, s)``: per colour channel, the local mean over ``window`` × ``window`` of
+    the absolute responses of four oriented derivative filters (0°, 90°, ±45°).
+
+    What a stripe or spot pattern looks like, not where it lies: shifting a pattern by
+    part of its period leaves these means (nearly) unchanged, where it changes every pixel.
+    """
+    x = image.float()
+    gx = x[..., :, 2:] - x[..., :, :-2]
+    gy = x[..., 2:, :] - x[..., :-2, :]
+    gx, gy = gx[..., 1:-1, :], gy[..., :, 1:-1]
+    responses = torch.cat([gx.abs(), gy.abs(), (gx + gy).abs() / 2**0.5, (gx - gy).abs() / 2**0.5], dim=1)
+    responses = F.pad(responses, (1, 1, 1, 1), mode="replicate")
+    return F.avg_pool2d(responses, window, stride=1, padding=window // 2, count_include_pad=False)
+
+
+def texture_loss(outputs: Sequence[Tensor], truths: Sequence[Tensor], parts: Sequence[Tensor]) -> Tensor:
+    """``Σ_stages`` mean ``|T(x̂_s) − T(y_s)|`` over the changed parts, where ``T`` are local
+    texture statistics (:func:`_texture_features`, a window of about an eighth of the image).
+
+    Where an edit adds stripes or spots, where they lie is not determined by the input or the
+    text (the renderer places them by a seed no model can see): the pixel losses' best answer
+    is then the part's plain colour, and a model trained by them alone never draws a pattern.
+    This term compares what the pattern looks like instead, so any placement of the right
+    pattern scores alike. Stages smaller than 32 px, where a pattern is below a few pixels
+    per period, are skipped.
+
+    Args:
+        outputs: the edit per stage ``(b, 3, s, s)``; truths: the true edits at the same sizes.
+        parts: ``(b, 1, s, s)`` per stage, the changed parts' weights (each part's total 1:
+            :func:`~textedit.data.synthetic.data.part_weights`), so every part counts alike.
+    """
+    total = torch.zeros((), device=outputs[0].device)
+    for o, y, w in zip(outputs, truths, parts, strict=True):
+        size = o.shape[-1]
+        if size < 32:
+            continue
+        window = (size // 8) | 1
+        error = (_texture_features(o, window) - _texture_features(y, window)).abs().mean(dim=1, keepdim=True)
+        total = total + _mean_over(error, w.float()).mean()
+    return total
 
 
 def pseudo_ground_truth_loss(texture_feature: Tensor, localized_feature: Tensor) -> Tensor:
@@ -275,9 +327,14 @@ class PairedLossWeights(ComponentConfig):
         "pixel",
         description="How edit_region averages over the changed region: pixel (every changed pixel alike) or part (every changed part alike, so that a beak grown by a few pixels counts as much as a recoloured body).",
     )
+    texture: float = Field(
+        0.0,
+        ge=0,
+        description="L1 between local texture statistics (mean absolute oriented derivatives over a window of an eighth of the image) of G(x, t̂) and of the true edit on the changed parts, every part alike (generated data only): the pixel losses cannot teach a pattern whose placement the renderer draws at random, this term scores any placement of the right pattern alike; 0 = off.",
+    )
 
     #: the fields that are paired losses (a subclass adding one lists it here)
-    paired_losses: ClassVar[tuple[str, ...]] = ("true_edit", "edit_region")
+    paired_losses: ClassVar[tuple[str, ...]] = ("true_edit", "edit_region", "texture")
 
     def paired(self) -> list[str]:
         """The paired losses switched on (those that need the true edits of generated data)."""
@@ -302,13 +359,15 @@ def paired_edit_loss(
     part_weights: Sequence[Tensor] | None = None,
     decoded: Sequence[Tensor] | None = None,
 ) -> tuple[Tensor, dict[str, float]]:
-    """``true_edit · L1(x̂, y) + edit_region · Σ region-L1`` per :class:`PairedLossWeights`.
+    """``true_edit · L1(x̂, y) + edit_region · Σ region-L1 + texture · texture-L1`` per
+    :class:`PairedLossWeights`.
 
     Args:
         weights: the loss weights.
         outputs: the edit, one ``(b, 3, s, s)`` per stage; truths: the true edits and
             inputs: the inputs, resized to the same stages.
-        part_weights: ``(b, 1, s, s)`` per stage, read under ``edit_region_weighting: part``.
+        part_weights: ``(b, 1, s, s)`` per stage, read under ``edit_region_weighting: part``
+            and by ``texture``.
         decoded: for a generator that composites its output with the input, the images it
             decoded before compositing: the region loss teaches them too, so that the decoder
             learns the edited region even where the mask is still closed.
@@ -323,7 +382,14 @@ def paired_edit_loss(
         for o in ([outputs] if decoded is None else [outputs, decoded])
     )
     total = weights.true_edit * true_l1 + weights.edit_region * region_l1
-    return total, {"true_edit_l1": true_l1.item(), "edit_region_l1": region_l1.item()}
+    parts = {"true_edit_l1": true_l1.item(), "edit_region_l1": region_l1.item()}
+    if weights.texture > 0:
+        if part_weights is None:
+            raise TextEditError("losses.texture needs the changed parts' weights of generated edit pairs")
+        texture = texture_loss(outputs, truths, part_weights)
+        total = total + weights.texture * texture
+        parts["texture_l1"] = texture.item()
+    return total, parts
 
 
 # ---------------------------------------------------------------------------- DAMSM

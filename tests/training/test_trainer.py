@@ -613,14 +613,71 @@ def test_edit_mask_loss_balances_changed_and_unchanged_pixels():
         edit_mask_loss(torch.zeros(1, 1, 4, 4), y, x)
 
 
+def test_edit_mask_loss_opens_the_mask_on_the_whole_changed_part_when_given_it():
+    from textedit.losses import edit_mask_loss
+
+    x = torch.zeros(1, 3, 8, 8)
+    y = x.clone()
+    y[0, :, :4:2, :4] = 1.0  # stripes on a 4x4 part: half of its pixels change
+    part = torch.zeros(1, 1, 8, 8)
+    part[0, 0, :4, :4] = 1 / 16
+    stripes = (y != x).any(1, keepdim=True).float()
+    whole_part = (part > 0).float()
+    # by the changed pixels, the mask must follow the stripes; by the part, it opens on all of it
+    assert edit_mask_loss(stripes, y, x).item() < edit_mask_loss(whole_part, y, x).item()
+    assert edit_mask_loss(whole_part, y, x, part).item() == pytest.approx(0.0, abs=1e-4)
+    assert edit_mask_loss(whole_part, y, x, part).item() < edit_mask_loss(stripes, y, x, part).item()
+
+
+def _stripes(phase: float, size: int = 64) -> torch.Tensor:
+    t = torch.arange(size, dtype=torch.float32)
+    amount = (torch.sin(t * 2 * torch.pi / 8 + phase) > 0.3).float()
+    image = torch.full((1, 3, size, size), 0.2)
+    image[:, :, 8:40, 8:56] += 0.6 * amount[None, None, None, 8:56]  # vertical stripes on a part
+    return image
+
+
+def test_texture_loss_scores_a_shifted_pattern_as_the_pattern_and_a_plain_part_as_wrong():
+    from textedit.losses import texture_loss
+
+    truth = _stripes(0.0)
+    part = torch.zeros(1, 1, 64, 64)
+    part[..., 8:40, 8:56] = 1 / (32 * 48)
+    shifted, plain = _stripes(2.0), torch.full_like(truth, 0.2)
+    rotated = truth.transpose(-1, -2)  # horizontal stripes: the same energy, another direction
+    shifted_loss = texture_loss([shifted], [truth], [part]).item()
+    plain_loss = texture_loss([plain], [truth], [part]).item()
+    rotated_loss = texture_loss([rotated], [truth], [part]).item()
+    assert texture_loss([truth], [truth], [part]).item() == 0.0
+    assert shifted_loss < 0.3 * plain_loss
+    assert shifted_loss < 0.5 * rotated_loss
+    # the pixel loss prefers the plain part to the shifted pattern: why this term exists
+    region = part > 0
+    assert (plain - truth).abs()[region.expand_as(truth)].mean() < (shifted - truth).abs()[region.expand_as(truth)].mean()
+    # stages below 32 px carry no pattern worth reading
+    small = [torch.nn.functional.avg_pool2d(i, 4) for i in (plain, truth)]
+    assert texture_loss([small[0]], [small[1]], [torch.ones(1, 1, 16, 16)]).item() == 0.0
+
+
+def test_texture_loss_needs_part_weights():
+    from textedit.errors import TextEditError
+    from textedit.losses import PairedLossWeights, paired_edit_loss
+
+    image = torch.zeros(1, 3, 32, 32)
+    with pytest.raises(TextEditError, match="losses.texture needs"):
+        paired_edit_loss(PairedLossWeights(texture=1.0), [image], [image], [image])
+
+
 def test_each_paired_loss_alone_gets_its_true_edits(tiny):
-    for name in ("edit_region", "edit_mask"):
+    for name in ("edit_region", "edit_mask", "texture"):
         fields = {"recipe": {"losses": {name: 1.0}}}
         if name == "edit_mask":
             fields["model"] = EDIT_OPTIONS["model"]
+            fields["recipe"]["losses"]["edit_mask_region"] = "parts"
         metrics = Trainer(tiny(steps=1, **fields), progress=False).train_step()
         assert {"true_edit_l1", "edit_region_l1"} <= set(metrics)
         assert ("edit_mask_bce" in metrics) == (name == "edit_mask")
+        assert ("texture_l1" in metrics) == (name == "texture")
 
 
 def test_dataloader_workers_give_the_batches_of_the_main_process(tiny):

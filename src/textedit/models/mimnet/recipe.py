@@ -53,9 +53,13 @@ class MIMNetLosses(PairedLossWeights):
         ge=0,
         description="Optional binary cross-entropy between a compositing generator's edit mask (its localization at the output's size) and where the true edit differs from the input, changed and unchanged pixels weighed alike (generated data only): it teaches the mask where to edit directly instead of through the L1 losses, under which it shuts everywhere early in training; 0 = off.",
     )
+    edit_mask_region: Literal["changed", "parts"] = Field(
+        "changed",
+        description="What edit_mask opens the mask on: changed (the pixels the true edit changes) or parts (the whole of every changed part, so that a part gaining stripes or spots is opened wherever the pattern may lie, not only under the renderer's stripes).",
+    )
     discriminator_stages: tuple[float, ...] | None = Field(None, description="λ_{D,s} per stage (None: 1 for every stage).")
 
-    paired_losses: ClassVar[tuple[str, ...]] = ("true_edit", "edit_region", "edit_mask")
+    paired_losses: ClassVar[tuple[str, ...]] = ("true_edit", "edit_region", "texture", "edit_mask")
 
 
 class MIMNetRecipeConfig(PairedRecipeConfig):
@@ -182,15 +186,12 @@ class MIMNetRecipe(Recipe):
                     loss_g = loss_g + w.manipulation_l1 * reconstruction_loss(fake.images, reals)
                 if w.paired():
                     truths = m.stage_images(batch.mismatched_target)
-                    weights = (
-                        m.stage_images(batch.mismatched_weight)
-                        if w.edit_region_weighting == "part"
-                        else None
-                    )
+                    weights = m.stage_images(batch.mismatched_weight)
                     paired, parts = paired_edit_loss(w, fake.images, truths, reals, weights, fake.decoded)
                     loss_g = loss_g + paired
                     if w.edit_mask > 0:
-                        mask_bce = edit_mask_loss(fake.localization, batch.mismatched_target, image)
+                        region = batch.mismatched_weight if w.edit_mask_region == "parts" else None
+                        mask_bce = edit_mask_loss(fake.localization, batch.mismatched_target, image, region)
                         loss_g = loss_g + w.edit_mask * mask_bce
                         parts_g["edit_mask_bce"] = mask_bce.item()
                     parts_g.update(parts)

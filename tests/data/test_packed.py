@@ -183,13 +183,10 @@ def test_an_image_listed_by_several_splits_is_packed_once(tmp_path, oxford_root)
             assert torch.equal(read[i]["image"], source[i]["image"])
 
 
-def test_unreadable_images_are_left_out_of_a_pack_and_stay_out_on_resume(tmp_path, cub_root, monkeypatch):
+def _pack_interrupted_after_one_chunk(monkeypatch, out, root, image_size):
+    """Pack ``root`` in chunks of 2 rows, stopped (Ctrl-C) once the first chunk is packed."""
     import textedit.data.packed as packed_module
-    from textedit.data.base import DataWarning
-    from textedit.data.cub import CUBDataset
 
-    images = sorted((cub_root / "CUB_200_2011" / "images").rglob("*.jpg"))
-    images[1].write_bytes(b"not a jpeg")  # the second image of the first split
     monkeypatch.setattr(packed_module, "_CHUNK", 2)
     original, calls = packed_module._FolderSource.draw, []
 
@@ -200,10 +197,19 @@ def test_unreadable_images_are_left_out_of_a_pack_and_stay_out_on_resume(tmp_pat
         return original(self, rows)
 
     monkeypatch.setattr(packed_module._FolderSource, "draw", dies_after_the_first_chunk)
-    out = tmp_path / "cub"
     with pytest.raises(KeyboardInterrupt):
-        pack_folder(out, cub_root, image_size=32)
+        pack_folder(out, root, image_size=image_size)
     monkeypatch.setattr(packed_module._FolderSource, "draw", original)
+
+
+def test_unreadable_images_are_left_out_of_a_pack_and_stay_out_on_resume(tmp_path, cub_root, monkeypatch):
+    from textedit.data.base import DataWarning
+    from textedit.data.cub import CUBDataset
+
+    images = sorted((cub_root / "CUB_200_2011" / "images").rglob("*.jpg"))
+    images[1].write_bytes(b"not a jpeg")  # the second image of the first split
+    out = tmp_path / "cub"
+    _pack_interrupted_after_one_chunk(monkeypatch, out, cub_root, image_size=32)
     with pytest.warns(DataWarning, match=r"skipped 1 unreadable images of \d+; first: .*not an image PIL can read"):
         manifest = pack_folder(out, cub_root, image_size=32)  # resumed after the bad image's chunk
     assert [s["id"] for s in manifest["skipped"]] == [images[1].relative_to(images[1].parents[1]).with_suffix("").as_posix()]
@@ -322,25 +328,12 @@ def test_images_smaller_than_the_pack_are_counted_across_a_resume_and_warned_of(
 
     from PIL import Image
 
-    import textedit.data.packed as packed_module
     from textedit.data.base import DataWarning
 
     images = sorted((oxford_root.parent / "jpg").glob("*.jpg"))
     big = 2 * max(max(Image.open(p).size) for p in images)
     Image.new("RGB", (3, 2), "red").save(images[-1])  # a thumbnail, in the last chunk
-    monkeypatch.setattr(packed_module, "_CHUNK", 2)
-    original, calls = packed_module._FolderSource.draw, []
-
-    def dies_after_the_first_chunk(self, rows):
-        if calls:
-            raise KeyboardInterrupt
-        calls.append(rows)
-        return original(self, rows)
-
-    monkeypatch.setattr(packed_module._FolderSource, "draw", dies_after_the_first_chunk)
-    with pytest.raises(KeyboardInterrupt):
-        pack_folder(tmp_path / "big", oxford_root, image_size=big)
-    monkeypatch.setattr(packed_module._FolderSource, "draw", original)
+    _pack_interrupted_after_one_chunk(monkeypatch, tmp_path / "big", oxford_root, image_size=big)
     with pytest.warns(DataWarning, match="smaller than") as caught:
         manifest = pack_folder(tmp_path / "big", oxford_root, image_size=big)  # resumed
     n = manifest["rows"]

@@ -102,3 +102,18 @@ def test_a_lock_without_its_directory_is_removed_once_it_is_old(tmp_path):
     os.utime(old, (0, 0))
     remove_abandoned(tmp_path / "data")
     assert not old.exists() and young.exists()  # young: perhaps a writer about to make its directory
+
+
+@pytest.mark.skipif(os.name != "posix", reason="advisory locks are POSIX")
+def test_a_file_system_without_locks_still_gets_its_directory_written(tmp_path, monkeypatch):
+    import errno
+
+    import textedit.utils.atomic as atomic
+
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(atomic.fcntl, "flock", no_locks)
+    with atomic_directory(tmp_path / "data") as folder:
+        (folder / "f").write_text("x")
+    assert sorted(os.listdir(tmp_path)) == ["data"]

@@ -181,14 +181,18 @@ def _lock_path(tmp: Path) -> Path:
 
 def _hold_lock(path: Path) -> int | None:
     """Create ``path`` and hold an exclusive advisory lock on it until :func:`_release_lock`
-    (or this process's death); None where the system has no such locks."""
+    (or this process's death); None where the system or the file system has no such locks
+    (the directory then has no lock file, and is never taken for an abandoned one)."""
     if fcntl is None:
         return None
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-    except BaseException:
+    except BaseException as exc:
         os.close(fd)
+        path.unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # ENOLCK and the like: some network file systems
+            return None
         raise
     return fd
 

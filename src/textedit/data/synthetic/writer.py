@@ -15,8 +15,9 @@ loader reads it like real data)::
 
 The folder is built under a temporary name beside ``OUT`` and renamed into place at the end
 (:func:`~textedit.utils.atomic.atomic_directory`): an interrupted run leaves no data set that
-loads (a killed one's temporary folder is removed by the next run), and an existing ``OUT`` is replaced only with ``overwrite=True`` and only when it is
-empty or was itself written by this generator.
+loads (a killed one's temporary folder is removed by the next run), and an existing ``OUT``
+is replaced only with ``overwrite=True`` and only when it is empty or was itself written by
+this generator.
 """
 
 from __future__ import annotations

@@ -122,7 +122,7 @@ def convert_celeba(
             if len(parts) != 2 or parts[1] not in _CELEBA_SPLITS:
                 raise InputError(f"{partition_file}:{n}: expected '<image> <0|1|2>', got {line!r}")
             splits[parts[0]] = _CELEBA_SPLITS[parts[1]]
-    rows, images = [], []
+    rows, images, names = [], [], []
     for n, line in enumerate(read_utf8(captions_file).splitlines(), 1):
         if not line.strip():
             continue
@@ -133,23 +133,24 @@ def convert_celeba(
         if not parts:
             continue  # Text2FaceGAN writes no sentence for faces without described attributes
         captions = [" ".join(parts)] if sentences == "join" else parts
-        images.append(image_dir / name.strip())
+        names.append(name.strip())
+        images.append(image_dir / names[-1])
         rows.append(
             {
                 "id": Path(name).stem,
                 "image": _image_ref(images[-1], out),
                 "captions": captions,
-                "split": splits.get(name.strip(), "train"),
+                "split": splits.get(names[-1], "train"),
             }
         )
     if not rows:
         raise InputError(f"{captions_file} holds no captions")
     if partition_file is not None:
-        unlisted = [r["id"] for r, p in zip(rows, images) if p.name not in splits]
+        unlisted = [r["id"] for r, name in zip(rows, names) if name not in splits]
         if len(unlisted) == len(rows):
             raise InputError(
                 f"none of the {len(rows)} images {captions_file.name} names is in {partition_file} "
-                f"(first: {images[0].name}; the partition file lists {next(iter(splits), 'nothing')}); "
+                f"(first: {names[0]}; the partition file lists {next(iter(splits), 'nothing')}); "
                 f"is it CelebA's list_eval_partition.txt for these images?"
             )
         if unlisted:

@@ -36,6 +36,7 @@ TARGETS = {
     "size_acc": ("size accuracy ↑", None, "min"),
     "size_change_acc": ("size change accuracy ↑", None, "min"),
     "pattern_acc": ("pattern accuracy ↑ (classifier)", None, "min"),
+    "pattern_change_acc": ("pattern change accuracy ↑ (classifier)", None, "min"),
     "unmentioned_change": ("unmentioned-part change ↓", 0.02, "max"),
     "bg_change": ("background change ↓", 0.005, "max"),
     "id_diff": ("identity-edit Diff ↓", 0.01, "max"),

@@ -184,3 +184,79 @@ def test_saved_weight_names_stay_those_of_earlier_versions():
     assert {"coarse_decoder.0.weight", "fine_decoder.2.0.weight"} <= keys
     composite = MIMNetGenerator(MIMNetGenerator.example_config().model_copy(update=_OPTIONS))
     assert {"coarse_decoder.0.weight", "fine_decoder.to_image.0.weight"} <= set(composite.state_dict())
+
+
+def _with(config_update: dict) -> MIMNetGenerator:
+    config = MIMNetGenerator.example_config().model_copy(update=config_update)
+    return MIMNetGenerator(MIMNetGenerator.config_class(**config.model_dump()))
+
+
+@pytest.mark.parametrize("skip", [True, False])
+@pytest.mark.parametrize("kind", ["fourier", "noise"])
+def test_a_pattern_input_starts_as_the_generator_without_it(kind, skip):
+    # the input joins through a zero projection: a trained model gains it without changing
+    # its edits, and a fine-tuning run (init_partial) starts where the model was
+    options = {**_OPTIONS, "skip_connections": skip}
+    torch.manual_seed(0)
+    plain = _with(options).eval()
+    with torch.no_grad():  # a non-trivial decoder
+        for p in plain.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    patterned = _with({**options, "pattern_input": kind}).eval()
+    missing, unexpected = patterned.load_state_dict(plain.state_dict(), strict=False)
+    assert missing == ["pattern_features.projection.weight"] and not unexpected
+    inputs = plain.example_inputs(batch_size=2)
+    torch.testing.assert_close(patterned(**inputs).fine, plain(**inputs).fine)
+    with torch.no_grad():
+        patterned.pattern_features.projection.weight.normal_()
+    assert not torch.allclose(patterned(**inputs).fine, plain(**inputs).fine, atol=1e-3)
+
+
+def test_the_pattern_projection_learns_from_a_zero_start():
+    g = _with({**_OPTIONS, "pattern_input": "fourier"}).train()
+    with torch.no_grad():
+        g.fine_decoder.to_image[0].weight.normal_(std=0.1)
+    g(**g.example_inputs()).fine.square().sum().backward()
+    assert g.pattern_features.projection.weight.grad.abs().sum() > 0
+
+
+def test_fourier_waves_have_the_frequencies_asked_for():
+    g = _with({**_OPTIONS, "pattern_input": "fourier", "pattern_frequencies": [4.0]})
+    assert g.config.wave_frequencies() == (4.0,)
+    captured = {}
+    g.pattern_features.projection.register_forward_hook(lambda m, a, o: captured.update(p=a[0]))
+    g.pattern_features(torch.zeros(2, g.width(16), 16, 16))
+    p = captured["p"]
+    assert p.shape == (2, 8, 16, 16)  # sin and cos at 4 angles, the batch sharing them
+    torch.testing.assert_close(p[:, :4].square() + p[:, 4:].square(), torch.ones(2, 4, 16, 16))
+    # angle 0 varies along x only, with a period of 16 / 4 = 4 pixels; angle π/2 along y only
+    torch.testing.assert_close(p[0, 0], p[0, 0, :1].expand(16, -1), atol=1e-5, rtol=0)
+    torch.testing.assert_close(p[0, 0, :, :4], p[0, 0, :, 4:8], atol=1e-5, rtol=0)
+    torch.testing.assert_close(p[0, 2], p[0, 2, :, :1].expand(-1, 16), atol=1e-5, rtol=0)
+
+
+def test_noise_is_fresh_in_training_and_fixed_in_eval():
+    g = _with({**_OPTIONS, "pattern_input": "noise"})
+    with torch.no_grad():
+        g.pattern_features.projection.weight.normal_()
+    x = torch.zeros(2, g.width(16), 16, 16)
+    g.train()
+    assert not torch.equal(g.pattern_features(x), g.pattern_features(x))
+    g.eval()
+    a, b = g.pattern_features(x), g.pattern_features(x)
+    assert torch.equal(a, b) and torch.equal(a[0], a[1])  # deterministic edits
+    assert a.std() > 0.1
+
+
+def test_the_default_wave_frequencies_reach_a_four_pixel_period():
+    config = MIMNetGenerator.config_class(image_size=64, feature_size=8, pattern_input="fourier")
+    freqs = config.wave_frequencies()
+    assert freqs[0] == 2.0 and freqs[-1] == pytest.approx(16.0) and len(freqs) == 7
+
+
+def test_pattern_option_errors_say_what_to_do():
+    with pytest.raises(ConfigError, match="pattern_input: fourier only"):
+        MIMNetGenerator(dict(image_size=16, feature_size=4, pattern_frequencies=[2.0]))
+    with pytest.raises(ConfigError, match=r"\(0, H/2 = 8\)"):
+        MIMNetGenerator(dict(image_size=16, feature_size=4, pattern_input="fourier",
+                             pattern_frequencies=[8.0]))

@@ -118,3 +118,19 @@ def test_read_by_synthesis_checks_sizes():
     cands = synthesis_candidates(scene, "tail", "size", SIZE)
     with pytest.raises(InputError, match="does not match"):
         read_by_synthesis(torch.zeros(3, SIZE + 1, SIZE + 1), cands)
+
+
+def test_change_accuracies_count_only_what_differs_from_the_input():
+    verdicts = {
+        ("head", "pattern"): True,   # asked for and already so: pattern acc. only
+        ("body", "pattern"): False,  # a change, missed
+        ("wings", "pattern"): True,  # a change, made
+        ("tail", "size"): False,     # a change, missed
+        ("beak", "size"): True,      # already so
+        ("head", "colour"): None,    # not read: counts nowhere
+    }
+    changed = {("body", "pattern"), ("wings", "pattern"), ("tail", "size"), ("head", "colour")}
+    acc = accuracy_metrics(verdicts, changed, ("head", "body", "wings", "tail", "beak"))
+    assert acc["pattern_acc"] == pytest.approx(2 / 3) and acc["pattern_change_acc"] == 0.5
+    assert acc["size_acc"] == 0.5 and acc["size_change_acc"] == 0.0
+    assert acc["edit_acc"] == pytest.approx(1 / 3) and acc["colour_acc"] is None

@@ -55,7 +55,9 @@ __all__ = [
 SYNTHESIS_ATTRIBUTES = ("colour", "size")
 
 #: the per-item accuracies :func:`accuracy_metrics` gives
-ACCURACY_METRICS = ("attr_acc", "edit_acc", "colour_acc", "size_acc", "size_change_acc", "pattern_acc")
+ACCURACY_METRICS = (
+    "attr_acc", "edit_acc", "colour_acc", "size_acc", "size_change_acc", "pattern_acc", "pattern_change_acc",
+)
 
 
 def parse_requested(text: str) -> dict[tuple[str, str], str]:
@@ -209,8 +211,9 @@ def accuracy_metrics(
 ) -> dict[str, float | None]:
     """Per-item accuracies from :func:`judge`'s verdicts (None where nothing was read).
 
-    Keys: :data:`ACCURACY_METRICS` (``size_change_acc``: the asked-for sizes that differ
-    from the input's; ``size_acc`` also counts those the input already has) and
+    Keys: :data:`ACCURACY_METRICS` (``size_change_acc`` and ``pattern_change_acc``: the
+    asked-for sizes and patterns that differ from the input's; ``size_acc`` and
+    ``pattern_acc`` also count those the input already has) and
     ``acc.<part>`` for every part of the family.
     """
 
@@ -224,7 +227,8 @@ def accuracy_metrics(
     }
     for attribute in ("colour", "size", "pattern"):
         out[f"{attribute}_acc"] = share([k for k in verdicts if k[1] == attribute])
-    out["size_change_acc"] = share([k for k in verdicts if k[1] == "size" and k in changed])
+    for attribute in ("size", "pattern"):
+        out[f"{attribute}_change_acc"] = share([k for k in verdicts if k[1] == attribute and k in changed])
     for part in parts:
         out[f"acc.{part}"] = share([k for k in verdicts if k[0] == part])
     return out

@@ -165,6 +165,15 @@ _ALL = [
         "share of asked-for part patterns shown (read by the attribute classifier)",
     ),
     _m(
+        "pattern_change_acc",
+        "pattern change acc.",
+        "higher",
+        "exact",
+        "[0, 1]",
+        "share of asked-for part patterns that differ from the input's that the output shows "
+        "(read by the attribute classifier)",
+    ),
+    _m(
         "bg_change",
         "background change",
         "lower",

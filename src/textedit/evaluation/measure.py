@@ -117,7 +117,7 @@ def measure_batch(
         )
 
     readings = None
-    if "classifier" in evaluators and ("pattern_acc" in metrics or draws):
+    if "classifier" in evaluators and ({"pattern_acc", "pattern_change_acc"} & set(metrics) or draws):
         readings, _, _ = evaluators["classifier"].classify(out * 2 - 1)
     records = []
     for k, it in enumerate(items):

@@ -18,6 +18,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "size_acc",
         "size_change_acc",
         "pattern_acc",
+        "pattern_change_acc",
         "bg_change",
         "unmentioned_change",
         "l1",
@@ -40,8 +41,8 @@ REQUIREMENTS: dict[str, tuple[str, ...]] = {
     "mp": ("damsm",),
     "cs": ("classifier",),
     "cfd": ("classifier",),
-    "pattern_acc": ("truth", "classifier"),
-    **{m: ("truth",) for m in GROUPS["exact"] if m != "pattern_acc"},
+    **{m: ("truth", "classifier") for m in ("pattern_acc", "pattern_change_acc")},
+    **{m: ("truth",) for m in GROUPS["exact"] if not m.startswith("pattern_")},
 }
 
 _HOW = {

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+import math
+
 import torch
 import torch.nn.functional as F
 from pydantic import Field, model_validator
@@ -88,6 +90,22 @@ class MIMNetGeneratorConfig(ComponentConfig):
         "logit added to the upsampled TLU logit, and outputs α ⊙ rgb + (1 − α) ⊙ x: what the "
         "mask leaves closed is the input exactly, and the generator starts as the identity",
     )
+    pattern_input: Literal["none", "fourier", "noise"] = Field(
+        "none",
+        description="an input that lets the full-size decoder place a periodic pattern "
+        "(stripes, spots), added to its features through a 1×1 convolution that starts at "
+        "zero: 'fourier' — sine and cosine waves of the pixel's image coordinates at "
+        "pattern_frequencies in 4 orientations; 'noise' — 8 channels of Gaussian noise per "
+        "pixel, fresh in training and one fixed draw in eval (edits stay deterministic). "
+        "Without one, a plain part's interior looks the same to the decoder at every pixel, "
+        "so it has nothing to lay a stripe's period by",
+    )
+    pattern_frequencies: list[float] | None = Field(
+        None,
+        min_length=1,
+        description="'fourier' wave frequencies in cycles per image side; None: steps of √2 "
+        "from 2 to H/4 (a period of 4 pixels)",
+    )
 
     @model_validator(mode="after")
     def _check_sizes(self) -> "MIMNetGeneratorConfig":
@@ -100,7 +118,24 @@ class MIMNetGeneratorConfig(ComponentConfig):
                 f"feature_size must lie in [2, image_size / 2 = {self.image_size // 2}], "
                 f"got {self.feature_size}"
             )
+        if self.pattern_frequencies is not None:
+            if self.pattern_input != "fourier":
+                raise ValueError("pattern_frequencies applies to pattern_input: fourier only")
+            nyquist = self.image_size / 2
+            bad = [f for f in self.pattern_frequencies if not 0 < f < nyquist]
+            if bad:
+                raise ValueError(
+                    f"pattern_frequencies must lie in (0, H/2 = {nyquist:g}) cycles per image "
+                    f"side (a period of more than 2 pixels), got {bad}"
+                )
         return self
+
+    def wave_frequencies(self) -> tuple[float, ...]:
+        """The 'fourier' pattern input's frequencies, in cycles per image side."""
+        if self.pattern_frequencies is not None:
+            return tuple(self.pattern_frequencies)
+        steps = int(math.floor(2 * math.log2(self.image_size / 8) + 1e-9)) + 1
+        return tuple(2.0 * 2.0 ** (k / 2) for k in range(max(steps, 1)))
 
 
 @register_generator("mimnet")
@@ -117,9 +152,10 @@ class MIMNetGenerator(Generator):
     ``localization`` is None and ``aux["localized_feature"]`` is the plain spatial mean of ``F_x``.
 
     The config's options beyond the paper (``skip_connections``, ``word_attention``,
-    ``attention_keys``, ``output``; all off by default) add U-Net skip paths, word attention
-    at every size that also reads the word features, and a pixel-space composite whose edit
-    mask becomes ``localization`` (see ``docs/mimnet.md``).
+    ``attention_keys``, ``output``, ``pattern_input``; all off by default) add U-Net skip
+    paths, word attention at every size that also reads the word features, a pixel-space
+    composite whose edit mask becomes ``localization``, and waves or noise the full-size
+    decoder can lay a pattern by (see ``docs/mimnet.md``).
     """
 
     config_class = MIMNetGeneratorConfig
@@ -165,6 +201,10 @@ class MIMNetGenerator(Generator):
                 UpsampleBlock(self.width(half), self.width(size)),
                 _ToImage(self.width(size), image_channels),
             )
+        self.pattern_features = (
+            None if c.pattern_input == "none"
+            else _PatternInput(c.pattern_input, self.width(size), c.wave_frequencies())
+        )
 
     def width(self, size: int) -> int:
         """Channels of a feature map of side ``size``."""
@@ -269,9 +309,11 @@ class MIMNetGenerator(Generator):
         attended, gamma = self.word_attention(upsampled, texture, mask, words)
         refined = torch.cat([upsampled, attended], dim=1)
         if c.skip_connections:
-            fine = self.fine_decoder(refined, image)
-        else:
-            fine = self.fine_decoder(refined)
+            fine = self.fine_decoder(refined, image, self.pattern_features)
+        else:  # ResidualBlock -> UpsampleBlock (pattern input inside) -> image
+            block, up, to_image = self.fine_decoder
+            x = F.interpolate(block(refined), scale_factor=2.0, mode="nearest")
+            fine = to_image(_conv_with_pattern(up.conv, x, self.pattern_features))
         coarse_image = self.coarse_decoder(upsampled)
         decoded = None
         if c.output == "composite":
@@ -356,9 +398,73 @@ class _FineDecoder(nn.Module):
         self.conv = ConvNormAct(half_channels + 3, channels)
         self.to_image = _ToImage(channels, out_channels)
 
-    def forward(self, refined: Tensor, image: Tensor) -> Tensor:
+    def forward(self, refined: Tensor, image: Tensor, pattern: nn.Module | None = None) -> Tensor:
         x = F.interpolate(self.block(refined), scale_factor=2.0, mode="nearest")
-        return self.to_image(self.conv(torch.cat([x, image.to(x.dtype)], dim=1)))
+        x = torch.cat([x, image.to(x.dtype)], dim=1)
+        return self.to_image(_conv_with_pattern(self.conv, x, pattern))
+
+
+def _conv_with_pattern(block: ConvNormAct, x: Tensor, pattern: nn.Module | None) -> Tensor:
+    """``block(x)``, with the pattern input added between its convolution and its
+    normalisation and activation (so the activation can gate the pattern by what the
+    features say about the part)."""
+    if pattern is None:
+        return block(x)
+    conv, *rest = block
+    x = pattern(conv(x))
+    for layer in rest:
+        x = layer(x)
+    return x
+
+
+#: channels of the 'noise' pattern input
+_NOISE_CHANNELS = 8
+#: orientations of the 'fourier' pattern input's waves (radians from the image's x axis)
+_WAVE_ANGLES = (0.0, math.pi / 4, math.pi / 2, 3 * math.pi / 4)
+
+
+class _PatternInput(nn.Module):
+    """``(b, c, s, s) -> (b, c, s, s)``: adds ``conv1x1(P)`` to a decoder's features, where
+    ``P`` is either waves of the pixel's image coordinates (``sin`` and ``cos`` of
+    ``2π f (u cos θ + v sin θ)`` per frequency ``f`` and angle θ, ``u, v ∈ [0, 1]``) or
+    Gaussian noise (fresh per call in training; in eval one draw of a fixed seed, shared by
+    the batch). The convolution starts at zero, so a model gains the input unchanged and a
+    trained model fine-tunes with it (``init_partial``).
+    """
+
+    def __init__(self, kind: str, channels: int, frequencies: tuple[float, ...]):
+        super().__init__()
+        self.kind = kind
+        self.frequencies = frequencies
+        inputs = 2 * len(_WAVE_ANGLES) * len(frequencies) if kind == "fourier" else _NOISE_CHANNELS
+        self.projection = nn.Conv2d(inputs, channels, 1, bias=False)
+        nn.init.zeros_(self.projection.weight)
+
+    def forward(self, x: Tensor) -> Tensor:
+        b, _, h, w = x.shape
+        if self.kind == "fourier":
+            p = _waves(self.frequencies, h, w, x.device).unsqueeze(0).expand(b, -1, -1, -1)
+        elif self.training:
+            p = torch.randn(b, _NOISE_CHANNELS, h, w, device=x.device)
+        else:
+            seeded = torch.Generator(device=x.device).manual_seed(0)
+            p = torch.randn(1, _NOISE_CHANNELS, h, w, device=x.device, generator=seeded)
+            p = p.expand(b, -1, -1, -1)
+        return x + self.projection(p.to(x.dtype))
+
+
+def _waves(frequencies: tuple[float, ...], h: int, w: int, device: torch.device) -> Tensor:
+    """``(2·4·len(frequencies), h, w)`` float32: sin and cos per frequency and angle."""
+    v, u = torch.meshgrid(
+        (torch.arange(h, device=device, dtype=torch.float32) + 0.5) / h,
+        (torch.arange(w, device=device, dtype=torch.float32) + 0.5) / w,
+        indexing="ij",
+    )
+    phases = torch.stack([
+        2 * math.pi * f * (u * math.cos(a) + v * math.sin(a))
+        for f in frequencies for a in _WAVE_ANGLES
+    ])
+    return torch.cat([phases.sin(), phases.cos()])
 
 
 def _composite(
